@@ -1,0 +1,71 @@
+"""What text extraction read from a document: the contract between the
+text-extraction check and the checks that use its output (document
+authenticity compares the MRZ with the printed fields, the console shows
+the fields as a table)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+# Field names used in `DocumentText.fields` and `printed_fields`.
+FIELD_NAMES = (
+    "document_type",      # P, I, A, C, V ... (first MRZ character(s))
+    "issuing_country",    # ISO 3166 alpha-3 as printed in the MRZ (e.g. UTO, D<<)
+    "surname",
+    "given_names",
+    "document_number",
+    "nationality",
+    "date_of_birth",      # ISO yyyy-mm-dd
+    "sex",                # M, F or X
+    "expiration_date",    # ISO yyyy-mm-dd
+    "personal_number",    # optional data
+)
+
+
+@dataclass(frozen=True)
+class CheckDigit:
+    field: str            # document_number, date_of_birth, expiration_date, personal_number, composite
+    expected: str         # the digit computed from the data
+    printed: str          # the digit as read
+    valid: bool
+
+
+@dataclass(frozen=True)
+class Repair:
+    """An OCR confusion repaired where the field's alphabet is known."""
+    line: int
+    position: int
+    read: str
+    repaired: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    mrz_found: bool
+    mrz_format: str | None = None          # TD1, TD2, TD3, MRV_A, MRV_B
+    mrz_lines: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()          # MRZ fields, see FIELD_NAMES
+    check_digits: tuple[CheckDigit, ...] = ()
+    repairs: tuple[Repair, ...] = ()
+    printed_fields: tuple[tuple[str, str], ...] = ()  # visual zone, same names
+    raw_text: str = ""                                 # all OCR text, for specimen wording
+    rotation: int = 0                                  # degrees the image was turned to read it
+    engine: str = ""                                   # which OCR engine(s) produced the MRZ
+
+    @property
+    def check_digits_valid(self) -> bool:
+        return bool(self.check_digits) and all(c.valid for c in self.check_digits)
+
+    def field(self, name: str) -> str | None:
+        return dict(self.fields).get(name)
+
+    def printed(self, name: str) -> str | None:
+        return dict(self.printed_fields).get(name)
+
+    def expiry(self) -> date | None:
+        value = self.field("expiration_date")
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
