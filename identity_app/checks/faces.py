@@ -1,0 +1,144 @@
+"""Find the face in a photo, judge whether it is usable, and encode it.
+
+Detection is dlib's HOG detector (largest face wins: HOG with upsampling
+finds false faces on helmets and flags). Quality is measured on the face
+itself, resized to a fixed width, so thresholds do not depend on the
+photo's resolution. Encoding uses dlib's 5-point aligner and ResNet
+encoder (see face_models.py for why not the 68-point model).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from identity_app.checks import face_models
+
+# Defaults, documented so a report can state them.
+MIN_FACE_PX = 60            # face box width below which identity is unreliable
+MIN_SHARPNESS = 20.0        # variance of Laplacian on the 128-px-wide face
+MIN_BRIGHTNESS = 45.0       # mean grey level (0..255) of the face
+SECOND_FACE_RATIO = 0.6     # another face at least this wide (vs largest) = several people
+DETECT_MAX_SIDE = 1024      # detect on a copy no larger than this (speed)
+QUALITY_WIDTH = 128
+
+
+class FaceProblem(str, Enum):
+    FACE_NOT_FOUND = "FACE_NOT_FOUND"
+    MULTIPLE_FACES = "MULTIPLE_FACES"
+    FACE_TOO_SMALL = "FACE_TOO_SMALL"
+    PHOTO_TOO_BLURRY = "PHOTO_TOO_BLURRY"
+    PHOTO_TOO_DARK = "PHOTO_TOO_DARK"
+
+
+# (top, right, bottom, left) in pixels of the original image, like face_recognition.
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class FaceFinding:
+    box: Box | None
+    face_count: int
+    width_px: int = 0
+    sharpness: float = 0.0
+    brightness: float = 0.0
+    problem: FaceProblem | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None and self.box is not None
+
+
+def to_rgb(image_bgr: np.ndarray) -> np.ndarray:
+    """Contiguous 8-bit RGB from BGR, BGRA or grey input."""
+    if image_bgr.ndim == 2:
+        return cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2RGB)
+    if image_bgr.shape[2] == 4:
+        return cv2.cvtColor(image_bgr, cv2.COLOR_BGRA2RGB)
+    return np.ascontiguousarray(image_bgr[:, :, ::-1])
+
+
+def detect_faces(image_bgr: np.ndarray, *, upsample: int = 0) -> list[Box]:
+    """All HOG face boxes, largest first, in original-image coordinates."""
+    rgb = to_rgb(image_bgr)
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    rects = face_models.hog_detector()(small, upsample)
+    boxes: list[Box] = []
+    for r in rects:
+        top, right = max(0, int(r.top() / scale)), min(w, int(r.right() / scale))
+        bottom, left = min(h, int(r.bottom() / scale)), max(0, int(r.left() / scale))
+        if right > left and bottom > top:
+            boxes.append((top, right, bottom, left))
+    boxes.sort(key=lambda b: (b[1] - b[3]) * (b[2] - b[0]), reverse=True)
+    return boxes
+
+
+def crop(image_bgr: np.ndarray, box: Box, margin: float = 0.0) -> np.ndarray:
+    top, right, bottom, left = box
+    mw, mh = int((right - left) * margin), int((bottom - top) * margin)
+    h, w = image_bgr.shape[:2]
+    return image_bgr[max(0, top - mh): min(h, bottom + mh), max(0, left - mw): min(w, right + mw)]
+
+
+def face_quality(image_bgr: np.ndarray, box: Box) -> tuple[float, float]:
+    """(sharpness, brightness) of the face region at a fixed width."""
+    face = crop(image_bgr, box)
+    grey = cv2.cvtColor(to_rgb(face), cv2.COLOR_RGB2GRAY)
+    height = max(1, round(grey.shape[0] * QUALITY_WIDTH / max(1, grey.shape[1])))
+    grey = cv2.resize(grey, (QUALITY_WIDTH, height), interpolation=cv2.INTER_AREA)
+    sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    return sharpness, float(grey.mean())
+
+
+def find_face(
+    image_bgr: np.ndarray,
+    *,
+    allow_multiple: bool = False,
+    min_face_px: int = MIN_FACE_PX,
+    min_sharpness: float = MIN_SHARPNESS,
+    min_brightness: float = MIN_BRIGHTNESS,
+) -> FaceFinding:
+    """The largest face and whether it is usable for face comparison.
+
+    `allow_multiple=True` for document images: ID cards often print a small
+    ghost portrait beside the main one.
+    """
+    boxes = detect_faces(image_bgr, upsample=0)
+    if not boxes:  # small faces (document portraits) need one upsampling
+        boxes = detect_faces(image_bgr, upsample=1)
+    if not boxes:
+        return FaceFinding(None, 0, problem=FaceProblem.FACE_NOT_FOUND)
+    box = boxes[0]
+    width = box[1] - box[3]
+    sharpness, brightness = face_quality(image_bgr, box)
+    problem: FaceProblem | None = None
+    others = [b for b in boxes[1:] if (b[1] - b[3]) >= SECOND_FACE_RATIO * width]
+    if others and not allow_multiple:
+        problem = FaceProblem.MULTIPLE_FACES
+    elif width < min_face_px:
+        problem = FaceProblem.FACE_TOO_SMALL
+    elif brightness < min_brightness:
+        problem = FaceProblem.PHOTO_TOO_DARK
+    elif sharpness < min_sharpness:
+        problem = FaceProblem.PHOTO_TOO_BLURRY
+    return FaceFinding(box, len(boxes), width, sharpness, brightness, problem)
+
+
+def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0) -> np.ndarray:
+    """128-d dlib embedding of the face in `box` (5-point alignment)."""
+    import dlib
+
+    rgb = to_rgb(image_bgr)
+    top, right, bottom, left = box
+    shape = face_models.shape_predictor_5()(rgb, dlib.rectangle(left, top, right, bottom))
+    vec = face_models.face_encoder().compute_face_descriptor(rgb, shape, max(0, jitters))
+    return np.asarray(vec, dtype=np.float64)
+
+
+def face_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance between two embeddings (dlib's 0.6 rule of thumb)."""
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))

@@ -1,0 +1,220 @@
+"""Face match evaluation: FNMR at fixed FMR, EER and accuracy on labelled pairs.
+
+Reads every `pairs*.csv` under DIR (recursively, so a parent folder of
+several datasets works too): columns `img_a,img_b,label` with label
+same/different (also 1/0, true/false, match/non-match), image paths relative
+to the CSV. Without CSVs, an LFW-style pairs text file (`pairs*.txt`:
+`name i j` same, `name1 i name2 j` different) is read against images laid
+out as `name/name_000i.jpg` or `name_000i.jpg`; pairs whose images are
+missing are counted and skipped.
+
+    python -m identity_app.evaluation.face_eval DIR [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+SAME = {"same", "1", "true", "match", "genuine", "mated", "yes"}
+DIFFERENT = {"different", "0", "false", "non-match", "nonmatch", "impostor", "non-mated", "no"}
+
+
+def _label(raw: str) -> bool | None:
+    v = raw.strip().lower()
+    return True if v in SAME else False if v in DIFFERENT else None
+
+
+def _read_csv_pairs(path: Path) -> list[tuple[Path, Path, bool]]:
+    out = []
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = {c.strip().lower(): c for c in reader.fieldnames or ()}
+        a_col = cols.get("img_a") or cols.get("image_a") or cols.get("a")
+        b_col = cols.get("img_b") or cols.get("image_b") or cols.get("b")
+        l_col = cols.get("label") or cols.get("same") or cols.get("is_same")
+        if not (a_col and b_col and l_col):
+            return []
+        for row in reader:
+            label = _label(row[l_col])
+            if label is not None:
+                out.append((path.parent / row[a_col].strip(), path.parent / row[b_col].strip(), label))
+    return out
+
+
+def _lfw_image(root: Path, name: str, idx: str) -> Path:
+    fname = f"{name}_{int(idx):04d}.jpg"
+    nested = root / name / fname
+    return nested if nested.exists() else root / fname
+
+
+def _read_lfw_pairs(path: Path) -> list[tuple[Path, Path, bool]]:
+    out = []
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if len(f) == 3:
+            out.append((_lfw_image(path.parent, f[0], f[1]), _lfw_image(path.parent, f[0], f[2]), True))
+        elif len(f) == 4:
+            out.append((_lfw_image(path.parent, f[0], f[1]), _lfw_image(path.parent, f[2], f[3]), False))
+    return out
+
+
+def load_pairs(data_dir: Path) -> list[tuple[Path, Path, bool]]:
+    """Unique labelled pairs (order-insensitive) from every pairs file under data_dir."""
+    files = sorted(data_dir.rglob("pairs*.csv"))
+    pairs = [p for f in files for p in _read_csv_pairs(f)]
+    if not pairs:
+        pairs = [p for f in sorted(data_dir.rglob("pairs*.txt")) for p in _read_lfw_pairs(f)]
+    seen: set[frozenset[str]] = set()
+    unique = []
+    for a, b, same in pairs:
+        key = frozenset((str(a.resolve()), str(b.resolve())))
+        if key not in seen:
+            seen.add(key)
+            unique.append((a, b, same))
+    return unique
+
+
+def fnmr_at_fmr(genuine: np.ndarray, impostor: np.ndarray, fmr: float) -> tuple[float, float]:
+    """(FNMR, distance threshold) at the loosest threshold whose FMR <= fmr.
+
+    A pair matches when distance <= threshold. With N impostors, FMR can
+    only be resolved to 1/N: at fmr < 1/N no impostor may match.
+    """
+    imp = np.sort(impostor)
+    allowed = int(np.floor(fmr * len(imp) + 1e-9))
+    threshold = float(np.nextafter(imp[allowed], -np.inf)) if allowed < len(imp) else float("inf")
+    return float(np.mean(genuine > threshold)), threshold
+
+
+def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
+    """(EER, distance threshold) where FNMR and FMR are closest."""
+    best_gap, best = float("inf"), (1.0, 0.0)
+    for t in np.unique(np.concatenate([genuine, impostor])):
+        fnmr, fmr = float(np.mean(genuine > t)), float(np.mean(impostor <= t))
+        if abs(fnmr - fmr) < best_gap:
+            best_gap, best = abs(fnmr - fmr), ((fnmr + fmr) / 2, float(t))
+    return best
+
+
+def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = None) -> dict[str, Any]:
+    from identity_app.checks import face_match, faces
+    from identity_app.checks.face_models import warm_up
+
+    data_dir = Path(data_dir)
+    pairs = load_pairs(data_dir)
+    if not pairs:
+        raise SystemExit(f"no labelled pairs found under {data_dir}")
+    warm_up()
+    encodings: dict[Path, np.ndarray | None] = {}
+    encode_ms: list[float] = []
+
+    def encode(path: Path) -> np.ndarray | None:
+        if path not in encodings:
+            image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+            if image is None:  # unreadable file: a failure to acquire
+                encodings[path] = None
+                return None
+            t0 = time.perf_counter()
+            found = faces.find_face(image, allow_multiple=True)
+            encodings[path] = faces.encode_face(image, found.box) if found.box else None
+            encode_ms.append((time.perf_counter() - t0) * 1000)
+        return encodings[path]
+
+    genuine, impostor, no_face_pairs, skipped = [], [], 0, 0
+    for a, b, same in pairs:
+        if not (a.is_file() and b.is_file()):
+            skipped += 1
+            continue
+        ea, eb = encode(a), encode(b)
+        if ea is None or eb is None:
+            no_face_pairs += 1
+            distance = float("inf")  # failure to acquire counts as a non-match
+        else:
+            distance = faces.face_distance(ea, eb)
+        (genuine if same else impostor).append(distance)
+    gen, imp = np.array(genuine), np.array(impostor)
+    result: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "pairs": int(len(gen) + len(imp)),
+        "genuine_pairs": int(len(gen)),
+        "impostor_pairs": int(len(imp)),
+        "pairs_skipped_missing_image": skipped,
+        "pairs_without_face": no_face_pairs,
+        "images_encoded": len(encode_ms),
+        "encode_ms_per_image_median": round(statistics.median(encode_ms), 1) if encode_ms else None,
+        "default_threshold_confidence": face_match.DEFAULT_THRESHOLD,
+        "default_max_distance": face_match.DEFAULT_MAX_DISTANCE,
+    }
+    if len(gen) and len(imp):
+        for fmr in (0.01, 0.001):
+            fnmr, thr = fnmr_at_fmr(gen, imp, fmr)
+            result[f"fnmr_at_fmr_{fmr:g}"] = round(fnmr, 4)
+            result[f"threshold_distance_at_fmr_{fmr:g}"] = round(thr, 4)
+        result["fmr_resolution"] = round(1 / len(imp), 5)
+        eer, eer_t = equal_error_rate(gen, imp)
+        result["eer"] = round(eer, 4)
+        result["eer_threshold_distance"] = round(eer_t, 4)
+        t = face_match.DEFAULT_MAX_DISTANCE
+        result["at_default_threshold"] = {
+            "fmr": round(float(np.mean(imp <= t)), 4),
+            "fnmr": round(float(np.mean(gen > t)), 4),
+            "accuracy": round(float((np.sum(gen <= t) + np.sum(imp > t)) / (len(gen) + len(imp))), 4),
+        }
+        finite = lambda x: x[np.isfinite(x)]  # noqa: E731
+        result["genuine_distance_max"] = round(float(finite(gen).max()), 4) if np.isfinite(gen).any() else None
+        result["impostor_distance_min"] = round(float(finite(imp).min()), 4) if np.isfinite(imp).any() else None
+    # End-to-end time of the whole check (detect, quality, encode both, decide) on a few pairs.
+    report_ms = []
+    for a, b, _ in pairs[:10]:
+        ia, ib = cv2.imread(str(a), cv2.IMREAD_UNCHANGED), cv2.imread(str(b), cv2.IMREAD_UNCHANGED)
+        if ia is None or ib is None:
+            continue
+        t0 = time.perf_counter()
+        face_match.face_match_report(ia, ib)
+        report_ms.append((time.perf_counter() - t0) * 1000)
+    if report_ms:
+        result["face_match_report_ms_per_pair_median"] = round(statistics.median(report_ms), 1)
+        result["face_match_report_pairs_timed"] = len(report_ms)
+    _print(result)
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _print(r: dict[str, Any]) -> None:
+    print(f"Face match evaluation: {r['data_dir']}")
+    print(f"  pairs {r['pairs']} ({r['genuine_pairs']} same, {r['impostor_pairs']} different); "
+          f"skipped (missing image) {r['pairs_skipped_missing_image']}; without a face {r['pairs_without_face']}")
+    if "eer" in r:
+        print(f"  FNMR at FMR 1%:   {r['fnmr_at_fmr_0.01']:.2%} (distance <= {r['threshold_distance_at_fmr_0.01']})")
+        print(f"  FNMR at FMR 0.1%: {r['fnmr_at_fmr_0.001']:.2%} (distance <= {r['threshold_distance_at_fmr_0.001']});"
+              f" FMR resolvable to {r['fmr_resolution']:.2%} with these impostor pairs")
+        print(f"  EER: {r['eer']:.2%} (distance {r['eer_threshold_distance']})")
+        d = r["at_default_threshold"]
+        print(f"  default threshold confidence {r['default_threshold_confidence']} (distance {r['default_max_distance']}):"
+              f" accuracy {d['accuracy']:.2%}, FMR {d['fmr']:.2%}, FNMR {d['fnmr']:.2%}")
+        print(f"  max genuine distance {r['genuine_distance_max']}, min impostor distance {r['impostor_distance_min']}")
+    print(f"  encode per image (detect+encode) median {r['encode_ms_per_image_median']} ms;"
+          f" face_match_report per pair median {r.get('face_match_report_ms_per_pair_median')} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", help="folder with pairs*.csv (img_a,img_b,label) or LFW pairs*.txt")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    run_face_evaluation(args.data, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
