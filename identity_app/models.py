@@ -1,0 +1,361 @@
+"""All tables and enums of the domain (see ../shared/guides/domain.md).
+
+Plain SQLModel tables. Timestamps are timezone-aware UTC (stored as UTC on
+every backend). Child rows cascade from their parent in the database
+(ON DELETE CASCADE) so deleting a session or an application removes every
+row that belongs to it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def ts(nullable: bool = True, index: bool = False, default: bool = False) -> Any:
+    kwargs: dict[str, Any] = {"sa_type": UTCDateTime, "nullable": nullable}
+    if index:
+        kwargs["index"] = True
+    if default:
+        kwargs["default_factory"] = utcnow
+    else:
+        kwargs["default"] = None
+    return Field(**kwargs)
+
+
+def fk(target: str, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> Any:
+    return Field(
+        default=None,
+        foreign_key=target,
+        ondelete=ondelete,
+        nullable=nullable,
+        index=index,
+    )
+
+
+def json_field(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_type=sa.JSON, nullable=False)
+
+
+# --- enums -----------------------------------------------------------------
+
+
+class Permission(str, Enum):
+    VIEW_SESSIONS = "VIEW_SESSIONS"
+    CREATE_SESSIONS = "CREATE_SESSIONS"
+    DECIDE = "DECIDE"
+    DELETE_MEDIA = "DELETE_MEDIA"
+    DELETE_SESSIONS = "DELETE_SESSIONS"
+    MANAGE_APPLICATION = "MANAGE_APPLICATION"
+
+
+ALL_PERMISSIONS = tuple(p.value for p in Permission)
+
+
+class SignInStage(str, Enum):
+    PASSWORD_OK = "PASSWORD_OK"  # password right, waiting for TOTP (5 minutes)
+    ACTIVE = "ACTIVE"            # fully signed in (24 hours at most)
+
+
+class SessionState(str, Enum):
+    ONGOING = "ONGOING"
+    COMPLETED = "COMPLETED"
+    EXPIRED = "EXPIRED"
+
+
+class CheckState(str, Enum):
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    DONE = "DONE"
+
+
+class TaskState(str, Enum):
+    PENDING = "PENDING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+class ManualCheck(str, Enum):
+    ALWAYS = "ALWAYS"
+    FALLBACK = "FALLBACK"
+    NEVER = "NEVER"
+
+
+class ReviewState(str, Enum):
+    NOT_REQUIRED = "NOT_REQUIRED"
+    PENDING = "PENDING"
+    DONE = "DONE"
+
+
+class ResourceKind(str, Enum):
+    ID_DOCUMENT = "ID_DOCUMENT"
+    LIVENESS = "LIVENESS"
+
+
+class MediaKind(str, Enum):
+    DOCUMENT_FRONT = "DOCUMENT_FRONT"
+    DOCUMENT_BACK = "DOCUMENT_BACK"
+    SELFIE = "SELFIE"
+    LIVENESS_FRAME = "LIVENESS_FRAME"
+    APPLICATION_LOGO = "APPLICATION_LOGO"
+
+
+class DecisionValue(str, Enum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+# --- console users -----------------------------------------------------------
+
+
+class Operator(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)  # stored lower-case
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    is_owner: bool = False
+    disabled: bool = False
+    # TOTP secret encrypted with the app key; saved only after a first valid code.
+    totp_secret_enc: Optional[str] = Field(default=None, max_length=512)
+    totp_enrolled_at: Optional[datetime] = ts()
+    totp_last_step: Optional[int] = None  # each code is accepted once
+    created_at: datetime = ts(nullable=False, default=True)
+
+
+class RecoveryCode(SQLModel, table=True):
+    __tablename__ = "recovery_code"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    operator_id: int = fk("operator.id")
+    code_hash: str = Field(max_length=128)
+    used_at: Optional[datetime] = ts()
+
+
+class SignInSession(SQLModel, table=True):
+    """A console sign-in: the browser holds the token, we keep its hash."""
+
+    __tablename__ = "sign_in_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=128, unique=True, index=True)
+    operator_id: int = fk("operator.id")
+    stage: SignInStage = SignInStage.PASSWORD_OK
+    created_at: datetime = ts(nullable=False, default=True)
+    expires_at: datetime = ts(nullable=False)
+    ended_at: Optional[datetime] = ts()
+    # A TOTP secret offered during enrolment, encrypted, until confirmed by a code.
+    pending_totp_enc: Optional[str] = Field(default=None, max_length=512)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=400)
+
+
+class TotpFailure(SQLModel, table=True):
+    """Wrong TOTP codes, counted per operator in a sliding 15-minute window."""
+
+    __tablename__ = "totp_failure"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    operator_id: int = fk("operator.id")
+    at: datetime = ts(nullable=False, default=True, index=True)
+
+
+# --- applications --------------------------------------------------------------
+
+
+class Application(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    logo_key: Optional[str] = Field(default=None, max_length=300)
+    is_active: bool = True
+    # Requested checks and their settings (see services/app_config.py for the shape).
+    checks_config: dict = json_field()
+    # Preferences: look and feel, redirects, lifetimes.
+    primary_colour: str = Field(default="#2563eb", max_length=16)
+    secondary_colour: str = Field(default="#0f172a", max_length=16)
+    locale: str = Field(default="en", max_length=16)
+    success_url: str = Field(default="", max_length=2000)
+    error_url: str = Field(default="", max_length=2000)
+    privacy_policy_url: str = Field(default="", max_length=2000)
+    session_lifetime_days: int = 7
+    media_retention_days: int = 90
+    reminder_count: int = 0
+    reminder_interval_days: int = 2
+    created_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = ts(nullable=False, default=True)
+    updated_at: datetime = ts(nullable=False, default=True)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("application_id", "operator_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = fk("application.id")
+    operator_id: int = fk("operator.id")
+    permissions: list = json_field(list)
+    created_at: datetime = ts(nullable=False, default=True)
+
+
+class Invitation(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = fk("application.id")
+    email: str = Field(max_length=320, index=True)
+    token_hash: str = Field(max_length=128, unique=True, index=True)
+    permissions: list = json_field(list)
+    invited_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = ts(nullable=False, default=True)
+    expires_at: datetime = ts(nullable=False)
+    accepted_at: Optional[datetime] = ts()
+    revoked_at: Optional[datetime] = ts()
+
+
+# --- verification sessions -------------------------------------------------------
+
+
+class VerificationSession(SQLModel, table=True):
+    __tablename__ = "verification_session"
+    __table_args__ = (
+        sa.Index("ix_vs_app_created", "application_id", "created_at"),
+        sa.Index("ix_vs_app_state_created", "application_id", "state", "created_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = fk("application.id")
+    # The link's capability: 256 random bits, urlsafe.
+    token: str = Field(max_length=64, unique=True, index=True)
+    user_name: str = Field(max_length=200)
+    user_email: str = Field(max_length=320)
+    reference: str = Field(default="", max_length=200)
+    # Lower-cased "name email reference" for case-insensitive part-of-word search.
+    search_text: str = Field(default="", max_length=800)
+    state: SessionState = Field(default=SessionState.ONGOING, index=True)
+    config_snapshot: dict = json_field()
+    created_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = ts(nullable=False, default=True)
+    expires_at: datetime = ts(nullable=False, index=True)
+    started_at: Optional[datetime] = ts()
+    consent_at: Optional[datetime] = ts()
+    capture_finished_at: Optional[datetime] = ts()
+    completed_at: Optional[datetime] = ts()
+    device: dict = json_field()
+    reminders_sent: int = 0
+    last_reminder_at: Optional[datetime] = ts()
+    decision: Optional[DecisionValue] = Field(default=None, index=True)  # latest decision
+
+
+class Resource(SQLModel, table=True):
+    """An ID document or a liveness attempt: each attempt is its own resource."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = fk("verification_session.id")
+    kind: ResourceKind
+    attempt: int = 1
+    document_type: str = Field(default="", max_length=40)
+    issuing_country: str = Field(default="", max_length=3)
+    challenge: list = json_field(list)
+    created_at: datetime = ts(nullable=False, default=True)
+
+
+class MediaItem(SQLModel, table=True):
+    __tablename__ = "media_item"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: Optional[int] = fk("verification_session.id", nullable=True)
+    resource_id: Optional[int] = fk("resource.id", nullable=True)
+    kind: MediaKind
+    storage_key: str = Field(max_length=300, unique=True)
+    content_type: str = Field(max_length=100)
+    size: int = 0
+    width: int = 0
+    height: int = 0
+    created_at: datetime = ts(nullable=False, default=True, index=True)
+
+
+class Check(SQLModel, table=True):
+    __tablename__ = "session_check"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = fk("verification_session.id")
+    resource_id: Optional[int] = fk("resource.id", nullable=True)
+    type: str = Field(max_length=64)  # CheckType value
+    state: CheckState = CheckState.CREATED
+    attempt: int = 1
+    report: dict = json_field()  # CheckReport.to_dict()
+    recommendation: Optional[str] = Field(default=None, max_length=20)
+    reason: Optional[str] = Field(default=None, max_length=64)
+    manual_check: ManualCheck = ManualCheck.NEVER
+    review_state: ReviewState = Field(default=ReviewState.NOT_REQUIRED, index=True)
+    review_result: Optional[str] = Field(default=None, max_length=8)  # PASS / FAIL
+    review_reason: str = Field(default="", max_length=2000)
+    reviewed_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    reviewed_at: Optional[datetime] = ts()
+    created_at: datetime = ts(nullable=False, default=True)
+    completed_at: Optional[datetime] = ts()
+
+
+class Task(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = fk("verification_session.id")
+    resource_id: Optional[int] = fk("resource.id", nullable=True)
+    type: str = Field(max_length=64)  # ID_DOCUMENT_TEXT_DATA_EXTRACTION
+    state: TaskState = TaskState.PENDING
+    result: dict = json_field()
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = ts(nullable=False, default=True)
+    completed_at: Optional[datetime] = ts()
+
+
+class Decision(SQLModel, table=True):
+    """Every decision made on a session; the newest is the current one."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = fk("verification_session.id")
+    value: DecisionValue
+    note: str = Field(default="", max_length=4000)
+    decided_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    decided_at: datetime = ts(nullable=False, default=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when. Never holds the deleted personal data itself."""
+
+    __tablename__ = "audit_event"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = ts(nullable=False, default=True, index=True)
+    operator_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL")
+    actor: str = Field(default="", max_length=320)  # operator email at the time, or "system"
+    action: str = Field(max_length=64, index=True)
+    application_id: Optional[int] = Field(default=None, index=True)  # kept after deletion
+    session_id: Optional[int] = Field(default=None, index=True)      # kept after deletion
+    target: str = Field(default="", max_length=200)
+    ip: str = Field(default="", max_length=64)
+    details: dict = json_field()

@@ -1,0 +1,34 @@
+"""Route constants and builders: no component or service assembles a URL by hand."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+SETUP = "/setup"
+SIGN_IN = "/signin"
+TOTP = "/signin/code"
+ENROL = "/signin/enrol"
+RECOVERY_CODES = "/signin/recovery-codes"
+INVITATION = "/invitation/[token]"
+HOME = "/"
+APPLICATION = "/applications/[app_id]"
+APPLICATION_USERS = "/applications/[app_id]/users"
+
+# Backend (API) routes, served by the same port in production.
+API_MEDIA = "/api/media/{media_id}"
+API_HEALTH = "/api/health"
+
+
+def invitation_path(token: str) -> str:
+    return f"/invitation/{quote(token, safe='')}"
+
+
+def application_path(app_id: int) -> str:
+    return f"/applications/{app_id}"
+
+
+def application_users_path(app_id: int) -> str:
+    return f"/applications/{app_id}/users"
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + path

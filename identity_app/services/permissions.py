@@ -1,0 +1,46 @@
+"""Per-application permissions, checked on the server for every action."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from identity_app.models import ALL_PERMISSIONS, Application, Membership, Permission
+from identity_app.services.auth import OperatorView
+from identity_app.services.errors import Forbidden, NotFound
+
+PERMISSION_LABELS = {
+    Permission.VIEW_SESSIONS: "View sessions",
+    Permission.CREATE_SESSIONS: "Create sessions",
+    Permission.DECIDE: "Make decisions",
+    Permission.DELETE_MEDIA: "Delete media",
+    Permission.DELETE_SESSIONS: "Delete sessions",
+    Permission.MANAGE_APPLICATION: "Manage application",
+}
+DEFAULT_PERMISSIONS = (Permission.VIEW_SESSIONS.value,)
+
+
+def clean_permissions(values: list[str] | tuple[str, ...]) -> list[str]:
+    """Known permissions only, always including view (nothing works without it)."""
+    chosen = {Permission(v).value for v in values if v in ALL_PERMISSIONS}
+    chosen.add(Permission.VIEW_SESSIONS.value)
+    return [p for p in ALL_PERMISSIONS if p in chosen]
+
+
+def permissions_for(db: Session, operator: OperatorView, application_id: int) -> frozenset[Permission]:
+    if db.get(Application, application_id) is None:
+        raise NotFound("That application does not exist.")
+    if operator.is_owner:
+        return frozenset(Permission)
+    m = db.exec(select(Membership).where(Membership.application_id == application_id,
+                                         Membership.operator_id == operator.id)).first()
+    return frozenset(Permission(p) for p in m.permissions) if m else frozenset()
+
+
+def require(db: Session, operator: OperatorView | None, application_id: int, permission: Permission) -> None:
+    if operator is None:
+        raise Forbidden("Sign in first.")
+    perms = permissions_for(db, operator, application_id)
+    if not perms:
+        # Same message as a missing application: reveal nothing about others' applications.
+        raise NotFound("That application does not exist.")
+    if permission not in perms:
+        raise Forbidden(f"You need the '{PERMISSION_LABELS[permission]}' permission for that.")

@@ -1,0 +1,91 @@
+"""One typed settings object, read from the environment and an optional .env.
+
+Every variable is prefixed IDV_ and documented in README.md and .env.example.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="IDV_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "production", "test"] = "production"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""  # default: sqlite file under data_dir
+    public_base_url: str = "http://localhost:3000"
+    port: int = 3000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    media_backend: Literal["local", "s3"] = "local"
+    media_dir: Path | None = None  # default: data_dir / "media"
+    s3_bucket: str = ""
+    s3_prefix: str = "media/"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    smtp_host: str = ""  # empty: emails go to the outbox folder and the log
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    smtp_from: str = "Identity Verification <no-reply@localhost>"
+    outbox_dir: Path | None = None  # default: data_dir / "outbox"
+
+    # Job queue: empty runs Huey on SQLite in-process; a redis:// URL scales out.
+    queue_url: str = ""
+    upload_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
+    upload_max_pixels: int = Field(default=40_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        self.data_dir = self.data_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'identity.db'}"
+        if self.media_dir is None:
+            self.media_dir = self.data_dir / "media"
+        if self.outbox_dir is None:
+            self.outbox_dir = self.data_dir / "outbox"
+        return self
+
+    def validate_for_startup(self) -> None:
+        """Refuse to run outside development with a default or missing secret."""
+        secret = self.secret_key.get_secret_value()
+        if self.env != "development" and (not secret or secret == DEFAULT_SECRET or len(secret) < 32):
+            raise SettingsError(
+                "IDV_SECRET_KEY is missing, the default, or shorter than 32 characters. "
+                "Set IDV_SECRET_KEY in the environment or in .env to a long random value, "
+                "for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if self.media_backend == "s3" and not self.s3_bucket:
+            raise SettingsError("IDV_MEDIA_BACKEND=s3 needs IDV_S3_BUCKET to be set.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
