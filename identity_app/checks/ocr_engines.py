@@ -1,0 +1,95 @@
+"""The OCR engines text extraction uses, loaded once per process, lazily.
+
+Tesseract (through pytesseract; the apt package brings the English LSTM
+model) reads MRZ bands with a whitelist of the MRZ alphabet; RapidOCR (its
+PP-OCR ONNX models ship inside the wheel) is the second engine for MRZ lines
+and the reader of the visual zone. Nothing heavy is imported at module
+import time, so the web server can import this module for free.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+
+
+def _tesseract_env() -> None:
+    # Tesseract's OpenMP threads fight each other on 2 cores: one thread is ~4x faster.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+@lru_cache(maxsize=1)
+def _pytesseract() -> Any:
+    _tesseract_env()
+    import pytesseract
+
+    return pytesseract
+
+
+def tesseract_config(psm: int, whitelist: str | None = MRZ_WHITELIST) -> str:
+    """Config for OCR-B MRZ text: no dictionaries (MRZ text is not words)."""
+    parts = [f"--oem 1 --psm {psm}", "-c load_system_dawg=0", "-c load_freq_dawg=0"]
+    if whitelist:
+        parts.append(f"-c tessedit_char_whitelist={whitelist}")
+    return " ".join(parts)
+
+
+def tesseract_text(image: np.ndarray, psm: int = 6, whitelist: str | None = MRZ_WHITELIST) -> str:
+    """Text Tesseract reads in a grey or binary image (lines separated by newlines)."""
+    return _pytesseract().image_to_string(image, config=tesseract_config(psm, whitelist))
+
+
+def tesseract_available() -> bool:
+    try:
+        _pytesseract().get_tesseract_version()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "cannot use it"
+        return False
+
+
+@lru_cache(maxsize=1)
+def rapidocr_engine() -> Any:
+    """The RapidOCR pipeline (detection + recognition, no angle classifier)."""
+    from rapidocr import RapidOCR
+
+    # Detection at most 960 px on the long side: the visual zone's text is large
+    # enough, and the default (upscaling the short side to 736) costs ~0.7 s.
+    return RapidOCR(params={
+        "Global.use_cls": False,
+        "Global.log_level": "critical",
+        "Det.limit_type": "max",
+        "Det.limit_side_len": 960,
+    })
+
+
+def rapidocr_read_line(image: np.ndarray) -> tuple[str, float]:
+    """Recognition only: read `image` as one line of text (text, confidence)."""
+    if image.ndim == 2:
+        import cv2
+
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    result = rapidocr_engine()(image, use_det=False, use_cls=False, use_rec=True)
+    texts = getattr(result, "txts", None) or ("",)
+    scores = getattr(result, "scores", None) or (0.0,)
+    return str(texts[0]), float(scores[0])
+
+
+def rapidocr_lines(image: np.ndarray, detect: bool = True) -> list[tuple[str, float, np.ndarray | None]]:
+    """(text, confidence, box) per text line RapidOCR finds in `image`.
+
+    With detect=False the whole image is read as one line (box is None).
+    """
+    engine = rapidocr_engine()
+    result = engine(image, use_det=detect, use_cls=False, use_rec=True)
+    texts = getattr(result, "txts", None) or ()
+    scores = getattr(result, "scores", None) or ()
+    boxes = getattr(result, "boxes", None)
+    out = []
+    for i, text in enumerate(texts):
+        box = None if boxes is None or not detect else np.asarray(boxes[i])
+        out.append((str(text), float(scores[i]) if i < len(scores) else 0.0, box))
+    return out
