@@ -72,7 +72,7 @@ def face_mesh() -> Any:
 
     return mp.solutions.face_mesh.FaceMesh(
         static_image_mode=True,
-        max_num_faces=3,  # to notice a second person in the frame
+        max_num_faces=2,  # enough to notice a second person in the frame
         refine_landmarks=True,
         min_detection_confidence=0.5,
     )

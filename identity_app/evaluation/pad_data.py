@@ -1,0 +1,45 @@
+"""Reading PAD folders: `labels.csv` with `file,label` (+ optional `subject`).
+
+A label is bona fide when it reads bona_fide / bona fide / bonafide / live /
+real / genuine / 0; anything else is an attack, and its text is the attack
+type (e.g. "spoof (printed photo)"). Without a subject column, the subject
+is the file name's first `_`-separated field (NUAA's naming).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+BONA_FIDE = {"bona_fide", "bona fide", "bonafide", "bona-fide", "live", "real", "genuine", "0"}
+
+
+@dataclass(frozen=True)
+class PadSample:
+    path: Path
+    attack_type: str | None  # None = bona fide
+    subject: str
+
+    @property
+    def is_attack(self) -> bool:
+        return self.attack_type is not None
+
+
+def load_labels(data_dir: str | Path) -> list[PadSample]:
+    data_dir = Path(data_dir)
+    files = [data_dir / "labels.csv"] if (data_dir / "labels.csv").is_file() else sorted(data_dir.rglob("labels.csv"))
+    samples = []
+    for labels in files:
+        with labels.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            cols = {c.strip().lower(): c for c in reader.fieldnames or ()}
+            f_col, l_col = cols.get("file") or cols.get("path") or cols.get("image"), cols.get("label")
+            if not (f_col and l_col):
+                continue
+            s_col = cols.get("subject")
+            for row in reader:
+                name, label = row[f_col].strip(), row[l_col].strip()
+                attack = None if label.lower() in BONA_FIDE else label
+                subject = row[s_col].strip() if s_col else Path(name).name.split("_")[0]
+                samples.append(PadSample(labels.parent / name, attack, subject))
+    return samples
