@@ -63,7 +63,7 @@ def _read_lfw_pairs(path: Path) -> list[tuple[Path, Path, bool]]:
         if len(f) == 3:
             out.append((_lfw_image(path.parent, f[0], f[1]), _lfw_image(path.parent, f[0], f[2]), True))
         elif len(f) == 4:
-            out.append((_lfw_image(path.parent, f[0], f[1]), _lfw_image(path.parent, f[2], f[3]), False))
+            out.append((_lfw_image(path.parent, f[0], f[1]), _lfw_image(path.parent, f[2], f[3]), f[0] == f[2]))
     return out
 
 

@@ -53,34 +53,44 @@ def _threshold(bona_fide_scores: np.ndarray, bpcer: float) -> float:
     return float(np.quantile(bona_fide_scores, 1 - bpcer, method="higher") + 1e-6)
 
 
-def main(argv: list[str] | None = None) -> int:
+def nested_loso(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, c: float = 1.0,
+                bpcer: float = 0.05) -> tuple[float, float, float]:
+    """Held-out (APCER, BPCER, ROC AUC): each subject scored by a model and a
+    threshold that never saw it (threshold from inner leave-one-subject-out)."""
     from sklearn.metrics import roc_auc_score
 
+    held_out, attack_flag = np.zeros(len(y)), np.zeros(len(y), dtype=bool)
+    for s in np.unique(subjects):
+        test = subjects == s
+        inner = _loso_scores(x[~test], y[~test], subjects[~test], c)
+        t = _threshold(inner[y[~test] == 0], bpcer)
+        w, b = _fit(x[~test], y[~test], c)
+        held_out[test] = _score(x[test], w, b)
+        attack_flag[test] = held_out[test] >= t
+    return (float(np.mean(~attack_flag[y == 1])), float(np.mean(attack_flag[y == 0])),
+            float(roc_auc_score(y, held_out)))
+
+
+def load_features(data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    samples = [s for s in load_labels(data_dir) if s.path.is_file()]
+    x = np.array([pad_features(cv2.imread(str(s.path))) for s in samples])
+    y = np.array([s.is_attack for s in samples], dtype=int)
+    return x, y, np.array([s.subject for s in samples])
+
+
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data")
     p.add_argument("--bpcer", type=float, default=0.05)
     p.add_argument("--C", type=float, default=1.0)
     a = p.parse_args(argv)
-    samples = [s for s in load_labels(a.data) if s.path.is_file()]
-    x = np.array([pad_features(cv2.imread(str(s.path))) for s in samples])
-    y = np.array([s.is_attack for s in samples], dtype=int)
-    subjects = np.array([s.subject for s in samples])
+    x, y, subjects = load_features(a.data)
 
-    held_out, attack_flag = np.zeros(len(y)), np.zeros(len(y), dtype=bool)
-    for s in np.unique(subjects):
-        test = subjects == s
-        inner = _loso_scores(x[~test], y[~test], subjects[~test], a.C)
-        t = _threshold(inner[y[~test] == 0], a.bpcer)
-        w, b = _fit(x[~test], y[~test], a.C)
-        held_out[test] = _score(x[test], w, b)
-        attack_flag[test] = held_out[test] >= t
-    apcer = np.mean(~attack_flag[y == 1])
-    bpcer = np.mean(attack_flag[y == 0])
+    apcer, bpcer, auc = nested_loso(x, y, subjects, a.C, a.bpcer)
     print(f"samples {len(y)} ({int(y.sum())} attacks, {int((1 - y).sum())} bona fide), subjects {len(np.unique(subjects))}")
     print(f"nested leave-one-subject-out, threshold at BPCER {a.bpcer:.0%} on inner folds:")
-    print(f"  APCER {apcer:.2%} ({int((~attack_flag[y == 1]).sum())}/{int(y.sum())}),"
-          f" BPCER {bpcer:.2%} ({int(attack_flag[y == 0].sum())}/{int((1 - y).sum())}),"
-          f" ROC AUC {roc_auc_score(y, held_out):.4f}")
+    print(f"  APCER {apcer:.2%} ({round(apcer * y.sum())}/{int(y.sum())}),"
+          f" BPCER {bpcer:.2%} ({round(bpcer * (1 - y).sum())}/{int((1 - y).sum())}), ROC AUC {auc:.4f}")
 
     loso = _loso_scores(x, y, subjects, a.C)
     t = _threshold(loso[y == 0], a.bpcer)

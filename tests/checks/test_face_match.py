@@ -1,0 +1,149 @@
+"""Face match on real photos (../shared/data), plus the score calibration."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from identity_app.checks import face_match
+from identity_app.checks.report import CheckReport, CheckType, Recommendation
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+FR = DATA / "face-verify-face_recognition"
+
+
+def _image(rel: str) -> np.ndarray:
+    path = FR / rel
+    if not path.is_file():
+        pytest.skip(f"evaluation data missing: {path} (see ../shared/data/README.md)")
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert image is not None
+    return image
+
+
+def _detail(report: CheckReport, sub: str, name: str) -> str:
+    check = next(s for s in report.breakdown if s.sub_check == sub)
+    return next(d.value for d in check.details if d.name == name)
+
+
+def test_it_approves_the_same_person() -> None:
+    report = face_match.face_match_report(_image("tests/obama.jpg"), _image("tests/obama2.jpg"))
+    assert report.check_type is CheckType.ID_DOCUMENT_FACE_MATCH
+    assert report.recommendation is Recommendation.APPROVE
+    assert report.reason is None
+    confidence = float(_detail(report, "ai_face_match", "confidence_score"))
+    assert face_match.DEFAULT_THRESHOLD <= confidence <= 1.0
+    assert report.score == pytest.approx(confidence)
+
+
+def test_it_rejects_a_different_person() -> None:
+    report = face_match.face_match_report(_image("tests/obama.jpg"), _image("tests/biden.jpg"))
+    assert report.recommendation is Recommendation.REJECT
+    assert report.reason == "DIFFERENT_PERSON"
+    assert float(_detail(report, "ai_face_match", "confidence_score")) < face_match.DEFAULT_THRESHOLD
+
+
+def test_it_says_face_not_found_when_there_is_no_face() -> None:
+    selfie = _image("tests/obama2.jpg")
+    no_face = np.full((480, 640, 3), 128, dtype=np.uint8)
+    report = face_match.face_match_report(no_face, selfie)
+    assert report.recommendation is Recommendation.NOT_AVAILABLE
+    assert report.reason == "FACE_NOT_FOUND"
+    assert report.recovery_suggestion
+    assert not any(s.sub_check == "ai_face_match" for s in report.breakdown)
+
+
+def test_it_refuses_a_selfie_with_two_people() -> None:
+    report = face_match.face_match_report(_image("tests/obama.jpg"), _image("examples/two_people.jpg"))
+    assert report.recommendation is Recommendation.NOT_AVAILABLE
+    assert report.reason == "MULTIPLE_FACES"
+
+
+def test_it_reports_a_dark_selfie_as_too_dark() -> None:
+    dark = (_image("tests/obama2.jpg")[:, :, :3].astype(np.float32) * 0.25).astype(np.uint8)
+    report = face_match.face_match_report(_image("tests/obama.jpg"), dark)
+    assert report.recommendation is Recommendation.NOT_AVAILABLE
+    assert report.reason == "PHOTO_TOO_DARK"
+
+
+def test_it_reports_a_blurred_selfie_as_too_blurry() -> None:
+    blurred = cv2.GaussianBlur(_image("tests/obama2.jpg")[:, :, :3], (0, 0), 5)
+    report = face_match.face_match_report(_image("tests/obama.jpg"), blurred)
+    assert report.recommendation is Recommendation.NOT_AVAILABLE
+    assert report.reason == "PHOTO_TOO_BLURRY"
+
+
+def test_a_stricter_threshold_turns_a_match_into_a_reject() -> None:
+    report = face_match.face_match_report(_image("tests/obama.jpg"), _image("tests/obama2.jpg"), threshold=0.999)
+    assert report.recommendation is Recommendation.REJECT
+    assert {"name": "threshold", "value": "0.999"} in report.to_dict()["thresholds"]
+
+
+def test_the_report_survives_a_json_round_trip() -> None:
+    report = face_match.face_match_report(_image("tests/obama.jpg"), _image("tests/obama3.jpg"))
+    assert CheckReport.from_dict(report.to_dict()) == report
+
+
+def test_confidence_falls_monotonically_with_distance() -> None:
+    distances = np.linspace(0.0, 1.5, 151)
+    scores = [face_match.confidence_from_distance(float(d)) for d in distances]
+    assert all(0.0 < s < 1.0 for s in scores)
+    assert all(a > b for a, b in zip(scores, scores[1:]))
+    assert face_match.confidence_from_distance(0.3) > 0.95  # a typical genuine pair
+    assert face_match.confidence_from_distance(0.85) < 0.05  # a typical impostor pair
+
+
+def test_the_default_threshold_is_the_calibrated_distance() -> None:
+    assert face_match.DEFAULT_THRESHOLD == pytest.approx(
+        face_match.confidence_from_distance(face_match.DEFAULT_MAX_DISTANCE), abs=1e-3)
+    for c in (0.1, 0.482, 0.9):
+        d = face_match.distance_from_confidence(c)
+        assert math.isclose(face_match.confidence_from_distance(d), c, rel_tol=1e-9)
+
+
+def test_the_evaluation_reads_csv_pairs_and_reports_fnmr_at_fixed_fmr(tmp_path: Path) -> None:
+    from identity_app.evaluation.face_eval import run_face_evaluation
+
+    folder = DATA / "face-verify-openface"
+    if not folder.is_dir():
+        pytest.skip(f"evaluation data missing: {folder}")
+    out = tmp_path / "face.json"
+    result = run_face_evaluation(folder, out)
+    assert result["genuine_pairs"] == 2 and result["impostor_pairs"] == 9
+    assert result["pairs_without_face"] == 0
+    for key in ("fnmr_at_fmr_0.01", "fnmr_at_fmr_0.001", "eer"):
+        assert 0.0 <= result[key] <= 1.0
+    assert result["at_default_threshold"]["accuracy"] == 1.0  # dlib separates these famous faces
+    assert out.read_text().startswith("{")
+
+
+def test_the_evaluation_reads_an_lfw_style_pairs_list(tmp_path: Path) -> None:
+    from identity_app.evaluation.face_eval import load_pairs
+
+    lfw = DATA / "face-lfw-samples"
+    if not lfw.is_dir():
+        pytest.skip(f"evaluation data missing: {lfw}")
+    for name in ("Anthony_Hopkins", "Rob_Lowe"):  # LFW's nested layout, by symlink (no copies)
+        (tmp_path / name).mkdir()
+        for i in (1, 2):
+            (tmp_path / name / f"{name}_000{i}.jpg").symlink_to(lfw / f"{name}_000{i}.jpg")
+    (tmp_path / "pairs.txt").write_text(
+        "1\t2\nAnthony_Hopkins\t1\t2\nRob_Lowe\t1\tRob_Lowe\t2\nAnthony_Hopkins\t1\tRob_Lowe\t2\n")
+    pairs = load_pairs(tmp_path)
+    assert [same for _, _, same in pairs] == [True, True, False]
+    assert all(a.is_file() and b.is_file() for a, b, _ in pairs)
+
+
+def test_fnmr_at_fmr_allows_no_impostor_below_the_resolution() -> None:
+    from identity_app.evaluation.face_eval import equal_error_rate, fnmr_at_fmr
+
+    genuine = np.array([0.2, 0.3, 0.5, 0.7])
+    impostor = np.array([0.65, 0.8, 0.9, 0.95])
+    fnmr, threshold = fnmr_at_fmr(genuine, impostor, 0.001)
+    assert threshold < 0.65 and fnmr == 0.25
+    assert fnmr_at_fmr(genuine, impostor, 0.25) == (0.0, pytest.approx(0.8))
+    eer, _ = equal_error_rate(genuine, impostor)
+    assert eer == 0.25
