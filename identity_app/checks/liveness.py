@@ -87,7 +87,7 @@ class LivenessThresholds:
     neutral_yaw_deg: float = 12.0      # |yaw| that counts as near-frontal
     eye_closed_ratio: float = 0.6      # EAR below this share of the open-eye EAR = closed
     eye_open_ratio: float = 0.85       # EAR above this share = open again
-    eye_state_max_yaw_deg: float = 25.0  # eye opening is unreliable when turned further
+    eye_state_max_yaw_deg: float = 30.0  # eye opening is unreliable when turned further
     max_blink_s: float = 2.0           # eyes closed longer than this is not a blink
     mouth_closed: float = 0.12
     mouth_open: float = 0.35

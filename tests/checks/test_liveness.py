@@ -1,0 +1,271 @@
+"""Active liveness: challenge logic on synthetic measurements, then real stills.
+
+There is no labelled head-turn or blink video here, so sequences are built
+from real stills (../shared/data/liveness-pose-eyes-insightface, one person
+in several of them) and from a real face photo warped frame by frame as a
+flat print tilted in front of the camera would be.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from identity_app.checks import liveness
+from identity_app.checks.liveness import Challenge, FrameAnalysis, LivenessThresholds
+from identity_app.checks.report import Recommendation
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+POSE = DATA / "liveness-pose-eyes-insightface"
+
+
+# ---------------------------------------------------------------- synthetic measurements
+
+
+def frame(yaw: float = 0.0, ear: float = 0.3, mouth: float = 0.02, faces: int = 1) -> FrameAnalysis:
+    if faces == 0:
+        return liveness.NO_FACE
+    return FrameAnalysis(face_count=faces, face_box=(200, 120, 220, 260), yaw=yaw,
+                         ear_left=ear, ear_right=ear, mouth_open=mouth, image_size=(640, 480))
+
+
+def times(n: int, fps: float = 10.0) -> list[float]:
+    return [i / fps for i in range(n)]
+
+
+def outcomes(seq: list[FrameAnalysis], challenges: list[Challenge], fps: float = 10.0):
+    return liveness.evaluate_challenges(seq, times(len(seq), fps), challenges)
+
+
+def test_a_head_turn_from_frontal_answers_turn_left() -> None:
+    seq = [frame(0)] * 10 + [frame(y) for y in (10, 20, 30, 38, 30)] + [frame(0)] * 5
+    (o,) = outcomes(seq, [Challenge.TURN_LEFT])
+    assert o.completed and o.frame_index == 12 and o.peak == pytest.approx(30)
+    assert o.response_s == pytest.approx(1.2)
+
+
+def test_a_small_yaw_change_like_a_tilted_print_does_not_count() -> None:
+    seq = [frame(0)] * 10 + [frame(y) for y in (4, 8, 12, 10, 6, 0, -6, -12, -8)]
+    assert not any(o.completed for o in outcomes(seq, [Challenge.TURN_LEFT, Challenge.TURN_RIGHT])[:1])
+    assert not outcomes(seq, [Challenge.TURN_RIGHT])[0].completed
+
+
+def test_a_face_already_turned_from_the_start_does_not_count() -> None:
+    # A photo of a turned head: large yaw, but never a frontal start.
+    seq = [frame(35)] * 30
+    assert not outcomes(seq, [Challenge.TURN_LEFT])[0].completed
+
+
+def test_challenges_must_be_answered_in_the_order_asked() -> None:
+    right_then_left = [frame(0)] * 5 + [frame(-35)] * 5 + [frame(0)] * 5 + [frame(35)] * 5 + [frame(0)] * 5
+    done = outcomes(right_then_left, [Challenge.TURN_LEFT, Challenge.TURN_RIGHT])
+    assert done[0].completed and done[0].wrong_turns == 1
+    assert not done[1].completed
+    ordered = outcomes(right_then_left, [Challenge.TURN_RIGHT, Challenge.TURN_LEFT])
+    assert all(o.completed for o in ordered)
+
+
+def test_turning_back_and_forth_until_something_matches_fails() -> None:
+    wiggle = ([frame(0)] * 3 + [frame(-35)] * 3) * 3 + [frame(0)] * 3 + [frame(35)] * 3
+    (o,) = outcomes(wiggle, [Challenge.TURN_LEFT])
+    assert not o.completed and o.wrong_turns == 3 and o.note == "turned the wrong way"
+
+
+def test_a_blink_is_open_closed_open() -> None:
+    seq = [frame(ear=0.3)] * 10 + [frame(ear=0.08)] * 2 + [frame(ear=0.3)] * 5
+    (o,) = outcomes(seq, [Challenge.BLINK])
+    assert o.completed and o.frame_index == 12
+
+
+def test_eyes_that_never_close_or_stay_closed_are_no_blink() -> None:
+    assert not outcomes([frame(ear=0.3)] * 30, [Challenge.BLINK])[0].completed
+    long_closure = [frame(ear=0.3)] * 10 + [frame(ear=0.08)] * 30 + [frame(ear=0.3)] * 10
+    assert not outcomes(long_closure, [Challenge.BLINK])[0].completed  # 3 s: not a blink
+
+
+def test_an_open_mouth_needs_a_closed_mouth_first() -> None:
+    seq = [frame(mouth=0.02)] * 8 + [frame(mouth=m) for m in (0.2, 0.45, 0.5, 0.2)]
+    (o,) = outcomes(seq, [Challenge.OPEN_MOUTH])
+    assert o.completed and o.frame_index == 9
+    assert not outcomes([frame(mouth=0.5)] * 20, [Challenge.OPEN_MOUTH])[0].completed
+
+
+def test_an_answer_faster_than_a_human_reaction_fails() -> None:
+    seq = [frame(0), frame(0), frame(40), frame(40)]
+    (o,) = liveness.evaluate_challenges(seq, [0.0, 0.05, 0.1, 0.15], [Challenge.TURN_LEFT])
+    assert not o.completed and o.note == "faster than a human reaction"
+
+
+def test_an_answer_after_the_time_limit_fails() -> None:
+    seq = [frame(0)] * 120 + [frame(40)] * 3
+    (o,) = outcomes(seq, [Challenge.TURN_LEFT])
+    assert not o.completed and o.note == "too slow"
+    lenient = liveness.evaluate_challenges(seq, times(len(seq)), [Challenge.TURN_LEFT],
+                                           LivenessThresholds(max_response_s=15))
+    assert lenient[0].completed
+
+
+def _analyses_report(seq, challenges, ts=None):
+    return liveness.liveness_report(seq, ts if ts is not None else times(len(seq)), challenges)
+
+
+def test_report_rejects_when_no_face_is_present() -> None:
+    report = _analyses_report([frame(faces=0)] * 20, [Challenge.BLINK])
+    assert report.recommendation is Recommendation.REJECT and report.reason == "NO_FACE_PRESENT"
+
+
+def test_report_rejects_a_second_person_in_view() -> None:
+    report = _analyses_report([frame(faces=2)] * 20, [Challenge.BLINK])
+    assert report.recommendation is Recommendation.REJECT and report.reason == "MULTIPLE_PEOPLE"
+
+
+def test_report_rejects_an_unanswered_challenge_with_a_reason_per_challenge() -> None:
+    seq = [frame(0)] * 10 + [frame(40)] * 5 + [frame(0)] * 5
+    report = _analyses_report(seq, [Challenge.TURN_LEFT, Challenge.BLINK])
+    assert report.recommendation is Recommendation.REJECT and report.reason == "CHALLENGE_NOT_COMPLETED"
+    results = {s.sub_check: s.result.value for s in report.breakdown}
+    assert results["challenge_1_turn_left"] == "PASS" and results["challenge_2_blink"] == "FAIL"
+    assert results["liveness_auth"] == "FAIL"
+
+
+def test_report_refuses_timestamps_that_go_backwards() -> None:
+    seq = [frame(0)] * 5 + [frame(40)] * 5
+    report = _analyses_report(seq, [Challenge.TURN_LEFT], ts=[0, 1, 2, 3, 4, 3, 6, 7, 8, 9])
+    assert report.reason == "CHALLENGE_NOT_COMPLETED"
+
+
+def test_measurements_alone_can_never_approve() -> None:
+    seq = [frame(0)] * 10 + [frame(40)] * 5
+    report = _analyses_report(seq, [Challenge.TURN_LEFT])
+    assert report.recommendation is Recommendation.NOT_AVAILABLE and report.reason == "FRAMES_NOT_PROVIDED"
+
+
+def test_random_challenges_are_distinct_and_seedable() -> None:
+    a = liveness.random_challenges(3, random.Random(7))
+    assert len(a) == 3 and len(set(a)) == 3
+    assert a == liveness.random_challenges(3, random.Random(7))
+    assert len(liveness.random_challenges(9)) == 4
+
+
+# ---------------------------------------------------------------- real stills
+
+
+def _still(rel: str) -> np.ndarray:
+    path = POSE / rel
+    if not path.is_file():
+        pytest.skip(f"evaluation data missing: {path} (see ../shared/data/README.md)")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
+
+
+def _camera_frame(image: np.ndarray) -> np.ndarray:
+    """Letterbox a still into a 640 x 480 camera frame."""
+    h, w = image.shape[:2]
+    s = min(640 / w, 480 / h)
+    small = cv2.resize(image, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
+    out = np.zeros((480, 640, 3), dtype=np.uint8)
+    y, x = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
+    out[y:y + small.shape[0], x:x + small.shape[1]] = small
+    return out
+
+
+def _tilted(image: np.ndarray, degrees: float) -> np.ndarray:
+    """The image as a flat print rotated about its vertical axis, seen by a pinhole camera."""
+    h, w = image.shape[:2]
+    f, a = 1.2 * w, np.radians(degrees)
+    corners = np.array([[-w / 2, -h / 2, 0], [w / 2, -h / 2, 0], [w / 2, h / 2, 0], [-w / 2, h / 2, 0]])
+    rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    q = corners @ rot.T
+    q[:, 2] += f
+    dst = np.stack([q[:, 0] * f / q[:, 2] + w / 2, q[:, 1] * f / q[:, 2] + h / 2], axis=1).astype(np.float32)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    return cv2.warpPerspective(image, cv2.getPerspectiveTransform(src, dst), (w, h))
+
+
+# InspireFace's expectations (labels.csv), mapped to our convention: InspireFace's
+# yaw and roll signs match ours; its pitch "raised" is our pitch > 0; its
+# "left eye" is the eye on the image's left, i.e. the person's right eye.
+@pytest.mark.parametrize("still, attribute, low, high", [
+    ("pose/left_face.jpeg", "yaw", -90, -10),
+    ("pose/right_face.png", "yaw", 10, 90),
+    ("pose/rise_face.jpeg", "pitch", 3, 90),
+    ("pose/lower_face.jpeg", "pitch", -90, -10),
+    ("pose/left_wryneck.png", "roll", -90, -30),
+    ("pose/right_wryneck.png", "roll", 25, 90),
+])
+def test_head_pose_of_real_stills_matches_the_labels(still: str, attribute: str, low: float, high: float) -> None:
+    a = liveness.analyse_frame(_still(still))
+    assert a.face_count == 1
+    assert low < getattr(a, attribute) < high
+
+
+def test_eye_state_of_real_stills_matches_the_labels() -> None:
+    both_open = liveness.analyse_frame(_still("reaction/open_eyes.png"))
+    both_closed = liveness.analyse_frame(_still("reaction/close_eyes.jpeg"))
+    one_closed = liveness.analyse_frame(_still("reaction/close_open_eyes.jpeg"))
+    assert both_open.ear_left > 0.25 and both_open.ear_right > 0.25
+    assert both_closed.ear_left < 0.15 and both_closed.ear_right < 0.15
+    assert one_closed.ear_right < 0.15 < 0.25 < one_closed.ear_left  # image-left eye closed
+
+
+def test_a_tilted_print_keeps_its_3d_yaw_and_fails_both_turns() -> None:
+    photo = _still("reaction/close_eyes.jpeg")
+    angles = [0, 0, 0, 10, 20, 30, 40, 50, 40, 30, 20, 10, 0, -10, -20, -30, -40, -50, -40, -20, 0, 0]
+    frames = [_camera_frame(_tilted(photo, a)) for a in angles]
+    analyses = [liveness.analyse_frame(f) for f in frames]
+    yaws = [a.yaw for a in analyses if a.has_face]
+    assert len(yaws) >= len(frames) - 2
+    assert max(yaws) - min(yaws) < LivenessThresholds().turn_delta_deg  # 100 degrees of tilt, little 3-D yaw
+    ts = times(len(frames), fps=5)
+    for challenge in (Challenge.TURN_LEFT, Challenge.TURN_RIGHT):
+        report = liveness.liveness_report(frames, ts, [challenge], analyses=analyses)
+        assert report.recommendation is Recommendation.REJECT
+        assert report.reason == "CHALLENGE_NOT_COMPLETED"
+
+
+def test_real_head_turns_of_one_person_pass() -> None:
+    # One person in these stills (dlib distance 0.41-0.49): frontal, turned to
+    # her right, and the same turn mirrored as a turn to her left.
+    frontal = _camera_frame(_still("reaction/close_eyes.jpeg"))
+    turned_right = _camera_frame(_still("pose/left_face.jpeg"))
+    turned_left = cv2.flip(turned_right, 1)
+    frames = [frontal] * 4 + [turned_right] * 3 + [frontal] * 4 + [turned_left] * 3 + [frontal] * 2
+    report = liveness.liveness_report(frames, times(len(frames), fps=4), [Challenge.TURN_RIGHT, Challenge.TURN_LEFT])
+    results = {s.sub_check: s.result.value for s in report.breakdown}
+    assert results["challenge_1_turn_right"] == "PASS" and results["challenge_2_turn_left"] == "PASS"
+    assert results["same_face"] == "PASS"
+    assert report.recommendation is Recommendation.APPROVE, report.to_dict()
+    assert results["liveness_auth"] == "PASS"
+
+
+def test_stills_of_different_people_stitched_together_are_rejected() -> None:
+    frontal = _camera_frame(_still("reaction/close_eyes.jpeg"))
+    someone_else_turned = _camera_frame(_still("pose/right_face.png"))
+    frames = [frontal] * 4 + [someone_else_turned] * 3 + [frontal] * 3
+    report = liveness.liveness_report(frames, times(len(frames), fps=4), [Challenge.TURN_LEFT])
+    results = {s.sub_check: s.result.value for s in report.breakdown}
+    assert results["challenge_1_turn_left"] == "PASS"
+    assert results["same_face"] == "FAIL"
+    assert report.recommendation is Recommendation.REJECT and report.reason == "MULTIPLE_PEOPLE"
+
+
+def test_a_blink_from_real_open_and_closed_eye_stills() -> None:
+    opened = _camera_frame(_still("reaction/open_eyes.png"))
+    closed = _camera_frame(_still("reaction/close_eyes.jpeg"))
+    frames = [opened] * 5 + [closed] * 2 + [opened] * 4
+    analyses = [liveness.analyse_frame(f) for f in frames]
+    (o,) = liveness.evaluate_challenges(analyses, times(len(frames)), [Challenge.BLINK])
+    assert o.completed and o.frame_index == 7
+
+
+def test_the_best_frontal_frame_is_the_one_facing_the_camera_with_eyes_open() -> None:
+    frames = [_camera_frame(_still(p)) for p in
+              ("pose/left_face.jpeg", "reaction/close_eyes.jpeg", "reaction/open_eyes.png", "pose/rise_face.jpeg")]
+    frames.append(cv2.flip(frames[0], 1))
+    best = liveness.best_frontal_frame(frames)
+    assert best in (2, 3)  # eyes open, head not turned (rise_face is raised but frontal)
+    assert liveness.best_frontal_frame([np.zeros((480, 640, 3), np.uint8)]) is None
