@@ -53,7 +53,9 @@ def _line_mask(gray: np.ndarray) -> np.ndarray:
     join = cv2.getStructuringElement(cv2.MORPH_RECT, (int(unit * 1.2) | 1, 3))
     grad = cv2.morphologyEx(grad, cv2.MORPH_CLOSE, join)
     _, mask = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    # Opening by a small box removes thin rules (card edges, frames drawn
+    # around the MRZ) that would otherwise weld the MRZ lines to each other.
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 3)))
     return mask
 
 

@@ -12,24 +12,28 @@ text: a wrong printed check digit stays wrong.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
 from identity_app.checks.document_data import CheckDigit, Repair
 from identity_app.checks.icao import MRZ_ALPHABET, is_valid, check_digit
+from identity_app.checks.icao_codes import is_known_country
 
 # Alphabets of MRZ fields.
 DIGITS = "digits"          # dates, check digits: 0-9 (and `<` for unknown / empty)
 LETTERS = "letters"        # country codes, names: A-Z and `<`
 ALNUM = "alnum"            # document number, optional data: anything, fillers repaired
 SEX = "sex"                # M, F, X or <
-ANY = "any"                # document type: left as read
 
 # Confusions OCR engines make on OCR-B, by the alphabet the position needs.
 TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "T": "1",
             "Z": "2", "B": "8", "S": "5", "G": "6", "A": "4"}
 TO_LETTER = {"0": "O", "1": "I", "2": "Z", "8": "B", "5": "S", "6": "G", "4": "A"}
+# Letters a digit may stand for, tried in order where a country code must be known.
+LETTER_OPTIONS = {"0": "ODQ", "1": "IL", "2": "Z", "8": "BR", "5": "S", "6": "G", "4": "A"}
+COUNTRY_FIELDS = ("issuing_country", "nationality")
 # Characters OCR engines return for the filler `<` (PassportEye reads it as K).
 FILLER_LOOKALIKES = frozenset("KCELX")
 
@@ -65,11 +69,37 @@ class ParsedMRZ:
     def field(self, name: str) -> str | None:
         return dict(self.fields).get(name)
 
+    @property
+    def known_countries(self) -> int:
+        """How many of the country codes are ones ICAO knows (0..2)."""
+        return sum(is_known_country(self.field(f) or "") for f in COUNTRY_FIELDS)
+
+    @property
+    def plausibility(self) -> int:
+        """Fields that look right beyond the check digits (0..5): known country
+        codes, a sex of M/F/X, real calendar dates, a letter as document type."""
+        dates = sum(_is_iso(self.field(f) or "") for f in ("date_of_birth", "expiration_date"))
+        sex = int(self.lines[1][20 if self.format != "TD1" else 7] in "MFX<")
+        kind = int(self.lines[0][:1].isalpha())
+        return self.known_countries + dates + sex + kind
+
+    @property
+    def plausible(self) -> bool:
+        return self.plausibility == 6
+
+
+def _is_iso(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
 
 def _two_line_layout(width: int, visa: bool) -> list[Segment]:
     """TD2/TD3/MRV line layouts share everything up to the optional data."""
     segs = [
-        Segment("document_type", 0, 0, 2, ANY),
+        Segment("document_type", 0, 0, 2, LETTERS),
         Segment("issuing_country", 0, 2, 5, LETTERS),
         Segment("names", 0, 5, width, LETTERS),
         Segment("document_number", 1, 0, 9, ALNUM),
@@ -94,7 +124,7 @@ def _two_line_layout(width: int, visa: bool) -> list[Segment]:
 
 
 _TD1 = [
-    Segment("document_type", 0, 0, 2, ANY),
+    Segment("document_type", 0, 0, 2, LETTERS),
     Segment("issuing_country", 0, 2, 5, LETTERS),
     Segment("document_number", 0, 5, 14, ALNUM),
     Segment("document_number_check", 0, 14, 15, ALNUM),  # `<` for long numbers
@@ -147,6 +177,18 @@ def _repair_char(ch: str, alphabet: str) -> str:
     return ch
 
 
+def _country_code(read: str) -> str | None:
+    """The known country code the digits in `read` most plausibly stand for."""
+    if is_known_country(read):
+        return read
+    options = [LETTER_OPTIONS.get(c, c) + ("<" if c in FILLER_LOOKALIKES else "") for c in read]
+    for combo in itertools.product(*options):
+        code = "".join(combo)
+        if is_known_country(code):
+            return code
+    return None
+
+
 def _repair_fillers(chars: list[str], start: int, end: int) -> list[int]:
     """Turn filler look-alikes into `<` where they sit inside a run of fillers.
 
@@ -180,14 +222,37 @@ def repair_lines(lines: Sequence[str], fmt: str) -> tuple[tuple[str, ...], tuple
             if seg.line != li:
                 continue
             span = chars[seg.start:seg.end]
+            if seg.name in COUNTRY_FIELDS:
+                code = _country_code("".join(span))
+                if code is not None:
+                    for pos, ch in enumerate(code, start=seg.start):
+                        if chars[pos] != ch:
+                            chars[pos] = ch
+                            reasons[pos] = f"{seg.name} is a country code"
+                    continue
             # A multi-character field with nothing in its own alphabet was
             # probably printed that way (a numeric nationality code): keep it.
+            if seg.name == "document_type":
+                # The first character is always a letter (P, I, A, C, V); the
+                # second may be a digit (C1 on US cards), except a 0 after I/A/C,
+                # which is the D of "ID"-style codes.
+                first = TO_LETTER.get(chars[seg.start], chars[seg.start])
+                second = chars[seg.start + 1]
+                if second == "0":
+                    second = "D"
+                for pos, ch in ((seg.start, first), (seg.start + 1, second)):
+                    if ch != chars[pos]:
+                        chars[pos] = ch
+                        reasons[pos] = "document_type starts with a letter"
+                continue
             if len(span) > 1 and seg.alphabet == LETTERS and not any(c.isalpha() for c in span):
                 continue
             if len(span) > 1 and seg.alphabet == DIGITS and not any(c.isdigit() for c in span):
                 continue
             for pos in range(seg.start, min(seg.end, len(chars))):
                 fixed = _repair_char(chars[pos], seg.alphabet)
+                if seg.name == "document_type" and pos == 1 and chars[pos] == "0":
+                    fixed = "D"  # "ID" cards; no ICAO document code has a second O
                 if fixed != chars[pos]:
                     chars[pos] = fixed
                     reasons[pos] = f"{seg.name} is {seg.alphabet}-only"

@@ -162,24 +162,54 @@ def _best_window(readings: Sequence[str], confidences: Sequence[float]) -> tuple
     return None if best is None else best[1:]
 
 
-def _vote(lines_a: Sequence[str], lines_b: Sequence[str]) -> list[tuple[str, ...]]:
-    """Every combination of the two readings at the positions where they differ."""
-    flat_a, flat_b = "".join(lines_a), "".join(lines_b)
-    diff = [i for i, (a, b) in enumerate(zip(flat_a, flat_b)) if a != b][:MAX_VOTE_POSITIONS]
-    widths = [len(x) for x in lines_a]
+def _variants(line_img: np.ndarray) -> list[np.ndarray]:
+    """Other renderings of a line for a second opinion from the same recogniser."""
+    up = cv2.resize(line_img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    _, bw = cv2.threshold(cv2.GaussianBlur(up, (3, 3), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(line_img)
+    border = cv2.copyMakeBorder(line_img, 6, 6, 12, 12, cv2.BORDER_REPLICATE)
+    return [up, clahe, bw, border]
+
+
+def _vote(readings: Sequence[Sequence[str]]) -> list[tuple[tuple[str, ...], int]]:
+    """Candidate line sets mixing the readings position by position, with their vote support.
+
+    Every character of every candidate was read there by some engine; at
+    most MAX_VOTE_POSITIONS disputed positions (the least agreed first) are
+    varied, each between its two most read characters, and only where the
+    runner-up has at least half the votes of the leader.
+    """
+    widths = [len(x) for x in readings[0]]
+    flats = ["".join(r) for r in readings]
+    options: list[list[tuple[str, int]]] = []
+    for pos in range(len(flats[0])):
+        counts: dict[str, int] = {}
+        for f in flats:
+            counts[f[pos]] = counts.get(f[pos], 0) + 1
+        options.append(sorted(counts.items(), key=lambda kv: -kv[1]))
+    # A minority reading is a candidate only with at least half the leader's
+    # votes: one stray engine must not be able to "fix" a check digit alone.
+    disputed = sorted((i for i, o in enumerate(options) if len(o) > 1 and 2 * o[1][1] >= o[0][1]),
+                      key=lambda i: options[i][0][1] - options[i][1][1])[:MAX_VOTE_POSITIONS]
+    base = [o[0][0] for o in options]
+    base_support = sum(o[0][1] for o in options)
     out = []
-    for choice in itertools.product((0, 1), repeat=len(diff)):
-        chars = list(flat_a)
-        for pick, pos in zip(choice, diff):
+    for choice in itertools.product((0, 1), repeat=len(disputed)):
+        chars, support = list(base), base_support
+        for pick, pos in zip(choice, disputed):
             if pick:
-                chars[pos] = flat_b[pos]
-        text = "".join(chars)
-        split, start = [], 0
+                chars[pos] = options[pos][1][0]
+                support += options[pos][1][1] - options[pos][0][1]
+        text, split, start = "".join(chars), [], 0
         for w in widths:
             split.append(text[start:start + w])
             start += w
-        out.append(tuple(split))
+        out.append((tuple(split), support))
     return out
+
+
+def _score(parsed: ParsedMRZ) -> tuple[int, int]:
+    return parsed.valid_count, parsed.plausibility
 
 
 def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool) -> tuple[ParsedMRZ, list[Repair], str, float] | None:
@@ -188,28 +218,47 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool) -> tuple[Parsed
     if found is None:
         return None
     parsed, repairs, (first, count), conf = found
-    if parsed.valid or not use_tesseract or not ocr_engines.tesseract_available():
+    if parsed.valid and parsed.plausible:
         return parsed, repairs, "rapidocr", conf
-    tess = [_tesseract(img)[0] for img in line_imgs[first:first + count]]
+    # Second opinions: RapidOCR on other renderings of the lines, then Tesseract.
     widths = [len(line) for line in parsed.lines]
-    tess_fitted = []
-    for i, (t, w) in enumerate(zip(tess, widths)):
-        if abs(len(t) - w) > 4:
-            return parsed, repairs, "rapidocr", conf
-        tess_fitted.append(fit_length(t, w, i + 1)[0])
-    # The raw (unrepaired) RapidOCR lines, fitted the same way, are the first voter.
-    rapid_fitted = [fit_length(rapid[first + i][0], w, i + 1)[0] for i, w in enumerate(widths)]
-    best = (parsed.valid_count, 1, parsed)
-    for combo in _vote(rapid_fitted, tess_fitted):
-        cand = parse_mrz(combo)
-        if cand is None:
-            continue
-        same = int(cand.lines == parsed.lines)
-        if (cand.valid_count, same) > best[:2]:
-            best = (cand.valid_count, same, cand)
-    chosen = best[2]
-    engine = "rapidocr" if chosen is parsed else "rapidocr+tesseract"
-    return chosen, repairs, engine, conf
+    band = line_imgs[first:first + count]
+    readings: list[list[str]] = [[fit_length(rapid[first + i][0], w, i + 1)[0] for i, w in enumerate(widths)]]
+    engines = {"rapidocr"}
+    sources: list[tuple[str, Callable[[np.ndarray], tuple[str, float]], list[list[np.ndarray]]]] = [
+        ("rapidocr", _rapid, [list(v) for v in zip(*(_variants(img) for img in band))]),
+    ]
+    if use_tesseract and ocr_engines.tesseract_available():
+        sources.append(("tesseract", _tesseract, [band]))
+    best, best_key = parsed, (*_score(parsed), -1)
+    # A reading whose check digits pass but whose country code is unknown (an
+    # old code like SI<) gets one second opinion, an invalid one all of them.
+    rounds = 1 if parsed.valid else len(sources[0][2]) + 1
+    for name, read, renderings in sources:
+        for images in renderings:
+            if rounds == 0:
+                break
+            rounds -= 1
+            texts = [read(img)[0] for img in images]
+            if any(abs(len(t) - w) > 4 for t, w in zip(texts, widths)):
+                continue
+            readings.append([fit_length(t, w, i + 1)[0] for i, (t, w) in enumerate(zip(texts, widths))])
+            engines.add(name)
+            # Whole readings first, then position-by-position mixes of all of them.
+            candidates = [(tuple(r), 0) for r in readings] + _vote(readings)
+            for lines, support in candidates:
+                cand = parse_mrz(lines)
+                if cand is None:
+                    continue
+                key = (*_score(cand), support)
+                if key > best_key:
+                    best, best_key = cand, key
+            if best.valid and best.plausible:
+                break
+        if best.valid and best.plausible:
+            break
+    engine = "rapidocr" if best is parsed else "+".join(sorted(engines))
+    return best, repairs, engine, conf
 
 
 def _orientations(candidate: MRZCandidate) -> list[tuple[int, np.ndarray]]:
@@ -229,7 +278,7 @@ def read_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidates: 
                 continue
             parsed, repairs, engine, conf = result
             reading = MRZReading(parsed, rotation, engine, tuple(repairs), conf)
-            if best is None or (parsed.valid_count, conf) > (best.parsed.valid_count, best.confidence):
+            if best is None or (*_score(parsed), conf) > (*_score(best.parsed), best.confidence):
                 best = reading
             if parsed.valid:
                 return best
