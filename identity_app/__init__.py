@@ -1,0 +1,1 @@
+"""Self-hosted identity verification: console for operators, capture flow for end users."""

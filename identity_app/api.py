@@ -1,0 +1,55 @@
+"""Backend HTTP routes, mounted on Reflex's server (same port in production).
+
+Media is never served from a public folder: this route checks the sign-in
+cookie and the viewer's permission on every request.
+"""
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from identity_app.db import session_scope
+from identity_app.services import auth
+from identity_app.services.errors import Forbidden, NotFound
+from identity_app.services.media import read_media
+from identity_app.state.base import COOKIE_NAME
+from identity_app.storage import StorageError, get_media_store
+
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def media(request: Request) -> Response:
+    try:
+        media_id = int(request.path_params["media_id"])
+    except (KeyError, ValueError):
+        return Response("Not found", status_code=404)
+    try:
+        with session_scope() as db:
+            actor = auth.authenticate(db, request.cookies.get(COOKIE_NAME))
+            if actor is None:
+                return Response("Sign in to view media.", status_code=401, headers=NO_STORE)
+            content = read_media(db, get_media_store(), actor=actor, media_id=media_id, ip=client_ip(request))
+    except NotFound:
+        return Response("Not found", status_code=404, headers=NO_STORE)
+    except Forbidden as exc:
+        return Response(str(exc), status_code=403, headers=NO_STORE)
+    except StorageError:
+        return Response("The media store is unavailable.", status_code=503, headers=NO_STORE)
+    return Response(content.data, media_type=content.content_type, headers=NO_STORE)
+
+
+def api_app() -> Starlette:
+    return Starlette(routes=[
+        Route("/api/health", health),
+        Route("/api/media/{media_id}", media),
+    ])

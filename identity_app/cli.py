@@ -1,0 +1,124 @@
+"""Command line for the operator of the container: python -m identity_app.cli ...
+
+  migrate                          apply database migrations
+  create-owner --email --name      create the owner (asks for the password)
+  reset-totp --email               make someone enrol two-factor again
+  list-operators                   list console users
+  evaluate {mrz,face,pad} --data DIR [--json FILE]
+  bench checks                     check latencies with warm models
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    from identity_app.migrations import upgrade
+
+    upgrade()
+    print("database is up to date")
+    return 0
+
+
+def _cmd_create_owner(args: argparse.Namespace) -> int:
+    from identity_app.db import session_scope
+    from identity_app.services import auth
+
+    password = os.environ.get("IDV_OWNER_PASSWORD") or getpass.getpass("Password (10+ characters): ")
+    with session_scope() as db:
+        op = auth.create_owner(db, name=args.name, email=args.email, password=password, ip="cli")
+    print(f"owner {op.email} created; sign in at the console to set up two-factor authentication")
+    return 0
+
+
+def _cmd_reset_totp(args: argparse.Namespace) -> int:
+    from identity_app.db import session_scope
+    from identity_app.services import auth
+
+    with session_scope() as db:
+        op = auth.reset_totp(db, email=args.email, actor="cli")
+    print(f"two-factor reset for {op.email}: they enrol again at their next sign-in")
+    return 0
+
+
+def _cmd_list_operators(_: argparse.Namespace) -> int:
+    from identity_app.db import session_scope
+    from identity_app.services import auth
+
+    with session_scope() as db:
+        ops = auth.list_operators(db)
+    if not ops:
+        print("no operators yet: open the console to set up the owner, or use create-owner")
+    for op in ops:
+        flags = ["owner"] if op.is_owner else []
+        flags.append("2fa" if op.totp_enrolled else "2fa-not-set-up")
+        print(f"{op.id:>5}  {op.email:<40} {op.name:<30} {', '.join(flags)}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    data = Path(args.data)
+    json_path = Path(args.json) if args.json else None
+    if not data.is_dir():
+        print(f"no such folder: {data}", file=sys.stderr)
+        return 2
+    if args.kind == "mrz":
+        from identity_app.evaluation.mrz_eval import run_mrz_evaluation as run
+    elif args.kind == "face":
+        from identity_app.evaluation.face_eval import run_face_evaluation as run
+    else:
+        from identity_app.evaluation.pad_eval import run_pad_evaluation as run
+    run(data, json_path)
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "checks":
+        from identity_app.evaluation.bench_checks import main as bench
+    else:
+        from identity_app.evaluation.bench_search import main as bench  # type: ignore[no-redef]
+    return bench(args.rest) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m identity_app.cli", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=_cmd_migrate)
+    c = sub.add_parser("create-owner", help="create the owner account")
+    c.add_argument("--email", required=True)
+    c.add_argument("--name", required=True)
+    c.set_defaults(fn=_cmd_create_owner)
+    r = sub.add_parser("reset-totp", help="reset someone's two-factor authentication")
+    r.add_argument("--email", required=True)
+    r.set_defaults(fn=_cmd_reset_totp)
+    sub.add_parser("list-operators", help="list console users").set_defaults(fn=_cmd_list_operators)
+    e = sub.add_parser("evaluate", help="measure a check on a labelled folder")
+    e.add_argument("kind", choices=["mrz", "face", "pad"])
+    e.add_argument("--data", required=True, help="folder in the format of ../shared/data")
+    e.add_argument("--json", help="also write the figures to this JSON file")
+    e.set_defaults(fn=_cmd_evaluate)
+    b = sub.add_parser("bench", help="print latency figures")
+    b.add_argument("what", choices=["checks", "search"])
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(fn=_cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from identity_app.services.errors import DomainError
+
+    try:
+        return args.fn(args)
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The route table: every page, its route, title and on_load chain on one screen."""
+from __future__ import annotations
+
+import reflex as rx
+
+from identity_app import routes
+from identity_app.api import api_app
+from identity_app.pages import applications as app_pages
+from identity_app.pages import sign_in
+from identity_app.settings import get_settings
+from identity_app.state.applications import ApplicationsState, UsersState
+from identity_app.state.base import SessionState
+from identity_app.state.sign_in import SignInState
+
+get_settings().validate_for_startup()  # refuse to start with a default secret outside development
+
+app = rx.App(api_transformer=api_app())
+
+# Front door
+app.add_page(sign_in.setup_page, route=routes.SETUP, title="Set up", on_load=SignInState.load_setup)
+app.add_page(sign_in.sign_in_page, route=routes.SIGN_IN, title="Sign in", on_load=SignInState.load_sign_in)
+app.add_page(sign_in.code_page, route=routes.TOTP, title="Two-factor code", on_load=SignInState.load_code)
+app.add_page(sign_in.enrol_page, route=routes.ENROL, title="Set up two-factor", on_load=SignInState.load_enrol)
+app.add_page(sign_in.recovery_codes_page, route=routes.RECOVERY_CODES, title="Recovery codes",
+             on_load=SignInState.load_recovery_codes)
+app.add_page(sign_in.invitation_page, route=routes.INVITATION, title="Invitation",
+             on_load=SignInState.load_invitation)
+
+# Console
+app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",
+             on_load=[SessionState.require_operator, ApplicationsState.load])
+app.add_page(app_pages.users_page, route=routes.APPLICATION_USERS, title="Users",
+             on_load=[SessionState.require_operator, UsersState.load])

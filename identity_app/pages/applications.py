@@ -1,0 +1,147 @@
+"""The console home (applications) and an application's users tab."""
+from __future__ import annotations
+
+import reflex as rx
+
+from identity_app import routes
+from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
+from identity_app.state.applications import PERMISSION_CHOICES, ApplicationRow, ApplicationsState, MemberRow, UsersState
+
+
+def _app_card(app: ApplicationRow) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.heading(app.name, size="4"),
+                rx.text(app.description, color_scheme="gray", size="2"),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.cond(app.is_active, rx.badge("Active", color_scheme="green"), rx.badge("Inactive")),
+            rx.link("Users", href="/applications/" + app.id.to_string() + "/users"),
+            align="center",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def home_page() -> rx.Component:
+    return console_shell(
+        rx.vstack(
+            rx.cond(
+                ApplicationsState.apps.length() > 0,
+                rx.vstack(rx.foreach(ApplicationsState.apps, _app_card), width="100%"),
+                rx.text("You do not belong to any application yet.", color_scheme="gray"),
+            ),
+            rx.cond(
+                ApplicationsState.is_owner,
+                rx.card(
+                    rx.heading("New application", size="4", margin_bottom="0.5rem"),
+                    error_callout(ApplicationsState.error),
+                    rx.form(
+                        rx.hstack(
+                            rx.box(labelled_input("Name", "name", required=True), flex="1"),
+                            rx.box(labelled_input("Description", "description"), flex="2"),
+                            rx.button("Create application", type="submit"),
+                            align="end",
+                            width="100%",
+                            wrap="wrap",
+                        ),
+                        on_submit=ApplicationsState.create,
+                        reset_on_submit=True,
+                    ),
+                    width="100%",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        title="Applications",
+    )
+
+
+def _permission_cell(member: MemberRow, perm: str) -> rx.Component:
+    return rx.table.cell(
+        rx.checkbox(
+            checked=member.permissions.contains(perm),
+            disabled=~UsersState.can_manage,
+            on_change=lambda checked: UsersState.toggle_permission(member.operator_id, perm, checked),
+            aria_label=perm + " for " + member.email,
+        )
+    )
+
+
+def users_page() -> rx.Component:
+    return console_shell(
+        rx.vstack(
+            rx.link("← Applications", href=routes.HOME, size="2"),
+            rx.heading(UsersState.application_name, size="5"),
+            error_callout(UsersState.error),
+            info_callout(UsersState.notice),
+            rx.cond(
+                UsersState.last_invitation_link != "",
+                rx.callout(
+                    rx.vstack(
+                        rx.text("No email server is configured: the invitation is in the outbox. "
+                                "You can also pass on this single-use link (valid 7 days):"),
+                        rx.code(UsersState.last_invitation_link, id="invitation-link",
+                                style={"word_break": "break-all"}),
+                    ),
+                    icon="mail",
+                    width="100%",
+                ),
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("User"),
+                        *[rx.table.column_header_cell(label) for _, label in PERMISSION_CHOICES],
+                        rx.table.column_header_cell(""),
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        UsersState.members,
+                        lambda m: rx.table.row(
+                            rx.table.cell(rx.vstack(rx.text(m.name), rx.text(m.email, size="1", color_scheme="gray"),
+                                                    spacing="0")),
+                            *[_permission_cell(m, p) for p, _ in PERMISSION_CHOICES],
+                            rx.table.cell(rx.cond(UsersState.can_manage,
+                                                  rx.button("Remove", size="1", variant="soft", color_scheme="red",
+                                                            on_click=UsersState.remove(m.operator_id)))),
+                        ),
+                    )
+                ),
+                width="100%",
+            ),
+            rx.cond(
+                UsersState.can_manage,
+                rx.card(
+                    rx.heading("Invite a user", size="4", margin_bottom="0.5rem"),
+                    rx.form(
+                        rx.vstack(
+                            labelled_input("Email", "email", "email", required=True),
+                            rx.hstack(
+                                *[rx.el.label(
+                                    rx.checkbox(name=f"perm_{p}", default_checked=(p == "VIEW_SESSIONS"),
+                                                disabled=(p == "VIEW_SESSIONS")),
+                                    label, style={"display": "flex", "gap": "0.4rem", "align_items": "center"})
+                                  for p, label in PERMISSION_CHOICES],
+                                wrap="wrap",
+                                spacing="4",
+                            ),
+                            rx.button("Send invitation", type="submit"),
+                            spacing="3",
+                        ),
+                        on_submit=UsersState.invite,
+                        reset_on_submit=True,
+                    ),
+                    width="100%",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        title="Users",
+    )

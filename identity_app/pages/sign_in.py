@@ -1,0 +1,133 @@
+"""Owner setup, sign-in, TOTP code, TOTP enrolment, recovery codes, invitation."""
+from __future__ import annotations
+
+import reflex as rx
+
+from identity_app import routes
+from identity_app.components.layout import auth_card, error_callout, info_callout, labelled_input
+from identity_app.state.sign_in import SignInState
+
+
+def setup_page() -> rx.Component:
+    return auth_card(
+        "Set up the owner account",
+        rx.text("No one has an account yet. The first account owns this installation.", color_scheme="gray"),
+        error_callout(SignInState.error),
+        rx.form(
+            rx.vstack(
+                labelled_input("Your name", "name", required=True, auto_complete="name"),
+                labelled_input("Email", "email", "email", required=True, auto_complete="email"),
+                labelled_input("Password (at least 10 characters)", "password", "password", required=True,
+                               auto_complete="new-password"),
+                labelled_input("Repeat the password", "password_confirm", "password", required=True,
+                               auto_complete="new-password"),
+                rx.button("Create owner account", type="submit", width="100%"),
+                spacing="3",
+            ),
+            on_submit=SignInState.submit_setup,
+            reset_on_submit=False,
+        ),
+    )
+
+
+def sign_in_page() -> rx.Component:
+    return auth_card(
+        "Sign in",
+        info_callout(SignInState.info),
+        error_callout(SignInState.error),
+        rx.form(
+            rx.vstack(
+                labelled_input("Email", "email", "email", required=True, auto_complete="username"),
+                labelled_input("Password", "password", "password", required=True, auto_complete="current-password"),
+                rx.button("Continue", type="submit", width="100%"),
+                spacing="3",
+            ),
+            on_submit=SignInState.submit_password,
+        ),
+    )
+
+
+def code_page() -> rx.Component:
+    return auth_card(
+        "Two-factor code",
+        rx.text("Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+                color_scheme="gray"),
+        error_callout(SignInState.error),
+        rx.form(
+            rx.vstack(
+                labelled_input("Code", "code", required=True, auto_complete="one-time-code", input_mode="numeric",
+                               auto_focus=True),
+                rx.button("Sign in", type="submit", width="100%"),
+                spacing="3",
+            ),
+            on_submit=SignInState.submit_code,
+            reset_on_submit=True,
+        ),
+        rx.link("Start again", href=routes.SIGN_IN, size="2"),
+    )
+
+
+def enrol_page() -> rx.Component:
+    return auth_card(
+        "Set up two-factor authentication",
+        rx.text("Scan this QR code with an authenticator app (for example Aegis, Google Authenticator "
+                "or 1Password), then enter the code it shows.", color_scheme="gray"),
+        rx.cond(SignInState.enrol_qr != "",
+                rx.center(rx.image(src=SignInState.enrol_qr, alt="QR code for your authenticator app",
+                                   width="220px", height="220px"))),
+        rx.text("Or type this key:", size="2"),
+        rx.code(SignInState.enrol_secret, id="totp-secret", size="3", style={"word_break": "break-all"}),
+        error_callout(SignInState.error),
+        rx.form(
+            rx.vstack(
+                labelled_input("Code from the app", "code", required=True, auto_complete="one-time-code",
+                               input_mode="numeric"),
+                rx.button("Confirm and continue", type="submit", width="100%"),
+                spacing="3",
+            ),
+            on_submit=SignInState.submit_enrol,
+            reset_on_submit=True,
+        ),
+    )
+
+
+def recovery_codes_page() -> rx.Component:
+    return auth_card(
+        "Save your recovery codes",
+        rx.text("Each code signs you in once if you lose your phone. They are shown only now: "
+                "store them somewhere safe.", color_scheme="gray"),
+        rx.box(
+            rx.foreach(SignInState.recovery_codes, lambda c: rx.code(c, display="block", size="3")),
+            id="recovery-codes",
+        ),
+        rx.button("I have saved them", on_click=SignInState.recovery_codes_saved, width="100%"),
+    )
+
+
+def invitation_page() -> rx.Component:
+    return auth_card(
+        "Accept your invitation",
+        error_callout(SignInState.error),
+        rx.cond(
+            SignInState.invitation_valid,
+            rx.vstack(
+                rx.text("You were invited to ", rx.text.strong(SignInState.invitation_application),
+                        " as ", rx.text.strong(SignInState.invitation_email), "."),
+                rx.form(
+                    rx.vstack(
+                        labelled_input("Your name", "name", required=True, auto_complete="name"),
+                        labelled_input("Password (at least 10 characters)", "password", "password", required=True,
+                                       auto_complete="new-password"),
+                        labelled_input("Repeat the password", "password_confirm", "password", required=True,
+                                       auto_complete="new-password"),
+                        rx.button("Create account", type="submit", width="100%"),
+                        spacing="3",
+                    ),
+                    on_submit=SignInState.submit_invitation,
+                    reset_on_submit=False,
+                ),
+                width="100%",
+            ),
+            rx.link("Go to sign-in", href=routes.SIGN_IN),
+        ),
+    )

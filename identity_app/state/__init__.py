@@ -1,0 +1,1 @@
+"""Thin Reflex states: check access, call one service, show the result."""

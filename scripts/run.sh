@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install what is missing, migrate, and serve the app in production mode on one port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+. scripts/env.sh
+if [ -z "${IDV_SECRET_KEY:-}" ] && ! grep -qs '^IDV_SECRET_KEY=..' .env; then
+  # First run on this machine: a random secret in .env (never committed).
+  echo "IDV_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env
+  chmod 600 .env
+  echo "wrote a new IDV_SECRET_KEY to .env (keep it: it decrypts the stored media)"
+fi
+python -m identity_app.cli migrate
+exec reflex run --env prod --single-port --frontend-port "${IDV_PORT:-3000}"

@@ -1,0 +1,122 @@
+"""A real app in production mode and Debian's Chromium driven by Playwright."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("IDV_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningApp:
+    def __init__(self, url: str, data_dir: Path, env: dict[str, str], proc: subprocess.Popen, log: Path):
+        self.url, self.data_dir, self.env, self.proc, self.log = url, data_dir, env, proc, log
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "identity_app.cli", *args], cwd=ROOT,
+                             env=self.env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+
+def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDV_")}
+    env.update({
+        "IDV_ENV": "production",
+        "IDV_SECRET_KEY": secrets.token_urlsafe(48),
+        "IDV_DATA_DIR": str(tmp / "data"),
+        "IDV_PORT": str(port),
+        "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_BUN_PATH": str(ROOT / ".tools/bun/bin/bun"),
+        "BUN_INSTALL_CACHE_DIR": str(ROOT / ".tools/bun-cache"),
+        "REFLEX_DIR": str(ROOT / ".tools/reflex"),
+        "OMP_THREAD_LIMIT": "1",
+        "PATH": f"{ROOT / '.venv/bin'}:{ROOT / '.tools/bun/bin'}:{os.environ.get('PATH', '')}",
+    })
+    env.update(extra_env or {})
+    subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "identity_app.cli", "migrate"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=120)
+    log = tmp / "app.log"
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=2) as r:
+                if r.status == 200:
+                    with urllib.request.urlopen(url + "/signin", timeout=5):
+                        return RunningApp(url, tmp / "data", env, proc, log)
+        except OSError:
+            time.sleep(1)
+    stop_app(proc)
+    raise RuntimeError(f"the app did not start in time:\n{log.read_text()[-4000:]}")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    app = start_app(tmp_path_factory.mktemp("app"))
+    yield app
+    stop_app(app.proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run the README's test command (it installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "screenshots").mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{name}.png"), full_page=True)

@@ -1,0 +1,104 @@
+"""The console's front door in a real browser: owner setup, TOTP enrolment,
+sign-out, sign-in with TOTP, a wrong code and a reused code refused."""
+from __future__ import annotations
+
+import time
+
+import pyotp
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+EMAIL = "owner@example.com"
+PASSWORD = "a long owner password"
+
+
+def fill(page, label: str, value: str) -> None:
+    page.get_by_label(label, exact=True).fill(value)
+
+
+def sign_in_password(page, url: str) -> None:
+    page.goto(url + "/signin")
+    fill(page, "Email", EMAIL)
+    fill(page, "Password", PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+
+
+def next_code(secret: str) -> str:
+    """The code of the next 30-second step (the current one was used already)."""
+    t = pyotp.TOTP(secret)
+    wait = 30 - (time.time() % 30)
+    if wait > 25:  # a fresh step began just now: its code may be the one used before
+        time.sleep(wait - 24)
+    return t.at(time.time() + 30)
+
+
+def test_owner_setup_enrolment_sign_out_and_sign_in(page, app_server):
+    url = app_server.url
+    page.goto(url + "/")
+    expect(page).to_have_url(url + "/setup")
+    expect(page.get_by_role("heading", name="Set up the owner account")).to_be_visible()
+    fill(page, "Your name", "Olive Owner")
+    fill(page, "Email", EMAIL)
+    fill(page, "Password (at least 10 characters)", PASSWORD)
+    fill(page, "Repeat the password", PASSWORD)
+    page.get_by_role("button", name="Create owner account").click()
+
+    expect(page.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    expect(page.get_by_alt_text("QR code for your authenticator app")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text().strip()
+    assert len(secret) >= 16
+    screenshot(page, "console-totp-enrolment")
+    fill(page, "Code from the app", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right")
+    first_code = pyotp.TOTP(secret).now()
+    fill(page, "Code from the app", first_code)
+    page.get_by_role("button", name="Confirm and continue").click()
+
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+    assert len(page.locator("#recovery-codes code").all_inner_texts()) == 8
+    page.get_by_role("button", name="I have saved them").click()
+    expect(page.get_by_role("heading", name="Applications")).to_be_visible()
+
+    # The setup page is gone for good.
+    page.goto(url + "/setup")
+    expect(page).to_have_url(url + "/signin")
+    page.goto(url + "/")
+    expect(page.get_by_role("heading", name="Applications")).to_be_visible()
+
+    # Sign out from the menu ends the sign-in on the server.
+    page.get_by_role("button", name="Account menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(url + "/signin")
+    page.goto(url + "/")
+    expect(page).to_have_url(url + "/signin")
+
+    # Sign in again: a wrong code is refused, then the next code works.
+    sign_in_password(page, url)
+    fill(page, "Code", "999999" if pyotp.TOTP(secret).now() != "999999" else "888888")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right")
+    code = next_code(secret)
+    fill(page, "Code", code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Applications")).to_be_visible()
+    screenshot(page, "console-home")
+
+    # The same code again (another sign-in) is refused as reused.
+    page.get_by_role("button", name="Account menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(url + "/signin")
+    sign_in_password(page, url)
+    fill(page, "Code", code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("already used")
+
+
+def test_wrong_password_gets_a_generic_message(page, app_server):
+    page.goto(app_server.url + "/signin")
+    fill(page, "Email", "nobody@example.com")
+    fill(page, "Password", "whatever password")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match an account")
