@@ -32,3 +32,10 @@ def application_users_path(app_id: int) -> str:
 
 def absolute(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + path
+
+
+CAPTURE = "/s/[token]"
+
+
+def capture_path(token: str) -> str:
+    return f"/s/{quote(token, safe='')}"
