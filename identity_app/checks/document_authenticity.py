@@ -570,7 +570,8 @@ def find_portraits(image_bgr: np.ndarray, *, min_fraction: float = 0.08) -> list
         cv2.resize(image_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else image_bgr,
         cv2.COLOR_BGR2GRAY,
     )
-    grey = cv2.equalizeHist(grey)
+    # No histogram equalisation: on the shared passports it made the cascade
+    # miss the light, low-contrast ICAO specimen portraits.
     min_side = max(20, int(min(grey.shape) * min_fraction))
     for k in range(4):
         view = np.rot90(grey, k) if k else grey

@@ -4,6 +4,7 @@ can look at what the check decides on real documents.
 
     python -m identity_app.evaluation.doc_eval --data ../shared/data/mrz-passporteye \
         [--today 2026-11-25] [--accept-expired] [--no-ocr]
+    python -m identity_app.evaluation.doc_eval --quality-timing   # ms per 640x480 frame
 
 DocumentText is built from `ground_truth_mrz.csv` (file,mrz with lines
 joined by '|'), parsed WITHOUT repairs, so the check sees exactly the MRZ as
@@ -49,9 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--today", type=date.fromisoformat, default=date.today())
     parser.add_argument("--accept-expired", action="store_true")
     parser.add_argument("--no-ocr", action="store_true", help="skip the own OCR pass for stamped specimen words")
+    parser.add_argument("--quality-timing", action="store_true",
+                        help="only time assess_quality on 640x480 frames made from the images")
     args = parser.parse_args(argv)
 
     import cv2
+
+    if args.quality_timing:
+        return quality_timing(args.data)
 
     gt = args.data / "ground_truth_mrz.csv"
     if not gt.is_file():
@@ -89,6 +95,40 @@ def main(argv: list[str] | None = None) -> int:
     if times:
         times.sort()
         print(f"time per image: median {times[len(times) // 2]:.2f} s, max {times[-1]:.2f} s")
+    return 0
+
+
+def quality_timing(folder: Path, repeats: int = 5) -> int:
+    """assess_quality per live frame: each image placed on a table-coloured
+    background and scaled to 640x480, as a webcam would deliver it."""
+    import cv2
+    import numpy as np
+
+    from identity_app.checks.image_quality import assess_quality
+
+    frames = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() not in (".jpg", ".png"):
+            continue
+        image = cv2.imread(str(path))
+        h, w = image.shape[:2]
+        canvas = np.full((int(h * 1.6), int(w * 1.6), 3), (70, 95, 120), np.uint8)
+        y, x = (canvas.shape[0] - h) // 2, (canvas.shape[1] - w) // 2
+        canvas[y : y + h, x : x + w] = image
+        frames.append(cv2.resize(canvas, (640, 480), interpolation=cv2.INTER_AREA))
+    assess_quality(frames[0])  # warm up OpenCV
+    times, ok = [], 0
+    for _ in range(repeats):
+        for frame in frames:
+            start = time.perf_counter()
+            result = assess_quality(frame)
+            times.append((time.perf_counter() - start) * 1000)
+            ok += result.ok
+    times.sort()
+    pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
+    print(f"assess_quality on {len(frames)} frames x {repeats}, 640x480: "
+          f"p50 {pick(0.5):.1f} ms, p95 {pick(0.95):.1f} ms, max {times[-1]:.1f} ms; "
+          f"ok {ok / repeats:.0f}/{len(frames)}")
     return 0
 
 
