@@ -1,0 +1,220 @@
+"""MRZ evaluation: our reader against the ground truth, with PassportEye's
+baseline on the same images in the same run.
+
+Reads every `ground_truth_mrz.csv` under DIR (columns `file,mrz`, the MRZ
+lines joined by `|`, image paths relative to the CSV; other columns are
+ignored). Prints:
+
+- documents read exactly (every line), and the exact-line rate;
+- per-field accuracy (the fields parsed from the reading vs from the truth);
+- integrity negatives: rows whose true check digits are invalid as printed,
+  and how many of them the reader reported invalid;
+- how many readings carry valid check digits, and how many of those are
+  wrong anyway (valid-but-wrong: a checksum collision or a misread field
+  that no check digit covers);
+- mean and median seconds per image (MRZ reading only; models warmed on the
+  first image before timing; the visual zone is not read here);
+- the same for PassportEye's read_mrz (its `valid` flag: all check digits).
+
+    python -m identity_app.evaluation.mrz_eval DIR [--json FILE] [--no-baseline]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from identity_app.checks.document_data import FIELD_NAMES
+from identity_app.checks.mrz_parse import parse_mrz
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    lines: tuple[str, ...]
+
+
+def load_samples(data_dir: Path) -> tuple[list[Sample], int]:
+    """Samples from every ground_truth_mrz.csv under data_dir; also the count of missing images."""
+    samples, missing = [], 0
+    for csv_path in sorted(data_dir.rglob("ground_truth_mrz.csv")):
+        with csv_path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                file, mrz = (row.get("file") or "").strip(), (row.get("mrz") or "").strip()
+                if not file or not mrz:
+                    continue
+                path = csv_path.parent / file
+                if not path.is_file():
+                    missing += 1
+                    continue
+                samples.append(Sample(path, tuple(mrz.split("|"))))
+    return samples, missing
+
+
+def _fields(lines) -> dict[str, str]:
+    parsed = parse_mrz(lines, repair=False) if lines else None
+    return dict(parsed.fields) if parsed else {}
+
+
+def _truth_valid(lines: tuple[str, ...]) -> bool:
+    parsed = parse_mrz(lines, repair=False)
+    return bool(parsed and parsed.valid)
+
+
+def _ours(samples: list[Sample]) -> list[dict[str, Any]]:
+    from identity_app.checks.text_extraction import extract_document_text
+
+    if samples:  # warm the OCR engines (model loading is not per-image work)
+        extract_document_text(cv2.imread(str(samples[0].path)), read_visual_zone=False)
+    out = []
+    for s in samples:
+        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
+        t0 = time.perf_counter()
+        doc = extract_document_text(image, read_visual_zone=False) if image is not None else None
+        elapsed = time.perf_counter() - t0
+        found = bool(doc and doc.mrz_found)
+        out.append({
+            "lines": tuple(doc.mrz_lines) if found else (),
+            "valid": bool(found and doc.check_digits_valid),
+            "found": found,
+            "seconds": elapsed,
+            "rotation": doc.rotation if found else None,
+            "engine": doc.engine if found else "",
+            "repairs": len(doc.repairs) if found else 0,
+        })
+    return out
+
+
+def _passporteye(samples: list[Sample]) -> list[dict[str, Any]]:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    warnings.filterwarnings("ignore")
+    from passporteye import read_mrz
+
+    if samples:
+        read_mrz(str(samples[0].path))
+    out = []
+    for s in samples:
+        t0 = time.perf_counter()
+        try:
+            mrz = read_mrz(str(s.path))
+        except Exception:  # noqa: BLE001 - a crash on one image is a failed read
+            mrz = None
+        elapsed = time.perf_counter() - t0
+        text = (mrz.aux.get("text") or "") if mrz is not None else ""
+        out.append({
+            "lines": tuple(line for line in text.splitlines() if line),
+            "valid": bool(mrz is not None and mrz.valid),
+            "found": mrz is not None,
+            "seconds": elapsed,
+        })
+    return out
+
+
+def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(samples)
+    truth_valid = [_truth_valid(s.lines) for s in samples]
+    exact = [r["lines"] == s.lines for s, r in zip(samples, results)]
+    total_lines = sum(len(s.lines) for s in samples)
+    exact_lines = sum(
+        sum(1 for a, b in zip(s.lines, r["lines"]) if a == b) if len(r["lines"]) == len(s.lines) else 0
+        for s, r in zip(samples, results)
+    )
+    field_hits = {name: 0 for name in FIELD_NAMES}
+    for s, r in zip(samples, results):
+        truth, got = _fields(s.lines), _fields(r["lines"])
+        for name in FIELD_NAMES:
+            field_hits[name] += int(bool(got) and got.get(name) == truth.get(name))
+    negatives = [i for i, v in enumerate(truth_valid) if not v]
+    positives = [i for i, v in enumerate(truth_valid) if v]
+    times = [r["seconds"] for r in results]
+    return {
+        "images": n,
+        "found": sum(r["found"] for r in results),
+        "exact_documents": sum(exact),
+        "exact_documents_valid_as_printed": sum(exact[i] for i in positives),
+        "valid_as_printed": len(positives),
+        "exact_line_rate": exact_lines / total_lines if total_lines else 0.0,
+        "field_accuracy": {k: v / n if n else 0.0 for k, v in field_hits.items()},
+        "integrity_negatives": len(negatives),
+        "integrity_negatives_reported_invalid": sum(results[i]["found"] and not results[i]["valid"] for i in negatives),
+        "integrity_negatives_not_read": sum(not results[i]["found"] for i in negatives),
+        "read_with_valid_check_digits": sum(r["valid"] for r in results),
+        "valid_but_wrong": sum(r["valid"] and not e for r, e in zip(results, exact)),
+        "seconds_mean": statistics.mean(times) if times else 0.0,
+        "seconds_median": statistics.median(times) if times else 0.0,
+        "per_image": [
+            {"file": s.path.name, "exact": e, "valid": r["valid"], "found": r["found"],
+             "truth_valid": tv, "seconds": round(r["seconds"], 4)}
+            for s, r, e, tv in zip(samples, results, exact, truth_valid)
+        ],
+    }
+
+
+def _print(name: str, m: dict[str, Any]) -> None:
+    print(f"== {name}")
+    print(f"  images: {m['images']}   MRZ found: {m['found']}")
+    print(f"  read exactly (all lines): {m['exact_documents']}/{m['images']}"
+          f"   of those valid as printed: {m['exact_documents_valid_as_printed']}/{m['valid_as_printed']}")
+    print(f"  exact-line rate: {m['exact_line_rate']:.1%}")
+    print("  field accuracy: " + ", ".join(f"{k} {v:.0%}" for k, v in m["field_accuracy"].items()))
+    print(f"  integrity negatives reported invalid: {m['integrity_negatives_reported_invalid']}/{m['integrity_negatives']}"
+          f" (not read at all: {m['integrity_negatives_not_read']})")
+    print(f"  read with valid check digits: {m['read_with_valid_check_digits']}/{m['images']}"
+          f"   valid but wrong: {m['valid_but_wrong']}")
+    print(f"  seconds per image: mean {m['seconds_mean']:.3f}  median {m['seconds_median']:.3f}")
+
+
+def run_mrz_evaluation(data_dir: Path, json_path: Path | None = None, baseline: bool = True) -> dict[str, Any]:
+    samples, missing = load_samples(Path(data_dir))
+    if not samples:
+        print(f"no ground_truth_mrz.csv rows with images under {data_dir}")
+        return {"images": 0, "missing_images": missing}
+    print(f"MRZ evaluation on {len(samples)} images from {data_dir}"
+          + (f" ({missing} listed images missing)" if missing else "")
+          + f"; {os.cpu_count()} CPUs; timings exclude model loading")
+    report: dict[str, Any] = {"data": str(data_dir), "missing_images": missing}
+    report["ours"] = _summarise(samples, _ours(samples))
+    _print("ours (identity_app.checks.text_extraction, MRZ only)", report["ours"])
+    if baseline:
+        try:
+            report["passporteye"] = _summarise(samples, _passporteye(samples))
+            _print("PassportEye read_mrz (baseline)", report["passporteye"])
+        except ImportError as exc:
+            print(f"PassportEye baseline skipped: {exc}")
+    if "passporteye" in report:
+        ours, pe = report["ours"], report["passporteye"]
+        ratio = ours["read_with_valid_check_digits"] / max(pe["read_with_valid_check_digits"], 1)
+        print(f"== valid reads ours/PassportEye: {ours['read_with_valid_check_digits']}/"
+              f"{pe['read_with_valid_check_digits']} = {ratio:.1f}x; median time "
+              f"{ours['seconds_median']:.3f}s vs {pe['seconds_median']:.3f}s")
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2))
+        print(f"wrote {json_path}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-baseline", action="store_true", help="skip PassportEye")
+    args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"no such folder: {args.data}", file=sys.stderr)
+        return 2
+    run_mrz_evaluation(args.data, args.json, baseline=not args.no_baseline)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
