@@ -297,6 +297,8 @@ class MediaItem(SQLModel, table=True):
     size: int = 0
     width: int = 0
     height: int = 0
+    # Liveness frames: milliseconds since the attempt's first challenge was shown (client clock).
+    captured_ms: Optional[int] = None
     created_at: datetime = ts(nullable=False, default=True, index=True)
 
 
