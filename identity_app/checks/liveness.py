@@ -44,7 +44,9 @@ _RIGHT_EYE = (33, 160, 158, 133, 153, 144)   # person's right eye: corner, top x
 _LEFT_EYE = (362, 385, 387, 263, 373, 380)
 _EYE_OUTER_R, _EYE_OUTER_L = 33, 263
 _FOREHEAD, _CHIN = 10, 152
-_LIP_TOP, _LIP_BOTTOM, _MOUTH_R, _MOUTH_L = 13, 14, 78, 308
+_LIP_TOP, _LIP_BOTTOM = 13, 14
+_SUBNASALE = 2
+_EYELIDS = ((159, 145), (386, 374))  # (upper, lower) lid centre of each eye
 
 
 class Challenge(str, Enum):
@@ -63,7 +65,11 @@ class FrameAnalysis:
     roll: float = 0.0       # degrees
     ear_left: float = 0.0   # eye aspect ratio of the person's left eye (~0.3 open, < 0.15 closed)
     ear_right: float = 0.0
-    mouth_open: float = 0.0  # inner-lip gap / mouth width (~0 closed, > 0.35 wide open)
+    # Openings over the upper-face height (forehead to below the nose): unlike the
+    # classic ratios over eye or mouth width, a print tilted sideways (foreshortened
+    # horizontally) does not change them.
+    eye_open: float = 0.0    # mean eyelid gap (~0.05-0.15 open, < 0.03 closed)
+    mouth_open: float = 0.0  # inner-lip gap (~0 closed, 0.1-0.23 smiling, > 0.25 open wide)
     image_size: tuple[int, int] = (0, 0)  # width, height
 
     @property
@@ -73,6 +79,10 @@ class FrameAnalysis:
     @property
     def ear(self) -> float:
         return (self.ear_left + self.ear_right) / 2
+
+    @property
+    def aspect(self) -> float:
+        return self.face_box[3] / self.face_box[2] if self.face_box and self.face_box[2] else 0.0
 
 
 NO_FACE = FrameAnalysis(face_count=0)
@@ -89,14 +99,18 @@ class LivenessThresholds:
     eye_open_ratio: float = 0.85       # EAR above this share = open again
     eye_state_max_yaw_deg: float = 30.0  # eye opening is unreliable when turned further
     max_blink_s: float = 2.0           # eyes closed longer than this is not a blink
-    mouth_closed: float = 0.12
-    mouth_open: float = 0.35
+    mouth_closed: float = 0.08
+    mouth_open: float = 0.25
+    min_state_frames: int = 2          # mouth closed / open held this many frames in a row
+    max_aspect_change: float = 0.2     # eye/mouth states only while the face box keeps its shape
     min_response_s: float = 0.3        # faster than a human can react
     max_response_s: float = 10.0       # per challenge
     max_missing_face_share: float = 0.3
     max_multi_face_frames: int = 2
     max_wrong_turns: int = 1           # full turns the wrong way while waiting for a turn
     same_face_max_distance: float = 0.6
+    planar_max_share: float = 0.85     # turn matches explained by one homography: a flat picture
+    planar_min_matches: int = 20       # fewer matches: no verdict (never a reject)
     pad_threshold: float = field(default_factory=lambda: pad.DEFAULT_THRESHOLD)
     pad_frames: int = 3
 
@@ -134,7 +148,8 @@ def analyse_landmarks(points: np.ndarray, image_size: tuple[int, int], face_coun
     pitch = -math.degrees(math.asin(float(np.clip(ya[2], -1, 1))))
     roll = math.degrees(math.atan2(float(xa[1]), float(xa[0])))
     p2 = points[:, :2]
-    mouth_w = float(np.linalg.norm(p2[_MOUTH_L] - p2[_MOUTH_R])) or 1.0
+    upper = float(np.linalg.norm(p2[_FOREHEAD] - p2[_SUBNASALE])) or 1.0
+    lids = [float(np.linalg.norm(p2[a] - p2[b])) for a, b in _EYELIDS]
     x0, y0 = p2.min(axis=0)
     x1, y1 = p2.max(axis=0)
     w, h = image_size
@@ -147,7 +162,8 @@ def analyse_landmarks(points: np.ndarray, image_size: tuple[int, int], face_coun
         roll=roll,
         ear_left=_ear(p2, _LEFT_EYE),
         ear_right=_ear(p2, _RIGHT_EYE),
-        mouth_open=float(np.linalg.norm(p2[_LIP_TOP] - p2[_LIP_BOTTOM])) / mouth_w,
+        eye_open=sum(lids) / len(lids) / upper,
+        mouth_open=float(np.linalg.norm(p2[_LIP_TOP] - p2[_LIP_BOTTOM])) / upper,
         image_size=image_size,
     )
 
@@ -186,62 +202,89 @@ class ChallengeOutcome:
     peak: float | None = None           # yaw, EAR ratio or mouth opening reached
     wrong_turns: int = 0
     note: str = ""
+    start_index: int | None = None      # turns: the near-frontal frame the turn started from
 
 
-def _open_eye_ear(analyses: Sequence[FrameAnalysis], th: LivenessThresholds) -> float:
-    ears = [a.ear for a in analyses if a.has_face and abs(a.yaw) <= th.eye_state_max_yaw_deg]
-    # Eyes are open most of the time: a high percentile is the person's open-eye EAR.
-    return float(np.percentile(ears, 75)) if ears else 0.0
+def _state_frames(analyses: Sequence[FrameAnalysis], th: LivenessThresholds) -> list[bool]:
+    """Frames fit to judge eyes and mouth: a face, near-frontal, box shape as usual.
+
+    A print tilted far enough to distort the face changes the box's shape;
+    landmarks on such frames are guesses and must not count as a blink.
+    """
+    aspects = [a.aspect for a in analyses if a.has_face]
+    ref = float(np.median(aspects)) if aspects else 0.0
+    return [
+        a.has_face and abs(a.yaw) <= th.eye_state_max_yaw_deg
+        and ref > 0 and abs(a.aspect / ref - 1) <= th.max_aspect_change
+        for a in analyses
+    ]
 
 
-def _find_turn(analyses, ts, start, sign, th) -> tuple[int | None, float, int]:
-    """First frame >= start turned `sign` way after a near-frontal frame; also wrong-way turns."""
-    neutral_yaw: float | None = None
+def _open_eye_level(analyses: Sequence[FrameAnalysis], usable: list[bool]) -> float:
+    levels = [a.eye_open for a, ok in zip(analyses, usable) if ok]
+    # Eyes are open most of the time: a high percentile is the person's open-eye level.
+    return float(np.percentile(levels, 75)) if levels else 0.0
+
+
+def _find_turn(analyses, start, sign, th) -> tuple[int | None, int | None, float, int]:
+    """(answer frame, its near-frontal start frame, peak yaw, wrong-way turns) from `start` on."""
+    neutral: int | None = None
     wrong, in_wrong, peak = 0, False, 0.0
     for j in range(start, len(analyses)):
         a = analyses[j]
         if not a.has_face:
             continue
         if abs(a.yaw) <= th.neutral_yaw_deg:
-            neutral_yaw = a.yaw if neutral_yaw is None else neutral_yaw
+            neutral = j if neutral is None else neutral
             in_wrong = False
         y = sign * a.yaw
         peak = max(peak, y)
-        if neutral_yaw is not None and y >= th.turn_yaw_deg and y - sign * neutral_yaw >= th.turn_delta_deg:
-            return j, y, wrong
-        if neutral_yaw is not None and -y >= th.turn_yaw_deg and not in_wrong:
+        if neutral is not None and y >= th.turn_yaw_deg and y - sign * analyses[neutral].yaw >= th.turn_delta_deg:
+            return j, neutral, y, wrong
+        if neutral is not None and -y >= th.turn_yaw_deg and not in_wrong:
             wrong, in_wrong = wrong + 1, True
-    return None, peak, wrong
+    return None, None, peak, wrong
 
 
-def _find_blink(analyses, ts, start, open_ear, th) -> tuple[int | None, float]:
-    seen_open, closed_at, lowest = False, None, float("inf")
+def _find_blink(analyses, ts, start, usable, open_level, th) -> tuple[int | None, float]:
+    """Eyes open (held), then closed, then open again within max_blink_s."""
+    open_run, ready, closed_at, lowest = 0, False, None, float("inf")
     for j in range(start, len(analyses)):
-        a = analyses[j]
-        if not a.has_face or abs(a.yaw) > th.eye_state_max_yaw_deg or open_ear <= 0:
+        if not usable[j] or open_level <= 0:
             continue
-        ratio = a.ear / open_ear
+        ratio = analyses[j].eye_open / open_level
         lowest = min(lowest, ratio)
         if ratio >= th.eye_open_ratio:
             if closed_at is not None and ts[j] - ts[closed_at] <= th.max_blink_s:
                 return j, lowest
-            seen_open, closed_at = True, None
-        elif ratio <= th.eye_closed_ratio and seen_open and closed_at is None:
-            closed_at = j
+            closed_at, open_run = None, open_run + 1
+            ready = ready or open_run >= th.min_state_frames
+        elif ratio <= th.eye_closed_ratio:
+            if ready and closed_at is None:
+                closed_at = j
+            open_run = 0
+        else:
+            open_run = 0
     return None, lowest
 
 
-def _find_mouth(analyses, start, th) -> tuple[int | None, float]:
-    seen_closed, peak = False, 0.0
+def _find_mouth(analyses, start, usable, th) -> tuple[int | None, float]:
+    """Mouth closed (held), then open wide (held)."""
+    closed_run, open_run, ready, peak = 0, 0, False, 0.0
     for j in range(start, len(analyses)):
-        a = analyses[j]
-        if not a.has_face:
+        if not usable[j]:
             continue
-        peak = max(peak, a.mouth_open)
-        if a.mouth_open <= th.mouth_closed:
-            seen_closed = True
-        elif seen_closed and a.mouth_open >= th.mouth_open:
-            return j, a.mouth_open
+        m = analyses[j].mouth_open
+        peak = max(peak, m)
+        if m <= th.mouth_closed:
+            closed_run, open_run = closed_run + 1, 0
+            ready = ready or closed_run >= th.min_state_frames
+        elif m >= th.mouth_open and ready:
+            closed_run, open_run = 0, open_run + 1
+            if open_run >= th.min_state_frames:
+                return j, m
+        else:
+            closed_run, open_run = 0, 0
     return None, peak
 
 
@@ -253,17 +296,18 @@ def evaluate_challenges(
 ) -> list[ChallengeOutcome]:
     """Were the challenges answered, in order? Pure: plain measurements in."""
     th = thresholds
-    open_ear = _open_eye_ear(analyses, th)
+    usable = _state_frames(analyses, th)
+    open_level = _open_eye_level(analyses, usable)
     outcomes: list[ChallengeOutcome] = []
     start, t_prev = 0, (timestamps[0] if len(timestamps) else 0.0)
     for ch in challenges:
-        wrong = 0
+        wrong, neutral = 0, None
         if ch in (Challenge.TURN_LEFT, Challenge.TURN_RIGHT):
-            j, peak, wrong = _find_turn(analyses, timestamps, start, 1 if ch is Challenge.TURN_LEFT else -1, th)
+            j, neutral, peak, wrong = _find_turn(analyses, start, 1 if ch is Challenge.TURN_LEFT else -1, th)
         elif ch is Challenge.BLINK:
-            j, peak = _find_blink(analyses, timestamps, start, open_ear, th)
+            j, peak = _find_blink(analyses, timestamps, start, usable, open_level, th)
         else:
-            j, peak = _find_mouth(analyses, start, th)
+            j, peak = _find_mouth(analyses, start, usable, th)
         if j is None:
             outcomes.append(ChallengeOutcome(ch, False, peak=peak, wrong_turns=wrong, note="not answered"))
             # Later challenges cannot have been answered in order.
@@ -279,7 +323,7 @@ def evaluate_challenges(
             ok, note = False, "faster than a human reaction"
         elif response > th.max_response_s:
             ok, note = False, "too slow"
-        outcomes.append(ChallengeOutcome(ch, ok, j, response, peak, wrong, note))
+        outcomes.append(ChallengeOutcome(ch, ok, j, response, peak, wrong, note, start_index=neutral))
         if not ok:
             outcomes += [ChallengeOutcome(c, False, note="previous challenge failed")
                          for c in challenges[len(outcomes):]]
@@ -299,12 +343,12 @@ def best_frontal_frame(
     One face, near-frontal, eyes open, and the sharpest among the most frontal.
     """
     analyses = list(analyses) if analyses is not None else [analyse_frame(f) for f in frames]
-    open_ear = _open_eye_ear(analyses, LivenessThresholds())
+    open_level = _open_eye_level(analyses, _state_frames(analyses, LivenessThresholds()))
     candidates = []
     for i, a in enumerate(analyses):
         if a.face_count != 1 or a.face_box is None:
             continue
-        eyes = a.ear / open_ear if open_ear > 0 else 1.0
+        eyes = a.eye_open / open_level if open_level > 0 else 1.0
         pose = abs(a.yaw) + 0.5 * abs(a.pitch) + (20.0 if eyes < 0.85 else 0.0)
         candidates.append((pose, i))
     if not candidates:
@@ -336,6 +380,40 @@ def _same_face(frames, analyses, idx: list[int]) -> tuple[bool, float, int]:
         encodings.append(faces.encode_face(frames[i], (y, x + w, y + h, x)))
     worst = max((faces.face_distance(a, b) for k, a in enumerate(encodings) for b in encodings[k + 1:]), default=0.0)
     return worst, len(encodings)  # type: ignore[return-value]
+
+
+def planar_share(frame_a: np.ndarray, box_a, frame_b: np.ndarray, box_b) -> tuple[float, int]:
+    """How much of the face's texture moved as one flat sheet between two frames.
+
+    ORB keypoints inside each face box are matched and one homography is
+    fitted with RANSAC (tolerance 2% of the face width). A print moved,
+    tilted or turned in front of the camera moves exactly by a homography,
+    so nearly every match is an inlier; a real head turning by 20+ degrees
+    has parallax (nose, cheeks, ears at different depths). Returns
+    (inlier share, number of matches).
+    """
+    orb = cv2.ORB_create(nfeatures=500, fastThreshold=10)
+
+    def keypoints(frame, box):
+        grey = cv2.cvtColor(faces.to_rgb(frame), cv2.COLOR_RGB2GRAY)
+        x, y, w, h = box
+        mask = np.zeros(grey.shape, np.uint8)
+        mask[max(0, y): y + h, max(0, x): x + w] = 255
+        return orb.detectAndCompute(grey, mask)
+
+    ka, da = keypoints(frame_a, box_a)
+    kb, db = keypoints(frame_b, box_b)
+    if da is None or db is None or len(ka) < 4 or len(kb) < 4:
+        return 0.0, 0
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(da, db)
+    if len(matches) < 8:
+        return 0.0, len(matches)
+    pa = np.float32([ka[m.queryIdx].pt for m in matches])
+    pb = np.float32([kb[m.trainIdx].pt for m in matches])
+    _, inliers = cv2.findHomography(pa, pb, cv2.RANSAC, max(1.5, 0.02 * box_b[2]))
+    if inliers is None:
+        return 0.0, len(matches)
+    return float(inliers.mean()), len(matches)
 
 
 def _spread(indices: list[int], n: int) -> list[int]:
@@ -429,6 +507,19 @@ def liveness_report(
     checks.append(sub_check("same_face", same_ok, max_distance=round(worst, 4), frames_compared=count))
     if not same_ok:
         return report(Recommendation.REJECT, "MULTIPLE_PEOPLE", "The same person must stay in view throughout.")
+
+    # A turn must move the face in depth, not as a flat sheet (a print or a tilted screen).
+    for o in outcomes:
+        if o.start_index is None or o.frame_index is None:
+            continue
+        share, matches = planar_share(images[o.start_index], analyses[o.start_index].face_box,
+                                      images[o.frame_index], analyses[o.frame_index].face_box)
+        flat = matches >= th.planar_min_matches and share >= th.planar_max_share
+        checks.append(sub_check(f"three_d_motion_{o.challenge.value.lower()}", not flat,
+                                planar_share=round(share, 3), matches=matches))
+        if flat:
+            return report(Recommendation.REJECT, "PHOTOCOPY",
+                          "Turn your real head; a photo or screen moved in front of the camera is not accepted.")
 
     # Passive cues on near-frontal frames (texture of a print or a screen).
     frontal = [i for i in with_face if abs(analyses[i].yaw) <= th.neutral_yaw_deg] or with_face

@@ -25,11 +25,11 @@ POSE = DATA / "liveness-pose-eyes-insightface"
 # ---------------------------------------------------------------- synthetic measurements
 
 
-def frame(yaw: float = 0.0, ear: float = 0.3, mouth: float = 0.02, faces: int = 1) -> FrameAnalysis:
+def frame(yaw: float = 0.0, eye: float = 0.08, mouth: float = 0.02, faces: int = 1) -> FrameAnalysis:
     if faces == 0:
         return liveness.NO_FACE
     return FrameAnalysis(face_count=faces, face_box=(200, 120, 220, 260), yaw=yaw,
-                         ear_left=ear, ear_right=ear, mouth_open=mouth, image_size=(640, 480))
+                         eye_open=eye, mouth_open=mouth, image_size=(640, 480))
 
 
 def times(n: int, fps: float = 10.0) -> list[float]:
@@ -75,22 +75,31 @@ def test_turning_back_and_forth_until_something_matches_fails() -> None:
 
 
 def test_a_blink_is_open_closed_open() -> None:
-    seq = [frame(ear=0.3)] * 10 + [frame(ear=0.08)] * 2 + [frame(ear=0.3)] * 5
+    seq = [frame(eye=0.08)] * 10 + [frame(eye=0.02)] * 2 + [frame(eye=0.08)] * 5
     (o,) = outcomes(seq, [Challenge.BLINK])
     assert o.completed and o.frame_index == 12
 
 
 def test_eyes_that_never_close_or_stay_closed_are_no_blink() -> None:
-    assert not outcomes([frame(ear=0.3)] * 30, [Challenge.BLINK])[0].completed
-    long_closure = [frame(ear=0.3)] * 10 + [frame(ear=0.08)] * 30 + [frame(ear=0.3)] * 10
+    assert not outcomes([frame(eye=0.08)] * 30, [Challenge.BLINK])[0].completed
+    long_closure = [frame(eye=0.08)] * 10 + [frame(eye=0.02)] * 30 + [frame(eye=0.08)] * 10
     assert not outcomes(long_closure, [Challenge.BLINK])[0].completed  # 3 s: not a blink
 
 
 def test_an_open_mouth_needs_a_closed_mouth_first() -> None:
-    seq = [frame(mouth=0.02)] * 8 + [frame(mouth=m) for m in (0.2, 0.45, 0.5, 0.2)]
+    seq = [frame(mouth=0.02)] * 8 + [frame(mouth=m) for m in (0.15, 0.3, 0.35, 0.15)]
     (o,) = outcomes(seq, [Challenge.OPEN_MOUTH])
-    assert o.completed and o.frame_index == 9
-    assert not outcomes([frame(mouth=0.5)] * 20, [Challenge.OPEN_MOUTH])[0].completed
+    assert o.completed and o.frame_index == 10
+    assert not outcomes([frame(mouth=0.35)] * 20, [Challenge.OPEN_MOUTH])[0].completed
+
+
+def test_a_single_odd_frame_is_not_a_state() -> None:
+    # Landmarks guessed on one distorted frame must not open or close a mouth.
+    glitch = [frame(mouth=0.3)] * 8 + [frame(mouth=0.01)] + [frame(mouth=0.3)] * 8
+    assert not outcomes(glitch, [Challenge.OPEN_MOUTH])[0].completed
+    squashed = FrameAnalysis(face_count=1, face_box=(200, 120, 150, 260), eye_open=0.02, image_size=(640, 480))
+    print_like = [frame(eye=0.08)] * 8 + [squashed] + [frame(eye=0.08)] * 8
+    assert not outcomes(print_like, [Challenge.BLINK])[0].completed
 
 
 def test_an_answer_faster_than_a_human_reaction_fails() -> None:
@@ -210,6 +219,7 @@ def test_eye_state_of_real_stills_matches_the_labels() -> None:
     assert both_open.ear_left > 0.25 and both_open.ear_right > 0.25
     assert both_closed.ear_left < 0.15 and both_closed.ear_right < 0.15
     assert one_closed.ear_right < 0.15 < 0.25 < one_closed.ear_left  # image-left eye closed
+    assert both_closed.eye_open < 0.5 * both_open.eye_open
 
 
 def test_a_tilted_print_keeps_its_3d_yaw_and_fails_both_turns() -> None:
@@ -238,6 +248,7 @@ def test_real_head_turns_of_one_person_pass() -> None:
     results = {s.sub_check: s.result.value for s in report.breakdown}
     assert results["challenge_1_turn_right"] == "PASS" and results["challenge_2_turn_left"] == "PASS"
     assert results["same_face"] == "PASS"
+    assert results["three_d_motion_turn_right"] == "PASS" and results["three_d_motion_turn_left"] == "PASS"
     assert report.recommendation is Recommendation.APPROVE, report.to_dict()
     assert results["liveness_auth"] == "PASS"
 
