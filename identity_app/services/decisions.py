@@ -1,0 +1,52 @@
+"""The operator's overall decision on a session: APPROVE or REJECT, with a note.
+
+Only a COMPLETED session can be decided. A decision can be changed; every
+decision is kept as its own row (the history) and audited, and the session
+row holds the latest one for search and filters.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from identity_app.models import Decision, DecisionValue, Permission, SessionState, utcnow
+from identity_app.services import audit
+from identity_app.services.auth import OperatorView
+from identity_app.services.errors import ValidationError
+from identity_app.services.session_detail import DecisionView, decision_views, session_for
+
+SESSION_DECIDED = "session.decided"
+MAX_NOTE = 4000
+
+
+def decide(db: Session, *, actor: OperatorView | None, session_id: int, value: str, note: str,
+           ip: str = "") -> DecisionView:
+    vs = session_for(db, actor, session_id, Permission.DECIDE)
+    assert actor is not None and vs.id is not None
+    if vs.state != SessionState.COMPLETED:
+        raise ValidationError("A decision can be made only once the session is COMPLETED.")
+    try:
+        decision = DecisionValue((value or "").strip().upper())
+    except ValueError:
+        raise ValidationError("Choose APPROVE or REJECT.") from None
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("Add a note that explains the decision.")
+    if len(note) > MAX_NOTE:
+        raise ValidationError(f"The note is too long ({MAX_NOTE} characters at most).")
+    previous = vs.decision.value if vs.decision else None
+    row = Decision(session_id=vs.id, value=decision, note=note, decided_by_id=actor.id, decided_at=utcnow())
+    db.add(row)
+    vs.decision = decision
+    db.add(vs)
+    db.flush()
+    # The note may name the person: the audit keeps the values and ids only.
+    audit.record(db, SESSION_DECIDED, operator_id=actor.id, actor=actor.email, application_id=vs.application_id,
+                 session_id=vs.id, target=f"decision:{row.id}", ip=ip, value=decision.value, previous=previous)
+    return decision_views(db, vs.id)[0]
+
+
+def decision_history(db: Session, *, actor: OperatorView | None, session_id: int) -> list[DecisionView]:
+    """Every decision on the session, newest first."""
+    vs = session_for(db, actor, session_id, Permission.VIEW_SESSIONS)
+    assert vs.id is not None
+    return list(decision_views(db, vs.id))

@@ -1,0 +1,239 @@
+"""Manual review: checks configured ALWAYS, and FALLBACK checks whose automated
+result is not APPROVE, wait in a queue per application until one of the
+application's operators (with the decide permission) records PASS or FAIL.
+
+The person's result is added to the check's report as a sub-check with
+process EXPERT_REVIEW, and the recommendation follows the person. A session
+completes only when all its checks are DONE and no review is pending.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from identity_app.checks.report import CheckReport, Process, Recommendation, SubCheck, SubCheckResult, details
+from identity_app.models import (
+    Check,
+    CheckState,
+    ManualCheck,
+    MediaItem,
+    MediaKind,
+    Permission,
+    ReviewState,
+    SessionState,
+    Task,
+    TaskState,
+    VerificationSession,
+    utcnow,
+)
+from identity_app.services import audit
+from identity_app.services.auth import OperatorView
+from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
+from identity_app.services.permissions import permissions_for, require
+from identity_app.services.session_detail import (
+    CHECK_LABELS,
+    CheckCard,
+    DetailView,
+    check_card,
+    document_fields,
+    session_for,
+)
+
+FACE_MATCH = "ID_DOCUMENT_FACE_MATCH"
+TEXT_DATA_CHECK = "ID_DOCUMENT_TEXT_DATA_CHECK"
+# The sub-check a person's result becomes, per reviewable check.
+MANUAL_SUB_CHECK = {FACE_MATCH: "manual_face_match", TEXT_DATA_CHECK: "manual_text_data_check"}
+# Reason codes a reviewer can give with FAIL (the first is the default).
+FAIL_REASONS = {
+    FACE_MATCH: ("DIFFERENT_PERSON", "PHOTO_OF_PHOTO"),
+    TEXT_DATA_CHECK: ("DATA_MISMATCH", "INCORRECT_MRZ", "DOCUMENT_NOT_SUPPORTED"),
+}
+REVIEW_RECORDED = "review.recorded"
+SESSION_COMPLETED = "session.completed"
+
+
+def initial_review_state(manual_check: str | ManualCheck, recommendation: str | None,
+                         check_type: str = FACE_MATCH) -> ReviewState:
+    """Where a freshly made check stands with respect to manual review."""
+    if check_type not in MANUAL_SUB_CHECK:
+        return ReviewState.NOT_REQUIRED
+    mc = ManualCheck(manual_check)
+    if mc is ManualCheck.ALWAYS:
+        return ReviewState.PENDING
+    if mc is ManualCheck.FALLBACK and recommendation != Recommendation.APPROVE.value:
+        return ReviewState.PENDING
+    return ReviewState.NOT_REQUIRED
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    check_id: int
+    check_type: str
+    label: str
+    attempt: int
+    session_id: int
+    user_name: str
+    reference: str
+    manual_check: str
+    automated_recommendation: str
+    automated_reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    check: CheckCard
+    session_id: int
+    application_id: int
+    user_name: str
+    reference: str
+    document_media_id: int | None   # the document image (its portrait is cropped by the media route)
+    selfie_media_id: int | None     # the selfie or the best liveness frame
+    fields: tuple[DetailView, ...]  # extracted document fields
+    fail_reasons: tuple[str, ...]
+    can_review: bool
+
+
+def list_queue(db: Session, *, actor: OperatorView | None, application_id: int) -> list[QueueItem]:
+    """The application's checks waiting for a person, oldest first."""
+    require(db, actor, application_id, Permission.VIEW_SESSIONS)
+    rows = db.exec(
+        select(Check, VerificationSession).join(VerificationSession, VerificationSession.id == Check.session_id)
+        .where(VerificationSession.application_id == application_id, Check.review_state == ReviewState.PENDING)
+        .order_by(Check.created_at, Check.id)  # type: ignore[arg-type]
+    ).all()
+    return [QueueItem(c.id, c.type, CHECK_LABELS.get(c.type, c.type), c.attempt, vs.id, vs.user_name,  # type: ignore[arg-type]
+                      vs.reference, c.manual_check.value, c.recommendation or "", c.reason or "", c.created_at)
+            for c, vs in rows]
+
+
+def _check_for(db: Session, actor: OperatorView | None, check_id: int, permission: Permission
+               ) -> tuple[Check, VerificationSession]:
+    if actor is None:
+        raise Forbidden("Sign in first.")
+    check = db.get(Check, check_id)
+    if check is None:
+        raise NotFound("That review item does not exist.")
+    try:
+        vs = session_for(db, actor, check.session_id, permission)
+    except NotFound:
+        raise NotFound("That review item does not exist.") from None
+    return check, vs
+
+
+def _latest_media(db: Session, session_id: int, kinds: tuple[MediaKind, ...],
+                  resource_id: int | None = None) -> int | None:
+    for kind in kinds:
+        q = select(MediaItem.id).where(MediaItem.session_id == session_id, MediaItem.kind == kind)
+        if resource_id is not None:
+            hit = db.exec(q.where(MediaItem.resource_id == resource_id)
+                          .order_by(MediaItem.id.desc())).first()  # type: ignore[union-attr]
+            if hit is not None:
+                return hit
+        hit = db.exec(q.order_by(MediaItem.id.desc())).first()  # type: ignore[union-attr]
+        if hit is not None:
+            return hit
+    return None
+
+
+def get_review_item(db: Session, *, actor: OperatorView | None, check_id: int) -> ReviewItem:
+    """A check and its evidence, side by side."""
+    check, vs = _check_for(db, actor, check_id, Permission.VIEW_SESSIONS)
+    assert actor is not None and vs.id is not None
+    checks = list(db.exec(select(Check).where(Check.session_id == vs.id)).all())
+    tasks = list(db.exec(select(Task).where(Task.session_id == vs.id)).all())
+    doc = _latest_media(db, vs.id, (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK), check.resource_id)
+    selfie = _latest_media(db, vs.id, (MediaKind.SELFIE, MediaKind.LIVENESS_FRAME))
+    return ReviewItem(
+        check=check_card(db, check), session_id=vs.id, application_id=vs.application_id, user_name=vs.user_name,
+        reference=vs.reference, document_media_id=doc, selfie_media_id=selfie if check.type == FACE_MATCH else None,
+        fields=document_fields(checks, tasks), fail_reasons=FAIL_REASONS.get(check.type, ()),
+        can_review=Permission.DECIDE in permissions_for(db, actor, vs.application_id),
+    )
+
+
+def reviewed_report(report: CheckReport, check_type: str, result: str, reason_code: str | None,
+                    automated: str) -> CheckReport:
+    """The report with the person's result added; the recommendation follows the person."""
+    passed = result == "PASS"
+    person = SubCheck(MANUAL_SUB_CHECK[check_type], SubCheckResult.PASS if passed else SubCheckResult.FAIL,
+                      details(automated_recommendation=automated), Process.EXPERT_REVIEW)
+    kept = tuple(s for s in report.breakdown if s.process is not Process.EXPERT_REVIEW)
+    return replace(report, breakdown=kept + (person,),
+                   recommendation=Recommendation.APPROVE if passed else Recommendation.REJECT,
+                   reason=None if passed else reason_code,
+                   recovery_suggestion=None if passed else report.recovery_suggestion)
+
+
+def record_review(db: Session, *, actor: OperatorView | None, check_id: int, result: str, reason: str,
+                  reason_code: str | None = None, ip: str = "") -> CheckCard:
+    check, vs = _check_for(db, actor, check_id, Permission.DECIDE)
+    assert actor is not None and vs.id is not None
+    if check.review_state != ReviewState.PENDING or check.type not in MANUAL_SUB_CHECK:
+        raise Conflict("This check is not waiting for a review (someone may have reviewed it already).")
+    result = (result or "").strip().upper()
+    if result not in ("PASS", "FAIL"):
+        raise ValidationError("Record PASS or FAIL.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for your result.")
+    if len(reason) > 2000:
+        raise ValidationError("The reason is too long (2000 characters at most).")
+    choices = FAIL_REASONS[check.type]
+    code = None
+    if result == "FAIL":
+        code = reason_code or choices[0]
+        if code not in choices:
+            raise ValidationError(f"Choose one of: {', '.join(choices)}.")
+    automated = (check.report or {}).get("recommendation", {}).get("value") or check.recommendation or "NOT_AVAILABLE"
+    if check.report:
+        new_report = reviewed_report(CheckReport.from_dict(check.report), check.type, result, code, automated).to_dict()
+    else:  # no automated report (the check could not run): the person's result is the report
+        new_report = {"check_type": check.type,
+                      "recommendation": {"value": "APPROVE" if result == "PASS" else "REJECT", "reason": code,
+                                         "recovery_suggestion": None},
+                      "breakdown": [{"sub_check": MANUAL_SUB_CHECK[check.type], "result": result,
+                                     "process": "EXPERT_REVIEW", "details": []}]}
+    now = utcnow()
+    check.report = new_report
+    check.recommendation = new_report["recommendation"]["value"]
+    check.reason = code
+    check.review_state = ReviewState.DONE
+    check.review_result = result
+    check.review_reason = reason
+    check.reviewed_by_id = actor.id
+    check.reviewed_at = now
+    check.state = CheckState.DONE
+    check.completed_at = check.completed_at or now
+    db.add(check)
+    db.flush()
+    # The reviewer's free text may describe the person: the audit keeps the result only.
+    audit.record(db, REVIEW_RECORDED, operator_id=actor.id, actor=actor.email, application_id=vs.application_id,
+                 session_id=vs.id, target=f"check:{check.id}", ip=ip, check_type=check.type, result=result,
+                 reason_code=code)
+    maybe_complete_session(db, vs.id, now=now)
+    return check_card(db, check)
+
+
+def maybe_complete_session(db: Session, session_id: int, now: datetime | None = None) -> bool:
+    """Mark an ongoing session COMPLETED when the capture is finished, every
+    check is DONE, no task is pending and no review is waiting. Returns True
+    when this call completed it. Safe to call any number of times."""
+    vs = db.get(VerificationSession, session_id)
+    if vs is None or vs.state != SessionState.ONGOING or vs.capture_finished_at is None:
+        return False
+    checks = db.exec(select(Check).where(Check.session_id == session_id)).all()
+    tasks = db.exec(select(Task).where(Task.session_id == session_id)).all()
+    if not checks or any(c.state != CheckState.DONE or c.review_state == ReviewState.PENDING for c in checks):
+        return False
+    if any(t.state == TaskState.PENDING for t in tasks):
+        return False
+    vs.state = SessionState.COMPLETED
+    vs.completed_at = now or utcnow()
+    db.add(vs)
+    audit.record(db, SESSION_COMPLETED, application_id=vs.application_id, session_id=vs.id,
+                 target=f"session:{vs.id}")
+    db.flush()
+    return True

@@ -1,0 +1,276 @@
+"""One session as the console shows it: a frozen view of its state, every
+check (each attempt its own card) with its report, the extracted document
+fields, the media (ids and sizes, never the bytes) and the decisions.
+
+Reading a session detail is itself an audited event.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from identity_app.models import (
+    Application,
+    Check,
+    Decision,
+    MediaItem,
+    Operator,
+    Permission,
+    ReviewState,
+    SessionState,
+    Task,
+    VerificationSession,
+    utcnow,
+)
+from identity_app.services import audit
+from identity_app.services.auth import OperatorView
+from identity_app.services.errors import Forbidden, NotFound
+from identity_app.services.permissions import permissions_for, require
+from identity_app.services.sessions import session_link
+
+CHECK_LABELS = {
+    "ID_DOCUMENT_AUTHENTICITY": "Document authenticity",
+    "LIVENESS": "Liveness",
+    "ID_DOCUMENT_FACE_MATCH": "Face match",
+    "ID_DOCUMENT_TEXT_DATA_CHECK": "Document text data",
+}
+STATE_LABELS = {
+    SessionState.ONGOING.value: "IN PROGRESS",
+    SessionState.COMPLETED.value: "COMPLETED",
+    SessionState.EXPIRED.value: "EXPIRED",
+}
+TEXT_DATA_CHECK = "ID_DOCUMENT_TEXT_DATA_CHECK"
+TEXT_EXTRACTION_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"
+SESSION_VIEWED = "session.viewed"
+
+
+@dataclass(frozen=True)
+class DetailView:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SubCheckView:
+    sub_check: str
+    result: str   # PASS / FAIL
+    process: str  # AUTOMATED / EXPERT_REVIEW
+    details: tuple[DetailView, ...]
+
+
+@dataclass(frozen=True)
+class CheckCard:
+    id: int
+    type: str
+    label: str
+    attempt: int
+    state: str
+    recommendation: str          # APPROVE / REJECT / NOT_AVAILABLE, "" while running
+    reason: str
+    recovery_suggestion: str
+    breakdown: tuple[SubCheckView, ...]
+    process: str                 # EXPERT_REVIEW once a person reviewed it, else AUTOMATED
+    manual_check: str
+    review_state: str
+    review_result: str
+    review_reason: str
+    reviewed_by: str
+    reviewed_at: datetime | None
+    score: float | None
+    algorithm_version: str
+    resource_id: int | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: int
+    type: str
+    state: str
+    error: str
+
+
+@dataclass(frozen=True)
+class MediaView:
+    id: int
+    kind: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    resource_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    id: int
+    value: str
+    note: str
+    decided_by: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    id: int
+    application_id: int
+    application_name: str
+    user_name: str
+    user_email: str
+    reference: str
+    state: str          # API name: ONGOING / COMPLETED / EXPIRED
+    state_label: str    # console name: IN PROGRESS / COMPLETED / EXPIRED
+    link: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    started_at: datetime | None
+    capture_finished_at: datetime | None
+    completed_at: datetime | None
+    checks: tuple[CheckCard, ...]
+    tasks: tuple[TaskView, ...]
+    document_fields: tuple[DetailView, ...]
+    media: tuple[MediaView, ...]
+    decision: DecisionView | None
+    decisions: tuple[DecisionView, ...]  # newest first
+    pending_reviews: int
+    permissions: tuple[str, ...]         # what the viewer may do on this session
+
+
+def session_for(db: Session, actor: OperatorView | None, session_id: int,
+                permission: Permission) -> VerificationSession:
+    """The session if the actor holds `permission` on its application.
+
+    A session of an application the actor does not belong to is reported
+    exactly like a missing one, so ids reveal nothing."""
+    vs = db.get(VerificationSession, session_id)
+    if vs is None:
+        if actor is None:
+            raise Forbidden("Sign in first.")
+        raise NotFound("That session does not exist.")
+    try:
+        require(db, actor, vs.application_id, permission)
+    except NotFound:
+        raise NotFound("That session does not exist.") from None
+    return vs
+
+
+def effective_state(vs: VerificationSession, now: datetime | None = None) -> str:
+    """The state to show: an ongoing session whose link lifetime passed is expired
+    even before the scheduled job has marked it."""
+    if vs.state == SessionState.ONGOING and vs.expires_at <= (now or utcnow()):
+        return SessionState.EXPIRED.value
+    return vs.state.value if isinstance(vs.state, SessionState) else str(vs.state)
+
+
+def _operator_label(db: Session, operator_id: int | None, cache: dict[int, str]) -> str:
+    if operator_id is None:
+        return "deleted user"
+    if operator_id not in cache:
+        op = db.get(Operator, operator_id)
+        cache[operator_id] = f"{op.name} <{op.email}>" if op else "deleted user"
+    return cache[operator_id]
+
+
+def _dets(items) -> tuple[DetailView, ...]:
+    return tuple(DetailView(str(i.get("name", "")), str(i.get("value", ""))) for i in items or ())
+
+
+def check_card(db: Session, check: Check, cache: dict[int, str] | None = None) -> CheckCard:
+    cache = {} if cache is None else cache
+    report = check.report or {}
+    rec = report.get("recommendation") or {}
+    breakdown = tuple(
+        SubCheckView(str(s.get("sub_check", "")), str(s.get("result", "")), str(s.get("process", "AUTOMATED")),
+                     _dets(s.get("details")))
+        for s in report.get("breakdown") or ()
+    )
+    reviewed = check.review_state == ReviewState.DONE or any(s.process == "EXPERT_REVIEW" for s in breakdown)
+    assert check.id is not None
+    return CheckCard(
+        id=check.id, type=check.type, label=CHECK_LABELS.get(check.type, check.type), attempt=check.attempt,
+        state=check.state.value, recommendation=str(rec.get("value") or check.recommendation or ""),
+        reason=str(rec.get("reason") or check.reason or ""),
+        recovery_suggestion=str(rec.get("recovery_suggestion") or ""), breakdown=breakdown,
+        process="EXPERT_REVIEW" if reviewed else "AUTOMATED", manual_check=check.manual_check.value,
+        review_state=check.review_state.value, review_result=check.review_result or "",
+        review_reason=check.review_reason or "",
+        reviewed_by=_operator_label(db, check.reviewed_by_id, cache) if check.reviewed_at else "",
+        reviewed_at=check.reviewed_at, score=report.get("score"),
+        algorithm_version=str(report.get("algorithm_version") or ""), resource_id=check.resource_id,
+        created_at=check.created_at, completed_at=check.completed_at,
+    )
+
+
+def document_fields(checks: list[Check], tasks: list[Task]) -> tuple[DetailView, ...]:
+    """The extracted fields of the newest text data check, else of the newest
+    extraction task's result."""
+    for check in sorted(checks, key=lambda c: (c.attempt, c.id or 0), reverse=True):
+        if check.type == TEXT_DATA_CHECK and (check.report or {}).get("data"):
+            return _dets(check.report["data"])
+    for task in sorted(tasks, key=lambda t: t.id or 0, reverse=True):
+        if task.type == TEXT_EXTRACTION_TASK and task.result:
+            data = task.result.get("data") if isinstance(task.result.get("data"), list) else None
+            if data:
+                return _dets(data)
+            fields = task.result.get("fields")
+            if isinstance(fields, dict):
+                return tuple(DetailView(str(k), str(v)) for k, v in fields.items())
+            if isinstance(fields, list):
+                return tuple(DetailView(str(k), str(v)) for k, v in fields)
+    return ()
+
+
+def decision_views(db: Session, session_id: int, cache: dict[int, str] | None = None) -> tuple[DecisionView, ...]:
+    cache = {} if cache is None else cache
+    rows = db.exec(select(Decision).where(Decision.session_id == session_id)
+                   .order_by(Decision.decided_at.desc(), Decision.id.desc())).all()  # type: ignore[attr-defined]
+    return tuple(DecisionView(d.id, d.value.value, d.note, _operator_label(db, d.decided_by_id, cache),  # type: ignore[arg-type]
+                              d.decided_at) for d in rows)
+
+
+def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> SessionDetail:
+    assert vs.id is not None
+    cache: dict[int, str] = {}
+    checks = list(db.exec(select(Check).where(Check.session_id == vs.id)
+                          .order_by(Check.created_at, Check.id)).all())  # type: ignore[arg-type]
+    tasks = list(db.exec(select(Task).where(Task.session_id == vs.id).order_by(Task.id)).all())  # type: ignore[arg-type]
+    media = db.exec(select(MediaItem).where(MediaItem.session_id == vs.id)
+                    .order_by(MediaItem.created_at, MediaItem.id)).all()  # type: ignore[arg-type]
+    decisions = decision_views(db, vs.id, cache)
+    app = db.get(Application, vs.application_id)
+    state = effective_state(vs)
+    perms = permissions_for(db, actor, vs.application_id)
+    return SessionDetail(
+        id=vs.id, application_id=vs.application_id, application_name=app.name if app else "",
+        user_name=vs.user_name, user_email=vs.user_email, reference=vs.reference,
+        state=state, state_label=STATE_LABELS[state], link=session_link(vs.token),
+        created_by=_operator_label(db, vs.created_by_id, cache), created_at=vs.created_at,
+        expires_at=vs.expires_at, started_at=vs.started_at, capture_finished_at=vs.capture_finished_at,
+        completed_at=vs.completed_at,
+        checks=tuple(check_card(db, c, cache) for c in checks),
+        tasks=tuple(TaskView(t.id, t.type, t.state.value, t.error) for t in tasks),  # type: ignore[arg-type]
+        document_fields=document_fields(checks, tasks),
+        media=tuple(MediaView(m.id, m.kind.value, m.content_type, m.size, m.width, m.height,  # type: ignore[arg-type]
+                              m.resource_id, m.created_at) for m in media),
+        decision=decisions[0] if decisions else None, decisions=decisions,
+        pending_reviews=sum(c.review_state == ReviewState.PENDING for c in checks),
+        permissions=tuple(p.value for p in Permission if p in perms),
+    )
+
+
+def get_session_detail(db: Session, *, actor: OperatorView | None, session_id: int, ip: str = "",
+                       audit_view: bool = True) -> SessionDetail:
+    """The session detail, audited as a view (pass audit_view=False only for a
+    refresh right after an action the viewer made, which is audited itself)."""
+    vs = session_for(db, actor, session_id, Permission.VIEW_SESSIONS)
+    assert actor is not None
+    detail = build_detail(db, actor, vs)
+    if audit_view:
+        audit.record(db, SESSION_VIEWED, operator_id=actor.id, actor=actor.email,
+                     application_id=vs.application_id, session_id=vs.id, target=f"session:{vs.id}", ip=ip)
+    return detail
