@@ -1,0 +1,145 @@
+"""Text extraction on real document images (../shared/data/mrz-passporteye,
+expected MRZ text from its ground_truth_mrz.csv) and on MRZ images rendered
+here in the OCR-B font: real OCR engines, no mocks."""
+from __future__ import annotations
+
+import csv
+import glob
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from identity_app.checks.report import CheckReport, CheckType, Recommendation
+from identity_app.checks.text_extraction import extract_document_text, text_data_report
+from tests.checks.test_icao import TD1, TD3
+from tests.conftest import shared_data
+
+
+@lru_cache(maxsize=1)
+def _truth() -> dict[str, tuple[str, ...]]:
+    folder = shared_data("mrz-passporteye")
+    with (folder / "ground_truth_mrz.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["file"]: tuple(row["mrz"].split("|")) for row in csv.DictReader(fh)}
+
+
+def _image(name: str) -> np.ndarray:
+    image = cv2.imread(str(shared_data("mrz-passporteye") / name))
+    assert image is not None, name
+    return image
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("testdata/100_pass-uto.jpg", "TD3"),
+        ("testdata/100_id-che.jpg", "TD1"),
+        ("testdata/100_id-rou.jpg", "TD2"),
+        ("testdata/100_visa-usa.jpg", "MRV_A"),
+        ("testdata/100_visa-polx.jpg", "MRV_B"),
+        ("testdata/53_id-d.jpg", "TD1"),
+    ],
+)
+def test_it_reads_real_documents_exactly(name, fmt):
+    doc = extract_document_text(_image(name), read_visual_zone=False)
+    assert doc.mrz_found and doc.mrz_format == fmt
+    assert doc.mrz_lines == _truth()[name]
+    assert doc.check_digits_valid
+    report = text_data_report(doc)
+    assert report.recommendation is Recommendation.APPROVE and report.reason is None
+    assert report.data_dict()["document_number"] == doc.field("document_number")
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_it_reads_a_rotated_document(turns):
+    name = "testdata/100_pass-cze.jpg"
+    doc = extract_document_text(np.ascontiguousarray(np.rot90(_image(name), turns)), read_visual_zone=False)
+    assert doc.mrz_lines == _truth()[name]
+    # np.rot90 turns counter-clockwise; reading needs the same angle clockwise.
+    assert doc.rotation == 90 * turns
+
+
+def test_a_document_invalid_as_printed_is_reported_invalid():
+    name = "testdata/33_id-usa.jpg"
+    doc = extract_document_text(_image(name), read_visual_zone=False)
+    assert doc.mrz_found and not doc.check_digits_valid
+    assert {c.field for c in doc.check_digits if not c.valid} == {"document_number", "composite"}
+    report = text_data_report(doc)
+    assert report.recommendation is Recommendation.NOT_AVAILABLE
+    assert report.reason == "INCORRECT_MRZ"
+    failed = {s.sub_check for s in report.breakdown if not s.passed}
+    assert failed == {"check_digit_document_number", "check_digit_composite"}
+
+
+def test_an_image_without_an_mrz_is_not_available_and_carries_no_mrz_data():
+    folder = shared_data("face-lfw-samples")
+    face = cv2.imread(sorted(glob.glob(str(folder / "*.jpg")))[0])
+    doc = extract_document_text(face)
+    assert not doc.mrz_found and doc.fields == () and doc.mrz_lines == ()
+    report = text_data_report(doc)
+    assert report.recommendation is Recommendation.NOT_AVAILABLE
+    assert report.reason in {"NO_DOCUMENT", "DOCUMENT_NOT_SUPPORTED"}
+    assert report.recovery_suggestion
+    assert not any(d.name == "document_number" for d in report.data)
+
+
+def test_printed_fields_and_raw_text_of_the_icao_specimen():
+    doc = extract_document_text(_image("tests_data/passport-td3.jpg"))
+    assert doc.check_digits_valid
+    printed = dict(doc.printed_fields)
+    assert printed.get("surname") == "ERIKSSON"
+    assert printed.get("given_names") == "ANNA MARIA"
+    assert printed.get("document_number") == "L898902C3"
+    assert printed.get("date_of_birth") == "1974-08-12"
+    assert printed.get("expiration_date") == "2012-04-15"
+    assert "UTOPIA" in doc.raw_text
+    report = text_data_report(doc)
+    compared = {s.sub_check: s.passed for s in report.breakdown if s.sub_check.startswith("printed_vs_mrz_")}
+    assert compared and all(compared.values())
+    assert CheckReport.from_dict(report.to_dict()) == report
+    assert report.check_type is CheckType.ID_DOCUMENT_TEXT_DATA_CHECK
+
+
+# --- rendered in OCR-B -------------------------------------------------------
+
+def _ocr_b_font() -> Path:
+    for candidate in ("/usr/share/fonts/opentype/ocr-b/OCRB.otf", *glob.glob("/usr/share/fonts/**/OCRB*.otf", recursive=True)):
+        if Path(candidate).is_file():
+            return Path(candidate)
+    pytest.skip("the OCR-B font (Debian package fonts-ocr-b) is not installed")
+
+
+def _render(lines: tuple[str, ...], skew_degrees: float = 0.0) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(_ocr_b_font()), 28)
+    width = int(max(font.getlength(line) for line in lines))
+    page = Image.new("L", (width + 80, 420), 235)
+    draw = ImageDraw.Draw(page)
+    draw.text((40, 40), "SPECIMEN  IDENTITY CARD", fill=40, font=ImageFont.truetype(str(_ocr_b_font()), 22))
+    y = 420 - 50 * len(lines) - 30
+    for line in lines:
+        draw.text((40, y), line, fill=20, font=font)
+        y += 50
+    if skew_degrees:
+        page = page.rotate(skew_degrees, expand=True, fillcolor=235)
+    gray = np.array(page)
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+@pytest.mark.parametrize("lines, skew", [(TD1, 0.0), (TD3, 4.0), (TD1, -6.0)])
+def test_it_reads_rendered_ocr_b_mrz_with_small_skews(lines, skew):
+    doc = extract_document_text(_render(lines, skew), read_visual_zone=False)
+    assert doc.mrz_lines == lines
+    assert text_data_report(doc).recommendation is Recommendation.APPROVE
+
+
+def test_a_rendered_wrong_check_digit_is_not_corrected():
+    wrong = (TD3[0], TD3[1][:9] + "5" + TD3[1][10:])
+    doc = extract_document_text(_render(wrong), read_visual_zone=False)
+    assert doc.mrz_lines == wrong
+    number = next(c for c in doc.check_digits if c.field == "document_number")
+    assert (number.printed, number.expected, number.valid) == ("5", "6", False)
+    assert text_data_report(doc).reason == "INCORRECT_MRZ"
