@@ -1,0 +1,134 @@
+"""Seeding real data through the services, for console tests.
+
+A "captured session" goes the end user's way: the link is opened, consent
+given, a real passport photographed (PassportEye's UTO specimen from
+../shared/data, on a desk, as a 640x480 camera frame), a liveness attempt
+streamed (real face stills from ../shared/data), capture finished; then the
+real check job (services.verification.run_session_checks) runs the real
+check modules and writes the Check/Task/Resource rows. Nothing is faked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from identity_app.models import ALL_PERMISSIONS, Application
+from identity_app.services import applications, auth, invitations, sessions
+from identity_app.services.app_config import ChecksConfig, ManualCheckSettings
+from identity_app.services.auth import OperatorView
+from identity_app.storage import MediaStore
+
+OWNER_EMAIL = "owner@example.com"
+PASSWORD = "a long test password"
+TODAY = date(2026, 11, 25)  # the UTO specimen expires in 2029: "in date" for years to come
+
+
+@dataclass(frozen=True)
+class Captured:
+    session_id: int
+    token: str
+
+
+def owner(db: Session) -> OperatorView:
+    op = auth.create_owner(db, name="Olive Owner", email=OWNER_EMAIL, password=PASSWORD)
+    db.flush()
+    return op
+
+
+def application(db: Session, actor: OperatorView, name: str = "Onboarding", *, face_match: str = "FALLBACK",
+                text: str = "FALLBACK", liveness_retries: int = 1) -> int:
+    """An application whose manual checks are set as asked (through the settings service)."""
+    app = applications.create_application(db, actor=actor, name=name)
+    base = ChecksConfig.from_dict(None)
+    cfg = ChecksConfig(
+        document_authenticity=base.document_authenticity,
+        liveness=type(base.liveness)(enabled=True, liveness_type="ACTIVE", max_retries=liveness_retries),
+        face_match=ManualCheckSettings(enabled=True, manual_check=face_match),
+        text_extraction=ManualCheckSettings(enabled=True, manual_check=text),
+    )
+    try:
+        from identity_app.services import app_settings
+
+        app_settings.update_checks(db, actor=actor, application_id=app.id, checks=cfg)
+    except ImportError:  # before the settings service exists
+        row = db.get(Application, app.id)
+        assert row is not None
+        row.checks_config = cfg.to_dict()
+        db.add(row)
+    db.flush()
+    return app.id
+
+
+def member(db: Session, inviter: OperatorView, application_id: int, email: str,
+           permissions: list[str] | tuple[str, ...]) -> OperatorView:
+    """A user invited to the application with these permissions, account created from the link."""
+    sent = invitations.invite(db, actor=inviter, application_id=application_id, email=email,
+                              permissions=list(permissions))
+    if sent.existing_user:
+        return next(o for o in auth.list_operators(db) if o.email == email)
+    token = sent.link.rsplit("/", 1)[-1]
+    op = invitations.accept_invitation(db, token=token, name=email.split("@")[0].title(), password=PASSWORD)
+    db.flush()
+    return op
+
+
+def all_permissions() -> tuple[str, ...]:
+    return ALL_PERMISSIONS
+
+
+def created_session(db: Session, actor: OperatorView, application_id: int, name: str = "Ada Lovelace",
+                    email: str = "ada@example.org", reference: str = "REF-1") -> sessions.CreatedSession:
+    return sessions.create_session(db, actor=actor, application_id=application_id, user_name=name,
+                                   user_email=email, reference=reference)
+
+
+def captured_session(db: Session, store: MediaStore, actor: OperatorView, application_id: int, *,
+                     name: str = "Ada Lovelace", email: str = "ada@example.org", reference: str = "REF-1",
+                     printed_photo_first: bool = False, run_checks: bool = True) -> Captured:
+    """A session captured through the capture services and checked by the real check job.
+
+    printed_photo_first: a first liveness attempt with a printed photo tilted in
+    front of the camera (the application must allow 2 attempts)."""
+    from identity_app.services import capture, verification
+    from tests import capture_media as cm
+
+    created = created_session(db, actor, application_id, name, email, reference)
+    token = created.token
+    capture.open_link(db, token=token, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/156")
+    capture.give_consent(db, token=token)
+    capture.store_document_image(db, store, token=token, data=cm.jpeg(cm.document_frame(), 95), side="FRONT",
+                                 document_type="PASSPORT")
+    loops = ([cm.printed_photo_loop()] if printed_photo_first else []) + [cm.face_loop()]
+    for frames in loops:
+        attempt = capture.start_liveness_attempt(db, token=token)
+        ms = [round(t * 1000) for t in cm.timestamps(len(frames))]
+        capture.add_liveness_frames(db, store, token=token, resource_id=attempt.resource_id,
+                                    frames=[(m, cm.jpeg(f)) for m, f in zip(ms, frames)])
+        capture.finish_liveness_attempt(db, token=token, resource_id=attempt.resource_id)
+    capture.finish_capture(db, token=token)
+    db.commit()
+    if run_checks:
+        verification.run_session_checks(db, store, session_id=created.id, today=TODAY)
+        db.commit()
+    return Captured(created.id, token)
+
+
+def store_image(db: Session, store: MediaStore, session_id: int, path, kind) -> int:
+    """Real image bytes stored as a media item of the session (no checks run)."""
+    from identity_app.services.media import store_session_media
+
+    item = store_session_media(db, store, session_id=session_id, kind=kind, data=path.read_bytes(),
+                               content_type="image/jpeg")
+    assert item.id is not None
+    return item.id
+
+
+def module_engine(request):
+    """A migrated engine of the requested backend, emptied once for the module."""
+    from tests.conftest import _truncate
+
+    engine = request.getfixturevalue(f"{request.param}_engine")
+    _truncate(engine)
+    return engine
