@@ -40,7 +40,7 @@ class SignInState(SessionState):
         self.error = ""
         with session_scope() as db:
             if auth.owner_exists(db):
-                return rx.redirect(routes.SIGN_IN)
+                return rx.redirect(routes.HOME if self.current_operator() else routes.SIGN_IN)
 
     @rx.event
     def submit_setup(self, form: dict):

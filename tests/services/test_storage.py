@@ -3,41 +3,17 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port as _free_port
 from identity_app.storage import LocalMediaStore, MediaNotFound, S3MediaStore, StorageError, new_media_key
 
 SECRET = "storage-test-secret-" + "y" * 40
 PAYLOAD = b"\xff\xd8\xff\xe0 pretend jpeg with a unique marker: PASSPORT-NUMBER-X1234567 " * 50
 MARKER = b"PASSPORT-NUMBER-X1234567"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.fixture
