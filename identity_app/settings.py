@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     queue_url: str = ""
     upload_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
     upload_max_pixels: int = Field(default=40_000_000, ge=1)
+    # TEST ONLY: fixed liveness challenges (comma-separated, e.g. TURN_LEFT,BLINK) so a
+    # recorded fake-camera video can answer them. Ignored unless IDV_TEST_HOOKS=true;
+    # never set either in a real deployment (random challenges defeat replays).
+    test_hooks: bool = False
+    test_liveness_challenges: str = ""
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

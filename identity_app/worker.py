@@ -1,0 +1,153 @@
+"""The check worker: a Huey queue, durable on SQLite (one container) or Redis.
+
+Start it with `python -m identity_app.worker` (scripts/run.sh does): it first
+recovers (clears the per-session locks a killed worker left behind and
+re-enqueues captured sessions whose checks are unfinished), then runs
+`huey_consumer identity_app.worker.huey -w 2 -k process`.
+
+Delivery is at least once (a job lost with a killed worker is re-enqueued by
+the recovery and by a periodic sweep); the services make a job idempotent
+(finished checks are never redone) and a per-session lock keeps two workers
+off one session, so each session's checks run once to completion.
+Models load once per worker process, on its first job, never in the web server.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import timedelta
+from functools import lru_cache
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.exceptions import TaskLockedException
+
+from identity_app.settings import Settings, get_settings
+
+log = logging.getLogger("identity_app.worker")
+LOCK_TTL_S = 30 * 60  # honoured by Redis; SQLite locks are cleared by the recovery step
+
+
+def make_huey(settings: Settings) -> Huey:
+    url = settings.queue_url.strip()
+    if not url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey("identity-checks", filename=str(settings.data_dir / "queue.db"), utc=True)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey("identity-checks", url=url, utc=True)
+    raise ValueError("IDV_QUEUE_URL must be empty (SQLite queue under IDV_DATA_DIR) or a redis:// URL")
+
+
+huey = make_huey(get_settings())
+
+
+@lru_cache(maxsize=1)
+def _models_ready() -> bool:
+    """Load the face models once per worker process (first job), not per job."""
+    from identity_app.checks import face_models
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    face_models.warm_up()
+    return True
+
+
+def _lock_name(session_id: int) -> str:
+    return f"session-checks-{session_id}"
+
+
+def _services():
+    from identity_app.db import session_scope
+    from identity_app.storage import get_media_store
+
+    return session_scope, get_media_store()
+
+
+@huey.task(retries=2, retry_delay=10)
+def run_checks(session_id: int) -> None:
+    from identity_app.services.verification import run_session_checks
+
+    _models_ready()
+    session_scope, store = _services()
+    try:
+        with huey.lock_task(_lock_name(session_id), ttl=LOCK_TTL_S):
+            with session_scope() as db:
+                run_session_checks(db, store, session_id=session_id)
+    except TaskLockedException:
+        log.info("session %s is being checked by another worker", session_id)
+
+
+@huey.task(retries=1, retry_delay=5)
+def evaluate_liveness(resource_id: int) -> None:
+    from identity_app.services.verification import evaluate_liveness_attempt
+
+    _models_ready()
+    session_scope, store = _services()
+    with session_scope() as db:
+        evaluate_liveness_attempt(db, store, resource_id=resource_id)
+
+
+def enqueue_session_checks(session_id: int) -> None:
+    run_checks(session_id)
+
+
+def enqueue_liveness(resource_id: int) -> None:
+    evaluate_liveness(resource_id)
+
+
+def _pending_session_ids() -> set[int]:
+    ids = set()
+    for task in huey.pending():
+        if getattr(task, "name", "").endswith("run_checks") and task.args:
+            ids.add(int(task.args[0]))
+    return ids
+
+
+def requeue_unfinished(*, older_than: timedelta | None = None, clear_locks: bool = False) -> list[int]:
+    """Enqueue captured sessions with unfinished checks that are not queued already."""
+    from identity_app.db import session_scope
+    from identity_app.models import utcnow
+    from identity_app.services.verification import sessions_needing_checks
+
+    with session_scope() as db:
+        ids = sessions_needing_checks(db, finished_before=utcnow() - older_than if older_than else None)
+    queued = _pending_session_ids()
+    enqueued = []
+    for sid in ids:
+        if clear_locks:
+            huey.lock_task(_lock_name(sid)).clear()
+        elif huey.is_locked(_lock_name(sid)):
+            continue
+        if sid not in queued:
+            run_checks(sid)
+            enqueued.append(sid)
+    return enqueued
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def sweep() -> None:
+    """Safety net: lost enqueues and overdue links."""
+    from identity_app.db import session_scope
+    from identity_app.services.verification import STALE_AFTER, expire_overdue
+
+    requeue_unfinished(older_than=STALE_AFTER)
+    with session_scope() as db:
+        expire_overdue(db)
+
+
+def recover() -> list[int]:
+    """Before the consumer starts (no job runs yet): stale locks go, lost jobs come back."""
+    return requeue_unfinished(clear_locks=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    requeued = recover()
+    if requeued:
+        log.info("re-enqueued the checks of %d session(s) after a restart", len(requeued))
+    workers = os.environ.get("IDV_WORKERS", "2")
+    consumer = os.path.join(os.path.dirname(sys.executable), "huey_consumer")
+    os.execv(consumer, [consumer, "identity_app.worker.huey", "-w", workers, "-k", "process"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Running a captured session's checks: real images, real checks, both databases."""
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from identity_app.checks.report import CheckReport
+from identity_app.models import (
+    Check,
+    CheckState,
+    MediaItem,
+    MediaKind,
+    ReviewState,
+    SessionState,
+    Task,
+    TaskState,
+)
+from identity_app.services import capture, verification
+from identity_app.storage import LocalMediaStore
+from tests import capture_media as cm
+from tests.services.session_factory import NO_REVIEW, make_session
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalMediaStore(tmp_path / "media", "test-secret-key-" + "z" * 40)
+
+
+@pytest.fixture
+def fixed_challenges(settings, monkeypatch):
+    monkeypatch.setattr(settings, "test_hooks", True)
+    monkeypatch.setattr(settings, "test_liveness_challenges", "TURN_LEFT,BLINK")
+
+
+def captured(db, store, frames, *, checks):
+    """A session taken through the capture services: document, one liveness attempt, finished."""
+    vs = make_session(db, checks=checks)
+    capture.open_link(db, token=vs.token, user_agent="pytest", ip="127.0.0.1")
+    capture.give_consent(db, token=vs.token)
+    capture.store_document_image(db, store, token=vs.token, data=cm.jpeg(cm.document_frame(), 92))
+    attempt = capture.start_liveness_attempt(db, token=vs.token)
+    batch = [(int(t * 1000), cm.jpeg(f)) for f, t in zip(frames, cm.timestamps(len(frames)))]
+    for k in range(0, len(batch), 10):
+        capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
+                                    frames=batch[k:k + 10])
+    capture.finish_liveness_attempt(db, token=vs.token, resource_id=attempt.resource_id)
+    capture.finish_capture(db, token=vs.token)
+    db.commit()
+    return vs, attempt
+
+
+def reports(db, session_id) -> dict[str, Check]:
+    return {c.type: c for c in db.exec(select(Check).where(Check.session_id == session_id))}
+
+
+def test_a_captured_session_is_checked_and_completed_with_real_reports(db, store, fixed_challenges):
+    vs, attempt = captured(db, store, cm.face_loop() * 2, checks=NO_REVIEW)
+    started = time.perf_counter()
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    print(f"checks of one session: {time.perf_counter() - started:.1f} s")
+    db.refresh(vs)
+    assert vs.state == SessionState.COMPLETED and vs.completed_at is not None
+    checks = reports(db, vs.id)
+    assert set(checks) == {"LIVENESS", "ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK",
+                           "ID_DOCUMENT_FACE_MATCH"}
+    assert all(c.state == CheckState.DONE and c.review_state == ReviewState.NOT_REQUIRED for c in checks.values())
+    liveness = CheckReport.from_dict(checks["LIVENESS"].report)
+    assert liveness.recommendation.value == "APPROVE", liveness.to_dict()
+    assert checks["LIVENESS"].resource_id == attempt.resource_id
+    text = CheckReport.from_dict(checks["ID_DOCUMENT_TEXT_DATA_CHECK"].report)
+    assert text.recommendation.value == "APPROVE" and text.data_dict()["issuing_country"] == "UTO"
+    # The ICAO specimen passport is honestly reported as a specimen.
+    doc = checks["ID_DOCUMENT_AUTHENTICITY"]
+    assert (doc.recommendation, doc.reason) == ("REJECT", "SPECIMEN")
+    face = CheckReport.from_dict(checks["ID_DOCUMENT_FACE_MATCH"].report)
+    assert face.recommendation.value in ("APPROVE", "REJECT") and any(
+        s.sub_check == "ai_face_match" for s in face.breakdown)
+    (task,) = db.exec(select(Task).where(Task.session_id == vs.id)).all()
+    assert task.state == TaskState.DONE and task.result["mrz_found"]
+    selfies = db.exec(select(MediaItem).where(MediaItem.session_id == vs.id, MediaItem.kind == MediaKind.SELFIE)).all()
+    assert len(selfies) == 1 and selfies[0].resource_id == attempt.resource_id
+
+    # Running the job again (a duplicate delivery) changes nothing.
+    before = {t: (c.completed_at, c.report) for t, c in checks.items()}
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    assert {t: (c.completed_at, c.report) for t, c in reports(db, vs.id).items()} == before
+    assert verification.sessions_needing_checks(db) == []
+
+
+def test_an_interrupted_job_resumes_without_redoing_finished_checks(db, store, fixed_challenges):
+    vs, attempt = captured(db, store, cm.face_loop() * 2,
+                           checks={**NO_REVIEW, "document_authenticity": {"enabled": False},
+                                   "text_extraction": {"enabled": False}})
+    # The liveness attempt was decided (as the capture page asks for), then the worker died.
+    verification.evaluate_liveness_attempt(db, store, resource_id=attempt.resource_id)
+    liveness_done = reports(db, vs.id)["LIVENESS"].completed_at
+    assert verification.sessions_needing_checks(db) == [vs.id]
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    checks = reports(db, vs.id)
+    assert checks["LIVENESS"].completed_at == liveness_done
+    assert set(checks) == {"LIVENESS", "ID_DOCUMENT_FACE_MATCH"}
+    db.refresh(vs)
+    assert vs.state == SessionState.COMPLETED
+
+
+def test_a_manual_review_keeps_the_session_in_progress(db, store, fixed_challenges):
+    vs, _ = captured(db, store, cm.face_loop() * 2,
+                     checks={"document_authenticity": {"enabled": False}, "text_extraction": {"enabled": False},
+                             "face_match": {"manual_check": "ALWAYS"}})
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    face = reports(db, vs.id)["ID_DOCUMENT_FACE_MATCH"]
+    assert face.state == CheckState.DONE and face.review_state == ReviewState.PENDING
+    assert face.manual_check.value == "ALWAYS"
+    db.refresh(vs)
+    assert vs.state == SessionState.ONGOING
+    assert verification.sessions_needing_checks(db) == []  # waiting for a person, not for the worker
+    face.review_state = ReviewState.DONE
+    db.add(face)
+    db.commit()
+    assert verification.complete_if_ready(db, vs.id)
+    db.refresh(vs)
+    assert vs.state == SessionState.COMPLETED
+
+
+def test_a_printed_photo_held_up_fails_liveness(db, store, fixed_challenges):
+    vs, attempt = captured(db, store, cm.printed_photo_loop(),
+                           checks={**NO_REVIEW, "document_authenticity": {"enabled": False},
+                                   "text_extraction": {"enabled": False}})
+    verification.evaluate_liveness_attempt(db, store, resource_id=attempt.resource_id)
+    check = reports(db, vs.id)["LIVENESS"]
+    assert check.recommendation == "REJECT" and check.reason
+    result = capture.liveness_result(db, token=vs.token, resource_id=attempt.resource_id)
+    assert result.done and not result.passed and result.reason == check.reason
+
+
+def test_links_that_expire_before_capture_finishes_become_expired(db):
+    from datetime import timedelta
+
+    from identity_app.models import utcnow
+
+    vs = make_session(db, lifetime=timedelta(seconds=-5))
+    assert verification.expire_overdue(db) == 1
+    db.refresh(vs)
+    assert vs.state == SessionState.EXPIRED
