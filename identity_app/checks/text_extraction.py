@@ -50,6 +50,7 @@ def extract_document_text(
     (about 0.3-1 s more on 2 cores); use_tesseract: let Tesseract give a second
     opinion on MRZ lines RapidOCR could not validate.
     """
+    image_bgr = _as_bgr(image_bgr)
     reading = read_mrz(image_bgr, use_tesseract=use_tesseract)
     printed: dict[str, str] = {}
     raw_lines: list[str] = []
@@ -65,6 +66,29 @@ def extract_document_text(
     return _document_text(reading, printed, "\n".join(raw_lines))
 
 
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def _with_printed_centuries(fields: tuple[tuple[str, str], ...], printed: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The MRZ has two-digit years: where the printed date is the same day with
+    a four-digit year, its century is the document's own answer."""
+    out = []
+    for name, value in fields:
+        seen = printed.get(name, "")
+        if name in ("date_of_birth", "expiration_date") and len(value) == 10 and len(seen) == 10 \
+                and value[2:] == seen[2:] and value[:2] != seen[:2]:
+            value = seen
+        out.append((name, value))
+    return tuple(out)
+
+
 def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text: str) -> DocumentText:
     printed_fields = tuple((k, v) for k, v in printed.items())
     if reading is None:
@@ -74,7 +98,7 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
         mrz_found=True,
         mrz_format=p.format,
         mrz_lines=p.lines,
-        fields=p.fields,
+        fields=_with_printed_centuries(p.fields, printed),
         check_digits=p.check_digits,
         repairs=reading.repairs,
         printed_fields=printed_fields,

@@ -5,7 +5,8 @@ layout: a value is the text just below (or right of) its label, with labels
 in the languages ICAO documents commonly print (English and French on every
 passport, plus the issuing state's). Dates are recognised in the usual
 printed forms (12 AUG 74, 12.08.1974, 1974-08-12 ...). Where no label is
-found, the earliest and latest dates on the page stand for birth and expiry.
+found and the page shows at least three full dates, the earliest and latest
+stand for birth and expiry.
 This is best effort: a field that cannot be placed is left out, never guessed
 from the MRZ.
 """
@@ -173,12 +174,14 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
         if iso:
             fields[name] = iso
     if "date_of_birth" not in fields or "expiration_date" not in fields:
+        # Without labels, only a page with four-digit-year dates of birth, issue
+        # and expiry (at least three) says which is which: earliest and latest.
         dates = sorted({d for it in items if not _is_mrz_line(it.text)
-                        for d in [parse_printed_date(it.text, "birth", today)] if d})
-        if len(dates) >= 2:
+                        for d in [parse_printed_date(it.text, "birth", today)] if d
+                        and re.search(r"\d{4}", it.text)})
+        if len(dates) >= 3:
             fields.setdefault("date_of_birth", dates[0])
-            later = parse_printed_date(next(it.text for it in items if parse_printed_date(it.text, "birth", today) == dates[-1]), "expiry", today)
-            fields.setdefault("expiration_date", later or dates[-1])
+            fields.setdefault("expiration_date", dates[-1])
     return fields
 
 
