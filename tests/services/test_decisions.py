@@ -1,0 +1,92 @@
+"""Decisions on a session captured and checked for real: only once COMPLETED,
+changeable, every change kept and audited."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import Session, select
+
+from identity_app.models import AuditEvent, Decision, VerificationSession
+from identity_app.services import decisions
+from identity_app.services.errors import Forbidden, NotFound, ValidationError
+from identity_app.services.session_detail import get_session_detail
+from identity_app.storage import LocalMediaStore
+from tests import seed
+from tests.conftest import shared_data
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    shared_data("mrz-passporteye")
+    shared_data("liveness-pose-eyes-insightface")
+    engine = seed.module_engine(request)
+    store = LocalMediaStore(tmp_path_factory.mktemp("media"), "test-secret-" + "y" * 40)
+    with Session(engine, expire_on_commit=False) as db:
+        owner = seed.owner(db)
+        # No manual checks: the session completes as soon as its checks are done.
+        app_id = seed.application(db, owner, face_match="NEVER", text="NEVER")
+        decider = seed.member(db, owner, app_id, "decider@example.com", ["VIEW_SESSIONS", "DECIDE"])
+        viewer = seed.member(db, owner, app_id, "viewer@example.com", ["VIEW_SESSIONS"])
+        other_app = seed.application(db, owner, "Other")
+        outsider = seed.member(db, owner, other_app, "outsider@example.com", seed.all_permissions())
+        waiting = seed.created_session(db, owner, app_id, "Bob Waiting", "bob@example.org", "REF-2")
+        db.commit()
+        captured = seed.captured_session(db, store, owner, app_id)
+    return SimpleNamespace(engine=engine, owner=owner, decider=decider, viewer=viewer, outsider=outsider,
+                           app_id=app_id, session_id=captured.session_id, waiting_id=waiting.id)
+
+
+def decide(world, actor, value, note, session_id=None):
+    with Session(world.engine, expire_on_commit=False) as db:
+        view = decisions.decide(db, actor=actor, session_id=session_id or world.session_id, value=value, note=note,
+                                ip="10.0.0.3")
+        db.commit()
+    return view
+
+
+def test_the_real_session_completed_by_itself(world):
+    with Session(world.engine) as db:
+        vs = db.get(VerificationSession, world.session_id)
+        assert vs.state.value == "COMPLETED" and vs.completed_at is not None and vs.decision is None
+
+
+def test_no_decision_before_the_session_is_completed(world):
+    with pytest.raises(ValidationError, match="COMPLETED"):
+        decide(world, world.decider, "APPROVE", "fine", session_id=world.waiting_id)
+
+
+def test_refusals_bad_values_and_missing_notes(world):
+    with pytest.raises(ValidationError, match="APPROVE or REJECT"):
+        decide(world, world.decider, "MAYBE", "note")
+    with pytest.raises(ValidationError, match="note"):
+        decide(world, world.decider, "APPROVE", "   ")
+    with pytest.raises(Forbidden, match="Make decisions"):
+        decide(world, world.viewer, "APPROVE", "note")
+    with pytest.raises(NotFound):
+        decide(world, world.outsider, "APPROVE", "note")
+    with pytest.raises(Forbidden):
+        decide(world, None, "APPROVE", "note")
+    with Session(world.engine) as db:
+        assert db.exec(select(Decision)).all() == []
+
+
+def test_a_decision_is_shown_with_who_and_when_and_every_change_is_kept(world):
+    first = decide(world, world.decider, "approve", "Document and face reviewed")
+    assert first.value == "APPROVE" and first.decided_by == "Decider <decider@example.com>"
+    second = decide(world, world.owner, "REJECT", "Specimen document: reject")
+    assert second.value == "REJECT" and second.decided_at >= first.decided_at
+    with Session(world.engine) as db:
+        d = get_session_detail(db, actor=world.viewer, session_id=world.session_id)
+        history = decisions.decision_history(db, actor=world.viewer, session_id=world.session_id)
+        vs = db.get(VerificationSession, world.session_id)
+        events = db.exec(select(AuditEvent).where(AuditEvent.action == "session.decided")
+                         .order_by(AuditEvent.id)).all()
+    assert vs.decision.value == "REJECT"
+    assert d.decision.value == "REJECT" and d.decision.decided_by == "Olive Owner <owner@example.com>"
+    assert [h.value for h in history] == ["REJECT", "APPROVE"]
+    assert [h.note for h in history] == ["Specimen document: reject", "Document and face reviewed"]
+    assert [(e.actor, e.details["value"], e.details["previous"]) for e in events] == [
+        ("decider@example.com", "APPROVE", None), ("owner@example.com", "REJECT", "APPROVE")]
+    # The note may hold personal data: the audit keeps the value only.
+    assert all("note" not in e.details and "Specimen" not in repr(e.details) for e in events)
