@@ -212,8 +212,11 @@ def _score(parsed: ParsedMRZ) -> tuple[int, int]:
     return parsed.valid_count, parsed.plausibility
 
 
-def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool) -> tuple[ParsedMRZ, list[Repair], str, float] | None:
+def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
+               seen: list[str] | None = None) -> tuple[ParsedMRZ, list[Repair], str, float] | None:
     rapid = [_rapid(img) for img in line_imgs]
+    if seen is not None:
+        seen.extend(t for t, _ in rapid if t)
     found = _best_window([t for t, _ in rapid], [s for _, s in rapid])
     if found is None:
         return None
@@ -265,15 +268,22 @@ def _orientations(candidate: MRZCandidate) -> list[tuple[int, np.ndarray]]:
     return [(candidate.rotation, candidate.crop), ((candidate.rotation + 180) % 360, rotate(candidate.crop, 180))]
 
 
-def read_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidates: int = 3) -> MRZReading | None:
-    """The best MRZ reading in the image, or None when no MRZ could be read."""
+@dataclass(frozen=True)
+class MRZAttempt:
+    reading: MRZReading | None
+    seen_text: tuple[str, ...]   # what RapidOCR read in the MRZ-like bands, parsed or not
+
+
+def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidates: int = 3) -> MRZAttempt:
+    """The best MRZ reading in the image (None when none parsed) and the text seen trying."""
     best: MRZReading | None = None
+    seen: list[str] = []
     for candidate in find_mrz_candidates(image_bgr, max_candidates=max_candidates):
         for rotation, crop in _orientations(candidate):
             lines = split_lines(crop)
             if len(lines) < 2:
                 continue
-            result = _read_band(lines, use_tesseract)
+            result = _read_band(lines, use_tesseract, seen)
             if result is None:
                 continue
             parsed, repairs, engine, conf = result
@@ -281,5 +291,10 @@ def read_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidates: 
             if best is None or (*_score(parsed), conf) > (*_score(best.parsed), best.confidence):
                 best = reading
             if parsed.valid:
-                return best
-    return best
+                return MRZAttempt(best, tuple(seen))
+    return MRZAttempt(best, tuple(seen))
+
+
+def read_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidates: int = 3) -> MRZReading | None:
+    """The best MRZ reading in the image, or None when no MRZ could be read."""
+    return attempt_mrz(image_bgr, use_tesseract, max_candidates).reading

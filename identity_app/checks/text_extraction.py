@@ -23,7 +23,7 @@ import numpy as np
 
 from identity_app.checks.document_data import DocumentText
 from identity_app.checks.mrz_locate import rotate
-from identity_app.checks.mrz_reader import MAX_VOTE_POSITIONS, MRZReading, read_mrz
+from identity_app.checks.mrz_reader import MAX_VOTE_POSITIONS, MRZReading, attempt_mrz
 from identity_app.checks.report import (
     CheckReport,
     CheckType,
@@ -51,7 +51,8 @@ def extract_document_text(
     opinion on MRZ lines RapidOCR could not validate.
     """
     image_bgr = _as_bgr(image_bgr)
-    reading = read_mrz(image_bgr, use_tesseract=use_tesseract)
+    attempt = attempt_mrz(image_bgr, use_tesseract=use_tesseract)
+    reading = attempt.reading
     printed: dict[str, str] = {}
     raw_lines: list[str] = []
     if read_visual_zone:
@@ -63,6 +64,9 @@ def extract_document_text(
         mrz_text = "\n".join(reading.parsed.lines)
         if mrz_text not in "\n".join(raw_lines):
             raw_lines = raw_lines + list(reading.parsed.lines)
+    elif not raw_lines:
+        # MRZ-like lines that did not parse still tell INCORRECT_MRZ from NO_DOCUMENT.
+        raw_lines = list(attempt.seen_text)
     return _document_text(reading, printed, "\n".join(raw_lines))
 
 

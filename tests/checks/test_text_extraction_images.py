@@ -143,3 +143,12 @@ def test_a_rendered_wrong_check_digit_is_not_corrected():
     number = next(c for c in doc.check_digits if c.field == "document_number")
     assert (number.printed, number.expected, number.valid) == ("5", "6", False)
     assert text_data_report(doc).reason == "INCORRECT_MRZ"
+
+
+def test_a_half_hidden_mrz_is_incorrect_mrz_and_nothing_is_made_up():
+    image = _image("testdata/100_pass-uto.jpg").copy()
+    image[:, image.shape[1] // 2:] = 255
+    doc = extract_document_text(image, read_visual_zone=False)
+    assert not doc.mrz_found and doc.fields == ()
+    report = text_data_report(doc)
+    assert (report.recommendation, report.reason) == (Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ")
