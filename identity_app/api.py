@@ -45,7 +45,18 @@ async def media(request: Request) -> Response:
         return Response(str(exc), status_code=403, headers=NO_STORE)
     except StorageError:
         return Response("The media store is unavailable.", status_code=503, headers=NO_STORE)
-    return Response(content.data, media_type=content.content_type, headers=NO_STORE)
+    headers = dict(NO_STORE)
+    data, media_type = content.data, content.content_type
+    if request.query_params.get("portrait") == "1":
+        # The document's portrait, cropped on the server for side-by-side review.
+        from identity_app.services.media_views import portrait_crop
+
+        crop = portrait_crop(data)
+        if crop is not None:
+            data, media_type = crop, "image/jpeg"
+    if request.query_params.get("download") == "1":
+        headers["Content-Disposition"] = f'attachment; filename="media-{media_id}"'
+    return Response(data, media_type=media_type, headers=headers)
 
 
 def api_app() -> Starlette:

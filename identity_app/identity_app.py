@@ -6,9 +6,15 @@ import reflex as rx
 from identity_app import routes
 from identity_app.api import api_app
 from identity_app.pages import applications as app_pages
+from identity_app.pages import audit_log as audit_pages
+from identity_app.pages import review_queue as review_pages
+from identity_app.pages import session_detail as detail_pages
 from identity_app.pages import sign_in
 from identity_app.settings import get_settings
 from identity_app.state.applications import ApplicationsState, UsersState
+from identity_app.state.audit_log import AuditLogState
+from identity_app.state.review_queue import ReviewQueueState
+from identity_app.state.session_detail import SessionDetailState
 from identity_app.state.base import SessionState
 from identity_app.state.sign_in import SignInState
 
@@ -31,3 +37,11 @@ app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",
              on_load=[SessionState.require_operator, ApplicationsState.load])
 app.add_page(app_pages.users_page, route=routes.APPLICATION_USERS, title="Users",
              on_load=[SessionState.require_operator, UsersState.load])
+
+# Session detail, manual review, audit log
+app.add_page(detail_pages.session_detail_page, route=routes.SESSION_DETAIL, title="Session",
+             on_load=[SessionState.require_operator, SessionDetailState.load])
+app.add_page(review_pages.review_queue_page, route=routes.REVIEW_QUEUE, title="Manual review",
+             on_load=[SessionState.require_operator, ReviewQueueState.load])
+app.add_page(audit_pages.audit_log_page, route=routes.AUDIT_LOG, title="Audit log",
+             on_load=[SessionState.require_operator, AuditLogState.load])

@@ -39,3 +39,23 @@ CAPTURE = "/s/[token]"
 
 def capture_path(token: str) -> str:
     return f"/s/{quote(token, safe='')}"
+
+
+# Session detail, manual review queue, audit log.
+SESSION_DETAIL = "/applications/[app_id]/sessions/[session_id]"
+REVIEW_QUEUE = "/applications/[app_id]/review"
+AUDIT_LOG = "/audit"
+
+
+def session_detail_path(app_id: int, session_id: int) -> str:
+    return f"/applications/{app_id}/sessions/{session_id}"
+
+
+def review_queue_path(app_id: int) -> str:
+    return f"/applications/{app_id}/review"
+
+
+def media_path(media_id: int, *, portrait: bool = False, download: bool = False) -> str:
+    """The authenticated media route (never a public folder)."""
+    query = "?portrait=1" if portrait else ("?download=1" if download else "")
+    return f"/api/media/{media_id}{query}"

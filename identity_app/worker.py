@@ -134,6 +134,19 @@ def sweep() -> None:
         expire_overdue(db)
 
 
+@huey.periodic_task(crontab(minute="17", hour="*"))
+def media_retention() -> None:
+    """Hourly: delete media older than each application's retention period."""
+    from identity_app.db import session_scope
+    from identity_app.services.deletion import delete_expired_media
+    from identity_app.storage import get_media_store
+
+    with session_scope() as db:
+        deleted = delete_expired_media(db, get_media_store())
+    if deleted:
+        log.info("retention deleted %d media item(s)", deleted)
+
+
 def recover() -> list[int]:
     """Before the consumer starts (no job runs yet): stale locks go, lost jobs come back."""
     return requeue_unfinished(clear_locks=True)

@@ -19,6 +19,7 @@ DOCUMENT_TYPE_LABELS = {
 }
 MANUAL_CHECK_VALUES = ("ALWAYS", "FALLBACK", "NEVER")
 CAPTURE_METHODS = ("CAMERA", "CAMERA_AND_UPLOAD")
+LIVENESS_TYPES = ("ACTIVE", "PASSIVE")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def validate(cfg: ChecksConfig) -> ChecksConfig:
         raise ValidationError("A session can require 1 to 3 documents.")
     if d.capture_method not in CAPTURE_METHODS:
         raise ValidationError("Capture method must be camera only, or camera and upload.")
+    if cfg.liveness.liveness_type not in LIVENESS_TYPES:
+        raise ValidationError("Liveness must be ACTIVE (a challenge) or PASSIVE (one selfie).")
     if not 1 <= cfg.liveness.max_retries <= 10:
         raise ValidationError("Liveness retries must be between 1 and 10.")
     for name, s in (("face match", cfg.face_match), ("text extraction", cfg.text_extraction)):

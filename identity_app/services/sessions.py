@@ -13,7 +13,8 @@ from identity_app.models import Application, Permission, SessionState, Verificat
 from identity_app.services import audit
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.auth import OperatorView, normalise_email
-from identity_app.services.errors import ValidationError
+from identity_app.services.errors import NotFound, ValidationError
+from identity_app.services.mailer import EmailError, send_email
 from identity_app.services.permissions import require
 from identity_app.settings import get_settings
 
@@ -41,6 +42,8 @@ def application_snapshot(app: Application) -> dict:
             "session_lifetime_days": app.session_lifetime_days,
             "media_retention_days": app.media_retention_days,
             "has_logo": bool(app.logo_key),
+            "reminder_count": app.reminder_count,
+            "reminder_interval_days": app.reminder_interval_days,
         },
     }
 
@@ -53,35 +56,61 @@ def session_link(token: str) -> str:
     return routes.absolute(get_settings().public_base_url, routes.capture_path(token))
 
 
-def create_session(db: Session, *, actor: OperatorView, application_id: int, user_name: str, user_email: str,
-                   reference: str = "", ip: str = "") -> CreatedSession:
-    require(db, actor, application_id, Permission.CREATE_SESSIONS)
-    app = db.get(Application, application_id)
-    assert app is not None
-    if not app.is_active:
-        raise ValidationError("This application is deactivated: activate it to create sessions.")
+@dataclass(frozen=True)
+class Person:
+    """The name, email and reference a session is created from (not verified)."""
+
+    name: str
+    email: str
+    reference: str
+
+
+def clean_person(user_name: str, user_email: str, reference: str = "") -> Person:
     name = (user_name or "").strip()
     if not name:
         raise ValidationError("Enter the person's name.")
     if len(name) > 200:
         raise ValidationError("The name is too long (200 characters at most).")
     email = normalise_email(user_email)
+    if any(c.isspace() for c in email) or "." not in email.rsplit("@", 1)[-1]:
+        raise ValidationError("Enter a valid email address.")
     reference = (reference or "").strip()
     if len(reference) > 200:
         raise ValidationError("The reference is too long (200 characters at most).")
-    token = new_token()
-    now = utcnow()
-    vs = VerificationSession(
-        application_id=application_id, token=token, user_name=name, user_email=email, reference=reference,
-        search_text=search_text(name, email, reference), config_snapshot=application_snapshot(app),
-        created_by_id=actor.id, created_at=now, expires_at=now + timedelta(days=app.session_lifetime_days),
+    return Person(name, email, reference)
+
+
+def active_application(db: Session, actor: OperatorView, application_id: int) -> Application:
+    require(db, actor, application_id, Permission.CREATE_SESSIONS)
+    app = db.get(Application, application_id)
+    assert app is not None
+    if not app.is_active:
+        raise ValidationError("This application is deactivated: activate it to create sessions.")
+    return app
+
+
+def new_session_row(app: Application, person: Person, *, created_by_id: int | None, now: datetime,
+                    snapshot: dict | None = None) -> VerificationSession:
+    """A session row (not yet added); bulk creation shares the snapshot dict."""
+    return VerificationSession(
+        application_id=app.id, token=new_token(), user_name=person.name, user_email=person.email,
+        reference=person.reference, search_text=search_text(person.name, person.email, person.reference),
+        config_snapshot=snapshot if snapshot is not None else application_snapshot(app),
+        created_by_id=created_by_id, created_at=now, expires_at=now + timedelta(days=app.session_lifetime_days),
     )
+
+
+def create_session(db: Session, *, actor: OperatorView, application_id: int, user_name: str, user_email: str,
+                   reference: str = "", ip: str = "") -> CreatedSession:
+    app = active_application(db, actor, application_id)
+    person = clean_person(user_name, user_email, reference)
+    vs = new_session_row(app, person, created_by_id=actor.id, now=utcnow())
     db.add(vs)
     db.flush()
     assert vs.id is not None
     audit.record(db, "session.created", operator_id=actor.id, actor=actor.email, application_id=application_id,
                  session_id=vs.id, ip=ip)
-    return CreatedSession(vs.id, session_link(token), token, vs.expires_at)
+    return CreatedSession(vs.id, session_link(vs.token), vs.token, vs.expires_at)
 
 
 def find_by_token(db: Session, token: str) -> VerificationSession | None:
@@ -93,3 +122,84 @@ def find_by_token(db: Session, token: str) -> VerificationSession | None:
 
 def is_open(vs: VerificationSession) -> bool:
     return vs.state == SessionState.ONGOING and vs.expires_at > utcnow()
+
+
+# --- console views of one session --------------------------------------------
+
+STATE_LABELS = {
+    SessionState.ONGOING.value: "IN PROGRESS",
+    SessionState.COMPLETED.value: "COMPLETED",
+    SessionState.EXPIRED.value: "EXPIRED",
+}
+
+
+def state_label(state: SessionState | str) -> str:
+    """The console's name for an API state (ONGOING is shown as IN PROGRESS)."""
+    value = state.value if isinstance(state, SessionState) else str(state)
+    return STATE_LABELS.get(value, value)
+
+
+@dataclass(frozen=True)
+class SessionLink:
+    session_id: int
+    link: str
+    qr_svg_data_uri: str
+    expires_at: datetime
+    state: str        # API name
+    state_label: str  # console name
+    user_name: str
+    user_email: str
+
+
+def _viewable(db: Session, actor: OperatorView | None, session_id: int, permission: Permission) -> VerificationSession:
+    vs = db.get(VerificationSession, session_id)
+    if vs is None:
+        raise NotFound("That session does not exist.")
+    try:
+        require(db, actor, vs.application_id, permission)
+    except NotFound:
+        raise NotFound("That session does not exist.") from None
+    return vs
+
+
+def get_link(db: Session, *, actor: OperatorView, session_id: int) -> SessionLink:
+    """The link of a session with its QR code (for the desktop-to-phone hand-off)."""
+    from identity_app.services.totp import qr_svg_data_uri
+
+    vs = _viewable(db, actor, session_id, Permission.VIEW_SESSIONS)
+    assert vs.id is not None
+    link = session_link(vs.token)
+    return SessionLink(vs.id, link, qr_svg_data_uri(link), vs.expires_at, vs.state.value, state_label(vs.state),
+                       vs.user_name, vs.user_email)
+
+
+def link_email(app_name: str, user_name: str, link: str, expires_at: datetime, reminder: bool = False) -> tuple[str, str]:
+    """Subject and body of the email carrying a session link."""
+    subject = (f"Reminder: verify your identity for {app_name}" if reminder
+               else f"Verify your identity for {app_name}")
+    body = (
+        f"Hello {user_name},\n\n"
+        f"{app_name} asks you to verify your identity. It takes a few minutes: you will photograph an "
+        f"identity document and take a short video selfie.\n\n"
+        f"Open this link on a phone or a computer with a camera:\n{link}\n\n"
+        f"The link is personal and works until {expires_at.strftime('%d %B %Y, %H:%M')} UTC.\n"
+    )
+    return subject, body
+
+
+def send_link_email(db: Session, *, actor: OperatorView, session_id: int, ip: str = "") -> str:
+    """Email the link to the session's person; returns the transport used (smtp or outbox)."""
+    vs = _viewable(db, actor, session_id, Permission.CREATE_SESSIONS)
+    if not is_open(vs):
+        raise ValidationError("This session is not open any more: create a new one.")
+    app = db.get(Application, vs.application_id)
+    assert app is not None and vs.id is not None
+    subject, body = link_email(vs.config_snapshot.get("preferences", {}).get("application_name", app.name),
+                               vs.user_name, session_link(vs.token), vs.expires_at)
+    try:
+        sent = send_email(vs.user_email, subject, body)
+    except EmailError as exc:
+        raise ValidationError(str(exc)) from None
+    audit.record(db, "session.link_emailed", operator_id=actor.id, actor=actor.email,
+                 application_id=vs.application_id, session_id=vs.id, ip=ip, transport=sent.transport)
+    return sent.transport

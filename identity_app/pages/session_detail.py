@@ -1,0 +1,296 @@
+"""Session detail: state banner, one card per check (expandable breakdown),
+extracted fields, media viewer, decision panel, deletion."""
+from __future__ import annotations
+
+import reflex as rx
+
+from identity_app.components.layout import console_shell, error_callout, info_callout
+from identity_app.state.session_detail import CheckRow, DecisionRow, DetailRow, MediaRow, SessionDetailState as S, SubCheckRow
+
+
+def recommendation_badge(value: rx.Var) -> rx.Component:
+    return rx.badge(value, color_scheme=rx.match(value, ("APPROVE", "green"), ("REJECT", "red"),
+                                                 ("NOT_AVAILABLE", "amber"), "gray"), size="2")
+
+
+def result_badge(value: rx.Var) -> rx.Component:
+    return rx.badge(value, color_scheme=rx.cond(value == "PASS", "green", "red"))
+
+
+def state_banner() -> rx.Component:
+    return rx.callout(
+        rx.hstack(rx.text("Session state:"), rx.text(S.state_label, weight="bold", id="session-state"), spacing="2"),
+        icon=rx.match(S.state_label, ("COMPLETED", "circle_check"), ("EXPIRED", "clock"), "loader"),
+        color_scheme=rx.match(S.state_label, ("COMPLETED", "green"), ("EXPIRED", "gray"), "blue"),
+        width="100%",
+        role="status",
+    )
+
+
+def _info(label: str, value: rx.Var) -> rx.Component:
+    return rx.hstack(rx.text(label, color_scheme="gray", size="2", min_width="9rem"), rx.text(value, size="2"),
+                     width="100%")
+
+
+def summary() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            _info("Email", S.user_email),
+            _info("Reference", S.reference),
+            _info("Created", S.created),
+            _info("Link expires", S.expires),
+            rx.cond(S.completed != "", _info("Completed", S.completed)),
+            rx.hstack(
+                rx.text("Link", color_scheme="gray", size="2", min_width="9rem"),
+                rx.code(S.link, id="session-link", style={"word_break": "break-all"}),
+                rx.button(rx.icon("copy", size=14), "Copy", size="1", variant="soft",
+                          on_click=rx.set_clipboard(S.link)),
+                align="center",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _sub_check(s: SubCheckRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(s.sub_check)),
+        rx.table.cell(result_badge(s.result)),
+        rx.table.cell(rx.badge(s.process, variant="surface",
+                               color_scheme=rx.cond(s.process == "EXPERT_REVIEW", "violet", "gray"))),
+        rx.table.cell(rx.vstack(rx.foreach(s.details, lambda d: rx.text(d.name + ": " + d.value, size="1")),
+                                spacing="0")),
+    )
+
+
+def check_card(c: CheckRow) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(c.label, size="4"),
+                rx.text("attempt " + c.attempt.to_string(), size="2", color_scheme="gray"),
+                rx.spacer(),
+                recommendation_badge(c.recommendation),
+                rx.badge(rx.cond(c.process == "EXPERT_REVIEW", "Reviewed by a person", "Automated"),
+                         variant="outline", color_scheme=rx.cond(c.process == "EXPERT_REVIEW", "violet", "gray")),
+                align="center",
+                width="100%",
+            ),
+            rx.cond(c.reason != "", rx.text("Reason: ", rx.code(c.reason), size="2")),
+            rx.cond(c.recovery_suggestion != "", rx.text("Recovery suggestion: " + c.recovery_suggestion, size="2")),
+            rx.cond(c.review_state == "PENDING",
+                    rx.text("Waiting for manual review (" + c.manual_check + ").", size="2", color_scheme="amber")),
+            rx.cond(c.reviewed != "", rx.text("Manual review: " + c.reviewed + " — " + c.review_reason, size="2")),
+            rx.text("Check state: " + c.state, size="1", color_scheme="gray"),
+            rx.accordion.root(
+                rx.accordion.item(
+                    header="Breakdown (" + c.breakdown.length().to_string() + " sub-checks)",
+                    content=rx.table.root(
+                        rx.table.header(rx.table.row(
+                            rx.table.column_header_cell("Sub-check"), rx.table.column_header_cell("Result"),
+                            rx.table.column_header_cell("Process"), rx.table.column_header_cell("Details"))),
+                        rx.table.body(rx.foreach(c.breakdown, _sub_check)),
+                        size="1",
+                        width="100%",
+                    ),
+                    value="breakdown",
+                ),
+                type="single",
+                collapsible=True,
+                width="100%",
+                variant="ghost",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        class_name="check-card",
+    )
+
+
+def fields_table() -> rx.Component:
+    return rx.card(
+        rx.heading("Extracted document fields", size="4", margin_bottom="0.5rem"),
+        rx.cond(
+            S.fields.length() > 0,
+            rx.table.root(
+                rx.table.body(rx.foreach(S.fields, lambda f: rx.table.row(
+                    rx.table.row_header_cell(f.name), rx.table.cell(rx.code(f.value))))),
+                size="1", width="100%", id="document-fields",
+            ),
+            rx.text("No document fields were extracted.", color_scheme="gray", size="2"),
+        ),
+        width="100%",
+    )
+
+
+def _media_row(m: MediaRow) -> rx.Component:
+    return rx.hstack(
+        rx.button(m.kind + " · " + m.size, size="1", variant=rx.cond(S.viewer_media_id == m.id, "solid", "soft"),
+                  on_click=S.show_media(m.id)),
+        rx.cond(S.can_delete_media,
+                rx.button(rx.icon("trash_2", size=14), size="1", color_scheme="red", variant="ghost",
+                          aria_label="Delete media " + m.id.to_string(), on_click=S.delete_media(m.id))),
+        align="center",
+    )
+
+
+def media_viewer() -> rx.Component:
+    tool = dict(size="1", variant="soft")
+    return rx.card(
+        rx.heading("Media", size="4", margin_bottom="0.5rem"),
+        rx.cond(
+            S.media.length() > 0,
+            rx.vstack(
+                rx.hstack(rx.foreach(S.media, _media_row), wrap="wrap", spacing="3"),
+                rx.hstack(
+                    rx.button("Zoom in", on_click=S.zoom_by(1.25), **tool),
+                    rx.button("Zoom out", on_click=S.zoom_by(0.8), **tool),
+                    rx.button("Rotate", on_click=S.rotate, **tool),
+                    rx.button("Brighter", on_click=S.brighten(20), **tool),
+                    rx.button("Darker", on_click=S.brighten(-20), **tool),
+                    rx.button("Reset", on_click=S.reset_view, **tool),
+                    wrap="wrap",
+                ),
+                rx.box(
+                    rx.el.img(src=S.viewer_url, alt="Selected media", id="media-viewer-image",
+                              style={"transform": S.viewer_style, "filter": S.viewer_filter,
+                                     "transition": "transform 0.2s", "max_width": "100%", "max_height": "28rem",
+                                     "transform_origin": "center"}),
+                    overflow="hidden", width="100%", min_height="12rem", display="flex", justify_content="center",
+                    align_items="center", background="var(--gray-3)", border_radius="var(--radius-3)",
+                    padding="0.5rem",
+                ),
+                rx.cond(S.can_delete_media, delete_all_media_button()),
+                width="100%",
+            ),
+            rx.text("No media (deleted, or not captured yet).", color_scheme="gray", size="2", id="no-media"),
+        ),
+        width="100%",
+    )
+
+
+def delete_all_media_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Delete all media", color_scheme="red", variant="soft")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete all media of this session?"),
+            rx.alert_dialog.description("The images go for good. Reports, extracted details and the decision stay."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Delete media", color_scheme="red", on_click=S.delete_all_media)),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def delete_session_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button("Delete session", color_scheme="red")),
+        rx.dialog.content(
+            rx.dialog.title("Delete this session"),
+            rx.dialog.description("Every record of it goes: media, reports, details and the decision. "
+                                  "This cannot be undone."),
+            rx.form(
+                rx.vstack(
+                    rx.el.label("Type DELETE to confirm", html_for="confirmation", font_size="0.9rem"),
+                    rx.input(id="confirmation", name="confirmation", autocomplete="off", width="100%"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Delete session permanently", color_scheme="red", type="submit"),
+                        justify="end", spacing="3", width="100%",
+                    ),
+                    spacing="3",
+                    margin_top="1rem",
+                ),
+                on_submit=S.delete_session,
+            ),
+        ),
+    )
+
+
+def _decision_row(d: DecisionRow) -> rx.Component:
+    return rx.table.row(rx.table.cell(recommendation_badge(d.value)), rx.table.cell(d.note),
+                        rx.table.cell(d.by), rx.table.cell(d.at))
+
+
+def decision_panel() -> rx.Component:
+    return rx.card(
+        rx.heading("Decision", size="4", margin_bottom="0.5rem"),
+        rx.cond(
+            S.decisions.length() > 0,
+            rx.vstack(
+                rx.hstack(rx.text("Current decision:"), recommendation_badge(S.decisions[0].value),
+                          rx.text("by " + S.decisions[0].by + " at " + S.decisions[0].at, size="2"),
+                          id="current-decision", align="center"),
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Decision"), rx.table.column_header_cell("Note"),
+                        rx.table.column_header_cell("By"), rx.table.column_header_cell("When"))),
+                    rx.table.body(rx.foreach(S.decisions, _decision_row)),
+                    size="1", width="100%", id="decision-history",
+                ),
+                width="100%",
+            ),
+            rx.text("No decision yet.", color_scheme="gray", size="2"),
+        ),
+        rx.cond(
+            S.can_decide,
+            rx.form(
+                rx.vstack(
+                    rx.radio_group.root(
+                        rx.hstack(
+                            rx.el.label(rx.radio_group.item(value="APPROVE"), "Approve",
+                                        style={"display": "flex", "gap": "0.4rem", "align_items": "center"}),
+                            rx.el.label(rx.radio_group.item(value="REJECT"), "Reject",
+                                        style={"display": "flex", "gap": "0.4rem", "align_items": "center"}),
+                            spacing="4",
+                        ),
+                        name="value", required=True,
+                    ),
+                    rx.el.label("Note", html_for="note", font_size="0.9rem"),
+                    rx.text_area(id="note", name="note", placeholder="Why this decision", width="100%"),
+                    rx.button("Save decision", type="submit"),
+                    spacing="2", margin_top="0.75rem", width="100%",
+                ),
+                on_submit=S.decide,
+                reset_on_submit=True,
+            ),
+            rx.text("A decision can be made once the session is COMPLETED, by users with the "
+                    "'Make decisions' permission.", size="2", color_scheme="gray", margin_top="0.5rem"),
+        ),
+        width="100%",
+    )
+
+
+def session_detail_page() -> rx.Component:
+    return console_shell(
+        rx.vstack(
+            rx.link("← Sessions", href="/applications/" + S.app_id_value.to_string(), size="2"),
+            error_callout(S.error),
+            info_callout(S.notice),
+            rx.cond(
+                S.found,
+                rx.vstack(
+                    rx.hstack(rx.heading(S.user_name, size="6", as_="h1"), rx.spacer(),
+                              rx.cond(S.can_delete_session, delete_session_dialog()), width="100%"),
+                    state_banner(),
+                    summary(),
+                    rx.heading("Checks", size="5"),
+                    rx.cond(S.checks.length() > 0, rx.vstack(rx.foreach(S.checks, check_card), width="100%"),
+                            rx.text("No checks yet.", color_scheme="gray")),
+                    fields_table(),
+                    media_viewer(),
+                    decision_panel(),
+                    spacing="4",
+                    width="100%",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+    )
