@@ -43,6 +43,7 @@ def tesseract_text(image: np.ndarray, psm: int = 6, whitelist: str | None = MRZ_
     return _pytesseract().image_to_string(image, config=tesseract_config(psm, whitelist))
 
 
+@lru_cache(maxsize=1)
 def tesseract_available() -> bool:
     try:
         _pytesseract().get_tesseract_version()
