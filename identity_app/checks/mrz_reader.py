@@ -1,16 +1,19 @@
 """Read the MRZ of a document photo: locate, split into lines, OCR, vote, parse.
 
 RapidOCR's recogniser reads each located line (about 40 ms a line); when
-its reading does not validate, Tesseract reads the same lines and the two
-readings are combined position by position, preferring the combination whose
-check digits validate. Every candidate is a reading some engine produced:
-data is never changed to make a check digit pass, so a document whose
-printed check digits are wrong is reported invalid.
+its reading does not validate, second opinions come from RapidOCR on other
+renderings of the same lines (upscaled, contrast-equalised, binarised,
+padded) and from Tesseract, and the readings are combined position by
+position, preferring the combination whose check digits validate. Every
+character of every candidate is one some engine read at that position, and
+a lone dissent against a majority is not a candidate: data is never changed
+to make a check digit pass, so a document whose printed check digits are
+wrong is reported invalid.
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import cv2
@@ -20,7 +23,7 @@ from identity_app.checks import ocr_engines
 from identity_app.checks.document_data import Repair
 from identity_app.checks.icao import MRZ_ALPHABET
 from identity_app.checks.mrz_locate import MRZCandidate, find_mrz_candidates, rotate
-from identity_app.checks.mrz_parse import ParsedMRZ, parse_mrz
+from identity_app.checks.mrz_parse import FILLER_LOOKALIKES, TO_DIGIT, TO_LETTER, ParsedMRZ, parse_mrz
 
 FORMAT_WIDTHS = {2: (44, 36), 3: (30,)}
 MAX_VOTE_POSITIONS = 10          # 2**10 combinations at most
@@ -208,6 +211,10 @@ def _vote(readings: Sequence[Sequence[str]]) -> list[tuple[tuple[str, ...], int]
     return out
 
 
+# Differences the parser's own alphabet repairs explain (recorded by the parser).
+_ALPHABET_REPAIRED = {(a, b) for a, b in {**TO_DIGIT, **TO_LETTER}.items()} | {(c, "<") for c in FILLER_LOOKALIKES}
+
+
 def _score(parsed: ParsedMRZ) -> tuple[int, int]:
     return parsed.valid_count, parsed.plausibility
 
@@ -260,8 +267,18 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                 break
         if best.valid and best.plausible:
             break
-    engine = "rapidocr" if best is parsed else "+".join(sorted(engines))
-    return best, repairs, engine, conf
+    if best is parsed:
+        return best, repairs, "rapidocr", conf
+    # Say where the chosen reading departs from RapidOCR's first one.
+    voted: list[Repair] = []
+    for li, (first_line, final_line) in enumerate(zip(readings[0], best.lines)):
+        diffs = [Repair(li + 1, pos + 1, a, b, "chosen by vote among the engines' readings")
+                 for pos, (a, b) in enumerate(zip(first_line, final_line))
+                 if a != b and (a, b) not in _ALPHABET_REPAIRED]
+        if len(diffs) > 4:  # a shifted first reading: one entry for the line (position 0)
+            diffs = [Repair(li + 1, 0, first_line, final_line, "line re-read: chosen by vote among the engines' readings")]
+        voted += diffs
+    return best, voted, "+".join(sorted(engines)), conf
 
 
 def _orientations(candidate: MRZCandidate) -> list[tuple[int, np.ndarray]]:
