@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from identity_app import console_api
 from identity_app.db import session_scope
 from identity_app.services import auth
 from identity_app.services.errors import Forbidden, NotFound
@@ -63,4 +64,5 @@ def api_app() -> Starlette:
     return Starlette(routes=[
         Route("/api/health", health),
         Route("/api/media/{media_id}", media),
+        *console_api.ROUTES,  # application logo, sessions CSV export
     ])

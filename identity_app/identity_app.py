@@ -5,13 +5,17 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.api import api_app
+from identity_app.pages import application_settings as settings_pages
 from identity_app.pages import applications as app_pages
+from identity_app.pages import sessions_list as sessions_pages
 from identity_app.pages import audit_log as audit_pages
 from identity_app.pages import review_queue as review_pages
 from identity_app.pages import session_detail as detail_pages
 from identity_app.pages import sign_in
 from identity_app.settings import get_settings
+from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.applications import ApplicationsState, UsersState
+from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
@@ -37,6 +41,10 @@ app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",
              on_load=[SessionState.require_operator, ApplicationsState.load])
 app.add_page(app_pages.users_page, route=routes.APPLICATION_USERS, title="Users",
              on_load=[SessionState.require_operator, UsersState.load])
+app.add_page(sessions_pages.sessions_list_page, route=routes.APPLICATION, title="Sessions",
+             on_load=[SessionState.require_operator, SessionsListState.load])
+app.add_page(settings_pages.application_settings_page, route=routes.APPLICATION_SETTINGS, title="Settings",
+             on_load=[SessionState.require_operator, AppSettingsState.load])
 
 # Session detail, manual review, audit log
 app.add_page(detail_pages.session_detail_page, route=routes.SESSION_DETAIL, title="Session",

@@ -59,3 +59,23 @@ def media_path(media_id: int, *, portrait: bool = False, download: bool = False)
     """The authenticated media route (never a public folder)."""
     query = "?portrait=1" if portrait else ("?download=1" if download else "")
     return f"/api/media/{media_id}{query}"
+
+
+# Application settings, sessions list export, logo (console helper).
+APPLICATION_SETTINGS = "/applications/[app_id]/settings"
+API_APPLICATION_LOGO = "/api/applications/{app_id}/logo"
+API_SESSIONS_CSV = "/api/applications/{app_id}/sessions.csv"
+
+
+def application_settings_path(app_id: int) -> str:
+    return f"/applications/{app_id}/settings"
+
+
+def application_logo_path(app_id: int, session_token: str = "") -> str:
+    """The logo route; the capture page passes its session token, the console its sign-in cookie."""
+    query = f"?session={quote(session_token, safe='')}" if session_token else ""
+    return f"/api/applications/{app_id}/logo{query}"
+
+
+def sessions_csv_path(app_id: int, query: str = "") -> str:
+    return f"/api/applications/{app_id}/sessions.csv" + (f"?{query}" if query else "")

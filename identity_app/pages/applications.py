@@ -4,6 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app import routes
+from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
 from identity_app.state.applications import PERMISSION_CHOICES, ApplicationRow, ApplicationsState, MemberRow, UsersState
 
@@ -12,13 +13,15 @@ def _app_card(app: ApplicationRow) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.vstack(
-                rx.heading(app.name, size="4"),
+                rx.link(rx.heading(app.name, size="4"), href="/applications/" + app.id.to_string()),
                 rx.text(app.description, color_scheme="gray", size="2"),
                 spacing="1",
             ),
             rx.spacer(),
             rx.cond(app.is_active, rx.badge("Active", color_scheme="green"), rx.badge("Inactive")),
+            rx.link("Sessions", href="/applications/" + app.id.to_string()),
             rx.link("Users", href="/applications/" + app.id.to_string() + "/users"),
+            rx.cond(app.can_manage, rx.link("Settings", href="/applications/" + app.id.to_string() + "/settings")),
             align="center",
             width="100%",
         ),
@@ -77,6 +80,7 @@ def users_page() -> rx.Component:
         rx.vstack(
             rx.link("← Applications", href=routes.HOME, size="2"),
             rx.heading(UsersState.application_name, size="5"),
+            app_tabs(UsersState.app_id_value, "users"),
             error_callout(UsersState.error),
             info_callout(UsersState.notice),
             rx.cond(

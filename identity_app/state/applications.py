@@ -66,6 +66,7 @@ class ApplicationsState(SessionState):
 
 class UsersState(SessionState):
     application_name: str = ""
+    app_id_value: int = 0
     members: list[MemberRow] = []
     can_manage: bool = False
     error: str = ""
@@ -85,6 +86,7 @@ class UsersState(SessionState):
         if op is None:
             return SessionState.require_operator
         self.error = ""
+        self.app_id_value = self.app_id
         try:
             with session_scope() as db:
                 app = applications.get_application(db, actor=op, application_id=self.app_id)

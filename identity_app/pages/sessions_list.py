@@ -1,0 +1,212 @@
+"""An application's main page: its sessions, with search, filters, creation and bulk upload."""
+from __future__ import annotations
+
+import reflex as rx
+
+from identity_app import routes
+from identity_app.components.app_tabs import app_tabs
+from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
+from identity_app.state.sessions_list import BulkErrorRow, SessionListRow, SessionsListState as S
+
+def state_badge(label: rx.Var) -> rx.Component:
+    return rx.match(label,
+                    ("IN PROGRESS", rx.badge("IN PROGRESS", color_scheme="blue")),
+                    ("COMPLETED", rx.badge("COMPLETED", color_scheme="green")),
+                    ("EXPIRED", rx.badge("EXPIRED", color_scheme="gray")),
+                    rx.badge(label))
+
+
+def decision_badge(value: rx.Var) -> rx.Component:
+    return rx.match(value,
+                    ("APPROVE", rx.badge("APPROVED", color_scheme="green", variant="outline")),
+                    ("REJECT", rx.badge("REJECTED", color_scheme="red", variant="outline")),
+                    rx.text("—", color_scheme="gray"))
+
+
+def _select(name: str, label: str, items: list[tuple[str, str]], value: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=name, font_size="0.9rem", font_weight="500"),
+        rx.el.select(*[rx.el.option(text, value=v) for v, text in items], id=name, name=name, value=value,
+                     on_change=lambda v: S.set_filter(name, v),
+                     style={"padding": "0.4rem", "border": "1px solid var(--gray-7)", "border_radius": "6px"}),
+        spacing="1",
+    )
+
+
+def _date(name: str, label: str, value: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=name, font_size="0.9rem", font_weight="500"),
+        rx.input(id=name, name=name, type="date", value=value, on_change=lambda v: S.set_filter(name, v)),
+        spacing="1",
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.box(rx.vstack(
+                rx.el.label("Search name, email or reference", html_for="q", font_size="0.9rem", font_weight="500"),
+                rx.input(id="q", name="q", value=S.q, on_change=S.set_q, type="search", width="100%",
+                         placeholder="e.g. lovelace, @example.com, CUST-1"),
+                spacing="1", width="100%"), flex="2", min_width="16rem"),
+            rx.button("Search", type="submit"),
+            _select("state_filter", "State", [("", "Any"), ("ONGOING", "IN PROGRESS"), ("COMPLETED", "COMPLETED"),
+                                              ("EXPIRED", "EXPIRED")], S.state_filter),
+            _select("decision_filter", "Decision", [("", "Any"), ("APPROVE", "Approved"), ("REJECT", "Rejected"),
+                                                    ("NONE", "No decision")], S.decision_filter),
+            _date("date_from", "Created from", S.date_from),
+            _date("date_to", "Created to", S.date_to),
+            rx.button("Clear", type="button", variant="soft", on_click=S.clear_filters),
+            align="end", wrap="wrap", width="100%",
+        ),
+        on_submit=S.apply_filters,
+        width="100%",
+    )
+
+
+def _row(r: SessionListRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(r.user_name, href=r.url)),
+        rx.table.cell(r.user_email),
+        rx.table.cell(r.reference),
+        rx.table.cell(state_badge(r.state_label)),
+        rx.table.cell(decision_badge(r.decision)),
+        rx.table.cell(r.created, white_space="nowrap"),
+    )
+
+
+def _sort_button(key: str, label: str) -> rx.Component:
+    return rx.button(label, size="1", variant=rx.cond(S.sort == key, "solid", "soft"), on_click=S.set_sort(key))
+
+
+def _list() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(S.total.to_string() + " sessions", weight="medium", id="sessions-total"),
+            rx.spacer(),
+            rx.text("Sort:", size="2"),
+            _sort_button("created", "Created"), _sort_button("name", "Name"), _sort_button("state", "State"),
+            rx.button(rx.cond(S.direction == "desc", "↓ descending", "↑ ascending"), size="1", variant="outline",
+                      on_click=S.toggle_direction, aria_label="Sort direction"),
+            # A plain <a>: the browser downloads from the authenticated API route (not a client-side route).
+            rx.el.a("Export CSV", href=S.export_url, download="", id="export-csv",
+                    style={"font_size": "0.85rem", "padding": "0.2rem 0.6rem", "border": "1px solid var(--accent-8)",
+                           "border_radius": "4px", "color": "var(--accent-11)", "text_decoration": "none"}),
+            align="center", width="100%", wrap="wrap",
+        ),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Name", "Email", "Reference", "State", "Decision", "Created (UTC)")])),
+            rx.table.body(rx.foreach(S.rows, _row)),
+            width="100%", id="sessions-table",
+        ),
+        rx.cond(S.total == 0, rx.text("No sessions match.", color_scheme="gray")),
+        rx.hstack(
+            rx.button("Previous", size="1", variant="soft", disabled=S.page <= 1, on_click=S.go_page(-1)),
+            rx.text("Page " + S.page.to_string() + " of " + S.pages.to_string(), size="2"),
+            rx.button("Next", size="1", variant="soft", disabled=S.page >= S.pages, on_click=S.go_page(1)),
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def _new_session_result() -> rx.Component:
+    return rx.cond(
+        S.new_link != "",
+        rx.card(
+            rx.hstack(
+                rx.vstack(
+                    rx.heading("Session created", size="4"),
+                    rx.text("For " + S.new_person + ". Send this personal link; it opens on a phone too "
+                            "(scan the QR code)."),
+                    rx.code(S.new_link, id="session-link", style={"word_break": "break-all"}),
+                    rx.hstack(
+                        rx.button("Copy link", on_click=S.copy_link, size="2"),
+                        rx.button("Send by email", on_click=S.send_email, size="2", variant="soft"),
+                        rx.link(rx.button("Open session", size="2", variant="outline"),
+                                href="/applications/" + S.app_id_value.to_string() + "/sessions/"
+                                + S.new_session_id.to_string()),
+                        rx.button("Close", on_click=S.close_new, size="2", variant="ghost"),
+                        wrap="wrap",
+                    ),
+                    spacing="2", flex="1",
+                ),
+                rx.image(src=S.new_qr, alt="QR code of the session link", width="180px", height="180px",
+                         id="session-qr"),
+                align="start", width="100%", wrap="wrap",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _create_form() -> rx.Component:
+    return rx.card(
+        rx.heading("New session", size="4", margin_bottom="0.5rem"),
+        rx.form(
+            rx.hstack(
+                rx.box(labelled_input("Name", "user_name", required=True), flex="1", min_width="12rem"),
+                rx.box(labelled_input("Email", "user_email", "email", required=True), flex="1", min_width="12rem"),
+                rx.box(labelled_input("Reference (optional)", "reference"), flex="1", min_width="10rem"),
+                rx.el.label(rx.checkbox(name="send_email"), "Email the link",
+                            style={"display": "flex", "gap": "0.4rem", "align_items": "center"}),
+                rx.button("Create session", type="submit"),
+                align="end", wrap="wrap", width="100%",
+            ),
+            on_submit=S.create,
+            reset_on_submit=True,
+        ),
+        width="100%",
+    )
+
+
+def _bulk_error(e: BulkErrorRow) -> rx.Component:
+    return rx.table.row(rx.table.cell("Line " + e.line.to_string()), rx.table.cell(e.reason))
+
+
+def _bulk_form() -> rx.Component:
+    return rx.card(
+        rx.heading("Create many sessions from a CSV file", size="4", margin_bottom="0.5rem"),
+        rx.text("Columns name, email and an optional reference, with a header line; at most 5,000 rows (2 MB). "
+                "Valid rows are created; invalid rows are listed with their line number and create nothing.",
+                size="2", color_scheme="gray"),
+        rx.hstack(
+            rx.upload(
+                rx.text(rx.cond(rx.selected_files("bulk_csv").length() > 0,
+                                rx.selected_files("bulk_csv")[0], "Drop a .csv file here or click to choose"),
+                        size="2"),
+                id="bulk_csv", accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]}, max_files=1,
+                multiple=False, border="1px dashed var(--gray-7)", padding="0.75rem", border_radius="6px",
+            ),
+            rx.button("Upload and create", on_click=S.upload_bulk(rx.upload_files(upload_id="bulk_csv"))),
+            align="center", wrap="wrap", margin_top="0.5rem",
+        ),
+        rx.cond(S.bulk_message != "",
+                rx.callout(S.bulk_message, icon="info", margin_top="0.5rem", id="bulk-result",
+                           color_scheme=rx.cond(S.bulk_errors.length() > 0, "orange", "blue"))),
+        rx.cond(S.bulk_errors.length() > 0,
+                rx.table.root(rx.table.body(rx.foreach(S.bulk_errors, _bulk_error)), id="bulk-errors",
+                              size="1")),
+        width="100%",
+    )
+
+
+def sessions_list_page() -> rx.Component:
+    return console_shell(
+        rx.vstack(
+            rx.link("← Applications", href=routes.HOME, size="2"),
+            rx.hstack(rx.heading(S.application_name, size="6", as_="h1"),
+                      rx.cond(S.is_active, rx.fragment(), rx.badge("Deactivated", color_scheme="orange")),
+                      align="center"),
+            app_tabs(S.app_id_value, "sessions"),
+            error_callout(S.error),
+            info_callout(S.notice),
+            rx.cond(S.can_create & S.is_active, rx.vstack(_create_form(), _new_session_result(), _bulk_form(),
+                                                          width="100%", spacing="3")),
+            _filters(),
+            _list(),
+            spacing="4",
+            width="100%",
+        ),
+    )
