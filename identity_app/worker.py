@@ -147,6 +147,30 @@ def media_retention() -> None:
         log.info("retention deleted %d media item(s)", deleted)
 
 
+@huey.periodic_task(crontab(minute="*/5"))
+def expire_links() -> None:
+    """Sessions whose link lifetime passed become EXPIRED (also those whose checks never finished in 24 h)."""
+    from identity_app.db import session_scope
+    from identity_app.services.expiry import expire_sessions
+
+    with session_scope() as db:
+        expired = expire_sessions(db)
+    if expired:
+        log.info("expired %d session(s)", expired)
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def send_reminders() -> None:
+    """Reminder emails for sessions not started yet (each application's count and interval)."""
+    from identity_app.db import session_scope
+    from identity_app.services.reminders import send_due_reminders
+
+    with session_scope() as db:
+        sent = send_due_reminders(db)
+    if sent:
+        log.info("sent %d reminder email(s)", sent)
+
+
 def recover() -> list[int]:
     """Before the consumer starts (no job runs yet): stale locks go, lost jobs come back."""
     return requeue_unfinished(clear_locks=True)
