@@ -1,0 +1,88 @@
+"""Shared sign-in helpers for browser tests: the owner account, set up or
+signed in, with TOTP codes computed from the secret shown at enrolment."""
+from __future__ import annotations
+
+import time
+
+import pyotp
+from playwright.sync_api import expect
+
+OWNER_EMAIL = "owner@example.com"
+OWNER_PASSWORD = "a long owner password"
+# TOTP secret of the owner per app url (known once this module enrolled the owner).
+_SECRETS: dict[str, str] = {}
+# Last TOTP step used per app url: a code is single-use.
+_LAST_STEP: dict[str, int] = {}
+
+
+def fill(page, label: str, value: str) -> None:
+    page.get_by_label(label, exact=True).fill(value)
+
+
+def fresh_code(url: str) -> str:
+    """A code of a step not used before by these helpers (waits for the next step if needed)."""
+    secret = _SECRETS[url]
+    step = int(time.time() // 30)
+    if _LAST_STEP.get(url, -1) >= step:
+        time.sleep(30 - time.time() % 30 + 0.5)
+        step = int(time.time() // 30)
+    _LAST_STEP[url] = step
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def _enrol(page, url: str) -> None:
+    expect(page.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    _SECRETS[url] = page.locator("#totp-secret").inner_text().strip()
+    fill(page, "Code from the app", fresh_code(url))
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+    page.get_by_role("button", name="I have saved them").click()
+    expect(page.get_by_role("heading", name="Applications")).to_be_visible()
+
+
+def _password(page, url: str) -> None:
+    page.goto(url + "/signin")
+    fill(page, "Email", OWNER_EMAIL)
+    fill(page, "Password", OWNER_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+
+
+def _owner_exists(app_server) -> bool:
+    """Asked of the app's own database (the pages redirect only after hydration)."""
+    from identity_app.db import make_engine
+    from identity_app.services import auth
+    from sqlmodel import Session
+
+    engine = make_engine(f"sqlite:///{app_server.data_dir / 'identity.db'}")
+    try:
+        with Session(engine) as db:
+            return auth.owner_exists(db)
+    finally:
+        engine.dispose()
+
+
+def signed_in_owner(page, app_server) -> None:
+    """Leave `page` signed in as the owner (set up first when the app is new)."""
+    url = app_server.url
+    if not _owner_exists(app_server):
+        page.goto(url + "/setup")
+        expect(page.get_by_role("heading", name="Set up the owner account")).to_be_visible()
+        fill(page, "Your name", "Olive Owner")
+        fill(page, "Email", OWNER_EMAIL)
+        fill(page, "Password (at least 10 characters)", OWNER_PASSWORD)
+        fill(page, "Repeat the password", OWNER_PASSWORD)
+        page.get_by_role("button", name="Create owner account").click()
+        _enrol(page, url)
+        return
+    if url not in _SECRETS:
+        # Enrolled by another test whose secret we do not know: reset TOTP as the
+        # container's operator would, then enrol again.
+        app_server.cli("reset-totp", "--email", OWNER_EMAIL)
+    _password(page, url)
+    if url not in _SECRETS:
+        _enrol(page, url)
+        return
+    expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
+    fill(page, "Code", fresh_code(url))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Applications")).to_be_visible()
