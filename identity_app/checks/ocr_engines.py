@@ -59,9 +59,14 @@ def rapidocr_engine() -> Any:
 
     # Detection at most 960 px on the long side: the visual zone's text is large
     # enough, and the default (upscaling the short side to 736) costs ~0.7 s.
+    # One ONNX Runtime thread: its spinning worker threads cost 2x under
+    # contention on 2 cores (other checks, the web server) and gain little
+    # on one 48-px text line.
     return RapidOCR(params={
         "Global.use_cls": False,
         "Global.log_level": "critical",
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "Det.limit_type": "max",
         "Det.limit_side_len": 960,
     })
