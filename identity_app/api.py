@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from identity_app import console_api
+from identity_app import capture_api, console_api
 from identity_app.db import session_scope
 from identity_app.services import auth
 from identity_app.services.errors import Forbidden, NotFound
@@ -65,4 +65,11 @@ def api_app() -> Starlette:
         Route("/api/health", health),
         Route("/api/media/{media_id}", media),
         *console_api.ROUTES,  # application logo, sessions CSV export
+        # Capture flow (the link token is the credential); see capture_api.py.
+        Route("/api/capture/{token}/quality", capture_api.quality, methods=["POST"]),
+        Route("/api/capture/{token}/document", capture_api.document, methods=["POST"]),
+        Route("/api/capture/{token}/liveness", capture_api.liveness_start, methods=["POST"]),
+        Route("/api/capture/{token}/liveness/{resource_id}/frames", capture_api.liveness_frames, methods=["POST"]),
+        Route("/api/capture/{token}/liveness/{resource_id}/finish", capture_api.liveness_finish, methods=["POST"]),
+        Route("/api/capture/{token}/liveness/{resource_id}", capture_api.liveness_result),
     ])

@@ -5,6 +5,7 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.api import api_app
+from identity_app.pages import capture as capture_pages
 from identity_app.pages import application_settings as settings_pages
 from identity_app.pages import applications as app_pages
 from identity_app.pages import sessions_list as sessions_pages
@@ -20,6 +21,7 @@ from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
 from identity_app.state.base import SessionState
+from identity_app.state.capture import CaptureState
 from identity_app.state.sign_in import SignInState
 
 get_settings().validate_for_startup()  # refuse to start with a default secret outside development
@@ -53,3 +55,7 @@ app.add_page(review_pages.review_queue_page, route=routes.REVIEW_QUEUE, title="M
              on_load=[SessionState.require_operator, ReviewQueueState.load])
 app.add_page(audit_pages.audit_log_page, route=routes.AUDIT_LOG, title="Audit log",
              on_load=[SessionState.require_operator, AuditLogState.load])
+
+# End user's capture flow (the session link)
+app.add_page(capture_pages.capture_page, route=routes.CAPTURE, title="Identity verification",
+             on_load=CaptureState.load)

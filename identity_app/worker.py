@@ -69,7 +69,8 @@ def run_checks(session_id: int) -> None:
     _models_ready()
     session_scope, store = _services()
     try:
-        with huey.lock_task(_lock_name(session_id), ttl=LOCK_TTL_S):
+        ttl = LOCK_TTL_S if isinstance(huey, RedisHuey) else None  # SqliteStorage has no key expiry
+        with huey.lock_task(_lock_name(session_id), ttl=ttl):
             with session_scope() as db:
                 run_session_checks(db, store, session_id=session_id)
     except TaskLockedException:

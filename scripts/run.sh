@@ -11,4 +11,9 @@ if [ -z "${IDV_SECRET_KEY:-}" ] && ! grep -qs '^IDV_SECRET_KEY=..' .env; then
   echo "wrote a new IDV_SECRET_KEY to .env (keep it: it decrypts the stored media)"
 fi
 python -m identity_app.cli migrate
-exec reflex run --env prod --single-port --frontend-port "${IDV_PORT:-3000}"
+# The check worker (Huey consumer, 2 processes) runs beside the web server and
+# stops with it; it first re-enqueues checks a previous run left unfinished.
+python -m identity_app.worker &
+WORKER_PID=$!
+trap 'kill "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null' EXIT INT TERM
+reflex run --env prod --single-port --frontend-port "${IDV_PORT:-3000}"

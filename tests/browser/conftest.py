@@ -27,6 +27,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_WORKERS: dict[int, subprocess.Popen] = {}  # web server pid -> its check worker
+
+
 class RunningApp:
     def __init__(self, url: str, data_dir: Path, env: dict[str, str], proc: subprocess.Popen, log: Path):
         self.url, self.data_dir, self.env, self.proc, self.log = url, data_dir, env, proc, log
@@ -63,6 +66,11 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
         [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
+    # The check worker runs beside the web server; stop_app stops both, like a container restart.
+    _WORKERS[proc.pid] = subprocess.Popen(
+        [str(ROOT / ".venv/bin/python"), "-m", "identity_app.worker"], cwd=ROOT, env=env,
+        stdout=(tmp / "worker.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 600
     while time.time() < deadline:
@@ -80,12 +88,13 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
 
 
 def stop_app(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    for p in (proc, _WORKERS.pop(proc.pid, None)):
+        if p is not None and p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
@@ -96,15 +105,21 @@ def app_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """One Playwright per test run; tests needing other Chromium flags launch their own browser from it."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run the README's test command (it installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture

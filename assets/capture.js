@@ -1,0 +1,200 @@
+// Camera, frames and uploads of the capture flow. Images go to the capture
+// API over HTTP (never over Reflex's websocket, which drops messages > 1 MB).
+// Every public function returns a Promise of a JSON string for the
+// rx.call_script callback.
+(function () {
+  "use strict";
+  const api = (token, path) => "/api/capture/" + encodeURIComponent(token) + path;
+  let stream = null;
+  let facing = null;
+  let qualityTimer = null;
+  let qualityBusy = false;
+
+  function video() { return document.getElementById("idv-video"); }
+  function setText(id, text, tone) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    el.textContent = text || "";
+    if (tone) el.dataset.tone = tone;
+  }
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  async function waitFor(getter, ms) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { const v = getter(); if (v) return v; await sleep(50); }
+    return null;
+  }
+
+  function isInApp() {
+    const ua = navigator.userAgent || "";
+    return /FBAN|FBAV|FB_IAB|Instagram|\bLine\/|; wv\)|WebView|Twitter|Snapchat|TikTok|musical_ly|MicroMessenger|LinkedInApp|Pinterest/i.test(ua);
+  }
+
+  async function checkCamera() {
+    if (!window.isSecureContext) return JSON.stringify({ state: "insecure" });
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return JSON.stringify({ state: "absent" });
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      s.getTracks().forEach((t) => t.stop());
+      return JSON.stringify({ state: "ok" });
+    } catch (e) {
+      const name = (e && e.name) || "";
+      if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+        return JSON.stringify({ state: "denied" });
+      }
+      return JSON.stringify({ state: "absent" });
+    }
+  }
+
+  async function startCamera(want) {
+    const el = await waitFor(video, 5000);
+    if (!el) throw new Error("no video element");
+    if (stream && facing === want && el.srcObject === stream) return el;
+    stopCamera();
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { facingMode: want, width: { ideal: 1280 }, height: { ideal: 720 } },
+    });
+    facing = want;
+    el.srcObject = stream;
+    el.muted = true;
+    el.setAttribute("playsinline", "");
+    await el.play().catch(() => {});
+    await waitFor(() => el.videoWidth > 0, 5000);
+    return el;
+  }
+
+  function stopCamera() {
+    if (qualityTimer) { clearInterval(qualityTimer); qualityTimer = null; }
+    if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; facing = null; }
+  }
+
+  function grab(el, longSide, quality) {
+    const w = el.videoWidth, h = el.videoHeight;
+    const scale = Math.min(1, longSide / Math.max(w, h));
+    const c = document.createElement("canvas");
+    c.width = Math.round(w * scale); c.height = Math.round(h * scale);
+    c.getContext("2d").drawImage(el, 0, 0, c.width, c.height);
+    return new Promise((resolve) => c.toBlob(resolve, "image/jpeg", quality));
+  }
+
+  async function post(url, body) {
+    const r = await fetch(url, { method: "POST", body: body, credentials: "same-origin",
+      headers: { "Content-Type": "application/octet-stream" } });
+    try { return await r.json(); } catch (e) { return { ok: false, code: "ERROR", message: "HTTP " + r.status }; }
+  }
+
+  async function startDocument(token) {
+    try {
+      const el = await startCamera("environment");
+      if (qualityTimer) clearInterval(qualityTimer);
+      qualityTimer = setInterval(async () => {
+        if (qualityBusy || !el.videoWidth) return;
+        qualityBusy = true;
+        try {
+          const blob = await grab(el, 640, 0.8);
+          const res = await post(api(token, "/quality"), blob);
+          setText("idv-feedback", res.message, res.ok ? "good" : "warn");
+          const box = document.getElementById("idv-guide");
+          if (box) box.dataset.ok = res.ok ? "1" : "0";
+        } catch (e) { /* the next tick tries again */ }
+        qualityBusy = false;
+      }, 500);
+      return JSON.stringify({ ok: true });
+    } catch (e) {
+      return JSON.stringify({ ok: false, code: "CAMERA", message: String(e && e.name || e) });
+    }
+  }
+
+  function docQuery(side, type, country) {
+    return "/document?side=" + encodeURIComponent(side) + "&type=" + encodeURIComponent(type) +
+      "&country=" + encodeURIComponent(country || "");
+  }
+
+  async function captureDocument(token, side, type, country) {
+    const el = video();
+    if (!el || !el.videoWidth) return JSON.stringify({ ok: false, code: "CAMERA", message: "" });
+    const blob = await grab(el, 4096, 0.92);
+    const res = await post(api(token, docQuery(side, type, country)), blob);
+    if (res.ok) stopCamera();
+    return JSON.stringify(res);
+  }
+
+  async function uploadDocument(token, side, type, country) {
+    const input = document.getElementById("idv-file");
+    const file = input && input.files && input.files[0];
+    if (!file) return JSON.stringify({ ok: false, code: "EMPTY", message: "" });
+    const res = await post(api(token, docQuery(side, type, country)), file);
+    if (res.ok) { stopCamera(); input.value = ""; }
+    return JSON.stringify(res);
+  }
+
+  function packFrames(frames) {  // [uint32 ms][uint32 length][jpeg] ...
+    const size = frames.reduce((n, f) => n + 8 + f.bytes.byteLength, 0);
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    let pos = 0;
+    for (const f of frames) {
+      view.setUint32(pos, f.ms); view.setUint32(pos + 4, f.bytes.byteLength);
+      out.set(new Uint8Array(f.bytes), pos + 8);
+      pos += 8 + f.bytes.byteLength;
+    }
+    return out;
+  }
+
+  async function runLiveness(token) {
+    let el;
+    try { el = await startCamera("user"); } catch (e) {
+      return JSON.stringify({ ok: false, code: "CAMERA", message: String(e && e.name || e) });
+    }
+    const start = await post(api(token, "/liveness"), new Uint8Array(0));
+    if (!start.ok) return JSON.stringify(start);
+    const rid = start.resource_id;
+    const n = start.challenges.length;
+    const fps = 8, deadline = Date.now() + 10000 * n + 5000;
+    const t0 = performance.now();
+    let answered = 0, pending = [], sending = null, done = false;
+    setText("idv-instruction", start.instructions[0], "info");
+    setText("idv-step-count", "1 / " + n);
+
+    async function flush() {
+      if (!pending.length) return;
+      const batch = pending; pending = [];
+      const res = await post(api(token, "/liveness/" + rid + "/frames"), packFrames(batch));
+      if (!res.ok) { done = true; return; }
+      answered = res.answered;
+      if (res.done) { done = true; setText("idv-instruction", start.face.ok, "good"); return; }
+      setText("idv-instruction", start.instructions[answered], "info");
+      setText("idv-step-count", (answered + 1) + " / " + n);
+      setText("idv-face", res.face === "ok" ? "" : start.face[res.face], "warn");
+    }
+
+    while (!done && Date.now() < deadline) {
+      const tick = performance.now();
+      const blob = await grab(el, 480, 0.85);
+      pending.push({ ms: Math.round(performance.now() - t0), bytes: await blob.arrayBuffer() });
+      if (pending.length >= fps && !sending) { sending = flush().finally(() => { sending = null; }); }
+      await sleep(Math.max(0, 1000 / fps - (performance.now() - tick)));
+    }
+    if (sending) await sending;
+    await flush();
+    stopCamera();
+    setText("idv-instruction", "", "info");
+    setText("idv-face", "");
+    await post(api(token, "/liveness/" + rid + "/finish"), new Uint8Array(0));
+    for (let i = 0; i < 180; i++) {
+      const r = await fetch(api(token, "/liveness/" + rid), { credentials: "same-origin" });
+      const res = await r.json();
+      if (!res.ok || res.done) { res.resource_id = rid; return JSON.stringify(res); }
+      await sleep(1000);
+    }
+    return JSON.stringify({ ok: false, code: "ERROR", message: "" });
+  }
+
+  async function copyLink(text) {
+    try { await navigator.clipboard.writeText(text); return "copied"; } catch (e) { return "failed"; }
+  }
+
+  window.idvCapture = { isInApp, checkCamera, startDocument, captureDocument, uploadDocument, runLiveness,
+    stopCamera, copyLink };
+})();

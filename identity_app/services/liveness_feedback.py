@@ -1,0 +1,59 @@
+"""Live feedback while a liveness attempt streams: which challenge is next.
+
+Each frame is analysed once (MediaPipe landmarks, a few ms) as it arrives
+and kept in a small in-process cache per attempt; the challenges answered
+so far come from the same pure `evaluate_challenges` the final report uses.
+The decision itself is made later by the worker from the stored frames, so
+a cache lost to a restart or another web worker only costs feedback.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_ATTEMPTS_CACHED = 64
+_lock = threading.Lock()
+_cache: "OrderedDict[int, list[tuple[float, object]]]" = OrderedDict()
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int          # challenges answered, in order, so far
+    total: int
+    face: str              # "ok", "none" or "many" in the latest frame
+
+    @property
+    def done(self) -> bool:
+        return self.answered >= self.total
+
+
+def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, np.ndarray]]) -> Progress:
+    from identity_app.checks.liveness import Challenge, analyse_frame, evaluate_challenges
+
+    analysed = [(ms / 1000.0, analyse_frame(image)) for ms, image in frames]
+    with _lock:
+        seen = _cache.setdefault(resource_id, [])
+        _cache.move_to_end(resource_id)
+        seen.extend(analysed)
+        seen.sort(key=lambda item: item[0])
+        while len(_cache) > MAX_ATTEMPTS_CACHED:
+            _cache.popitem(last=False)
+        snapshot = list(seen)
+    times, analyses = [t for t, _ in snapshot], [a for _, a in snapshot]
+    outcomes = evaluate_challenges(analyses, times, [Challenge(c) for c in challenges])
+    answered = 0
+    for o in outcomes:
+        if not o.completed:
+            break
+        answered += 1
+    last = analysed[-1][1] if analysed else None
+    face = "none" if last is None or not last.has_face else ("many" if last.face_count > 1 else "ok")
+    return Progress(answered, len(challenges), face)
+
+
+def forget(resource_id: int) -> None:
+    with _lock:
+        _cache.pop(resource_id, None)
