@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import pyotp
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, start_app, stop_app
 
 EMAIL = "owner@example.com"
 PASSWORD = "a long owner password"
@@ -34,8 +35,16 @@ def next_code(secret: str) -> str:
     return t.at(time.time() + 30)
 
 
-def test_owner_setup_enrolment_sign_out_and_sign_in(page, app_server):
-    front_door_flow(page, app_server.url)
+@pytest.fixture(scope="module")
+def fresh_app(tmp_path_factory):
+    """An app of its own: the first-run setup needs a database with no operator."""
+    app = start_app(tmp_path_factory.mktemp("front-door"))
+    yield app
+    stop_app(app.proc)
+
+
+def test_owner_setup_enrolment_sign_out_and_sign_in(page, fresh_app):
+    front_door_flow(page, fresh_app.url)
 
 
 def front_door_flow(page, url: str) -> None:
@@ -98,8 +107,8 @@ def front_door_flow(page, url: str) -> None:
     expect(page.get_by_role("alert")).to_contain_text("already used")
 
 
-def test_wrong_password_gets_a_generic_message(page, app_server):
-    page.goto(app_server.url + "/signin")
+def test_wrong_password_gets_a_generic_message(page, fresh_app):
+    page.goto(fresh_app.url + "/signin")
     fill(page, "Email", "nobody@example.com")
     fill(page, "Password", "whatever password")
     page.get_by_role("button", name="Continue").click()
