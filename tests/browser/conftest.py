@@ -34,9 +34,9 @@ class RunningApp:
     def __init__(self, url: str, data_dir: Path, env: dict[str, str], proc: subprocess.Popen, log: Path):
         self.url, self.data_dir, self.env, self.proc, self.log = url, data_dir, env, proc, log
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> str:
         out = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "identity_app.cli", *args], cwd=ROOT,
-                             env=self.env, capture_output=True, text=True, timeout=120)
+                             env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         return out.stdout
 
