@@ -53,6 +53,11 @@ LABELS = {
     "document_number": r"passport n|document n|card n|passeport|passnummer|pass nr|ausweisnummer|numero|cislo|numer|\bno\.",
 }
 _ANY_LABEL = re.compile("|".join(LABELS.values()))
+# "Place of birth" shares its words with "date of birth": never a date label.
+_PLACE = re.compile(r"place|lieu|\bort\b|geburtsort|lugar|luogo|misto|miejsce|paikka|ort/|syntymapaikka")
+# Nor is a personal number, case number or registration number a document number.
+_NOT_DOCUMENT_NUMBER = re.compile(r"personal|personnel|persoonlijk|rodne|case|registration|record|file")
+_EXCLUDED = {"date_of_birth": _PLACE, "document_number": _NOT_DOCUMENT_NUMBER}
 
 _MONTHS = {
     "JAN": 1, "FEB": 2, "FEV": 2, "MAR": 3, "APR": 4, "AVR": 4, "MAY": 5, "MAI": 5, "JUN": 6, "JUIN": 6,
@@ -61,7 +66,7 @@ _MONTHS = {
 }
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\s?[./\- ]\s?(\d{1,2})\s?[./\- ]\s?(\d{4}|\d{2})\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_WORD_DATE = re.compile(r"\b(\d{1,2})\s*([A-Z]{3,9})\b(?:\s*/\s*[A-Z]{3,9})?\s*(\d{4}|\d{2})\b")
+_WORD_DATE = re.compile(r"\b(\d{1,2})\s*([A-Z]{3,9})(?![A-Z])(?:\s*/\s*[A-Z]{3,9})?\s*(\d{4}|\d{2})\b")
 _DOC_NUMBER = re.compile(r"^[A-Z0-9]{5,12}$")
 
 
@@ -147,16 +152,25 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
     labels = {name: [it for it in items if re.search(pattern, _fold(it.text))] for name, pattern in LABELS.items()}
 
     def first_value(name: str, accept, convert):
+        """The value nearest to any of the field's labels."""
+        found = []
         for label in labels[name]:
+            if name in _EXCLUDED and _EXCLUDED[name].search(_fold(label.text)):
+                continue
             value = _value_below(label, items, accept)
             if value is not None:
                 converted = convert(value.text)
                 if converted:
-                    return converted
-        return None
+                    found.append((abs(value.cy - label.cy) + abs(value.x0 - label.x0) * 0.2, converted))
+        return min(found)[1] if found else None
 
     surname = first_value("surname", _name_text, _clean_name)
     given = first_value("given_names", _name_text, _clean_name)
+    # "SURNAME, GIVEN NAMES" printed as one value under one label.
+    if surname and "," in surname:
+        surname = surname.split(",", 1)[0].strip()
+    if given and "," in given:
+        given = given.split(",", 1)[1].strip()
     if surname:
         fields["surname"] = surname
     if given:
@@ -188,5 +202,5 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
 def read_visual_zone(image_bgr: np.ndarray, today: date | None = None) -> tuple[dict[str, str], list[str]]:
     """(printed fields, every text line read) from an upright document image."""
     items = _items(image_bgr)
-    items.sort(key=lambda it: (round(it.cy / max(it.height, 1.0)), it.x0))
+    items.sort(key=lambda it: (it.cy, it.x0))
     return printed_fields_from_items(items, today), [it.text for it in items]
