@@ -55,16 +55,34 @@ def _perspective(image: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndar
     return cv2.warpPerspective(image, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=(90, 90, 90))
 
 
-def _bent(image: np.ndarray, amount: float) -> np.ndarray:
-    """The print bent around a vertical cylinder (amount -1..1), seen from the front."""
+def _bent(image: np.ndarray, bend_deg: float, turn_deg: float = 0.0) -> np.ndarray:
+    """The print curled around a vertical cylinder and turned, seen by a pinhole camera.
+
+    `bend_deg` is the angle the print's half-width wraps around the cylinder
+    (0 = flat); `turn_deg` turns the curled print about the vertical axis.
+    """
     h, w = image.shape[:2]
-    xs = np.linspace(-1, 1, w, dtype=np.float32)
-    # Horizontal compression towards the edges, shifted to one side: a bent sheet turning away.
-    src_x = (np.sin(xs * (1 + abs(amount)) * np.pi / 2) / np.sin((1 + abs(amount)) * np.pi / 2) if amount else xs)
-    src_x = np.clip(src_x + 0.25 * amount * (1 - xs ** 2), -1, 1)
-    map_x = np.tile(((src_x + 1) / 2 * (w - 1)).astype(np.float32), (h, 1))
-    map_y = np.repeat(np.arange(h, dtype=np.float32)[:, None], w, axis=1)
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=(90, 90, 90))
+    f = 1.2 * max(w, h)
+    half = w / 2
+    u = np.linspace(-half, half, 4 * w)                   # arc length across the print
+    if abs(bend_deg) > 1e-3:
+        radius = half / np.radians(abs(bend_deg))
+        x3 = radius * np.sin(u / radius)
+        z3 = np.sign(bend_deg) * radius * (1 - np.cos(u / radius))
+    else:
+        x3, z3 = u, np.zeros_like(u)
+    t = np.radians(turn_deg)
+    xr, zr = x3 * np.cos(t) + z3 * np.sin(t), -x3 * np.sin(t) + z3 * np.cos(t) + f
+    x_out = xr * f / zr + w / 2
+    order = np.argsort(x_out)
+    cols = np.arange(w, dtype=np.float64)
+    u_of_col = np.interp(cols, x_out[order], u[order], left=np.nan, right=np.nan)
+    z_of_col = np.interp(cols, x_out[order], zr[order])
+    map_x = np.tile((u_of_col + half).astype(np.float32), (h, 1))
+    rows = np.arange(h, dtype=np.float64)[:, None] - h / 2
+    map_y = (rows * z_of_col[None, :] / f + h / 2).astype(np.float32)
+    map_x[np.isnan(map_x)] = -1
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(90, 90, 90))
 
 
 def _in_plane(image: np.ndarray, angle: float, dx: float, scale: float) -> np.ndarray:
@@ -91,7 +109,8 @@ MOTIONS: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "tilt_pitch_30": lambda im: [camera_frame(_perspective(im, 0, a * 0.6)) for a in SWEEP],
     "tilt_yaw_pitch": lambda im: [camera_frame(_perspective(im, a, -a * 0.4)) for a in SWEEP],
     "rotate_move_scale": lambda im: [camera_frame(_in_plane(im, a * 0.4, a / 250, 1 + abs(a) / 200)) for a in SWEEP],
-    "bend": lambda im: [camera_frame(_bent(im, a / 60)) for a in SWEEP],
+    "bend": lambda im: [camera_frame(_bent(im, abs(a) * 1.2, 0)) for a in SWEEP],
+    "bend_and_turn": lambda im: [camera_frame(_bent(im, 40, a)) for a in SWEEP],
 }
 
 
@@ -112,9 +131,9 @@ def run_liveness_evaluation(data_dir: str | Path, json_path: str | Path | None =
     fps = 5.0
     accepted: dict[str, dict[str, int]] = {m: {c.value: 0 for c in liveness.Challenge} for m in MOTIONS}
     approved: dict[str, dict[str, int]] = {m: {c.value: 0 for c in liveness.Challenge} for m in MOTIONS}
-    planar: dict[str, list[float]] = {m: [] for m in MOTIONS}
     offered: dict[str, int] = {m: 0 for m in MOTIONS}
     no_face_sequences = 0
+    sequences_with_expression = 0  # sequences that answered a BLINK or an OPEN_MOUTH
     frame_ms: list[float] = []
     max_yaw_range: dict[str, float] = {m: 0.0 for m in MOTIONS}
     for path in paths:
@@ -136,21 +155,22 @@ def run_liveness_evaluation(data_dir: str | Path, json_path: str | Path | None =
             offered[motion] += 1
             max_yaw_range[motion] = max(max_yaw_range[motion], max(yaws) - min(yaws))
             ts = [i / fps for i in range(len(frames))]
+            expression_answered = False
             for challenge in liveness.Challenge:
                 (o,) = liveness.evaluate_challenges(analyses, ts, [challenge])
                 accepted[motion][challenge.value] += int(o.completed)
+                expression_answered |= o.completed and challenge in liveness.EXPRESSIONS
                 if o.completed:  # the whole check, with its 3-D motion, same-face and passive cues
                     report = liveness.liveness_report(frames, ts, [challenge], analyses=analyses)
                     approved[motion][challenge.value] += int(report.recommendation.value == "APPROVE")
-            # The flat-sheet cue between the first frame and the most distorted ones.
-            for k in (7, 17):
-                if analyses[0].has_face and analyses[k].has_face:
-                    share, matches = liveness.planar_share(frames[0], analyses[0].face_box, frames[k], analyses[k].face_box)
-                    if matches >= liveness.LivenessThresholds().planar_min_matches:
-                        planar[motion].append(share)
+            sequences_with_expression += int(expression_answered)
+
     total_offered = sum(offered.values()) * len(liveness.Challenge)
     total_accepted = sum(sum(v.values()) for v in accepted.values())
     total_approved = sum(sum(v.values()) for v in approved.values())
+    expressions = sum(v[c.value] for v in accepted.values() for c in liveness.EXPRESSIONS)
+    turns = sum(v[c.value] for v in accepted.values() for c in liveness.TURNS)
+    per_kind = sum(offered.values()) * 2
     result: dict[str, Any] = {
         "data_dir": str(data_dir),
         "photos": len(paths),
@@ -163,8 +183,10 @@ def run_liveness_evaluation(data_dir: str | Path, json_path: str | Path | None =
         "approved_by_full_report": total_approved,
         "apcer_full_report": round(total_approved / total_offered, 4) if total_offered else None,
         "approved_per_motion_and_challenge": approved,
-        "planar_share_min_per_motion": {k: round(min(v), 3) if v else None for k, v in planar.items()},
-        "planar_share_pairs_per_motion": {k: len(v) for k, v in planar.items()},
+        "expression_challenges_answered": expressions,
+        "sequences_answering_an_expression": sequences_with_expression,
+        "apcer_challenge_set_with_expression_max": round(sequences_with_expression / max(1, sum(offered.values())), 4),
+        "turn_challenges_answered": turns,
         "max_3d_yaw_range_deg_per_motion": {k: round(v, 1) for k, v in max_yaw_range.items()},
         "analyse_frame_ms_p50": round(statistics.median(frame_ms), 2) if frame_ms else None,
         "analyse_frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 2) if frame_ms else None,
@@ -174,14 +196,17 @@ def run_liveness_evaluation(data_dir: str | Path, json_path: str | Path | None =
     print(f"  photos {len(paths)}, sequences with a face {result['sequences_with_face']}"
           f" (without {no_face_sequences}), presentations {total_offered}")
     for motion, per in accepted.items():
-        low = result["planar_share_min_per_motion"][motion]
-        print(f"  {motion:18s} challenge answered {sum(per.values())}/{offered[motion] * len(per)},"
+        answered = ", ".join(f"{k.lower()} {v}" for k, v in per.items())
+        print(f"  {motion:18s} {offered[motion]} sequences; answered: {answered};"
               f" whole check approved {sum(approved[motion].values())};"
-              f" widest 3-D yaw range {max_yaw_range[motion]:.1f} deg;"
-              f" lowest flat-sheet share {low} over {len(planar[motion])} frame pairs")
+              f" widest 3-D yaw range {max_yaw_range[motion]:.1f} deg")
     if total_offered:
-        print(f"  challenge answered by a print: {result['apcer_active_challenge']:.2%} ({total_accepted}/{total_offered})")
-        print(f"  APCER (whole liveness check): {result['apcer_full_report']:.2%} ({total_approved}/{total_offered})")
+        print(f"  single challenge answered by a print: {result['apcer_active_challenge']:.2%} ({total_accepted}/{total_offered});"
+              f" turns {turns}/{per_kind}, blink or open mouth {expressions}/{per_kind}")
+        n_seq = sum(offered.values())
+        print(f"  APCER of any challenge set holding an expression (random_challenges): at most"
+              f" {sequences_with_expression / n_seq:.2%} ({sequences_with_expression}/{n_seq} sequences answered one)")
+        print(f"  APCER (whole liveness check, single challenge): {result['apcer_full_report']:.2%} ({total_approved}/{total_offered})")
     print(f"  analyse_frame 640x480: p50 {result['analyse_frame_ms_p50']} ms,"
           f" p95 {result['analyse_frame_ms_p95']} ms over {len(frame_ms)} frames")
     if json_path:

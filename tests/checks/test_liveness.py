@@ -159,6 +159,16 @@ def test_random_challenges_are_distinct_and_seedable() -> None:
     assert len(liveness.random_challenges(9)) == 4
 
 
+def test_every_challenge_set_holds_an_expression_and_from_two_on_a_turn() -> None:
+    rng = random.Random(1)
+    for n in (1, 2, 3):
+        for _ in range(50):
+            chosen = liveness.random_challenges(n, rng)
+            assert len(chosen) == n
+            assert any(c in liveness.EXPRESSIONS for c in chosen)
+            assert n == 1 or any(c in liveness.TURNS for c in chosen)
+
+
 # ---------------------------------------------------------------- real stills
 
 
@@ -248,7 +258,6 @@ def test_real_head_turns_of_one_person_pass() -> None:
     results = {s.sub_check: s.result.value for s in report.breakdown}
     assert results["challenge_1_turn_right"] == "PASS" and results["challenge_2_turn_left"] == "PASS"
     assert results["same_face"] == "PASS"
-    assert results["three_d_motion_turn_right"] == "PASS" and results["three_d_motion_turn_left"] == "PASS"
     assert report.recommendation is Recommendation.APPROVE, report.to_dict()
     assert results["liveness_auth"] == "PASS"
 
