@@ -52,6 +52,9 @@ LABELS = {
     "expiration_date": r"expir|valid until|date of exp|gultig|caducidad|scadenza|platnost|waznosci|voimassa|giltig|galioja|deris lidz",
     "document_number": r"passport n|document n|card n|passeport|passnummer|pass nr|ausweisnummer|numero|cislo|numer|\bno\.",
 }
+# Labels that name the document's own number; the generic "No." / "numero"
+# ones are used only when none of these has a value.
+_STRONG_NUMBER_LABEL = re.compile(r"passport n|document n|card n|passeport|passnummer|pass nr|ausweisnummer")
 _ANY_LABEL = re.compile("|".join(LABELS.values()))
 # "Place of birth" shares its words with "date of birth": never a date label.
 _PLACE = re.compile(r"place|lieu|\bort\b|geburtsort|lugar|luogo|misto|miejsce|paikka|ort/|syntymapaikka")
@@ -175,7 +178,16 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
         fields["surname"] = surname
     if given:
         fields["given_names"] = given
+    strong = [it for it in labels["document_number"] if _STRONG_NUMBER_LABEL.search(_fold(it.text))]
+    weak = [it for it in labels["document_number"] if it not in strong]
+    labels["document_number"] = strong
     number = first_value(
+        "document_number",
+        lambda t: bool(_DOC_NUMBER.match(t.replace(" ", "").upper())) and any(c.isdigit() for c in t),
+        lambda t: t.replace(" ", "").upper(),
+    )
+    labels["document_number"] = weak
+    number = number or first_value(
         "document_number",
         lambda t: bool(_DOC_NUMBER.match(t.replace(" ", "").upper())) and any(c.isdigit() for c in t),
         lambda t: t.replace(" ", "").upper(),
