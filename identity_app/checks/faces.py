@@ -21,7 +21,7 @@ MIN_FACE_PX = 60            # face box width below which identity is unreliable
 MIN_SHARPNESS = 20.0        # variance of Laplacian on the 128-px-wide face
 MIN_BRIGHTNESS = 45.0       # mean grey level (0..255) of the face
 SECOND_FACE_RATIO = 0.6     # another face at least this wide (vs largest) = several people
-DETECT_MAX_SIDE = 1024      # detect on a copy no larger than this (speed)
+DETECT_MAX_SIDE = 800       # detect on a copy no larger than this (speed; faces stay >= 80 px)
 QUALITY_WIDTH = 128
 
 

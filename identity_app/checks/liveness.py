@@ -394,14 +394,14 @@ def _face_crop(frame: np.ndarray, a: FrameAnalysis, margin: float = 0.0) -> np.n
     return faces.crop(frame, (y, x + w, y + h, x), margin)
 
 
-def _same_face(frames, analyses, idx: list[int]) -> tuple[bool, float, int]:
+def _same_face(frames, analyses, idx: list[int]) -> tuple[float, int]:
     """Max embedding distance between a few frames' faces."""
     encodings = []
     for i in idx:
         x, y, w, h = analyses[i].face_box
         encodings.append(faces.encode_face(frames[i], (y, x + w, y + h, x)))
     worst = max((faces.face_distance(a, b) for k, a in enumerate(encodings) for b in encodings[k + 1:]), default=0.0)
-    return worst, len(encodings)  # type: ignore[return-value]
+    return worst, len(encodings)
 
 
 def _spread(indices: list[int], n: int) -> list[int]:
@@ -446,7 +446,7 @@ def liveness_report(
             thresholds=th.as_details(),
         )
 
-    if n == 0 or len(timestamps) != n:
+    if n == 0 or len(timestamps) != n or (images is not None and len(images) != n):
         checks.append(sub_check("frames_received", False, frames=n, timestamps=len(timestamps)))
         return report(Recommendation.NOT_AVAILABLE, "NO_FRAMES", "Record the liveness video again.")
 
