@@ -188,4 +188,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run from the importable module, not from __main__: tasks enqueued by the
+    # recovery must carry the names the consumer knows (identity_app.worker.*).
+    from identity_app.worker import main as _main
+
+    _main()

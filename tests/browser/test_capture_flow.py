@@ -279,10 +279,11 @@ def test_a_restart_while_checks_run_still_completes_the_session(capture_app, pla
     with db_of(capture_app) as db:
         capture.finish_capture(db, token=token)
         db.commit()
-    from identity_app import worker  # enqueue into the app's queue file
+    import subprocess
+    import sys
 
-    queue = worker.make_huey(type("S", (), {"queue_url": "", "data_dir": capture_app.data_dir})())
-    queue.enqueue(worker.run_checks.s(session_id))
+    subprocess.run([sys.executable, "-c", f"from identity_app import worker; worker.enqueue_session_checks({session_id})"],
+                   cwd=Path(__file__).resolve().parents[2], env=capture_app.env, check=True, timeout=60)
     time.sleep(3)
     stop_app(capture_app.proc)
     assert wait_state_now(capture_app, session_id) == SessionState.ONGOING  # the kill came mid-checks
