@@ -52,9 +52,14 @@ def tesseract_available() -> bool:
         return False
 
 
-@lru_cache(maxsize=1)
-def rapidocr_engine() -> Any:
-    """The RapidOCR pipeline (detection + recognition, no angle classifier)."""
+@lru_cache(maxsize=2)
+def rapidocr_engine(kind: str = "page") -> Any:
+    """A RapidOCR pipeline: "page" (detection + recognition) or "line" (recognition only).
+
+    Two instances because RapidOCR stores the per-call flags (use_det ...) on
+    the engine: each instance is always called with the same flags, so
+    threads sharing one cannot switch another's mode mid-call.
+    """
     from rapidocr import RapidOCR
 
     # Detection at most 960 px on the long side: the visual zone's text is large
@@ -63,6 +68,7 @@ def rapidocr_engine() -> Any:
     # contention on 2 cores (other checks, the web server) and gain little
     # on one 48-px text line.
     return RapidOCR(params={
+        "Global.use_det": kind == "page",
         "Global.use_cls": False,
         "Global.log_level": "critical",
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
@@ -78,24 +84,18 @@ def rapidocr_read_line(image: np.ndarray) -> tuple[str, float]:
         import cv2
 
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    result = rapidocr_engine()(image, use_det=False, use_cls=False, use_rec=True)
+    result = rapidocr_engine("line")(image, use_det=False, use_cls=False, use_rec=True)
     texts = getattr(result, "txts", None) or ("",)
     scores = getattr(result, "scores", None) or (0.0,)
     return str(texts[0]), float(scores[0])
 
 
-def rapidocr_lines(image: np.ndarray, detect: bool = True) -> list[tuple[str, float, np.ndarray | None]]:
-    """(text, confidence, box) per text line RapidOCR finds in `image`.
-
-    With detect=False the whole image is read as one line (box is None).
-    """
-    engine = rapidocr_engine()
-    result = engine(image, use_det=detect, use_cls=False, use_rec=True)
+def rapidocr_lines(image: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
+    """(text, confidence, box as 4 corner points) per text line RapidOCR finds in `image`."""
+    result = rapidocr_engine("page")(image, use_det=True, use_cls=False, use_rec=True)
     texts = getattr(result, "txts", None) or ()
     scores = getattr(result, "scores", None) or ()
     boxes = getattr(result, "boxes", None)
-    out = []
-    for i, text in enumerate(texts):
-        box = None if boxes is None or not detect else np.asarray(boxes[i])
-        out.append((str(text), float(scores[i]) if i < len(scores) else 0.0, box))
-    return out
+    if boxes is None:
+        return []
+    return [(str(t), float(scores[i]) if i < len(scores) else 0.0, np.asarray(boxes[i])) for i, t in enumerate(texts)]
