@@ -145,6 +145,7 @@ def text_data_report(doc: DocumentText) -> CheckReport:
     if doc.mrz_found:
         data += [Detail(name, value) for name, value in doc.fields]
         data.append(Detail("mrz_format", doc.mrz_format or ""))
+        data += [Detail(f"mrz_line_{i}", line) for i, line in enumerate(doc.mrz_lines, start=1)]
     data += [Detail(f"printed_{name}", value) for name, value in doc.printed_fields]
 
     if not doc.mrz_found:
