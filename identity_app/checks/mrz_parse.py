@@ -192,16 +192,16 @@ def _country_code(read: str) -> str | None:
 def _repair_fillers(chars: list[str], start: int, end: int) -> list[int]:
     """Turn filler look-alikes into `<` where they sit inside a run of fillers.
 
-    A look-alike becomes a filler only when the character before it is a
-    filler and the character after it is a filler or the end of the line, so
-    a name or number that really ends in K is kept.
+    A look-alike becomes a filler only when the two characters before it are
+    fillers and the one after it is a filler or the end of the line, so a
+    name or number that really ends in K, or an initial (JOHN<K<<), is kept.
     """
     changed: list[int] = []
     progress = True
     while progress:
         progress = False
-        for i in range(max(start, 1), end):
-            if chars[i] in FILLER_LOOKALIKES and chars[i - 1] == "<" and (
+        for i in range(max(start, 2), end):
+            if chars[i] in FILLER_LOOKALIKES and chars[i - 1] == "<" and chars[i - 2] == "<" and (
                 i + 1 >= len(chars) or chars[i + 1] == "<"
             ):
                 chars[i] = "<"

@@ -160,3 +160,8 @@ def test_voting_offers_only_readings_some_engine_made_with_enough_support():
     # A dissent with half the leader's votes is offered; a lone one against three is not.
     assert {lines for lines, _ in _vote([a, b, c])} == {a, b}
     assert {lines for lines, _ in _vote([a, b, c, a])} == {a}
+
+
+def test_an_initial_after_a_single_filler_is_kept():
+    parsed = parse_mrz(("P<UTOSMITH<<JOHN<K".ljust(44, "<"), TD3[1]))
+    assert parsed.field("given_names") == "JOHN K"
