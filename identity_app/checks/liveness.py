@@ -439,7 +439,9 @@ def liveness_report(
 
     def report(rec: Recommendation, reason: str | None, recovery: str | None, score: float | None = None):
         passed = rec is Recommendation.APPROVE
-        auth = sub_check("liveness_auth", passed, challenges=",".join(c.value for c in challenges), frames=n)
+        auth = sub_check("liveness_auth", passed, challenges=",".join(c.value for c in challenges), frames=n,
+                         # Without a blink or open-mouth, a curled print can fake a turn (module docstring).
+                         expression_challenge="yes" if any(c in EXPRESSIONS for c in challenges) else "no")
         return CheckReport(
             CheckType.LIVENESS, rec, reason=reason, recovery_suggestion=recovery,
             breakdown=(auth, *checks), score=score, algorithm_version=ALGORITHM_VERSION,
