@@ -86,6 +86,8 @@ def run_pad_evaluation(
     if result["bpcer"] is not None:
         print(f"  BPCER: {result['bpcer']:.2%} ({rejected}/{len(bona)} bona fide rejected)")
     print(f"  ROC AUC {result['roc_auc']}; {result['ms_per_image_median']} ms per image")
+    print("  note: the shipped weights were fitted on ../shared/data/pad-nuaa-dev; on that folder these are"
+          " training figures (held-out: python -m identity_app.evaluation.pad_fit DIR)")
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2))
     return result
