@@ -22,12 +22,13 @@ import numpy as np
 from identity_app.checks import ocr_engines
 from identity_app.checks.document_data import Repair
 from identity_app.checks.icao import MRZ_ALPHABET
-from identity_app.checks.mrz_locate import MRZCandidate, find_mrz_candidates, rotate
+from identity_app.checks.mrz_locate import MRZCandidate, binarise, find_mrz_candidates, rotate
 from identity_app.checks.mrz_parse import FILLER_LOOKALIKES, TO_DIGIT, TO_LETTER, ParsedMRZ, parse_mrz
 
 FORMAT_WIDTHS = {2: (44, 36), 3: (30,)}
 MAX_VOTE_POSITIONS = 10          # 2**10 combinations at most
 LINE_HEIGHT_FOR_TESSERACT = 48   # px: Tesseract reads OCR-B best around this size
+CONFIDENT_READING = 0.9          # RapidOCR mean line confidence that ends the search
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,7 @@ def _tesseract(line_img: np.ndarray) -> tuple[str, float]:
     h, w = line_img.shape[:2]
     scale = LINE_HEIGHT_FOR_TESSERACT / max(h, 1)
     up = cv2.resize(line_img, (max(1, int(w * scale)), LINE_HEIGHT_FOR_TESSERACT), interpolation=cv2.INTER_CUBIC)
-    _, bw = cv2.threshold(cv2.GaussianBlur(up, (3, 3), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    bw = cv2.copyMakeBorder(bw, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
+    bw = cv2.copyMakeBorder(binarise(up), 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
     return clean_line(ocr_engines.tesseract_text(bw, psm=7)), 0.5
 
 
@@ -168,7 +168,7 @@ def _best_window(readings: Sequence[str], confidences: Sequence[float]) -> tuple
 def _variants(line_img: np.ndarray) -> list[np.ndarray]:
     """Other renderings of a line for a second opinion from the same recogniser."""
     up = cv2.resize(line_img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    _, bw = cv2.threshold(cv2.GaussianBlur(up, (3, 3), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    bw = binarise(up)
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(line_img)
     border = cv2.copyMakeBorder(line_img, 6, 6, 12, 12, cv2.BORDER_REPLICATE)
     return [up, clahe, bw, border]
@@ -241,6 +241,11 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     if use_tesseract and ocr_engines.tesseract_available():
         sources.append(("tesseract", _tesseract, [band]))
     best, best_key = parsed, (*_score(parsed), -1)
+    # Re-read only the lines that can change the outcome: those holding
+    # check-digit data when a digit fails, any line when a field is implausible.
+    needed = set(range(len(widths))) if not parsed.plausible else set()
+    if not parsed.valid:
+        needed |= {0, 1} if parsed.format == "TD1" else {1}
     # A reading whose check digits pass but whose country code is unknown (an
     # old code like SI<) gets one second opinion, an invalid one all of them.
     rounds = 1 if parsed.valid else len(sources[0][2]) + 1
@@ -249,7 +254,7 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
             if rounds == 0:
                 break
             rounds -= 1
-            texts = [read(img)[0] for img in images]
+            texts = [read(img)[0] if i in needed else readings[0][i] for i, img in enumerate(images)]
             if any(abs(len(t) - w) > 4 for t, w in zip(texts, widths)):
                 continue
             readings.append([fit_length(t, w, i + 1)[0] for i, (t, w) in enumerate(zip(texts, widths))])
@@ -307,7 +312,10 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
             reading = MRZReading(parsed, rotation, engine, tuple(repairs), conf)
             if best is None or (*_score(parsed), conf) > (*_score(best.parsed), best.confidence):
                 best = reading
-            if parsed.valid:
+            # A confident, plausible reading whose check digits still fail is
+            # most likely printed that way: other bands or the upside-down
+            # view will not read it better.
+            if parsed.valid or (parsed.plausible and conf >= CONFIDENT_READING):
                 return MRZAttempt(best, tuple(seen))
     return MRZAttempt(best, tuple(seen))
 
