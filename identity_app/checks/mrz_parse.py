@@ -18,7 +18,7 @@ from datetime import date
 from typing import Sequence
 
 from identity_app.checks.document_data import CheckDigit, Repair
-from identity_app.checks.icao import MRZ_ALPHABET, is_valid, check_digit
+from identity_app.checks.icao import check_digit, is_valid
 from identity_app.checks.icao_codes import is_known_country
 
 # Alphabets of MRZ fields.
@@ -357,6 +357,3 @@ def parse_mrz(lines: Sequence[str], repair: bool = True, today: date | None = No
     )
     return ParsedMRZ(fmt, lines, fields, tuple(digits), repairs)
 
-
-def in_mrz_alphabet(text: str) -> bool:
-    return all(c in MRZ_ALPHABET for c in text)
