@@ -75,6 +75,9 @@ def rapidocr_engine(kind: str = "page") -> Any:
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "Det.limit_type": "max",
         "Det.limit_side_len": 960,
+        # Unbatched recognition: batches pad every line to the widest one
+        # (measured ~15% slower on a passport page with batches of 6).
+        "Rec.rec_batch_num": 1,
     })
 
 
