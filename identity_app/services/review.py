@@ -22,13 +22,12 @@ from identity_app.models import (
     MediaKind,
     Permission,
     ReviewState,
-    SessionState,
     Task,
-    TaskState,
     VerificationSession,
     utcnow,
 )
 from identity_app.services import audit
+from identity_app.services.completion import complete_if_ready
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from identity_app.services.permissions import permissions_for, require
@@ -51,7 +50,6 @@ FAIL_REASONS = {
     TEXT_DATA_CHECK: ("DATA_MISMATCH", "INCORRECT_MRZ", "DOCUMENT_NOT_SUPPORTED"),
 }
 REVIEW_RECORDED = "review.recorded"
-SESSION_COMPLETED = "session.completed"
 
 
 def initial_review_state(manual_check: str | ManualCheck, recommendation: str | None,
@@ -218,22 +216,5 @@ def record_review(db: Session, *, actor: OperatorView | None, check_id: int, res
 
 
 def maybe_complete_session(db: Session, session_id: int, now: datetime | None = None) -> bool:
-    """Mark an ongoing session COMPLETED when the capture is finished, every
-    check is DONE, no task is pending and no review is waiting. Returns True
-    when this call completed it. Safe to call any number of times."""
-    vs = db.get(VerificationSession, session_id)
-    if vs is None or vs.state != SessionState.ONGOING or vs.capture_finished_at is None:
-        return False
-    checks = db.exec(select(Check).where(Check.session_id == session_id)).all()
-    tasks = db.exec(select(Task).where(Task.session_id == session_id)).all()
-    if not checks or any(c.state != CheckState.DONE or c.review_state == ReviewState.PENDING for c in checks):
-        return False
-    if any(t.state == TaskState.PENDING for t in tasks):
-        return False
-    vs.state = SessionState.COMPLETED
-    vs.completed_at = now or utcnow()
-    db.add(vs)
-    audit.record(db, SESSION_COMPLETED, application_id=vs.application_id, session_id=vs.id,
-                 target=f"session:{vs.id}")
-    db.flush()
-    return True
+    """Complete the session when its last review is done (see services/completion.py)."""
+    return complete_if_ready(db, session_id, now=now)

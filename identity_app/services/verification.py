@@ -31,7 +31,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit
+from identity_app.services import audit, completion
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.capture import TEXT_TASK, encode_jpeg
 from identity_app.services.media import store_session_media
@@ -276,23 +276,11 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
 
 
 def complete_if_ready(db: Session, session_id: int) -> bool:
-    """COMPLETED when all checks and tasks are done and no review is pending (reviews call this too)."""
-    vs = db.get(VerificationSession, session_id)
-    if vs is None or vs.state != SessionState.ONGOING or vs.capture_finished_at is None:
-        return False
-    checks = db.exec(select(Check).where(Check.session_id == session_id)).all()
-    tasks = db.exec(select(Task).where(Task.session_id == session_id)).all()
-    if any(c.state != CheckState.DONE or c.review_state == ReviewState.PENDING for c in checks):
-        return False
-    if any(t.state == TaskState.PENDING for t in tasks):
-        return False
-    vs.state = SessionState.COMPLETED
-    vs.completed_at = utcnow()
-    db.add(vs)
-    audit.record(db, "session.completed", application_id=vs.application_id, session_id=vs.id,
-                 checks=len(checks))
-    db.commit()
-    return True
+    """COMPLETED when all checks and tasks are done and no review is pending."""
+    done = completion.complete_if_ready(db, session_id)
+    if done:
+        db.commit()
+    return done
 
 
 # ----------------------------------------------------------------- sweeps
