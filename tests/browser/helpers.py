@@ -2,6 +2,7 @@
 signed in, with TOTP codes computed from the secret shown at enrolment."""
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -32,6 +33,8 @@ def fresh_code(url: str) -> str:
 
 def _enrol(page, url: str) -> None:
     expect(page.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    # The secret arrives with the page's state, after the static heading.
+    expect(page.locator("#totp-secret")).to_have_text(re.compile(r"[A-Z2-7]{16,}"))
     _SECRETS[url] = page.locator("#totp-secret").inner_text().strip()
     fill(page, "Code from the app", fresh_code(url))
     page.get_by_role("button", name="Confirm and continue").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import cv2
 import numpy as np
@@ -31,6 +32,9 @@ def logo_png() -> bytes:
 
 def decode_qr(png: bytes) -> str:
     image = cv2.cvtColor(np.array(Image.open(io.BytesIO(png)).convert("RGB")), cv2.COLOR_RGB2BGR)
+    image = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    # The SVG has a 2-module quiet zone; the detector wants a wider white margin.
+    image = cv2.copyMakeBorder(image, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
     return text
 
@@ -45,9 +49,12 @@ def create_and_configure_application(page, url: str) -> str:
     page.get_by_role("link", name=APP_NAME).click()
     expect(page.get_by_role("heading", name=APP_NAME)).to_be_visible()
     expect(page.locator("#sessions-total")).to_have_text("0 sessions")
+    expect(page).to_have_url(re.compile(r".*/applications/[1-9][0-9]*$"))
     app_url = page.url
 
-    page.get_by_role("navigation", name="Application").get_by_role("link", name="Settings").click()
+    settings_tab = page.get_by_role("navigation", name="Application").get_by_role("link", name="Settings")
+    expect(settings_tab).to_have_attribute("href", app_url.replace(url, "") + "/settings")  # state loaded
+    settings_tab.click()
     expect(page.get_by_role("heading", name="Requested checks")).to_be_visible()
     # Checks: passports and ID cards only, a deny list, camera only, 2 attempts, face match always reviewed.
     page.get_by_role("checkbox", name="Driving licence").click()
@@ -115,6 +122,7 @@ def invite_and_sign_in_as_ivy(page, browser, url: str, app_url: str):
     fill(ivy, "Repeat the password", IVY_PASSWORD)
     ivy.get_by_role("button", name="Create account").click()
     expect(ivy.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
+    expect(ivy.locator("#totp-secret")).to_have_text(re.compile(r"[A-Z2-7]{16,}"))  # arrives with the state
     secret = ivy.locator("#totp-secret").inner_text().strip()
     fill(ivy, "Code from the app", pyotp.TOTP(secret).now())
     ivy.get_by_role("button", name="Confirm and continue").click()
@@ -141,8 +149,17 @@ def create_session_and_read_link(ivy, url: str) -> str:
     link = link_box.inner_text().strip()
     qr = ivy.locator("#session-qr")
     expect(qr).to_be_visible()
-    assert decode_qr(qr.screenshot()) == link
+    ivy.wait_for_function("() => { const i = document.querySelector('#session-qr');"
+                          " return i && i.complete && i.naturalWidth > 0; }")
+    decoded = ""
+    for _ in range(5):  # the image may still be painting on a busy machine
+        decoded = decode_qr(qr.screenshot())
+        if decoded:
+            break
+        ivy.wait_for_timeout(300)
+    assert decoded == link
     ivy.get_by_role("button", name="Copy link").click()
+    expect(ivy.get_by_text("Link copied")).to_be_visible()  # the copy is an event from the server
     assert ivy.evaluate("navigator.clipboard.readText()") == link
     ivy.get_by_role("button", name="Send by email").click()
     expect(ivy.get_by_text("written to the outbox")).to_be_visible()
