@@ -4,7 +4,7 @@
   create-owner --email --name      create the owner (asks for the password)
   reset-totp --email               make someone enrol two-factor again
   list-operators                   list console users
-  evaluate {mrz,face,pad} --data DIR [--json FILE]
+  evaluate {mrz,face,pad,liveness} --data DIR [--json FILE]
   bench checks                     check latencies with warm models
 """
 from __future__ import annotations
@@ -70,8 +70,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         from identity_app.evaluation.mrz_eval import run_mrz_evaluation as run
     elif args.kind == "face":
         from identity_app.evaluation.face_eval import run_face_evaluation as run
-    else:
+    elif args.kind == "pad":
         from identity_app.evaluation.pad_eval import run_pad_evaluation as run
+    else:  # printed photos moved in front of the camera against the active challenge
+        from identity_app.evaluation.liveness_eval import run_liveness_evaluation as run
     run(data, json_path)
     return 0
 
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=_cmd_reset_totp)
     sub.add_parser("list-operators", help="list console users").set_defaults(fn=_cmd_list_operators)
     e = sub.add_parser("evaluate", help="measure a check on a labelled folder")
-    e.add_argument("kind", choices=["mrz", "face", "pad"])
+    e.add_argument("kind", choices=["mrz", "face", "pad", "liveness"])
     e.add_argument("--data", required=True, help="folder in the format of ../shared/data")
     e.add_argument("--json", help="also write the figures to this JSON file")
     e.set_defaults(fn=_cmd_evaluate)
