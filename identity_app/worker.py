@@ -126,13 +126,10 @@ def requeue_unfinished(*, older_than: timedelta | None = None, clear_locks: bool
 
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep() -> None:
-    """Safety net: lost enqueues and overdue links."""
-    from identity_app.db import session_scope
-    from identity_app.services.verification import STALE_AFTER, expire_overdue
+    """Safety net: re-enqueue captured sessions whose checks were lost (expiry: expire_links)."""
+    from identity_app.services.verification import STALE_AFTER
 
     requeue_unfinished(older_than=STALE_AFTER)
-    with session_scope() as db:
-        expire_overdue(db)
 
 
 @huey.periodic_task(crontab(minute="17", hour="*"))
@@ -150,7 +147,7 @@ def media_retention() -> None:
 
 @huey.periodic_task(crontab(minute="*/5"))
 def expire_links() -> None:
-    """Sessions whose link lifetime passed become EXPIRED (also those whose checks never finished in 24 h)."""
+    """Sessions whose link lifetime passed before completion become EXPIRED (see services/expiry.py)."""
     from identity_app.db import session_scope
     from identity_app.services.expiry import expire_sessions
 

@@ -31,7 +31,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit, completion
+from identity_app.services import completion
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.capture import TEXT_TASK, encode_jpeg
 from identity_app.services.media import store_session_media
@@ -302,20 +302,6 @@ def sessions_needing_checks(db: Session, *, finished_before: datetime | None = N
         if open_check is not None or open_task is not None or reviewing is None:
             out.append(sid)  # work left, or all done and not yet marked COMPLETED
     return out
-
-
-def expire_overdue(db: Session, now: datetime | None = None) -> int:
-    """Sessions whose link lifetime passed before capture finished become EXPIRED."""
-    now = now or utcnow()
-    rows = db.exec(select(VerificationSession).where(
-        VerificationSession.state == SessionState.ONGOING, VerificationSession.expires_at <= now,
-        VerificationSession.capture_finished_at.is_(None))).all()  # type: ignore[union-attr]
-    for vs in rows:
-        vs.state = SessionState.EXPIRED
-        db.add(vs)
-        audit.record(db, "session.expired", application_id=vs.application_id, session_id=vs.id)
-    db.commit()
-    return len(rows)
 
 
 STALE_AFTER = timedelta(minutes=5)

@@ -93,3 +93,14 @@ def test_expiry_marks_ongoing_sessions_past_their_lifetime(db):
     assert expire_sessions(db, utcnow() + timedelta(days=9)) == 0
     events = db.exec(select(AuditEvent).where(AuditEvent.action == "session.expired")).all()
     assert len(events) == 3 and {e.actor for e in events} == {"system"}
+    # A session waiting for a person's review never expires: the reviewer completes it.
+    from identity_app.models import Check, ReviewState
+
+    waiting = sessions.create_session(db, actor=op, application_id=app_id, user_name="eve",
+                                      user_email="eve@example.com").id
+    row = db.get(VerificationSession, waiting)
+    row.capture_finished_at = utcnow()
+    db.add(row)
+    db.add(Check(session_id=waiting, type="ID_DOCUMENT_FACE_MATCH", review_state=ReviewState.PENDING))
+    db.commit()
+    assert expire_sessions(db, utcnow() + timedelta(days=30)) == 0
