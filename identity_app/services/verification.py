@@ -10,7 +10,8 @@ check and task is done and no manual review is pending.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
@@ -38,6 +39,7 @@ from identity_app.services.media import store_session_media
 from identity_app.storage import MediaStore
 
 log = logging.getLogger(__name__)
+SOURCE_KEY = "image_side"  # in a text task's result: which image the text was read from
 
 
 # ----------------------------------------------------------------- helpers
@@ -176,37 +178,81 @@ def _selfie(db: Session, store: MediaStore, vs: VerificationSession) -> np.ndarr
 # ----------------------------------------------------------------- document
 
 
-def _document_text(db: Session, store: MediaStore, vs: VerificationSession, resource_id: int, today: date,
-                   record_task: bool):
-    """Text extraction of a document: reuse a finished task's result, else read it now."""
-    from identity_app.checks.text_extraction import extract_document_text
+@dataclass(frozen=True)
+class _DocumentWork:
+    """What the document branch reads (on this thread) before its pure work runs elsewhere."""
 
+    task: Task | None
+    stored: object | None                 # a finished task's DocumentText, reused
+    stored_from_front: bool               # that text was read from the front image
+    images: list[tuple[MediaKind, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class _DocumentResult:
+    doc: object | None                    # DocumentText, or None when OCR failed
+    from_front: bool                      # read from the front image (the one authenticity judges)
+    error: str
+    text_report: object | None
+    authenticity_report: object | None
+
+
+def _document_work(db: Session, store: MediaStore, vs: VerificationSession, resource_id: int) -> _DocumentWork:
+    """Text extraction's inputs: a finished task's result to reuse, else the document images."""
     assert vs.id is not None
     task = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
                                       Task.resource_id == resource_id)).first()
     if task is not None and task.state == TaskState.DONE:
-        return document_text_from_dict(task.result)
-    images = [_image(store, m) for side in (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)
+        stored = document_text_from_dict(task.result)
+        return _DocumentWork(task, stored, (task.result or {}).get(SOURCE_KEY) == MediaKind.DOCUMENT_FRONT.value, [])
+    images = [(side, _image(store, m)) for side in (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)
               for m in _media(db, vs.id, side, resource_id)[-1:]]
-    doc = None
-    error = ""
-    try:
-        for image in images:  # the MRZ of an ID card is on its back
-            doc = extract_document_text(image, today=today)
-            if doc.mrz_found:
-                break
-    except Exception as exc:  # an OCR failure fails the task, not the job
-        log.exception("text extraction failed for session %s", vs.id)
-        error = type(exc).__name__
-    if record_task:
-        task = task or Task(session_id=vs.id, resource_id=resource_id, type=TEXT_TASK)
-        task.state = TaskState.DONE if doc is not None else TaskState.FAILED
-        task.result = document_text_to_dict(doc) if doc is not None else {}
-        task.error = error
-        task.completed_at = utcnow()
-        db.add(task)
-        db.commit()
-    return doc
+    return _DocumentWork(task, None, False, images)
+
+
+def _document_checks(work: _DocumentWork, doc_image: np.ndarray | None, policy, today: date,
+                     text_wanted: bool, authenticity_wanted: bool, session_id: int) -> _DocumentResult:
+    """Pure work, safe on another thread: read the text, then judge the document with it."""
+    from identity_app.checks.document_authenticity import AuthenticityThresholds, document_authenticity_report
+    from identity_app.checks.document_data import DocumentText
+    from identity_app.checks.text_extraction import extract_document_text, text_data_report
+
+    doc, from_front, error = work.stored, work.stored_from_front, ""
+    if work.stored is None:
+        try:
+            for side, image in work.images:  # the MRZ of an ID card is on its back
+                doc = extract_document_text(image, today=today)
+                from_front = side == MediaKind.DOCUMENT_FRONT
+                if doc.mrz_found:  # type: ignore[attr-defined]
+                    break
+        except Exception as exc:  # an OCR failure fails the task, not the job
+            log.exception("text extraction failed for session %s", session_id)
+            doc, error = None, type(exc).__name__
+    text = doc if doc is not None else DocumentText(mrz_found=False)
+    text_report = text_data_report(text) if text_wanted else None  # type: ignore[arg-type]
+    authenticity = None
+    if authenticity_wanted:
+        # Text extraction OCRed the whole front page (visual zone): its raw text
+        # already holds any stamped specimen word, so no second OCR pass of it.
+        thresholds = AuthenticityThresholds(specimen_ocr=not (from_front and doc is not None))
+        authenticity = document_authenticity_report(doc_image, text, policy, today=today,  # type: ignore[arg-type]
+                                                    thresholds=thresholds)
+    return _DocumentResult(doc, from_front, error, text_report, authenticity)
+
+
+def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _DocumentWork,
+                 result: _DocumentResult) -> None:
+    if work.stored is not None:
+        return
+    task = work.task or Task(session_id=vs.id, resource_id=resource_id, type=TEXT_TASK)
+    task.state = TaskState.DONE if result.doc is not None else TaskState.FAILED
+    task.result = {**document_text_to_dict(result.doc), SOURCE_KEY: (
+        MediaKind.DOCUMENT_FRONT if result.from_front else MediaKind.DOCUMENT_BACK).value} \
+        if result.doc is not None else {}
+    task.error = result.error
+    task.completed_at = utcnow()
+    db.add(task)
+    db.commit()
 
 
 def document_policy(cfg: ChecksConfig):
@@ -226,11 +272,15 @@ def document_policy(cfg: ChecksConfig):
 
 
 def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today: date | None = None) -> None:
-    """Run every requested check of a captured session, then complete it if nothing waits for review."""
-    from identity_app.checks.document_authenticity import document_authenticity_report
-    from identity_app.checks.document_data import DocumentText
+    """Run every requested check of a captured session, then complete it if nothing waits for review.
+
+    The document branch (text extraction, then authenticity with its text)
+    runs on a second thread while this one decides liveness and face match:
+    OCR, OpenCV, dlib and ONNX Runtime release the GIL, so on 2 cores the two
+    branches overlap. Only this thread touches the database; MediaPipe stays
+    on it too (FaceMesh is not thread-safe).
+    """
     from identity_app.checks.face_match import DEFAULT_THRESHOLD, face_match_report
-    from identity_app.checks.text_extraction import text_data_report
 
     vs = db.get(VerificationSession, session_id)
     if vs is None or vs.state != SessionState.ONGOING or vs.capture_finished_at is None:
@@ -238,40 +288,50 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
     today = today or datetime.now(timezone.utc).date()
     cfg = _config(vs)
 
-    for resource in db.exec(select(Resource).where(Resource.session_id == session_id,
-                                                   Resource.kind == ResourceKind.LIVENESS)).all():
-        evaluate_liveness_attempt(db, store, resource_id=resource.id)  # type: ignore[arg-type]
-
     fronts = _media(db, session_id, MediaKind.DOCUMENT_FRONT)
-    if fronts:
-        front = fronts[-1]
-        resource_id = front.resource_id
-        wanted = {t: _check_row(db, session_id, t, resource_id) for t in (
-            "ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK", "ID_DOCUMENT_FACE_MATCH")}
-        enabled = {
-            "ID_DOCUMENT_AUTHENTICITY": cfg.document_authenticity.enabled,
-            "ID_DOCUMENT_TEXT_DATA_CHECK": cfg.text_extraction.enabled,
-            "ID_DOCUMENT_FACE_MATCH": cfg.face_match.enabled and cfg.liveness.enabled,
-        }
-        todo = {t for t, row in wanted.items() if enabled[t] and row.state != CheckState.DONE}
-        doc_image = _image(store, front) if todo else None
+    front = fronts[-1] if fronts else None
+    resource_id = front.resource_id if front is not None else None
+    wanted = {t: _check_row(db, session_id, t, resource_id) for t in (
+        "ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK", "ID_DOCUMENT_FACE_MATCH")} if front else {}
+    enabled = {
+        "ID_DOCUMENT_AUTHENTICITY": cfg.document_authenticity.enabled,
+        "ID_DOCUMENT_TEXT_DATA_CHECK": cfg.text_extraction.enabled,
+        "ID_DOCUMENT_FACE_MATCH": cfg.face_match.enabled and cfg.liveness.enabled,
+    }
+    todo = {t for t, row in wanted.items() if enabled[t] and row.state != CheckState.DONE}
+    doc_image = _image(store, front) if todo and front is not None else None
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="document-checks") as pool:
+        document = None
         if todo & {"ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK"}:
             assert resource_id is not None
-            doc = _document_text(db, store, vs, resource_id, today, record_task=cfg.text_extraction.enabled)
-            if "ID_DOCUMENT_TEXT_DATA_CHECK" in todo:
-                report = text_data_report(doc or DocumentText(mrz_found=False))
-                _write_check(db, wanted["ID_DOCUMENT_TEXT_DATA_CHECK"], report,
-                             ManualCheck(cfg.text_extraction.manual_check))
-            if "ID_DOCUMENT_AUTHENTICITY" in todo:
-                report = document_authenticity_report(doc_image, doc or DocumentText(mrz_found=False),
-                                                      document_policy(cfg), today=today)
-                _write_check(db, wanted["ID_DOCUMENT_AUTHENTICITY"], report)
+            work = _document_work(db, store, vs, resource_id)
+            document = (work, pool.submit(
+                _document_checks, work, doc_image, document_policy(cfg), today,
+                "ID_DOCUMENT_TEXT_DATA_CHECK" in todo, "ID_DOCUMENT_AUTHENTICITY" in todo, session_id))
+
+        # Meanwhile, on this thread: liveness first (the selfie comes from a passed attempt), then face match.
+        for resource in db.exec(select(Resource).where(Resource.session_id == session_id,
+                                                       Resource.kind == ResourceKind.LIVENESS)).all():
+            evaluate_liveness_attempt(db, store, resource_id=resource.id)  # type: ignore[arg-type]
         if "ID_DOCUMENT_FACE_MATCH" in todo:
             selfie = _selfie(db, store, vs)
             if selfie is None:  # no usable face in any attempt: the check says so
                 selfie = np.zeros((240, 320, 3), np.uint8)
             report = face_match_report(doc_image, selfie, threshold=cfg.face_match_threshold or DEFAULT_THRESHOLD)
             _write_check(db, wanted["ID_DOCUMENT_FACE_MATCH"], report, ManualCheck(cfg.face_match.manual_check))
+
+        if document is not None:
+            work, future = document
+            result = future.result()
+            assert resource_id is not None
+            if cfg.text_extraction.enabled:
+                _record_task(db, vs, resource_id, work, result)
+            if result.text_report is not None:
+                _write_check(db, wanted["ID_DOCUMENT_TEXT_DATA_CHECK"], result.text_report,
+                             ManualCheck(cfg.text_extraction.manual_check))
+            if result.authenticity_report is not None:
+                _write_check(db, wanted["ID_DOCUMENT_AUTHENTICITY"], result.authenticity_report)
     complete_if_ready(db, session_id)
 
 
