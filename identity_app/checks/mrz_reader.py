@@ -38,6 +38,9 @@ class MRZReading:
     engine: str
     length_repairs: tuple[Repair, ...] = ()
     confidence: float = 0.0
+    # x, y, w, h of the MRZ band in the image turned by `rotation` (approximate:
+    # the band was levelled by its small skew); lets the page reader skip it.
+    band: tuple[int, int, int, int] | None = None
 
     @property
     def repairs(self) -> tuple[Repair, ...]:
@@ -286,8 +289,13 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     return best, voted, "+".join(sorted(engines)), conf
 
 
-def _orientations(candidate: MRZCandidate) -> list[tuple[int, np.ndarray]]:
-    return [(candidate.rotation, candidate.crop), ((candidate.rotation + 180) % 360, rotate(candidate.crop, 180))]
+def _orientations(candidate: MRZCandidate, image_shape: tuple[int, ...]) -> list[tuple[int, np.ndarray, tuple[int, int, int, int]]]:
+    """(rotation, band crop, band box in the image turned by that rotation) both ways up."""
+    x, y, w, h = candidate.box
+    turned_h, turned_w = image_shape[:2] if candidate.rotation % 180 == 0 else image_shape[1::-1]
+    upside_down = (turned_w - x - w, turned_h - y - h, w, h)
+    return [(candidate.rotation, candidate.crop, candidate.box),
+            ((candidate.rotation + 180) % 360, rotate(candidate.crop, 180), upside_down)]
 
 
 @dataclass(frozen=True)
@@ -301,7 +309,7 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
     best: MRZReading | None = None
     seen: list[str] = []
     for candidate in find_mrz_candidates(image_bgr, max_candidates=max_candidates):
-        for rotation, crop in _orientations(candidate):
+        for rotation, crop, band in _orientations(candidate, image_bgr.shape):
             lines = split_lines(crop)
             if len(lines) < 2:
                 continue
@@ -309,7 +317,7 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
             if result is None:
                 continue
             parsed, repairs, engine, conf = result
-            reading = MRZReading(parsed, rotation, engine, tuple(repairs), conf)
+            reading = MRZReading(parsed, rotation, engine, tuple(repairs), conf, band)
             if best is None or (*_score(parsed), conf) > (*_score(best.parsed), best.confidence):
                 best = reading
             # A confident, plausible reading whose check digits still fail is

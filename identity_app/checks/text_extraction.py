@@ -59,7 +59,7 @@ def extract_document_text(
         from identity_app.checks.visual_zone import read_visual_zone as read_viz
 
         upright = rotate(image_bgr, reading.rotation) if reading else image_bgr
-        printed, raw_lines = read_viz(upright, today)
+        printed, raw_lines = read_viz(upright, today, reading.band if reading else None)
     if reading is not None:
         mrz_text = "\n".join(reading.parsed.lines)
         if mrz_text not in "\n".join(raw_lines):

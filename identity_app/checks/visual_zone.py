@@ -109,9 +109,19 @@ def _from_parts(day: int, month: int, year: str, kind: str, today: date | None) 
         return None
 
 
-def _items(image_bgr: np.ndarray) -> list[TextItem]:
+def in_mrz_band(box: np.ndarray, band: tuple[int, int, int, int]) -> bool:
+    """A detected line that is one of the MRZ's lines: centred inside the band and
+    at least half its width (a stamp over the MRZ is narrower, and still read)."""
+    x, y, w, h = band
+    xs, ys = box[:, 0], box[:, 1]
+    cx, cy = float(xs.mean()), float(ys.mean())
+    return x <= cx <= x + w and y <= cy <= y + h and float(xs.max() - xs.min()) >= 0.5 * w
+
+
+def _items(image_bgr: np.ndarray, mrz_band: tuple[int, int, int, int] | None = None) -> list[TextItem]:
     out = []
-    for text, score, box in ocr_engines.rapidocr_lines(image_bgr):
+    skip = (lambda box: in_mrz_band(box, mrz_band)) if mrz_band is not None else None
+    for text, score, box in ocr_engines.rapidocr_lines(image_bgr, skip=skip):
         if box is None or not text.strip():
             continue
         xs, ys = box[:, 0], box[:, 1]
@@ -211,8 +221,14 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
     return fields
 
 
-def read_visual_zone(image_bgr: np.ndarray, today: date | None = None) -> tuple[dict[str, str], list[str]]:
-    """(printed fields, every text line read) from an upright document image."""
-    items = _items(image_bgr)
+def read_visual_zone(
+    image_bgr: np.ndarray, today: date | None = None, mrz_band: tuple[int, int, int, int] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """(printed fields, every text line read) from an upright document image.
+
+    mrz_band: x, y, w, h of an MRZ already read; its lines are not read again
+    (they never hold a printed field, and the MRZ reader's text is better).
+    """
+    items = _items(image_bgr, mrz_band)
     items.sort(key=lambda it: (it.cy, it.x0))
     return printed_fields_from_items(items, today), [it.text for it in items]
