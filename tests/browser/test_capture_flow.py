@@ -279,13 +279,30 @@ def test_a_restart_while_checks_run_still_completes_the_session(capture_app, pla
     with db_of(capture_app) as db:
         capture.finish_capture(db, token=token)
         db.commit()
+    import sqlite3
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-c", f"from identity_app import worker; worker.enqueue_session_checks({session_id})"],
-                   cwd=Path(__file__).resolve().parents[2], env=capture_app.env, check=True, timeout=60)
-    time.sleep(3)
-    stop_app(capture_app.proc)
+    def worker_py(code: str) -> str:
+        return subprocess.run([sys.executable, "-c", f"from identity_app import worker; {code}"],
+                              cwd=Path(__file__).resolve().parents[2], env=capture_app.env, check=True,
+                              timeout=60, capture_output=True, text=True).stdout.strip()
+
+    # Hold the database's write lock so the job, once started, cannot persist anything:
+    # the kill then always lands mid-run, however fast the machine is.
+    holder = sqlite3.connect(str(capture_app.data_dir / "identity.db"), timeout=30, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        worker_py(f"worker.enqueue_session_checks({session_id})")
+        deadline = time.time() + 60
+        while worker_py(f"print(worker.huey.is_locked(worker._lock_name({session_id})))") != "True":
+            assert time.time() < deadline, "the worker never started the job"
+            time.sleep(0.5)
+        time.sleep(1)  # the job is running (reading, checking, then waiting to write)
+        stop_app(capture_app.proc)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
     assert wait_state_now(capture_app, session_id) == SessionState.ONGOING  # the kill came mid-checks
 
     restarted = start_app(capture_app.data_dir.parent, {**TEST_ENV, "IDV_SECRET_KEY": capture_app.env["IDV_SECRET_KEY"]})
