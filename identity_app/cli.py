@@ -67,7 +67,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"no such folder: {data}", file=sys.stderr)
         return 2
     if args.kind == "mrz":
-        from identity_app.evaluation.mrz_eval import run_mrz_evaluation as run
+        from identity_app.evaluation.mrz_eval import run_mrz_evaluation
+
+        run_mrz_evaluation(data, json_path, baseline=not args.no_baseline, visual_zone=args.with_visual_zone)
+        return 0
     elif args.kind == "face":
         from identity_app.evaluation.face_eval import run_face_evaluation as run
     elif args.kind == "pad":
@@ -103,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("kind", choices=["mrz", "face", "pad", "liveness"])
     e.add_argument("--data", required=True, help="folder in the format of ../shared/data")
     e.add_argument("--json", help="also write the figures to this JSON file")
+    e.add_argument("--with-visual-zone", action="store_true", help="mrz: also time reading the printed fields")
+    e.add_argument("--no-baseline", action="store_true", help="mrz: skip the PassportEye baseline")
     e.set_defaults(fn=_cmd_evaluate)
     b = sub.add_parser("bench", help="print latency figures")
     b.add_argument("what", choices=["checks", "search"])
