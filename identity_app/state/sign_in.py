@@ -7,7 +7,7 @@ from identity_app import routes
 from identity_app.db import session_scope
 from identity_app.services import auth, invitations
 from identity_app.services.auth import SignedIn
-from identity_app.services.errors import DomainError
+from identity_app.services.errors import DomainError, SignInExpired
 from identity_app.state.base import SessionState
 
 
@@ -95,19 +95,22 @@ class SignInState(SessionState):
             self.info = str(exc)
             return rx.redirect(routes.SIGN_IN)
 
-    @rx.event
-    def submit_code(self, form: dict):
+    def _second_factor(self, step, code: str):
+        """Run a code-checking step (TOTP or enrolment); expired sign-ins start again."""
         try:
             with session_scope() as db:
-                signed = auth.verify_second_factor(db, token=self._pending_token, code=form.get("code", ""),
-                                                   ip=self.client_ip)
-        except auth.SignInExpired as exc:
+                signed = step(db, token=self._pending_token, code=code, ip=self.client_ip)
+        except SignInExpired as exc:
             self.info = str(exc)
             return rx.redirect(routes.SIGN_IN)
         except DomainError as exc:
             self.error = str(exc)
             return
         return self._done(signed)
+
+    @rx.event
+    def submit_code(self, form: dict):
+        return self._second_factor(auth.verify_second_factor, form.get("code", ""))
 
     # --- enrolment ----------------------------------------------------------
     @rx.event
@@ -123,17 +126,7 @@ class SignInState(SessionState):
 
     @rx.event
     def submit_enrol(self, form: dict):
-        try:
-            with session_scope() as db:
-                signed = auth.confirm_enrolment(db, token=self._pending_token, code=form.get("code", ""),
-                                                ip=self.client_ip)
-        except auth.SignInExpired as exc:
-            self.info = str(exc)
-            return rx.redirect(routes.SIGN_IN)
-        except DomainError as exc:
-            self.error = str(exc)
-            return
-        return self._done(signed)
+        return self._second_factor(auth.confirm_enrolment, form.get("code", ""))
 
     @rx.event
     def load_recovery_codes(self):
