@@ -87,12 +87,16 @@ def face_match_report(
     min_sharpness: float = faces.MIN_SHARPNESS,
     min_brightness: float = faces.MIN_BRIGHTNESS,
     document_min_face_px: int = 40,
+    selfie_face: faces.EncodedFace | None = None,
 ) -> CheckReport:
     """Compare the document portrait with the selfie.
 
     `threshold` is the minimum confidence_score (0..1) to APPROVE; the
     default corresponds to an estimated FMR of 0.1% (see module docstring).
     Document portraits are often small, so they get their own minimum size.
+    `selfie_face`: the selfie already found and encoded by `faces.encode_selfie`
+    (the worker does so once for liveness and face match); it must have been
+    judged with this call's minimums, and `selfie_bgr` is then not read again.
     """
     thresholds = details(
         threshold=threshold,
@@ -106,10 +110,16 @@ def face_match_report(
         document_bgr, allow_multiple=True, min_face_px=document_min_face_px,
         min_sharpness=min_sharpness, min_brightness=min_brightness,
     )
-    selfie = faces.find_face(
-        selfie_bgr, allow_multiple=False, min_face_px=min_face_px,
-        min_sharpness=min_sharpness, min_brightness=min_brightness,
-    )
+    if selfie_face is None:
+        selfie = faces.find_face(
+            selfie_bgr, allow_multiple=False, min_face_px=min_face_px,
+            min_sharpness=min_sharpness, min_brightness=min_brightness,
+        )
+    elif (selfie_face.min_face_px, selfie_face.min_sharpness, selfie_face.min_brightness) != (
+            min_face_px, min_sharpness, min_brightness):
+        raise ValueError("selfie_face was judged with other minimums than this face match")
+    else:
+        selfie = selfie_face.finding
     checks = [_finding_check("document_face", doc), _finding_check("selfie_face", selfie)]
     for f in (doc, selfie):
         if f.problem is not None:
@@ -123,9 +133,10 @@ def face_match_report(
                 thresholds=thresholds,
             )
     assert doc.box is not None and selfie.box is not None
-    distance = faces.face_distance(
-        faces.encode_face(document_bgr, doc.box), faces.encode_face(selfie_bgr, selfie.box)
-    )
+    selfie_encoding = selfie_face.encoding if selfie_face is not None else None
+    if selfie_encoding is None:
+        selfie_encoding = faces.encode_face(selfie_bgr, selfie.box)
+    distance = faces.face_distance(faces.encode_face(document_bgr, doc.box), selfie_encoding)
     confidence = confidence_from_distance(distance)
     same = confidence >= threshold
     checks.append(

@@ -142,3 +142,32 @@ def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0) -> np.ndar
 def face_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Euclidean distance between two embeddings (dlib's 0.6 rule of thumb)."""
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
+
+
+@dataclass(frozen=True)
+class EncodedFace:
+    """A selfie's face found, judged and (when usable) encoded once, for liveness and face match.
+
+    The thresholds it was judged with travel along, so a check reusing it can
+    refuse a finding judged by other rules.
+    """
+
+    finding: FaceFinding
+    encoding: np.ndarray | None  # None unless finding.usable
+    min_face_px: int = MIN_FACE_PX
+    min_sharpness: float = MIN_SHARPNESS
+    min_brightness: float = MIN_BRIGHTNESS
+
+
+def encode_selfie(
+    image_bgr: np.ndarray,
+    *,
+    min_face_px: int = MIN_FACE_PX,
+    min_sharpness: float = MIN_SHARPNESS,
+    min_brightness: float = MIN_BRIGHTNESS,
+) -> EncodedFace:
+    """Find the selfie's face exactly as face match does (one person only) and encode it if usable."""
+    finding = find_face(image_bgr, allow_multiple=False, min_face_px=min_face_px,
+                        min_sharpness=min_sharpness, min_brightness=min_brightness)
+    encoding = encode_face(image_bgr, finding.box) if finding.usable and finding.box is not None else None
+    return EncodedFace(finding, encoding, min_face_px, min_sharpness, min_brightness)

@@ -394,12 +394,21 @@ def _face_crop(frame: np.ndarray, a: FrameAnalysis, margin: float = 0.0) -> np.n
     return faces.crop(frame, (y, x + w, y + h, x), margin)
 
 
-def _same_face(frames, analyses, idx: list[int]) -> tuple[float, int]:
-    """Max embedding distance between a few frames' faces."""
+def _same_face(frames, analyses, idx: list[int],
+               selfie: tuple[int, np.ndarray] | None = None) -> tuple[float, int]:
+    """Max embedding distance between a few frames' faces.
+
+    `selfie`: (frame index, its encoding) compared too; when that frame is
+    already among `idx`, its encoding is reused rather than computed again.
+    """
     encodings = []
     for i in idx:
+        if selfie is not None and i == selfie[0]:
+            continue
         x, y, w, h = analyses[i].face_box
         encodings.append(faces.encode_face(frames[i], (y, x + w, y + h, x)))
+    if selfie is not None:
+        encodings.append(selfie[1])
     worst = max((faces.face_distance(a, b) for k, a in enumerate(encodings) for b in encodings[k + 1:]), default=0.0)
     return worst, len(encodings)
 
@@ -417,6 +426,8 @@ def liveness_report(
     *,
     analyses: Sequence[FrameAnalysis] | None = None,
     thresholds: LivenessThresholds = LivenessThresholds(),
+    selfie_index: int | None = None,
+    selfie_face: faces.EncodedFace | None = None,
 ) -> CheckReport:
     """Decide LIVENESS from the frames (or their analyses) of one attempt.
 
@@ -425,6 +436,11 @@ def liveness_report(
     checks cannot run and the best possible outcome is NOT_AVAILABLE).
     `timestamps`: seconds, one per frame, from when the first challenge was shown.
     `analyses`: optional FrameAnalysis per frame already computed live.
+    `selfie_index`, `selfie_face`: the frame chosen as the selfie for face
+    match (`best_frontal_frame`) and its `faces.encode_selfie` result. When
+    its face is usable it joins the same-face comparison, so the face that
+    face match compares with the document is the face that answered the
+    challenges; the breakdown says whether it was compared.
     """
     th = thresholds
     images: list[np.ndarray] | None
@@ -492,9 +508,19 @@ def liveness_report(
 
     # Same face throughout: the first and last frames with a face plus each challenge's answer.
     key = sorted({with_face[0], with_face[-1], *[o.frame_index for o in outcomes if o.frame_index is not None]})
-    worst, count = _same_face(images, analyses, _spread(key, 4))
+    selfie = None
+    selfie_note: dict[str, object] = {}
+    if selfie_index is not None:
+        usable = selfie_face is not None and selfie_face.encoding is not None and 0 <= selfie_index < n
+        if usable:
+            selfie = (selfie_index, selfie_face.encoding)  # type: ignore[union-attr]
+        problem = selfie_face.finding.problem if selfie_face is not None else None
+        selfie_note = {"selfie_frame": selfie_index, "selfie_compared": "yes" if usable else
+                       f"no: {problem.value if problem else 'not encoded'}"}
+    worst, count = _same_face(images, analyses, _spread(key, 4), selfie)
     same_ok = worst <= th.same_face_max_distance
-    checks.append(sub_check("same_face", same_ok, max_distance=round(worst, 4), frames_compared=count))
+    checks.append(sub_check("same_face", same_ok, max_distance=round(worst, 4), frames_compared=count,
+                            **selfie_note))
     if not same_ok:
         return report(Recommendation.REJECT, "MULTIPLE_PEOPLE", "The same person must stay in view throughout.")
 

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     from identity_app.checks.document_authenticity import (AuthenticityThresholds, DocumentPolicy,
                                                            document_authenticity_report)
     from identity_app.checks.face_match import face_match_report
+    from identity_app.checks.faces import encode_selfie
     from identity_app.checks.image_quality import assess_quality
     from identity_app.checks.liveness import Challenge, analyse_frame, best_frontal_frame, liveness_report
     from identity_app.checks.text_extraction import extract_document_text, text_data_report
@@ -111,10 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         return [r.recommendation.value for r in reports]
 
     def face_branch(doc: np.ndarray) -> list[str]:
+        # As the worker: frames analysed once, the selfie chosen and encoded once, compared
+        # with the challenge frames in liveness and reused by face match.
         analyses = [analyse_frame(f) for f in frames]
-        live = liveness_report(frames, timestamps, challenges, analyses=analyses)
         best = best_frontal_frame(frames, analyses)
-        match = face_match_report(doc, frames[best] if best is not None else selfie)
+        chosen = frames[best] if best is not None else selfie
+        selfie_face = encode_selfie(chosen)
+        live = liveness_report(frames, timestamps, challenges, analyses=analyses,
+                               selfie_index=best, selfie_face=selfie_face)
+        match = face_match_report(doc, chosen, selfie_face=selfie_face)
         return [live.recommendation.value, match.recommendation.value]
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="document-checks")

@@ -130,8 +130,42 @@ def _attempt_frames(db: Session, store: MediaStore, resource: Resource) -> tuple
     return frames, times
 
 
-def evaluate_liveness_attempt(db: Session, store: MediaStore, *, resource_id: int) -> None:
-    """Decide one liveness attempt (its own resource and check). Idempotent."""
+@dataclass(frozen=True)
+class _Attempt:
+    """One liveness attempt's frames, analysed once per job for liveness and the selfie choice."""
+
+    frames: list[np.ndarray]
+    times: list[float]
+    analyses: list
+    best: int | None          # best_frontal_frame: the selfie this attempt would give
+    selfie_face: object | None  # faces.EncodedFace of frames[best]
+
+
+def _analyse_attempt(db: Session, store: MediaStore, resource: Resource,
+                     attempts: dict[int, _Attempt] | None = None) -> _Attempt:
+    from identity_app.checks.faces import encode_selfie
+    from identity_app.checks.liveness import analyse_frame, best_frontal_frame
+
+    assert resource.id is not None
+    if attempts is not None and resource.id in attempts:
+        return attempts[resource.id]
+    frames, times = _attempt_frames(db, store, resource)
+    analyses = [analyse_frame(f) for f in frames]
+    best = best_frontal_frame(frames, analyses) if frames else None
+    attempt = _Attempt(frames, times, analyses, best, encode_selfie(frames[best]) if best is not None else None)
+    if attempts is not None:
+        attempts[resource.id] = attempt
+    return attempt
+
+
+def evaluate_liveness_attempt(db: Session, store: MediaStore, *, resource_id: int,
+                              attempts: dict[int, _Attempt] | None = None) -> None:
+    """Decide one liveness attempt (its own resource and check). Idempotent.
+
+    The frame this attempt would give as the selfie joins the same-face
+    comparison, so face match only ever sees the face that answered the
+    challenges. `attempts`: a per-job cache of analysed attempts.
+    """
     from identity_app.checks.liveness import Challenge, liveness_report
 
     resource = db.get(Resource, resource_id)
@@ -141,37 +175,41 @@ def evaluate_liveness_attempt(db: Session, store: MediaStore, *, resource_id: in
     if row.state == CheckState.DONE:
         return
     row.attempt = resource.attempt
-    frames, times = _attempt_frames(db, store, resource)
-    report = liveness_report(frames, times, [Challenge(c) for c in resource.challenge])
+    a = _analyse_attempt(db, store, resource, attempts)
+    report = liveness_report(a.frames, a.times, [Challenge(c) for c in resource.challenge], analyses=a.analyses,
+                             selfie_index=a.best, selfie_face=a.selfie_face)  # type: ignore[arg-type]
     _write_check(db, row, report)
     log.info("liveness attempt %s of session %s: %s", resource.attempt, resource.session_id,
              report.recommendation.value)
 
 
-def _selfie(db: Session, store: MediaStore, vs: VerificationSession) -> np.ndarray | None:
-    """The best frontal frame of the passed (else the latest) attempt, stored once as SELFIE."""
-    from identity_app.checks.liveness import best_frontal_frame
+def _selfie(db: Session, store: MediaStore, vs: VerificationSession,
+            attempts: dict[int, _Attempt] | None = None) -> tuple[np.ndarray, object | None] | None:
+    """The best frontal frame of the passed (else the latest) attempt, stored once as SELFIE.
 
+    Returns the frame and its faces.EncodedFace (None for a selfie stored by
+    an earlier job: face match then finds the face itself).
+    """
     assert vs.id is not None
     existing = _media(db, vs.id, MediaKind.SELFIE)
     if existing:
-        return _image(store, existing[-1])
-    attempts = list(db.exec(select(Resource).where(Resource.session_id == vs.id,
-                                                   Resource.kind == ResourceKind.LIVENESS)
-                            .order_by(Resource.attempt.desc())))  # type: ignore[attr-defined]
+        return _image(store, existing[-1]), None
+    resources = list(db.exec(select(Resource).where(Resource.session_id == vs.id,
+                                                    Resource.kind == ResourceKind.LIVENESS)
+                             .order_by(Resource.attempt.desc())))  # type: ignore[attr-defined]
     passed = {c.resource_id for c in db.exec(select(Check).where(
         Check.session_id == vs.id, Check.type == "LIVENESS", Check.recommendation == "APPROVE"))}
-    attempts.sort(key=lambda r: (r.id not in passed, -r.attempt))
-    for resource in attempts:
-        frames, _ = _attempt_frames(db, store, resource)
-        best = best_frontal_frame(frames) if frames else None
-        if best is None:
+    resources.sort(key=lambda r: (r.id not in passed, -r.attempt))
+    for resource in resources:
+        a = _analyse_attempt(db, store, resource, attempts)
+        if a.best is None:
             continue
-        h, w = frames[best].shape[:2]
+        frame = a.frames[a.best]
+        h, w = frame.shape[:2]
         store_session_media(db, store, session_id=vs.id, resource_id=resource.id, kind=MediaKind.SELFIE,
-                            data=encode_jpeg(frames[best]), content_type="image/jpeg", width=w, height=h)
+                            data=encode_jpeg(frame), content_type="image/jpeg", width=w, height=h)
         db.commit()
-        return frames[best]
+        return frame, a.selfie_face
     return None
 
 
@@ -311,14 +349,17 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
                 "ID_DOCUMENT_TEXT_DATA_CHECK" in todo, "ID_DOCUMENT_AUTHENTICITY" in todo, session_id))
 
         # Meanwhile, on this thread: liveness first (the selfie comes from a passed attempt), then face match.
+        # Each attempt's frames are read and analysed once for both (liveness, selfie choice).
+        attempts: dict[int, _Attempt] = {}
         for resource in db.exec(select(Resource).where(Resource.session_id == session_id,
                                                        Resource.kind == ResourceKind.LIVENESS)).all():
-            evaluate_liveness_attempt(db, store, resource_id=resource.id)  # type: ignore[arg-type]
+            evaluate_liveness_attempt(db, store, resource_id=resource.id, attempts=attempts)  # type: ignore[arg-type]
         if "ID_DOCUMENT_FACE_MATCH" in todo:
-            selfie = _selfie(db, store, vs)
-            if selfie is None:  # no usable face in any attempt: the check says so
-                selfie = np.zeros((240, 320, 3), np.uint8)
-            report = face_match_report(doc_image, selfie, threshold=cfg.face_match_threshold or DEFAULT_THRESHOLD)
+            chosen = _selfie(db, store, vs, attempts)
+            # no usable face in any attempt: the check says so
+            selfie, selfie_face = chosen if chosen is not None else (np.zeros((240, 320, 3), np.uint8), None)
+            report = face_match_report(doc_image, selfie, threshold=cfg.face_match_threshold or DEFAULT_THRESHOLD,
+                                       selfie_face=selfie_face)  # type: ignore[arg-type]
             _write_check(db, wanted["ID_DOCUMENT_FACE_MATCH"], report, ManualCheck(cfg.face_match.manual_check))
 
         if document is not None:

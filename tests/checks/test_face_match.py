@@ -147,3 +147,15 @@ def test_fnmr_at_fmr_allows_no_impostor_below_the_resolution() -> None:
     assert fnmr_at_fmr(genuine, impostor, 0.25) == (0.0, pytest.approx(0.8))
     eer, _ = equal_error_rate(genuine, impostor)
     assert eer == 0.25
+
+
+def test_a_selfie_encoded_once_gives_the_same_report() -> None:
+    from identity_app.checks import faces
+
+    document, selfie = _image("tests/obama.jpg"), _image("tests/obama2.jpg")
+    shared = faces.encode_selfie(selfie)
+    assert shared.finding.usable and shared.encoding is not None
+    assert face_match.face_match_report(document, selfie, selfie_face=shared).to_dict() == \
+        face_match.face_match_report(document, selfie).to_dict()
+    with pytest.raises(ValueError):  # judged by other rules than this face match's
+        face_match.face_match_report(document, selfie, selfie_face=shared, min_face_px=200)

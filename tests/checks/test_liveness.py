@@ -289,3 +289,35 @@ def test_the_best_frontal_frame_is_the_one_facing_the_camera_with_eyes_open() ->
     best = liveness.best_frontal_frame(frames)
     assert best in (2, 3)  # eyes open, head not turned (rise_face is raised but frontal)
     assert liveness.best_frontal_frame([np.zeros((480, 640, 3), np.uint8)]) is None
+
+
+def test_a_selfie_frame_of_someone_else_is_caught_by_the_same_face_check() -> None:
+    # One frame of another person slipped in where no challenge is answered: the
+    # key frames alone miss it, but once it is the frame face match would use,
+    # liveness compares it too.
+    from identity_app.checks import faces
+
+    other_path = DATA / "face-verify-face_recognition" / "tests" / "obama.jpg"
+    if not other_path.is_file():
+        pytest.skip(f"evaluation data missing: {other_path} (see ../shared/data/README.md)")
+    someone_else = _camera_frame(cv2.imread(str(other_path), cv2.IMREAD_COLOR))
+    frontal = _camera_frame(_still("reaction/close_eyes.jpeg"))
+    turned_right = _camera_frame(_still("pose/left_face.jpeg"))
+    frames = [frontal, someone_else, frontal, frontal] + [turned_right] * 3 + [frontal] * 3
+    ts, challenges = times(len(frames), fps=4), [Challenge.TURN_RIGHT]
+    analyses = [liveness.analyse_frame(f) for f in frames]
+
+    unchecked = liveness.liveness_report(frames, ts, challenges, analyses=analyses)
+    assert unchecked.recommendation is Recommendation.APPROVE, unchecked.to_dict()
+
+    selfie_face = faces.encode_selfie(frames[1])
+    assert selfie_face.encoding is not None
+    caught = liveness.liveness_report(frames, ts, challenges, analyses=analyses, selfie_index=1, selfie_face=selfie_face)
+    assert caught.recommendation is Recommendation.REJECT and caught.reason == "MULTIPLE_PEOPLE"
+    same_face = next(s for s in caught.breakdown if s.sub_check == "same_face")
+    values = {d.name: d.value for d in same_face.details}
+    assert values["selfie_compared"] == "yes" and str(values["selfie_frame"]) == "1"
+
+    own = faces.encode_selfie(frames[0])
+    passed = liveness.liveness_report(frames, ts, challenges, analyses=analyses, selfie_index=0, selfie_face=own)
+    assert passed.recommendation is Recommendation.APPROVE, passed.to_dict()
