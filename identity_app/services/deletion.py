@@ -26,6 +26,7 @@ from identity_app.models import (
 from identity_app.services import audit
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
+from identity_app.services.mailer import delete_outbox, session_tag
 from identity_app.services.session_detail import session_for
 from identity_app.storage import MediaStore
 
@@ -108,6 +109,7 @@ def delete_session(db: Session, store: MediaStore, *, actor: OperatorView | None
     for item in items:
         store.delete(item.storage_key)
     objects = store.delete_prefix(session_prefix(sid))
+    emails = delete_outbox(session_tag(sid))  # the embedded outbox holds the person's name and email
     counts = {
         "checks": db.exec(select(sa.func.count()).select_from(Check).where(Check.session_id == sid)).one(),
         "decisions": db.exec(select(sa.func.count()).select_from(Decision).where(Decision.session_id == sid)).one(),
@@ -119,7 +121,7 @@ def delete_session(db: Session, store: MediaStore, *, actor: OperatorView | None
     db.expire_all()
     audit.record(db, SESSION_DELETED, operator_id=actor.id, actor=actor.email, application_id=app_id,
                  session_id=sid, target=f"session:{sid}", ip=ip, media_items=len(items),
-                 stored_objects=len(items) + objects, **counts)
+                 stored_objects=len(items) + objects, outbox_emails=emails, **counts)
     db.flush()
     return SessionDeleted(sid, len(items), len(items) + objects, int(counts["checks"]), int(counts["decisions"]))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import uuid
 from dataclasses import dataclass
@@ -25,7 +26,19 @@ class EmailError(Exception):
     pass
 
 
-def send_email(to: str, subject: str, body: str) -> SentEmail:
+TAG_PATTERN = re.compile(r"^[a-z0-9-]{1,40}$")
+
+
+def _outbox_dir() -> Path:
+    s = get_settings()
+    return Path(s.outbox_dir or s.data_dir / "outbox")
+
+
+def send_email(to: str, subject: str, body: str, *, tag: str = "") -> SentEmail:
+    """Send (or write to the outbox). `tag` names what the email is about, such as
+    `session-12`, so deleting that session can delete its outbox copies too."""
+    if tag and not TAG_PATTERN.match(tag):
+        raise ValueError(f"invalid email tag {tag!r}")
     s = get_settings()
     msg = EmailMessage()
     msg["From"] = s.smtp_from
@@ -44,10 +57,29 @@ def send_email(to: str, subject: str, body: str) -> SentEmail:
             raise EmailError(f"The email could not be sent ({exc.__class__.__name__}). Check the SMTP settings.") from exc
         log.info("email sent by SMTP: %s", subject)
         return SentEmail(to, subject, "smtp")
-    outbox = Path(s.outbox_dir or s.data_dir / "outbox")
+    outbox = _outbox_dir()
     outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = outbox / f"{uuid.uuid4().hex}.eml"
+    path = outbox / f"{tag + '-' if tag else ''}{uuid.uuid4().hex}.eml"
     path.write_bytes(bytes(msg))
     # The log names the file, not the recipient or the link (they are personal data / capabilities).
     log.info("email written to outbox %s: %s", path, subject)
     return SentEmail(to, subject, "outbox", str(path))
+
+
+def delete_outbox(tag: str) -> int:
+    """Delete the outbox copies of the emails sent with `tag`; returns how many."""
+    if not TAG_PATTERN.match(tag):
+        raise ValueError(f"invalid email tag {tag!r}")
+    outbox = _outbox_dir()
+    if not outbox.is_dir():
+        return 0
+    count = 0
+    for path in outbox.glob(f"{tag}-*.eml"):
+        if len(path.name) == len(tag) + 1 + 32 + 4:  # tag-<32 hex>.eml: not session-12 for session-1
+            path.unlink(missing_ok=True)
+            count += 1
+    return count
+
+
+def session_tag(session_id: int) -> str:
+    return f"session-{session_id}"

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, or_, select
 
 from identity_app.models import Application, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
-from identity_app.services.mailer import EmailError, SentEmail, send_email
+from identity_app.services.mailer import EmailError, SentEmail, send_email, session_tag
 from identity_app.services.sessions import link_email, session_link
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def due(vs: VerificationSession, app: Application, now: datetime) -> bool:
 
 
 def send_due_reminders(db: Session, now: datetime | None = None,
-                       send: Callable[[str, str, str], SentEmail] = send_email) -> int:
+                       send: Callable[..., SentEmail] = send_email) -> int:
     """Email every due reminder; returns how many were sent. The caller commits."""
     now = now or utcnow()
     vs_ = VerificationSession
@@ -66,7 +66,7 @@ def send_due_reminders(db: Session, now: datetime | None = None,
             name = (vs.config_snapshot or {}).get("preferences", {}).get("application_name", app.name)
             subject, body = link_email(name, vs.user_name, session_link(vs.token), vs.expires_at, reminder=True)
             try:
-                result = send(vs.user_email, subject, body)
+                result = send(vs.user_email, subject, body, tag=session_tag(vs.id))
             except EmailError:
                 log.warning("reminder for session %s not sent: email failed", vs.id)
                 continue

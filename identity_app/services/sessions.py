@@ -14,7 +14,7 @@ from identity_app.services import audit
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.auth import OperatorView, normalise_email
 from identity_app.services.errors import NotFound, ValidationError
-from identity_app.services.mailer import EmailError, send_email
+from identity_app.services.mailer import EmailError, send_email, session_tag
 from identity_app.services.permissions import require
 from identity_app.settings import get_settings
 
@@ -197,7 +197,7 @@ def send_link_email(db: Session, *, actor: OperatorView, session_id: int, ip: st
     subject, body = link_email(vs.config_snapshot.get("preferences", {}).get("application_name", app.name),
                                vs.user_name, session_link(vs.token), vs.expires_at)
     try:
-        sent = send_email(vs.user_email, subject, body)
+        sent = send_email(vs.user_email, subject, body, tag=session_tag(vs.id))
     except EmailError as exc:
         raise ValidationError(str(exc)) from None
     audit.record(db, "session.link_emailed", operator_id=actor.id, actor=actor.email,

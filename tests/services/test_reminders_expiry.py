@@ -20,7 +20,7 @@ class Outbox:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
 
-    def __call__(self, to: str, subject: str, body: str) -> SentEmail:
+    def __call__(self, to: str, subject: str, body: str, tag: str = "") -> SentEmail:
         self.sent.append((to, subject, body))
         return SentEmail(to, subject, "outbox")
 
