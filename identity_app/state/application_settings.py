@@ -70,10 +70,7 @@ class AppSettingsState(SessionState):
         self.form_key += 1
 
     def _app_id(self) -> int:
-        try:
-            return int(self.router.page.params.get("app_id", "0"))
-        except ValueError:
-            return 0
+        return self.route_id("app_id")
 
     def _run(self, action, done: str):
         """Check the operator, run one service call, show its result or its error."""

@@ -75,10 +75,7 @@ class UsersState(SessionState):
 
     @property
     def app_id(self) -> int:
-        try:
-            return int(self.router.page.params.get("app_id", "0"))
-        except ValueError:
-            return 0
+        return self.route_id("app_id")
 
     @rx.event
     def load(self):

@@ -31,6 +31,11 @@ class SessionState(rx.State):
     def user_agent(self) -> str:
         return (self.router.headers.user_agent or "")[:400]
 
+    def route_id(self, name: str) -> int:
+        """A numeric route parameter such as `app_id`; 0 when absent or not a number."""
+        value = str(self.router.page.params.get(name, "0"))
+        return int(value) if value.isdigit() else 0
+
     def current_operator(self) -> OperatorView | None:
         with session_scope() as db:
             op = auth.authenticate(db, self.session_token)

@@ -47,10 +47,7 @@ class ReviewQueueState(SessionState):
     can_review: bool = False
 
     def _app_id(self) -> int:
-        try:
-            return int(self.router.page.params.get("app_id", "0"))
-        except ValueError:
-            return 0
+        return self.route_id("app_id")
 
     @rx.event
     def load(self):

@@ -102,11 +102,7 @@ class SessionDetailState(SessionState):
     brightness: int = 100
 
     def _ids(self) -> tuple[int, int]:
-        try:
-            return (int(self.router.page.params.get("app_id", "0")),
-                    int(self.router.page.params.get("session_id", "0")))
-        except ValueError:
-            return 0, 0
+        return self.route_id("app_id"), self.route_id("session_id")
 
     def _show(self, d: SessionDetail) -> None:
         self.found = True

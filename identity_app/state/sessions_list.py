@@ -79,10 +79,7 @@ class SessionsListState(SessionState):
         return routes.sessions_csv_path(self.app_id_value, urlencode(params))
 
     def _param_app_id(self) -> int:
-        try:
-            return int(self.router.page.params.get("app_id", "0"))
-        except ValueError:
-            return 0
+        return self.route_id("app_id")
 
     def _search(self):
         op = self.current_operator()
