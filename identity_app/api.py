@@ -29,7 +29,9 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def media(request: Request) -> Response:
+def media(request: Request) -> Response:
+    # Sync on purpose: Starlette runs it in a thread, so database, storage and
+    # decryption work never blocks the event loop.
     try:
         media_id = int(request.path_params["media_id"])
     except (KeyError, ValueError):

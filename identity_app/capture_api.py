@@ -104,7 +104,7 @@ async def document(request: Request) -> Response:
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
 
 
-async def liveness_start(request: Request) -> Response:
+def liveness_start(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
     token = _token(request)
     try:
         with session_scope() as db:
@@ -158,7 +158,7 @@ async def liveness_frames(request: Request) -> Response:
                   "face": progress.face})
 
 
-async def liveness_finish(request: Request) -> Response:
+def liveness_finish(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
     from identity_app import worker
 
     token = _token(request)
@@ -175,7 +175,7 @@ async def liveness_finish(request: Request) -> Response:
     return _json({"ok": True})
 
 
-async def liveness_result(request: Request) -> Response:
+def liveness_result(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
     token = _token(request)
     try:
         resource_id = int(request.path_params["resource_id"])

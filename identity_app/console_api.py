@@ -32,7 +32,7 @@ def _app_id(request: Request) -> int | None:
         return None
 
 
-async def application_logo(request: Request) -> Response:
+def application_logo(request: Request) -> Response:  # sync: runs in Starlette's thread pool
     app_id = _app_id(request)
     if app_id is None:
         return Response("Not found", status_code=404, headers=NO_STORE)
@@ -58,7 +58,7 @@ async def application_logo(request: Request) -> Response:
                     headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
-async def sessions_csv(request: Request) -> Response:
+def sessions_csv(request: Request) -> Response:  # sync: runs in Starlette's thread pool
     app_id = _app_id(request)
     if app_id is None:
         return Response("Not found", status_code=404, headers=NO_STORE)
