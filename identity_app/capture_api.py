@@ -141,11 +141,11 @@ async def liveness_frames(request: Request) -> Response:
 
         def store_and_analyse() -> liveness_feedback.Progress:
             with session_scope() as db:
-                images = capture.add_liveness_frames(db, get_media_store(), token=token, resource_id=resource_id,
-                                                     frames=frames)
+                analyses = capture.add_liveness_frames(db, get_media_store(), token=token, resource_id=resource_id,
+                                                       frames=frames)
                 challenges = list(capture._attempt(db, capture.require_open(db, token), resource_id).challenge)
             return liveness_feedback.add_frames(resource_id, challenges,
-                                                [(ms, img) for (ms, _), img in zip(frames, images)])
+                                                [(ms, a) for (ms, _), a in zip(frames, analyses)])
 
         progress = await asyncio.to_thread(store_and_analyse)
     except TooLarge:

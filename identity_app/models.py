@@ -306,6 +306,9 @@ class MediaItem(SQLModel, table=True):
     height: int = 0
     # Liveness frames: milliseconds since the attempt's first challenge was shown (client clock).
     captured_ms: Optional[int] = None
+    # Liveness frames: the web process's FrameAnalysis of the frame as it arrived (pose, eye and
+    # mouth measures, face box; no embedding), so the worker decides without analysing it again.
+    analysis: Optional[dict] = Field(default=None, sa_type=sa.JSON, nullable=True)
     created_at: datetime = ts(nullable=False, default=True, index=True)
 
 

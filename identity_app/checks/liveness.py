@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Sequence
 
@@ -92,8 +92,33 @@ class FrameAnalysis:
     def aspect(self) -> float:
         return self.face_box[3] / self.face_box[2] if self.face_box and self.face_box[2] else 0.0
 
+    def to_dict(self) -> dict:
+        """Plain JSON values, so an analysis made while frames stream can be stored with them."""
+        return {"v": ANALYSIS_VERSION, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
+
+    @classmethod
+    def from_dict(cls, raw: object) -> "FrameAnalysis | None":
+        """The analysis `to_dict` stored, or None when it is missing, of another version or malformed
+        (the frame is then analysed again)."""
+        if not isinstance(raw, dict) or raw.get("v") != ANALYSIS_VERSION:
+            return None
+        try:
+            box = raw.get("face_box")
+            size = raw.get("image_size") or (0, 0)
+            return cls(
+                face_count=int(raw["face_count"]),
+                face_box=tuple(int(v) for v in box) if box is not None else None,  # type: ignore[arg-type]
+                image_size=(int(size[0]), int(size[1])),
+                **{k: float(raw[k]) for k in _FLOAT_FIELDS},
+            )
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+
 
 NO_FACE = FrameAnalysis(face_count=0)
+# Bumped whenever analyse_frame's output changes, so stored analyses of older code are redone.
+ANALYSIS_VERSION = 1
+_FLOAT_FIELDS = ("yaw", "pitch", "roll", "ear_left", "ear_right", "eye_open", "mouth_open")
 
 
 @dataclass(frozen=True)

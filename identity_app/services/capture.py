@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlmodel import Session, func, select
@@ -35,6 +36,9 @@ from identity_app.services.errors import DomainError
 from identity_app.services.media import store_session_media
 from identity_app.settings import get_settings
 from identity_app.storage import MediaStore
+
+if TYPE_CHECKING:  # the checks load MediaPipe lazily, on the first frame
+    from identity_app.checks.liveness import FrameAnalysis
 
 DOCUMENTS_WITH_BACK = frozenset({"NATIONAL_ID", "DRIVING_LICENCE", "RESIDENCE_PERMIT"})
 MAX_FRAMES_PER_ATTEMPT = 240      # ~30 s at 8 fps
@@ -420,8 +424,15 @@ def frame_count(db: Session, resource_id: int) -> int:
 
 
 def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_id: int,
-                        frames: list[tuple[int, bytes]]) -> list[np.ndarray]:
-    """Store a batch of (ms since the first challenge, JPEG) frames; returns the decoded images."""
+                        frames: list[tuple[int, bytes]]) -> list[FrameAnalysis]:
+    """Store a batch of (ms since the first challenge, JPEG) frames, each with its analysis.
+
+    Each frame is analysed once, here, as it arrives (MediaPipe landmarks, a few
+    ms): the analysis gives the live feedback and is stored with the frame, so
+    the worker's decision does not analyse the attempt again. Returns the analyses.
+    """
+    from identity_app.checks.liveness import analyse_frame
+
     vs = require_open(db, token)
     _require_consent(vs)
     r = _attempt(db, vs, resource_id)
@@ -430,18 +441,18 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
     if frame_count(db, resource_id) + len(frames) > MAX_FRAMES_PER_ATTEMPT:
         raise CaptureRefused("TOO_MANY_FRAMES", "This attempt took too long.")
     assert vs.id is not None
-    images = []
-    for ms, data in frames:
-        image = decode(data, max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS)
+    images = [decode(data, max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS) for _, data in frames]
+    analyses = []
+    for (ms, _), image in zip(frames, images):
         h, w = image.shape[:2]
-        item = store_session_media(db, store, session_id=vs.id, resource_id=resource_id,
-                                   kind=MediaKind.LIVENESS_FRAME, data=encode_jpeg(image, 90),
-                                   content_type="image/jpeg", width=w, height=h)
-        item.captured_ms = int(ms)
-        db.add(item)
-        images.append(image)
+        analysis = analyse_frame(image)
+        store_session_media(db, store, session_id=vs.id, resource_id=resource_id,
+                            kind=MediaKind.LIVENESS_FRAME, data=encode_jpeg(image, 90),
+                            content_type="image/jpeg", width=w, height=h, captured_ms=int(ms),
+                            analysis=analysis.to_dict())
+        analyses.append(analysis)
     db.flush()
-    return images
+    return analyses
 
 
 def _finish_attempt_row(db: Session, vs: VerificationSession, r: Resource) -> None:

@@ -1,18 +1,22 @@
 """Live feedback while a liveness attempt streams: which challenge is next.
 
-Each frame is analysed once (MediaPipe landmarks, a few ms) as it arrives
-and kept in a small in-process cache per attempt; the challenges answered
-so far come from the same pure `evaluate_challenges` the final report uses.
-The decision itself is made later by the worker from the stored frames, so
-a cache lost to a restart or another web worker only costs feedback.
+Each frame is analysed once as it arrives (capture.add_liveness_frames,
+which also stores the analysis with the frame) and the analyses are kept in
+a small in-process cache per attempt; the challenges answered so far come
+from the same pure `evaluate_challenges` the final report uses. The
+decision itself is made later by the worker from the stored frames and
+analyses, so a cache lost to a restart or another web worker only costs
+feedback.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    from identity_app.checks.liveness import FrameAnalysis
 
 MAX_ATTEMPTS_CACHED = 64
 _lock = threading.Lock()
@@ -30,10 +34,11 @@ class Progress:
         return self.answered >= self.total
 
 
-def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, np.ndarray]]) -> Progress:
-    from identity_app.checks.liveness import Challenge, analyse_frame, evaluate_challenges
+def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, FrameAnalysis]]) -> Progress:
+    """Record a batch of (ms since the first challenge, analysis); the attempt's progress so far."""
+    from identity_app.checks.liveness import Challenge, evaluate_challenges
 
-    analysed = [(ms / 1000.0, analyse_frame(image)) for ms, image in frames]
+    analysed = [(ms / 1000.0, analysis) for ms, analysis in frames]
     with _lock:
         seen = _cache.setdefault(resource_id, [])
         _cache.move_to_end(resource_id)

@@ -23,11 +23,13 @@ class MediaContent:
 
 def store_session_media(db: Session, store: MediaStore, *, session_id: int, kind: MediaKind, data: bytes,
                         content_type: str, resource_id: int | None = None, width: int = 0,
-                        height: int = 0) -> MediaItem:
+                        height: int = 0, captured_ms: int | None = None,
+                        analysis: dict | None = None) -> MediaItem:
     key = new_media_key(f"sessions/{session_id}")
     store.put(key, data)
     item = MediaItem(session_id=session_id, resource_id=resource_id, kind=kind, storage_key=key,
-                     content_type=content_type, size=len(data), width=width, height=height)
+                     content_type=content_type, size=len(data), width=width, height=height,
+                     captured_ms=captured_ms, analysis=analysis)
     db.add(item)
     db.flush()
     return item

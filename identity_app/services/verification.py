@@ -115,24 +115,27 @@ def document_text_from_dict(raw: dict):
 # ----------------------------------------------------------------- liveness
 
 
-def _attempt_frames(db: Session, store: MediaStore, resource: Resource) -> tuple[list[np.ndarray], list[float]]:
+def _attempt_frames(db: Session, store: MediaStore,
+                    resource: Resource) -> tuple[list[np.ndarray], list[float], list[dict | None]]:
+    """The attempt's frames in capture order, their times (s) and their stored analyses (None if absent)."""
     items = list(db.exec(select(MediaItem).where(MediaItem.resource_id == resource.id,
                                                  MediaItem.kind == MediaKind.LIVENESS_FRAME)))
     items.sort(key=lambda m: ((m.captured_ms if m.captured_ms is not None else 0), m.id))
-    frames, times, last = [], [], None
+    frames, times, stored, last = [], [], [], None
     for m in items:
         t = (m.captured_ms or 0) / 1000.0
         if last is not None and t <= last:  # a repeated timestamp: keep the first frame
             continue
         frames.append(_image(store, m))
         times.append(t)
+        stored.append(m.analysis)
         last = t
-    return frames, times
+    return frames, times, stored
 
 
 @dataclass(frozen=True)
 class _Attempt:
-    """One liveness attempt's frames, analysed once per job for liveness and the selfie choice."""
+    """One liveness attempt's frames and analyses, read once per job for liveness and the selfie choice."""
 
     frames: list[np.ndarray]
     times: list[float]
@@ -144,13 +147,15 @@ class _Attempt:
 def _analyse_attempt(db: Session, store: MediaStore, resource: Resource,
                      attempts: dict[int, _Attempt] | None = None) -> _Attempt:
     from identity_app.checks.faces import encode_selfie
-    from identity_app.checks.liveness import analyse_frame, best_frontal_frame
+    from identity_app.checks.liveness import FrameAnalysis, analyse_frame, best_frontal_frame
 
     assert resource.id is not None
     if attempts is not None and resource.id in attempts:
         return attempts[resource.id]
-    frames, times = _attempt_frames(db, store, resource)
-    analyses = [analyse_frame(f) for f in frames]
+    frames, times, stored = _attempt_frames(db, store, resource)
+    # The web process analysed each frame as it arrived (capture.add_liveness_frames); only frames
+    # stored without a usable analysis (older rows, another analysis version) are analysed here.
+    analyses = [FrameAnalysis.from_dict(raw) or analyse_frame(f) for f, raw in zip(frames, stored)]
     best = best_frontal_frame(frames, analyses) if frames else None
     attempt = _Attempt(frames, times, analyses, best, encode_selfie(frames[best]) if best is not None else None)
     if attempts is not None:
@@ -349,7 +354,7 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
                 "ID_DOCUMENT_TEXT_DATA_CHECK" in todo, "ID_DOCUMENT_AUTHENTICITY" in todo, session_id))
 
         # Meanwhile, on this thread: liveness first (the selfie comes from a passed attempt), then face match.
-        # Each attempt's frames are read and analysed once for both (liveness, selfie choice).
+        # Each attempt's frames and stored analyses are read once for both (liveness, selfie choice).
         attempts: dict[int, _Attempt] = {}
         for resource in db.exec(select(Resource).where(Resource.session_id == session_id,
                                                        Resource.kind == ResourceKind.LIVENESS)).all():

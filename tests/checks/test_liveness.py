@@ -321,3 +321,17 @@ def test_a_selfie_frame_of_someone_else_is_caught_by_the_same_face_check() -> No
     own = faces.encode_selfie(frames[0])
     passed = liveness.liveness_report(frames, ts, challenges, analyses=analyses, selfie_index=0, selfie_face=own)
     assert passed.recommendation is Recommendation.APPROVE, passed.to_dict()
+
+
+def test_a_frame_analysis_survives_being_stored_as_json():
+    import json
+
+    a = liveness.FrameAnalysis(face_count=1, face_box=(10, 20, 110, 130), yaw=-31.25, pitch=4.5, roll=0.1,
+                               ear_left=0.31, ear_right=0.29, eye_open=0.08, mouth_open=0.27, image_size=(640, 480))
+    assert liveness.FrameAnalysis.from_dict(json.loads(json.dumps(a.to_dict()))) == a
+    assert liveness.FrameAnalysis.from_dict(json.loads(json.dumps(liveness.NO_FACE.to_dict()))) == liveness.NO_FACE
+    # Missing, of another analysis version, or malformed: None, so the frame is analysed again.
+    assert liveness.FrameAnalysis.from_dict(None) is None
+    assert liveness.FrameAnalysis.from_dict({**a.to_dict(), "v": liveness.ANALYSIS_VERSION + 1}) is None
+    assert liveness.FrameAnalysis.from_dict({**a.to_dict(), "yaw": "left"}) is None
+    assert liveness.FrameAnalysis.from_dict({k: v for k, v in a.to_dict().items() if k != "face_count"}) is None

@@ -161,7 +161,8 @@ def test_liveness_attempts_have_random_challenges_and_are_limited(db, store):
     with pytest.raises(CaptureRefused) as err:  # max_retries = 2
         capture.start_liveness_attempt(db, token=vs.token)
     assert err.value.code == "NO_ATTEMPTS_LEFT"
-    stored = db.exec(select(MediaItem).where(MediaItem.resource_id == first.resource_id)).all()
+    stored = db.exec(select(MediaItem).where(MediaItem.resource_id == first.resource_id)
+                     .order_by(MediaItem.id)).all()
     assert [m.captured_ms for m in stored] == [0, 125, 250, 375, 500, 625]
     result = capture.liveness_result(db, token=vs.token, resource_id=first.resource_id)
     assert not result.done and result.attempts_left == 0

@@ -108,6 +108,43 @@ def test_an_interrupted_job_resumes_without_redoing_finished_checks(db, store, f
     assert vs.state == SessionState.COMPLETED
 
 
+def test_the_worker_decides_from_the_analyses_stored_while_frames_streamed(db, store, fixed_challenges,
+                                                                           monkeypatch):
+    from identity_app.checks import liveness
+    from identity_app.checks.liveness import FrameAnalysis
+
+    vs, attempt = captured(db, store, cm.face_loop() * 2,
+                           checks={**NO_REVIEW, "document_authenticity": {"enabled": False},
+                                   "text_extraction": {"enabled": False}})
+    frames = list(db.exec(select(MediaItem).where(MediaItem.resource_id == attempt.resource_id)))
+    stored = [FrameAnalysis.from_dict(m.analysis) for m in frames]
+    assert frames and all(a is not None for a in stored)
+    assert sum(a.has_face for a in stored) >= 0.8 * len(stored)  # type: ignore[union-attr]
+
+    analysed_again = []
+    real = liveness.analyse_frame
+    monkeypatch.setattr(liveness, "analyse_frame", lambda f: analysed_again.append(1) or real(f))
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    assert analysed_again == []  # the job read the analyses, it did not redo them
+    from_stored = reports(db, vs.id)["LIVENESS"]
+    assert from_stored.recommendation == "APPROVE"
+    first = [(b["sub_check"], b["result"]) for b in from_stored.report["breakdown"]]
+
+    # Frames stored without an analysis (rows from before it was stored) are analysed by the
+    # worker, from the stored JPEGs, and reach the same decision.
+    for m in frames:
+        m.analysis = None
+        db.add(m)
+    from_stored.state = CheckState.CREATED
+    db.add(from_stored)
+    db.commit()
+    verification.evaluate_liveness_attempt(db, store, resource_id=attempt.resource_id)
+    assert len(analysed_again) == len(frames)
+    again = reports(db, vs.id)["LIVENESS"]
+    assert again.recommendation == "APPROVE"
+    assert [(b["sub_check"], b["result"]) for b in again.report["breakdown"]] == first
+
+
 def test_a_manual_review_keeps_the_session_in_progress(db, store, fixed_challenges):
     vs, _ = captured(db, store, cm.face_loop() * 2,
                      checks={"document_authenticity": {"enabled": False}, "text_extraction": {"enabled": False},
