@@ -34,7 +34,7 @@ from identity_app.checks.report import (
     sub_check,
 )
 
-ALGORITHM_VERSION = "text-extraction-1 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 voting, ICAO 9303)"
+ALGORITHM_VERSION = "text-extraction-2 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 voting, ICAO 9303)"
 PRINTED_COMPARED = ("surname", "given_names", "document_number", "date_of_birth", "expiration_date")
 
 
@@ -112,7 +112,8 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
     )
 
 
-def _norm(name: str, value: str) -> str:
+def comparable(name: str, value: str) -> str:
+    """A field value as printed-vs-MRZ comparisons see it: letters and digits only, dates as YYMMDD."""
     value = re.sub(r"[^A-Z0-9]", "", value.upper().replace("<", ""))
     # The MRZ has two-digit years: compare dates as YYMMDD, not the guessed century.
     return value[2:] if name.endswith("date_of_birth") or name.endswith("expiration_date") else value
@@ -138,7 +139,7 @@ def text_data_report(doc: DocumentText) -> CheckReport:
         for name in PRINTED_COMPARED:
             printed, mrz = doc.printed(name), doc.field(name)
             if printed and mrz:
-                breakdown.append(sub_check(f"printed_vs_mrz_{name}", _norm(name, printed) == _norm(name, mrz),
+                breakdown.append(sub_check(f"printed_vs_mrz_{name}", comparable(name, printed) == comparable(name, mrz),
                                            printed=printed, mrz=mrz))
 
     data: list[Detail] = []

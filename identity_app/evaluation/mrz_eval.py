@@ -12,6 +12,8 @@ ignored). Prints:
 - how many readings carry valid check digits, and how many of those are
   wrong anyway (valid-but-wrong: a checksum collision or a misread field
   that no check digit covers);
+- with --with-visual-zone, the printed fields read and how many agree with
+  the true MRZ;
 - mean and median seconds per image (MRZ reading only unless
   --with-visual-zone; models warmed on the first image before timing);
 - the same for PassportEye's read_mrz (its `valid` flag: all check digits).
@@ -36,6 +38,7 @@ import cv2
 
 from identity_app.checks.document_data import FIELD_NAMES
 from identity_app.checks.mrz_parse import parse_mrz
+from identity_app.checks.text_extraction import comparable
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def _ours(samples: list[Sample], visual_zone: bool = False) -> list[dict[str, An
             "rotation": doc.rotation if found else None,
             "engine": doc.engine if found else "",
             "repairs": len(doc.repairs) if found else 0,
+            "printed": dict(doc.printed_fields) if doc is not None else {},
         })
     return out
 
@@ -134,6 +138,11 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         truth, got = _fields(s.lines), _fields(r["lines"])
         for name in FIELD_NAMES:
             field_hits[name] += int(bool(got) and got.get(name) == truth.get(name))
+    printed = [r.get("printed") or {} for r in results]
+    # A printed field agrees when it says what the true MRZ says (dates as YYMMDD, names without
+    # fillers); a disagreement can also be the document's (transliteration, a truncated MRZ name).
+    printed_agree = sum(comparable(k, v) == comparable(k, _fields(s.lines).get(k, ""))
+                        for s, p in zip(samples, printed) for k, v in p.items())
     negatives = [i for i, v in enumerate(truth_valid) if not v]
     positives = [i for i, v in enumerate(truth_valid) if v]
     times = [r["seconds"] for r in results]
@@ -150,6 +159,9 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         "integrity_negatives_not_read": sum(not results[i]["found"] for i in negatives),
         "read_with_valid_check_digits": sum(r["valid"] for r in results),
         "valid_but_wrong": sum(r["valid"] and not e for r, e in zip(results, exact)),
+        "printed_fields": sum(len(p) for p in printed),
+        "printed_field_images": sum(bool(p) for p in printed),
+        "printed_fields_agreeing_with_truth": printed_agree,
         "seconds_mean": statistics.mean(times) if times else 0.0,
         "seconds_median": statistics.median(times) if times else 0.0,
         "per_image": [
@@ -171,6 +183,9 @@ def _print(name: str, m: dict[str, Any]) -> None:
           f" (not read at all: {m['integrity_negatives_not_read']})")
     print(f"  read with valid check digits: {m['read_with_valid_check_digits']}/{m['images']}"
           f"   valid but wrong: {m['valid_but_wrong']}")
+    if m.get("printed_fields"):
+        print(f"  printed (visual zone) fields read: {m['printed_fields']} on {m['printed_field_images']} images;"
+              f" agreeing with the true MRZ: {m['printed_fields_agreeing_with_truth']}")
     print(f"  seconds per image: mean {m['seconds_mean']:.3f}  median {m['seconds_median']:.3f}")
 
 

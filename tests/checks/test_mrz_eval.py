@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import cv2
+import numpy as np
 
 from identity_app.evaluation.mrz_eval import run_mrz_evaluation
 from tests.checks.test_icao import TD1, TD3
@@ -32,3 +33,34 @@ def test_it_evaluates_a_folder_in_the_shared_format(tmp_path):
     assert ours["read_with_valid_check_digits"] == 1 and ours["valid_but_wrong"] == 0
     assert ours["field_accuracy"]["document_number"] == 1.0
     assert json.loads(out.read_text())["ours"]["exact_documents"] == 2
+
+
+def _page_with_printed_fields() -> np.ndarray:
+    """A TD3 data page: labelled printed fields above the MRZ, rendered in OCR-B."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tests.checks.test_text_extraction_images import _ocr_b_font
+
+    small, big = (ImageFont.truetype(str(_ocr_b_font()), size) for size in (18, 26))
+    page = Image.new("L", (1000, 560), 235)
+    draw = ImageDraw.Draw(page)
+    for x, y, label, value in ((40, 30, "Surname / Nom", "ERIKSSON"),
+                               (40, 110, "Given names / Prenoms", "ANNA MARIA"),
+                               (40, 190, "Date of birth", "12 AUG 1974"),
+                               (520, 30, "Passport No.", "L898902C3"),
+                               (520, 190, "Date of expiry", "15 APR 2012")):
+        draw.text((x, y), label, fill=60, font=small)
+        draw.text((x, y + 26), value, fill=20, font=big)
+    for k, line in enumerate(TD3):
+        draw.text((40, 420 + 50 * k), line, fill=20, font=big)
+    return cv2.cvtColor(np.array(page), cv2.COLOR_GRAY2BGR)
+
+
+def test_with_the_visual_zone_it_counts_printed_fields_against_the_true_mrz(tmp_path):
+    cv2.imwrite(str(tmp_path / "page.png"), _page_with_printed_fields())
+    (tmp_path / "ground_truth_mrz.csv").write_text(f"file,mrz\npage.png,{'|'.join(TD3)}\n")
+    ours = run_mrz_evaluation(tmp_path, baseline=False, visual_zone=True)["ours"]
+    assert ours["exact_documents"] == 1
+    assert ours["printed_field_images"] == 1
+    assert ours["printed_fields"] >= 4  # surname, document number and both dates at least
+    assert ours["printed_fields_agreeing_with_truth"] == ours["printed_fields"]
