@@ -43,12 +43,23 @@ huey = make_huey(get_settings())
 
 @lru_cache(maxsize=1)
 def _models_ready() -> bool:
-    """Load the face models once per worker process (first job), not per job."""
-    from identity_app.checks import face_models
+    """Load every check model once per worker process, not per job: the face models and both
+    OCR engines (about 2 s in all, which the first session after a start would otherwise wait)."""
+    from identity_app.checks import face_models, ocr_engines
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     face_models.warm_up()
+    ocr_engines.warm_up()
     return True
+
+
+@huey.on_startup()
+def _warm_worker_process() -> None:
+    # Each consumer process loads the models as it starts, before it takes a job.
+    try:
+        _models_ready()
+    except Exception:  # noqa: BLE001 - a job will load (and report) them again
+        log.exception("loading the check models failed")
 
 
 def _lock_name(session_id: int) -> str:
@@ -181,7 +192,11 @@ def main(argv: list[str] | None = None) -> None:
         log.info("re-enqueued the checks of %d session(s) after a restart", len(requeued))
     workers = os.environ.get("IDV_WORKERS", "2")
     consumer = os.path.join(os.path.dirname(sys.executable), "huey_consumer")
-    os.execv(consumer, [consumer, "identity_app.worker.huey", "-w", workers, "-k", "process"])
+    # An idle consumer polls the SQLite queue ever more slowly, up to every 10 s by default: a
+    # session's checks could wait that long to start. A quarter second costs a few cheap reads
+    # a second. (Redis blocks on the queue instead of polling.)
+    os.execv(consumer, [consumer, "identity_app.worker.huey", "-w", workers, "-k", "process",
+                        "-d", "0.05", "-m", "0.25"])
 
 
 if __name__ == "__main__":

@@ -158,3 +158,12 @@ def _helper_pool() -> Any:
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-recognition")
+
+
+def warm_up() -> None:
+    """Load both RapidOCR pipelines (ONNX sessions) and find Tesseract now, not on the first document."""
+    blank = np.full((64, 256, 3), 255, np.uint8)
+    rapidocr_lines(blank, parallel=False)  # detection (a blank page stops before recognition)
+    rapidocr_engine("page")._load_rec_model()
+    rapidocr_read_line(blank)
+    tesseract_available()
