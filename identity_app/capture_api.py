@@ -101,6 +101,10 @@ async def document(request: Request) -> Response:
         return _refused(token, "FILE_TOO_LARGE", 413)
     except CaptureRefused as exc:
         return _refused(token, exc.code)
+    from identity_app import worker
+
+    # After commit: the document is read while the user goes on, so the checks after the last capture reuse it.
+    worker.enqueue_document_reading(stored.resource_id)
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
 
 

@@ -98,6 +98,21 @@ def evaluate_liveness(resource_id: int) -> None:
         evaluate_liveness_attempt(db, store, resource_id=resource_id)
 
 
+@huey.task(retries=1, retry_delay=5)
+def read_document(resource_id: int) -> None:
+    """Read a document's text while its user goes on to liveness (services.verification.read_document_early)."""
+    from identity_app.services.verification import read_document_early
+
+    _models_ready()
+    session_scope, store = _services()
+    with session_scope() as db:
+        read_document_early(db, store, resource_id=resource_id)
+
+
+def enqueue_document_reading(resource_id: int) -> None:
+    read_document(resource_id)
+
+
 def enqueue_session_checks(session_id: int) -> None:
     run_checks(session_id)
 

@@ -521,7 +521,10 @@ def finish_capture(db: Session, *, token: str, ip: str = "") -> int:
         if cfg.document_authenticity.enabled:
             pending("ID_DOCUMENT_AUTHENTICITY")
         if cfg.text_extraction.enabled:
-            db.add(Task(session_id=vs.id, resource_id=doc_resource, type=TEXT_TASK, state=TaskState.PENDING))
+            read_early = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
+                                                    Task.resource_id == doc_resource)).first()
+            if read_early is None:  # else the document was read while the user went on (see verification)
+                db.add(Task(session_id=vs.id, resource_id=doc_resource, type=TEXT_TASK, state=TaskState.PENDING))
             pending("ID_DOCUMENT_TEXT_DATA_CHECK")
         if cfg.face_match.enabled and cfg.liveness.enabled:
             pending("ID_DOCUMENT_FACE_MATCH")

@@ -34,12 +34,13 @@ from identity_app.models import (
 )
 from identity_app.services import completion
 from identity_app.services.app_config import ChecksConfig
-from identity_app.services.capture import TEXT_TASK, encode_jpeg
+from identity_app.services.capture import DOCUMENTS_WITH_BACK, TEXT_TASK, encode_jpeg
 from identity_app.services.media import store_session_media
 from identity_app.storage import MediaStore
 
 log = logging.getLogger(__name__)
 SOURCE_KEY = "image_side"  # in a text task's result: which image the text was read from
+MEDIA_KEY = "media_ids"    # and which stored images (front, back) it read: a retake makes it stale
 
 
 # ----------------------------------------------------------------- helpers
@@ -229,6 +230,7 @@ class _DocumentWork:
     stored: object | None                 # a finished task's DocumentText, reused
     stored_from_front: bool               # that text was read from the front image
     images: list[tuple[MediaKind, np.ndarray]]
+    media_ids: list[int]                  # the latest front and back of the document, read or to read
 
 
 @dataclass(frozen=True)
@@ -241,16 +243,19 @@ class _DocumentResult:
 
 
 def _document_work(db: Session, store: MediaStore, vs: VerificationSession, resource_id: int) -> _DocumentWork:
-    """Text extraction's inputs: a finished task's result to reuse, else the document images."""
+    """Text extraction's inputs: a finished task's result to reuse (read from the images the
+    document has now), else the document images."""
     assert vs.id is not None
     task = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
                                       Task.resource_id == resource_id)).first()
-    if task is not None and task.state == TaskState.DONE:
-        stored = document_text_from_dict(task.result)
-        return _DocumentWork(task, stored, (task.result or {}).get(SOURCE_KEY) == MediaKind.DOCUMENT_FRONT.value, [])
-    images = [(side, _image(store, m)) for side in (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)
+    latest = [m for side in (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)
               for m in _media(db, vs.id, side, resource_id)[-1:]]
-    return _DocumentWork(task, None, False, images)
+    media_ids = [m.id for m in latest if m.id is not None]
+    result = (task.result or {}) if task is not None else {}
+    if task is not None and task.state == TaskState.DONE and result.get(MEDIA_KEY) == media_ids:
+        stored = document_text_from_dict(result)
+        return _DocumentWork(task, stored, result.get(SOURCE_KEY) == MediaKind.DOCUMENT_FRONT.value, [], media_ids)
+    return _DocumentWork(task, None, False, [(m.kind, _image(store, m)) for m in latest], media_ids)
 
 
 def _document_checks(work: _DocumentWork, doc_image: np.ndarray | None, policy, today: date,
@@ -290,8 +295,8 @@ def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _
     task = work.task or Task(session_id=vs.id, resource_id=resource_id, type=TEXT_TASK)
     task.state = TaskState.DONE if result.doc is not None else TaskState.FAILED
     task.result = {**document_text_to_dict(result.doc), SOURCE_KEY: (
-        MediaKind.DOCUMENT_FRONT if result.from_front else MediaKind.DOCUMENT_BACK).value} \
-        if result.doc is not None else {}
+        MediaKind.DOCUMENT_FRONT if result.from_front else MediaKind.DOCUMENT_BACK).value,
+        MEDIA_KEY: work.media_ids} if result.doc is not None else {}
     task.error = result.error
     task.completed_at = utcnow()
     db.add(task)
@@ -309,6 +314,34 @@ def document_policy(cfg: ChecksConfig):
         countries_mode=d.country_mode if restricted else "DENY",
         accept_expired=d.accept_expired,
     )
+
+
+def read_document_early(db: Session, store: MediaStore, *, resource_id: int, today: date | None = None) -> bool:
+    """Read a document's text as soon as its photo is stored, while the user goes on to liveness.
+
+    The result is the text extraction task of that document, which the session's
+    checks then reuse instead of reading it after the last capture (as long as
+    no other photo of the document came since). Returns True when it read the
+    document; False when there is nothing to do (text extraction off, capture
+    already finished: the session's job reads it, or already read).
+    """
+    resource = db.get(Resource, resource_id)
+    if resource is None or resource.kind != ResourceKind.ID_DOCUMENT:
+        return False
+    vs = db.get(VerificationSession, resource.session_id)
+    if vs is None or vs.state != SessionState.ONGOING or vs.capture_finished_at is not None:
+        return False
+    if not _config(vs).text_extraction.enabled:
+        return False
+    if resource.document_type in DOCUMENTS_WITH_BACK and not _media(db, vs.id, MediaKind.DOCUMENT_BACK, resource_id):
+        return False  # the back (where ID cards print the MRZ) is on its way: read both then
+    work = _document_work(db, store, vs, resource_id)
+    if work.stored is not None or not work.images:
+        return False
+    today = today or datetime.now(timezone.utc).date()
+    result = _document_checks(work, None, None, today, False, False, vs.id)  # type: ignore[arg-type]
+    _record_task(db, vs, resource_id, work, result)
+    return True
 
 
 # ----------------------------------------------------------------- the job

@@ -145,6 +145,98 @@ def test_the_worker_decides_from_the_analyses_stored_while_frames_streamed(db, s
     assert [(b["sub_check"], b["result"]) for b in again.report["breakdown"]] == first
 
 
+def _with_document(db, store, *, checks, document_type="PASSPORT", back=False):
+    vs = make_session(db, checks=checks)
+    capture.open_link(db, token=vs.token, user_agent="pytest", ip="127.0.0.1")
+    capture.give_consent(db, token=vs.token)
+    doc = capture.store_document_image(db, store, token=vs.token, data=cm.jpeg(cm.document_frame(), 92),
+                                       document_type=document_type)
+    if back:
+        capture.store_document_image(db, store, token=vs.token, side="BACK", data=cm.jpeg(cm.document_frame(), 92))
+    db.commit()
+    return vs, doc
+
+
+def _text_tasks(db, session_id):
+    return list(db.exec(select(Task).where(Task.session_id == session_id, Task.type == capture.TEXT_TASK)))
+
+
+def test_the_document_is_read_while_the_user_goes_on_and_the_checks_reuse_it(db, store, fixed_challenges,
+                                                                              monkeypatch):
+    from identity_app.checks import text_extraction
+
+    vs, doc = _with_document(db, store, checks=NO_REVIEW)
+    assert verification.read_document_early(db, store, resource_id=doc.resource_id, today=TODAY)
+    [task] = _text_tasks(db, vs.id)
+    assert task.state == TaskState.DONE and task.result["mrz_found"]
+    assert task.result[verification.MEDIA_KEY] == [doc.media_id]
+    assert not verification.read_document_early(db, store, resource_id=doc.resource_id)  # read once
+
+    attempt = capture.start_liveness_attempt(db, token=vs.token)
+    frames = cm.face_loop() * 2
+    batch = [(int(t * 1000), cm.jpeg(f)) for f, t in zip(frames, cm.timestamps(len(frames)))]
+    for k in range(0, len(batch), 10):
+        capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
+                                    frames=batch[k:k + 10])
+    capture.finish_liveness_attempt(db, token=vs.token, resource_id=attempt.resource_id)
+    capture.finish_capture(db, token=vs.token)
+    db.commit()
+    assert len(_text_tasks(db, vs.id)) == 1  # finishing reuses the early task, no second one
+
+    read_again = []
+    real = text_extraction.extract_document_text
+    monkeypatch.setattr(text_extraction, "extract_document_text", lambda *a, **k: read_again.append(1) or real(*a, **k))
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    assert read_again == []
+    checks = reports(db, vs.id)
+    text = checks["ID_DOCUMENT_TEXT_DATA_CHECK"]
+    assert text.state == CheckState.DONE and text.recommendation == "APPROVE"
+    assert {d["name"] for d in text.report["data"]} >= {"surname", "document_number", "date_of_birth"}
+    assert checks["ID_DOCUMENT_AUTHENTICITY"].state == CheckState.DONE
+    db.refresh(vs)
+    assert vs.state == SessionState.COMPLETED
+
+
+def test_an_early_reading_of_other_photos_is_not_reused(db, store, monkeypatch):
+    from identity_app.checks import text_extraction
+
+    # An ID card: nothing is read until its back (where the MRZ is) arrives, then front and back.
+    vs, front = _with_document(db, store, checks=NO_REVIEW, document_type="NATIONAL_ID")
+    assert not verification.read_document_early(db, store, resource_id=front.resource_id, today=TODAY)
+    assert _text_tasks(db, vs.id) == []
+    back = capture.store_document_image(db, store, token=vs.token, side="BACK",
+                                        data=cm.jpeg(cm.document_frame(), 92))
+    db.commit()
+    assert verification.read_document_early(db, store, resource_id=front.resource_id, today=TODAY)
+    [task] = _text_tasks(db, vs.id)
+    assert task.result[verification.MEDIA_KEY] == [front.media_id, back.media_id]
+    assert task.result[verification.SOURCE_KEY] == "DOCUMENT_FRONT"  # this front holds an MRZ
+
+    # A new photo of the back after the reading: the stored reading is stale and is read again.
+    new_back = capture.store_document_image(db, store, token=vs.token, side="BACK",
+                                            data=cm.jpeg(cm.document_frame(), 92))
+    db.commit()
+    read = []
+    real = text_extraction.extract_document_text
+    monkeypatch.setattr(text_extraction, "extract_document_text", lambda *a, **k: read.append(1) or real(*a, **k))
+    assert verification.read_document_early(db, store, resource_id=front.resource_id, today=TODAY)
+    assert read
+    [task] = _text_tasks(db, vs.id)
+    assert task.result[verification.MEDIA_KEY] == [front.media_id, new_back.media_id]
+
+
+def test_no_early_reading_when_text_extraction_is_off_or_capture_is_over(db, store):
+    vs, doc = _with_document(db, store, checks={**NO_REVIEW, "text_extraction": {"enabled": False}})
+    assert not verification.read_document_early(db, store, resource_id=doc.resource_id, today=TODAY)
+    vs2, doc2 = _with_document(db, store, checks=NO_REVIEW)
+    vs2.capture_finished_at = vs2.created_at
+    db.add(vs2)
+    db.commit()
+    assert not verification.read_document_early(db, store, resource_id=doc2.resource_id, today=TODAY)
+    assert _text_tasks(db, vs.id) == [] and _text_tasks(db, vs2.id) == []
+    assert not verification.read_document_early(db, store, resource_id=10**6)  # unknown resource
+
+
 def test_a_manual_review_keeps_the_session_in_progress(db, store, fixed_challenges):
     vs, _ = captured(db, store, cm.face_loop() * 2,
                      checks={"document_authenticity": {"enabled": False}, "text_extraction": {"enabled": False},
