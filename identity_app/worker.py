@@ -9,15 +9,18 @@ Delivery is at least once (a job lost with a killed worker is re-enqueued by
 the recovery and by a periodic sweep); the services make a job idempotent
 (finished checks are never redone) and a per-session lock keeps two workers
 off one session, so each session's checks run once to completion.
-Models load once per worker process, on its first job, never in the web server.
+Models load once per worker process, as it starts, never in the web server.
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import lru_cache
+from typing import Iterator
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import TaskLockedException
@@ -25,7 +28,7 @@ from huey.exceptions import TaskLockedException
 from identity_app.settings import Settings, get_settings
 
 log = logging.getLogger("identity_app.worker")
-LOCK_TTL_S = 30 * 60  # honoured by Redis; SQLite locks are cleared by the recovery step
+LOCK_TTL_S = 10 * 60  # Redis lock expiry, far above a job's seconds; SQLite locks: see recover()
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -66,6 +69,45 @@ def _lock_name(session_id: int) -> str:
     return f"session-checks-{session_id}"
 
 
+# One session's checks run in one worker at a time. On Redis the lock is a key with an expiry
+# (SET NX EX: a killed worker's lock goes by itself; huey's own lock TTL needs Redis 7.4 hash-field
+# expiry). On SQLite it is huey's lock, which the recovery step clears at start.
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def _redis_lock_key(session_id: int) -> str:
+    return f"{huey.name}.lock.{_lock_name(session_id)}"
+
+
+@contextmanager
+def session_lock(session_id: int) -> Iterator[None]:
+    """Held while a session's checks run; TaskLockedException when another worker holds it."""
+    if not isinstance(huey, RedisHuey):
+        with huey.lock_task(_lock_name(session_id)):
+            yield
+        return
+    conn, key, token = huey.storage.conn, _redis_lock_key(session_id), uuid.uuid4().hex
+    if not conn.set(key, token, nx=True, ex=LOCK_TTL_S):
+        raise TaskLockedException(f"{_lock_name(session_id)} is held")
+    try:
+        yield
+    finally:
+        conn.eval(_RELEASE, 1, key, token)  # only our own lock: it may have expired and been retaken
+
+
+def session_locked(session_id: int) -> bool:
+    if isinstance(huey, RedisHuey):
+        return bool(huey.storage.conn.exists(_redis_lock_key(session_id)))
+    return huey.is_locked(_lock_name(session_id))
+
+
+def clear_session_lock(session_id: int) -> None:
+    if isinstance(huey, RedisHuey):
+        huey.storage.conn.delete(_redis_lock_key(session_id))
+    else:
+        huey.lock_task(_lock_name(session_id)).clear()
+
+
 def _services():
     from identity_app.db import session_scope
     from identity_app.storage import get_media_store
@@ -80,8 +122,7 @@ def run_checks(session_id: int) -> None:
     _models_ready()
     session_scope, store = _services()
     try:
-        ttl = LOCK_TTL_S if isinstance(huey, RedisHuey) else None  # SqliteStorage has no key expiry
-        with huey.lock_task(_lock_name(session_id), ttl=ttl):
+        with session_lock(session_id):
             with session_scope() as db:
                 run_session_checks(db, store, session_id=session_id)
     except TaskLockedException:
@@ -141,8 +182,8 @@ def requeue_unfinished(*, older_than: timedelta | None = None, clear_locks: bool
     enqueued = []
     for sid in ids:
         if clear_locks:
-            huey.lock_task(_lock_name(sid)).clear()
-        elif huey.is_locked(_lock_name(sid)):
+            clear_session_lock(sid)
+        elif session_locked(sid):
             continue
         if sid not in queued:
             run_checks(sid)
@@ -196,8 +237,10 @@ def send_reminders() -> None:
 
 
 def recover() -> list[int]:
-    """Before the consumer starts (no job runs yet): stale locks go, lost jobs come back."""
-    return requeue_unfinished(clear_locks=True)
+    """Before the consumer starts: lost jobs come back. On SQLite (one machine, no job runs yet)
+    the locks a killed worker left go too; Redis locks may belong to another machine's running
+    job, so they are left to expire (LOCK_TTL_S) and the sweep takes those sessions up then."""
+    return requeue_unfinished(clear_locks=not isinstance(huey, RedisHuey))
 
 
 def main(argv: list[str] | None = None) -> None:
