@@ -21,7 +21,8 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from identity_app.db import make_engine
-from identity_app.models import Check, CheckState, SessionState, VerificationSession
+from identity_app.models import (Check, CheckState, MediaItem, MediaKind, SessionState, Task, TaskState,
+                                 VerificationSession)
 from tests import capture_media as cm
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, start_app, stop_app
 from tests.services.session_factory import NO_REVIEW, make_session
@@ -52,7 +53,8 @@ def capture_app(tmp_path_factory):
 
 
 def db_of(app) -> Session:
-    return Session(make_engine(f"sqlite:///{app.data_dir / 'identity.db'}"), expire_on_commit=False)
+    url = app.env.get("IDV_DATABASE_URL") or f"sqlite:///{app.data_dir / 'identity.db'}"
+    return Session(make_engine(url), expire_on_commit=False)
 
 
 def new_session(app, **kw) -> tuple[int, str]:
@@ -117,6 +119,12 @@ def checks_of(app, session_id: int) -> list[Check]:
 
 
 def test_the_whole_flow_ends_completed_with_real_reports(capture_app, playwright_driver, videos):
+    whole_flow(capture_app, playwright_driver, videos, screenshots=True)
+
+
+def whole_flow(capture_app, playwright_driver, videos, *, screenshots: bool) -> None:
+    """Document, then video selfie on a phone, then COMPLETED with real reports of all four checks."""
+    shots = both_sizes if screenshots else (lambda page, name: None)
     session_id, token = new_session(capture_app, checks=NO_REVIEW)
     url = f"{capture_app.url}/s/{token}"
 
@@ -124,14 +132,14 @@ def test_the_whole_flow_ends_completed_with_real_reports(capture_app, playwright
     try:
         page = open_page(browser, url)
         expect(page.get_by_role("heading", name="Verify your identity for Acme Bank")).to_be_visible()
-        both_sizes(page, "1-welcome")
+        shots(page, "1-welcome")
         page.get_by_role("button", name="Start").click()
         expect(page.get_by_role("alert")).to_contain_text("tick the box")  # no consent, no capture
         page.get_by_role("checkbox").click()
         page.get_by_role("button", name="Start").click()
         expect(page.get_by_role("heading", name="Your identity document")).to_be_visible()
         expect(page.locator("#idv-feedback")).to_contain_text("Looks good", timeout=30_000)
-        both_sizes(page, "2-document")
+        shots(page, "2-document")
         page.get_by_role("button", name="Take photo").click()
         expect(page.get_by_role("heading", name="Video selfie")).to_be_visible(timeout=30_000)
     finally:
@@ -141,15 +149,15 @@ def test_the_whole_flow_ends_completed_with_real_reports(capture_app, playwright
     try:
         page = open_page(browser, url, PHONE)  # the link resumes at the next step, here on a phone
         expect(page.get_by_role("heading", name="Video selfie")).to_be_visible()
-        both_sizes(page, "3-liveness")
+        shots(page, "3-liveness")
         page.get_by_role("button", name="I'm ready").click()
         expect(page.locator("#idv-instruction")).to_contain_text("Turn your head", timeout=15_000)
-        both_sizes(page, "4-liveness-challenge")
+        shots(page, "4-liveness-challenge")
         expect(page.get_by_role("heading", name="We're checking your documents")).to_be_visible(timeout=90_000)
-        both_sizes(page, "5-checking")
+        shots(page, "5-checking")
         vs = wait_state(capture_app, session_id, SessionState.COMPLETED, 180)
         expect(page.get_by_role("heading", name="All done")).to_be_visible(timeout=30_000)
-        both_sizes(page, "6-done")
+        shots(page, "6-done")
     finally:
         browser.close()
 
@@ -166,7 +174,13 @@ def test_the_whole_flow_ends_completed_with_real_reports(capture_app, playwright
     assert any(s["sub_check"] == "ai_face_match" for s in checks["ID_DOCUMENT_FACE_MATCH"].report["breakdown"])
     with db_of(capture_app) as db:
         device = db.get(VerificationSession, session_id).device
+        tasks = db.exec(select(Task).where(Task.session_id == session_id)).all()
+        frames = db.exec(select(MediaItem).where(MediaItem.session_id == session_id,
+                                                 MediaItem.kind == MediaKind.LIVENESS_FRAME)).all()
     assert device["browser"] == "Chrome" and device["ip"] == "127.0.0.1"
+    # The document was read while the user went on to the selfie; the frames came with their analyses.
+    assert [t.state for t in tasks] == [TaskState.DONE] and tasks[0].completed_at < vs.capture_finished_at
+    assert frames and all(m.analysis for m in frames)
 
 
 def test_a_printed_photo_held_up_is_refused_at_liveness(capture_app, playwright_driver, videos):
@@ -295,7 +309,7 @@ def test_a_restart_while_checks_run_still_completes_the_session(capture_app, pla
     try:
         worker_py(f"worker.enqueue_session_checks({session_id})")
         deadline = time.time() + 60
-        while worker_py(f"print(worker.huey.is_locked(worker._lock_name({session_id})))") != "True":
+        while worker_py(f"print(worker.session_locked({session_id}))") != "True":
             assert time.time() < deadline, "the worker never started the job"
             time.sleep(0.5)
         time.sleep(1)  # the job is running (reading, checking, then waiting to write)
