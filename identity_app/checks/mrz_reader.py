@@ -224,7 +224,7 @@ def _score(parsed: ParsedMRZ) -> tuple[int, int]:
 
 def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                seen: list[str] | None = None) -> tuple[ParsedMRZ, list[Repair], str, float] | None:
-    rapid = [_rapid(img) for img in line_imgs]
+    rapid = [(clean_line(text), score) for text, score in ocr_engines.rapidocr_read_lines(line_imgs)]
     if seen is not None:
         seen.extend(t for t, _ in rapid if t)
     found = _best_window([t for t, _ in rapid], [s for _, s in rapid])

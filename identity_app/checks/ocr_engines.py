@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -100,6 +100,24 @@ def rapidocr_read_line(image: np.ndarray) -> tuple[str, float]:
     return str(texts[0]), float(scores[0])
 
 
+def rapidocr_read_lines(images: Sequence[np.ndarray], parallel: bool = True) -> list[tuple[str, float]]:
+    """`rapidocr_read_line` of each image (the lines of one MRZ band), in order.
+
+    parallel: every other line is read on the helper thread, so a band's two or
+    three lines take about the time of one or two. The "line" engine is called
+    with the same flags from both threads (see rapidocr_engine), and ONNX
+    Runtime sessions may run concurrently.
+    """
+    images = list(images)
+    if not parallel or len(images) < 2:
+        return [rapidocr_read_line(image) for image in images]
+    helper = _helper_pool().submit(lambda: [rapidocr_read_line(image) for image in images[1::2]])
+    out: list[tuple[str, float]] = [("", 0.0)] * len(images)
+    out[0::2] = [rapidocr_read_line(image) for image in images[0::2]]
+    out[1::2] = helper.result()
+    return out
+
+
 def rapidocr_lines(
     image: np.ndarray,
     skip: Callable[[np.ndarray], bool] | None = None,
@@ -155,6 +173,7 @@ def rapidocr_lines(
 
 @lru_cache(maxsize=1)
 def _helper_pool() -> Any:
+    # One thread: the second core. Nothing that runs on it may wait for it (no nesting).
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-recognition")
