@@ -39,10 +39,23 @@ def fixed_challenges(settings, monkeypatch):
 
 def captured(db, store, frames, *, checks):
     """A session taken through the capture services: document, one liveness attempt, finished."""
+    vs, _ = with_document(db, store, checks=checks)
+    return vs, liveness_and_finish(db, store, vs, frames)
+
+
+def with_document(db, store, *, checks, document_type="PASSPORT"):
+    """A consented session with the front of its document stored."""
     vs = make_session(db, checks=checks)
     capture.open_link(db, token=vs.token, user_agent="pytest", ip="127.0.0.1")
     capture.give_consent(db, token=vs.token)
-    capture.store_document_image(db, store, token=vs.token, data=cm.jpeg(cm.document_frame(), 92))
+    doc = capture.store_document_image(db, store, token=vs.token, data=cm.jpeg(cm.document_frame(), 92),
+                                       document_type=document_type)
+    db.commit()
+    return vs, doc
+
+
+def liveness_and_finish(db, store, vs, frames):
+    """One liveness attempt streamed in batches of 10 frames, then the capture finished."""
     attempt = capture.start_liveness_attempt(db, token=vs.token)
     batch = [(int(t * 1000), cm.jpeg(f)) for f, t in zip(frames, cm.timestamps(len(frames)))]
     for k in range(0, len(batch), 10):
@@ -51,7 +64,7 @@ def captured(db, store, frames, *, checks):
     capture.finish_liveness_attempt(db, token=vs.token, resource_id=attempt.resource_id)
     capture.finish_capture(db, token=vs.token)
     db.commit()
-    return vs, attempt
+    return attempt
 
 
 def reports(db, session_id) -> dict[str, Check]:
@@ -145,18 +158,6 @@ def test_the_worker_decides_from_the_analyses_stored_while_frames_streamed(db, s
     assert [(b["sub_check"], b["result"]) for b in again.report["breakdown"]] == first
 
 
-def _with_document(db, store, *, checks, document_type="PASSPORT", back=False):
-    vs = make_session(db, checks=checks)
-    capture.open_link(db, token=vs.token, user_agent="pytest", ip="127.0.0.1")
-    capture.give_consent(db, token=vs.token)
-    doc = capture.store_document_image(db, store, token=vs.token, data=cm.jpeg(cm.document_frame(), 92),
-                                       document_type=document_type)
-    if back:
-        capture.store_document_image(db, store, token=vs.token, side="BACK", data=cm.jpeg(cm.document_frame(), 92))
-    db.commit()
-    return vs, doc
-
-
 def _text_tasks(db, session_id):
     return list(db.exec(select(Task).where(Task.session_id == session_id, Task.type == capture.TEXT_TASK)))
 
@@ -165,22 +166,14 @@ def test_the_document_is_read_while_the_user_goes_on_and_the_checks_reuse_it(db,
                                                                               monkeypatch):
     from identity_app.checks import text_extraction
 
-    vs, doc = _with_document(db, store, checks=NO_REVIEW)
+    vs, doc = with_document(db, store, checks=NO_REVIEW)
     assert verification.read_document_early(db, store, resource_id=doc.resource_id, today=TODAY)
     [task] = _text_tasks(db, vs.id)
     assert task.state == TaskState.DONE and task.result["mrz_found"]
     assert task.result[verification.MEDIA_KEY] == [doc.media_id]
     assert not verification.read_document_early(db, store, resource_id=doc.resource_id)  # read once
 
-    attempt = capture.start_liveness_attempt(db, token=vs.token)
-    frames = cm.face_loop() * 2
-    batch = [(int(t * 1000), cm.jpeg(f)) for f, t in zip(frames, cm.timestamps(len(frames)))]
-    for k in range(0, len(batch), 10):
-        capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
-                                    frames=batch[k:k + 10])
-    capture.finish_liveness_attempt(db, token=vs.token, resource_id=attempt.resource_id)
-    capture.finish_capture(db, token=vs.token)
-    db.commit()
+    liveness_and_finish(db, store, vs, cm.face_loop() * 2)
     assert len(_text_tasks(db, vs.id)) == 1  # finishing reuses the early task, no second one
 
     read_again = []
@@ -201,7 +194,7 @@ def test_an_early_reading_of_other_photos_is_not_reused(db, store, monkeypatch):
     from identity_app.checks import text_extraction
 
     # An ID card: nothing is read until its back (where the MRZ is) arrives, then front and back.
-    vs, front = _with_document(db, store, checks=NO_REVIEW, document_type="NATIONAL_ID")
+    vs, front = with_document(db, store, checks=NO_REVIEW, document_type="NATIONAL_ID")
     assert not verification.read_document_early(db, store, resource_id=front.resource_id, today=TODAY)
     assert _text_tasks(db, vs.id) == []
     back = capture.store_document_image(db, store, token=vs.token, side="BACK",
@@ -226,9 +219,9 @@ def test_an_early_reading_of_other_photos_is_not_reused(db, store, monkeypatch):
 
 
 def test_no_early_reading_when_text_extraction_is_off_or_capture_is_over(db, store):
-    vs, doc = _with_document(db, store, checks={**NO_REVIEW, "text_extraction": {"enabled": False}})
+    vs, doc = with_document(db, store, checks={**NO_REVIEW, "text_extraction": {"enabled": False}})
     assert not verification.read_document_early(db, store, resource_id=doc.resource_id, today=TODAY)
-    vs2, doc2 = _with_document(db, store, checks=NO_REVIEW)
+    vs2, doc2 = with_document(db, store, checks=NO_REVIEW)
     vs2.capture_finished_at = vs2.created_at
     db.add(vs2)
     db.commit()
