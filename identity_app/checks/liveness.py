@@ -45,7 +45,7 @@ import numpy as np
 from identity_app.checks import face_models, faces, pad
 from identity_app.checks.report import CheckReport, CheckType, Recommendation, SubCheck, details, sub_check
 
-ALGORITHM_VERSION = "liveness/mediapipe-facemesh-3d/1"
+ALGORITHM_VERSION = "liveness/mediapipe-facemesh-3d/2"
 
 # MediaPipe FaceMesh landmark indices.
 _RIGHT_EYE = (33, 160, 158, 133, 153, 144)   # person's right eye: corner, top x2, corner, bottom x2
@@ -531,8 +531,11 @@ def liveness_report(
         checks.append(sub_check("passive_presentation_attack", False, evaluated="no: analyses only"))
         return report(Recommendation.NOT_AVAILABLE, "FRAMES_NOT_PROVIDED", "Send the frames, not only their analyses.")
 
-    # Same face throughout: the first and last frames with a face plus each challenge's answer.
-    key = sorted({with_face[0], with_face[-1], *[o.frame_index for o in outcomes if o.frame_index is not None]})
+    # Same face throughout: each challenge's answer, and the selfie face match will use. Without
+    # a usable selfie, the first and last frames with a face stand in for it. With one, they add
+    # nothing: a face that answers no challenge and is not the selfie decides nothing (and every
+    # dlib encoding costs ~75 ms).
+    answers = [o.frame_index for o in outcomes if o.frame_index is not None]
     selfie = None
     selfie_note: dict[str, object] = {}
     if selfie_index is not None:
@@ -542,6 +545,7 @@ def liveness_report(
         problem = selfie_face.finding.problem if selfie_face is not None else None
         selfie_note = {"selfie_frame": selfie_index, "selfie_compared": "yes" if usable else
                        f"no: {problem.value if problem else 'not encoded'}"}
+    key = sorted(set(answers)) if selfie is not None else sorted({with_face[0], with_face[-1], *answers})
     worst, count = _same_face(images, analyses, _spread(key, 4), selfie)
     same_ok = worst <= th.same_face_max_distance
     checks.append(sub_check("same_face", same_ok, max_distance=round(worst, 4), frames_compared=count,

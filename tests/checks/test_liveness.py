@@ -271,6 +271,13 @@ def test_stills_of_different_people_stitched_together_are_rejected() -> None:
     assert results["challenge_1_turn_left"] == "PASS"
     assert results["same_face"] == "FAIL"
     assert report.recommendation is Recommendation.REJECT and report.reason == "MULTIPLE_PEOPLE"
+    # With the selfie face match will use (a frame of the first person), the answering face is
+    # compared with it: still caught.
+    from identity_app.checks import faces
+
+    with_selfie = liveness.liveness_report(frames, times(len(frames), fps=4), [Challenge.TURN_LEFT],
+                                           selfie_index=0, selfie_face=faces.encode_selfie(frames[0]))
+    assert with_selfie.recommendation is Recommendation.REJECT and with_selfie.reason == "MULTIPLE_PEOPLE"
 
 
 def test_a_blink_from_real_open_and_closed_eye_stills() -> None:
@@ -321,6 +328,9 @@ def test_a_selfie_frame_of_someone_else_is_caught_by_the_same_face_check() -> No
     own = faces.encode_selfie(frames[0])
     passed = liveness.liveness_report(frames, ts, challenges, analyses=analyses, selfie_index=0, selfie_face=own)
     assert passed.recommendation is Recommendation.APPROVE, passed.to_dict()
+    # With a selfie, the faces compared are the selfie's and each challenge's answer.
+    same_face = next(s for s in passed.breakdown if s.sub_check == "same_face")
+    assert str({d.name: d.value for d in same_face.details}["frames_compared"]) == str(len(challenges) + 1)
 
 
 def test_a_frame_analysis_survives_being_stored_as_json():
