@@ -48,11 +48,12 @@ huey = make_huey(get_settings())
 def _models_ready() -> bool:
     """Load every check model once per worker process, not per job: the face models and both
     OCR engines (about 2 s in all, which the first session after a start would otherwise wait)."""
-    from identity_app.checks import face_models, ocr_engines
+    from identity_app.checks import face_models, faces, ocr_engines
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     face_models.warm_up()
     ocr_engines.warm_up()
+    faces.use_encoder_process()  # face encodings must not hold this process's GIL (see faces)
     return True
 
 

@@ -8,13 +8,20 @@ encoder (see face_models.py for why not the 68-point model).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from identity_app.checks import face_models
+
+if TYPE_CHECKING:
+    from identity_app.checks.face_encoder_process import EncoderProcess
+
+log = logging.getLogger(__name__)
 
 # Defaults, documented so a report can state them.
 MIN_FACE_PX = 60            # face box width below which identity is unreliable
@@ -128,6 +135,40 @@ def find_face(
     return FaceFinding(box, len(boxes), width, sharpness, brightness, problem)
 
 
+_encoder_process: "EncoderProcess | None" = None
+
+
+def use_encoder_process() -> bool:
+    """Encode faces in a helper process from now on (face_encoder_process.py says why); idempotent.
+    The check worker and the benchmark call it; without it, or when the helper cannot start,
+    faces are encoded in this process. Returns whether the helper runs."""
+    global _encoder_process
+    if _encoder_process is None:
+        from identity_app.checks.face_encoder_process import EncoderProcess
+
+        process = EncoderProcess()
+        try:
+            process.start()
+        except (OSError, EOFError):
+            log.warning("the face encoder process did not start: encoding faces in this process")
+            process.stop()
+            return False
+        _encoder_process = process
+    return True
+
+
+def encoder_process_cpu_seconds() -> float:
+    """CPU time of the encoder process so far (for the benchmark); 0.0 without one."""
+    return _encoder_process.cpu_seconds() if _encoder_process is not None else 0.0
+
+
+def stop_encoder_process() -> None:
+    global _encoder_process
+    process, _encoder_process = _encoder_process, None
+    if process is not None:
+        process.stop()
+
+
 def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0) -> np.ndarray:
     """128-d dlib embedding of the face in `box` (5-point alignment)."""
     import dlib
@@ -135,8 +176,18 @@ def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0) -> np.ndar
     rgb = to_rgb(image_bgr)
     top, right, bottom, left = box
     shape = face_models.shape_predictor_5()(rgb, dlib.rectangle(left, top, right, bottom))
-    vec = face_models.face_encoder().compute_face_descriptor(rgb, shape, max(0, jitters))
-    return np.asarray(vec, dtype=np.float64)
+    if jitters > 0:
+        vec = face_models.face_encoder().compute_face_descriptor(rgb, shape, jitters)
+        return np.asarray(vec, dtype=np.float64)
+    # The aligned chip compute_face_descriptor(rgb, shape) extracts itself (150 px, padding 0.25),
+    # so both ways give the same embedding.
+    chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+    if _encoder_process is not None:
+        try:
+            return _encoder_process.encode(chip)
+        except (OSError, EOFError):  # it died and could not restart: same embedding, computed here
+            log.warning("the face encoder process failed: encoding this face in this process")
+    return np.asarray(face_models.face_encoder().compute_face_descriptor(chip), dtype=np.float64)
 
 
 def face_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -159,3 +159,25 @@ def test_a_selfie_encoded_once_gives_the_same_report() -> None:
         face_match.face_match_report(document, selfie).to_dict()
     with pytest.raises(ValueError):  # judged by other rules than this face match's
         face_match.face_match_report(document, selfie, selfie_face=shared, min_face_px=200)
+
+
+def test_the_encoder_process_gives_the_same_embeddings_and_survives_a_crash():
+    # The worker encodes faces in a helper process (dlib holds the GIL while encoding).
+    from identity_app.checks import faces
+
+    images = [_image("tests/obama.jpg"), _image("tests/biden.jpg")]
+    boxes = [faces.find_face(img).box for img in images]
+    here = [faces.encode_face(img, box) for img, box in zip(images, boxes)]
+    try:
+        assert faces.use_encoder_process()
+        there = [faces.encode_face(img, box) for img, box in zip(images, boxes)]
+        assert all(np.array_equal(a, b) for a, b in zip(here, there))
+        # The child is killed: the next encoding starts a new one and gives the same embedding.
+        faces._encoder_process._proc.kill()  # type: ignore[union-attr]
+        faces._encoder_process._proc.wait()  # type: ignore[union-attr]
+        assert np.array_equal(faces.encode_face(images[0], boxes[0]), here[0])
+        assert faces.encoder_process_cpu_seconds() > 0
+    finally:
+        faces.stop_encoder_process()
+    assert faces._encoder_process is None
+    assert np.array_equal(faces.encode_face(images[1], boxes[1]), here[1])  # back in this process
