@@ -42,12 +42,14 @@ def test_the_link_comes_with_a_qr_code_of_the_same_link(db):
     import numpy as np
 
     size = int(re.search(rb'viewBox="0 0 (\d+) (\d+)"', svg).group(1))
-    scale = 8
+    scale = 6
     canvas = np.full((size * scale, size * scale), 255, np.uint8)
     for x, y in re.findall(rb"M(\d+),(\d+)H", svg):
         x0, y0 = int(x) * scale, int(y) * scale
         canvas[y0:y0 + scale, x0:x0 + scale] = 0
-    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(canvas)
+    # OpenCV's classic QR detector misses about 1 valid code in 30 (random links); the ArUco-based
+    # one read all of 300.
+    decoded, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(canvas)
     assert decoded == created.link
 
 
