@@ -10,6 +10,7 @@ event loop; the checks themselves run in the worker.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 
 from starlette.requests import Request
@@ -21,6 +22,8 @@ from identity_app.services import capture, liveness_feedback
 from identity_app.services.capture import CaptureRefused
 from identity_app.settings import get_settings
 from identity_app.storage import get_media_store
+
+log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 MAX_FRAMES_PER_BATCH = 24
@@ -104,7 +107,11 @@ async def document(request: Request) -> Response:
     from identity_app import worker
 
     # After commit: the document is read while the user goes on, so the checks after the last capture reuse it.
-    worker.enqueue_document_reading(stored.resource_id)
+    # Only a head start: if the queue cannot take it, the session's checks read the document later.
+    try:
+        worker.enqueue_document_reading(stored.resource_id)
+    except Exception:  # noqa: BLE001 - the photo is stored; the upload must not fail for this
+        log.warning("could not enqueue the early reading of document resource %s", stored.resource_id)
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
 
 

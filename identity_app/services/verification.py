@@ -292,7 +292,10 @@ def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _
                  result: _DocumentResult) -> None:
     if work.stored is not None:
         return
-    task = work.task or Task(session_id=vs.id, resource_id=resource_id, type=TEXT_TASK)
+    # Re-read: the early reading and the session's job may both have started before either wrote it.
+    task = work.task or db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
+                                                   Task.resource_id == resource_id)).first() \
+        or Task(session_id=vs.id, resource_id=resource_id, type=TEXT_TASK)
     task.state = TaskState.DONE if result.doc is not None else TaskState.FAILED
     task.result = {**document_text_to_dict(result.doc), SOURCE_KEY: (
         MediaKind.DOCUMENT_FRONT if result.from_front else MediaKind.DOCUMENT_BACK).value,

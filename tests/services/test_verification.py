@@ -218,6 +218,23 @@ def test_an_early_reading_of_other_photos_is_not_reused(db, store, monkeypatch):
     assert task.result[verification.MEDIA_KEY] == [front.media_id, new_back.media_id]
 
 
+def test_a_capture_finished_during_the_early_reading_leaves_one_text_task(db, store, fixed_challenges,
+                                                                           monkeypatch):
+    from identity_app.checks import text_extraction
+
+    vs, doc = with_document(db, store, checks=NO_REVIEW)
+    real = text_extraction.extract_document_text
+
+    def read_while_the_user_finishes(*a, **k):
+        liveness_and_finish(db, store, vs, cm.face_loop() * 2)  # finish_capture adds its PENDING task
+        return real(*a, **k)
+
+    monkeypatch.setattr(text_extraction, "extract_document_text", read_while_the_user_finishes)
+    assert verification.read_document_early(db, store, resource_id=doc.resource_id, today=TODAY)
+    [task] = _text_tasks(db, vs.id)
+    assert task.state == TaskState.DONE and task.result[verification.MEDIA_KEY] == [doc.media_id]
+
+
 def test_no_early_reading_when_text_extraction_is_off_or_capture_is_over(db, store):
     vs, doc = with_document(db, store, checks={**NO_REVIEW, "text_extraction": {"enabled": False}})
     assert not verification.read_document_early(db, store, resource_id=doc.resource_id, today=TODAY)
