@@ -29,14 +29,26 @@ def run_migrations() -> None:
         return
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = url.startswith("sqlite")
+        if sqlite:
+            # A batch migration recreates a table and drops the old one; with foreign keys on,
+            # that DROP would first delete every child row (ON DELETE CASCADE). The pragma cannot
+            # change inside a transaction, so it is set before; the keys are checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=SQLModel.metadata,
-            render_as_batch=url.startswith("sqlite"),  # SQLite alters tables by copy
+            render_as_batch=sqlite,  # SQLite alters tables by copy
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.rollback()
+            if broken:
+                raise RuntimeError(f"foreign keys broken after migrating: {broken[:10]}")
     engine.dispose()
 
 

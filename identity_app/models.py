@@ -16,6 +16,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
+# SQLite reuses the ids of deleted rows unless a table says AUTOINCREMENT: a new session would
+# take a deleted session's id and its audit trail (issue 9). Every table says it; PostgreSQL's
+# sequences never go back anyway.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -139,6 +145,7 @@ class DecisionValue(str, Enum):
 
 
 class Operator(SQLModel, table=True):
+    __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)  # stored lower-case
     name: str = Field(max_length=200)
@@ -154,6 +161,7 @@ class Operator(SQLModel, table=True):
 
 class RecoveryCode(SQLModel, table=True):
     __tablename__ = "recovery_code"
+    __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     operator_id: int = fk("operator.id")
     code_hash: str = Field(max_length=128)
@@ -164,6 +172,7 @@ class SignInSession(SQLModel, table=True):
     """A console sign-in: the browser holds the token, we keep its hash."""
 
     __tablename__ = "sign_in_session"
+    __table_args__ = NO_ID_REUSE
 
     id: Optional[int] = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=128, unique=True, index=True)
@@ -182,6 +191,7 @@ class TotpFailure(SQLModel, table=True):
     """Wrong TOTP codes, counted per operator in a sliding 15-minute window."""
 
     __tablename__ = "totp_failure"
+    __table_args__ = NO_ID_REUSE
 
     id: Optional[int] = Field(default=None, primary_key=True)
     operator_id: int = fk("operator.id")
@@ -192,6 +202,7 @@ class TotpFailure(SQLModel, table=True):
 
 
 class Application(SQLModel, table=True):
+    __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     description: str = Field(default="", max_length=2000)
@@ -216,7 +227,7 @@ class Application(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("application_id", "operator_id"),)
+    __table_args__ = (sa.UniqueConstraint("application_id", "operator_id"), NO_ID_REUSE)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     application_id: int = fk("application.id")
@@ -226,6 +237,7 @@ class Membership(SQLModel, table=True):
 
 
 class Invitation(SQLModel, table=True):
+    __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     application_id: int = fk("application.id")
     email: str = Field(max_length=320, index=True)
@@ -253,6 +265,7 @@ class VerificationSession(SQLModel, table=True):
         sa.Index("ix_vs_app_search", "application_id", "created_at", "id", "state", "decision", "search_text"),
         sa.Index("ix_vs_app_name", "application_id", "user_name", "created_at", "id"),
         sa.Index("ix_vs_app_decision_created", "application_id", "decision", "created_at"),
+        NO_ID_REUSE,
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -282,6 +295,8 @@ class VerificationSession(SQLModel, table=True):
 class Resource(SQLModel, table=True):
     """An ID document or a liveness attempt: each attempt is its own resource."""
 
+    __table_args__ = NO_ID_REUSE
+
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     kind: ResourceKind
@@ -294,6 +309,7 @@ class Resource(SQLModel, table=True):
 
 class MediaItem(SQLModel, table=True):
     __tablename__ = "media_item"
+    __table_args__ = NO_ID_REUSE
 
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: Optional[int] = fk("verification_session.id", nullable=True)
@@ -314,6 +330,7 @@ class MediaItem(SQLModel, table=True):
 
 class Check(SQLModel, table=True):
     __tablename__ = "session_check"
+    __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     resource_id: Optional[int] = fk("resource.id", nullable=True)
@@ -334,6 +351,7 @@ class Check(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
+    __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     resource_id: Optional[int] = fk("resource.id", nullable=True)
@@ -348,6 +366,8 @@ class Task(SQLModel, table=True):
 class Decision(SQLModel, table=True):
     """Every decision made on a session; the newest is the current one."""
 
+    __table_args__ = NO_ID_REUSE
+
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     value: DecisionValue
@@ -360,6 +380,7 @@ class AuditEvent(SQLModel, table=True):
     """Who did what, when. Never holds the deleted personal data itself."""
 
     __tablename__ = "audit_event"
+    __table_args__ = NO_ID_REUSE
 
     id: Optional[int] = Field(default=None, primary_key=True)
     at: datetime = ts(nullable=False, default=True, index=True)
