@@ -1,6 +1,7 @@
 """The database engine, made once per process from the settings."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -8,6 +9,9 @@ from typing import Iterator
 
 import sqlalchemy as sa
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
+CHECKPOINT_BUSY_MS = 2000  # how long a checkpoint waits for other connections' transactions
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -23,6 +27,8 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")   # cascades need it
             cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the worker
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten with zeros, not left in free space (see truncate_wal).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
@@ -46,3 +52,60 @@ def session_scope(engine: sa.Engine | None = None) -> Iterator[Session]:
         except BaseException:
             db.rollback()
             raise
+
+
+def truncate_wal(engine: sa.Engine) -> bool:
+    """SQLite only: copy the write-ahead log into the database file and truncate it to 0 bytes.
+
+    A deletion writes zeros over the deleted rows (secure_delete), but the log still holds the
+    earlier versions of those pages, with the deleted person in them, until a checkpoint copies
+    the new pages over and the log is reset. Returns False when another connection's transaction
+    kept it from completing within CHECKPOINT_BUSY_MS (the worker's `truncate_wal` job retries);
+    True on success and on other databases (PostgreSQL: see README, "Deletion")."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        try:
+            timeout = cur.execute("PRAGMA busy_timeout").fetchone()[0]
+            cur.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+            try:
+                busy, _log_frames, _copied = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        finally:
+            cur.close()
+    if busy:
+        log.warning("the SQLite write-ahead log could not be truncated now (busy); it will be retried")
+    return not busy
+
+
+def _engine_of(db: Session) -> sa.Engine:
+    bind = db.get_bind()
+    return bind if isinstance(bind, sa.Engine) else bind.engine
+
+
+def _truncate_if_asked(db: Session) -> None:
+    if db.info.pop("_truncate_wal", False):
+        try:
+            truncate_wal(_engine_of(db))
+        except Exception:  # noqa: BLE001 - the deletion itself is committed; the worker retries
+            log.exception("truncating the SQLite write-ahead log failed")
+
+
+def _forget_truncation(db: Session) -> None:
+    db.info.pop("_truncate_wal", None)
+
+
+def truncate_wal_after_commit(db: Session) -> None:
+    """Truncate SQLite's write-ahead log once this session's transaction has committed (after a
+    deletion of personal data); nothing on other databases or when the transaction rolls back."""
+    if _engine_of(db).dialect.name != "sqlite":
+        return
+    db.info["_truncate_wal"] = True
+    if not db.info.get("_truncate_wal_hooked"):
+        db.info["_truncate_wal_hooked"] = True
+        sa.event.listen(db, "after_commit", _truncate_if_asked)
+        sa.event.listen(db, "after_rollback", _forget_truncation)

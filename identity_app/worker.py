@@ -32,12 +32,16 @@ LOCK_TTL_S = 10 * 60  # Redis lock expiry, far above a job's seconds; SQLite loc
 
 
 def make_huey(settings: Settings) -> Huey:
+    """The queue holds ids only (a job's arguments are a session or resource id). Results are not
+    kept (results=False): nothing reads them, and a failed job's stored error would hold its
+    exception text and traceback, which can quote a database row."""
     url = settings.queue_url.strip()
     if not url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("identity-checks", filename=str(settings.data_dir / "queue.db"), utc=True)
+        return SqliteHuey("identity-checks", filename=str(settings.data_dir / "queue.db"), utc=True,
+                          results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("identity-checks", url=url, utc=True)
+        return RedisHuey("identity-checks", url=url, utc=True, results=False)
     raise ValueError("IDV_QUEUE_URL must be empty (SQLite queue under IDV_DATA_DIR) or a redis:// URL")
 
 
@@ -211,6 +215,15 @@ def media_retention() -> None:
         deleted = delete_expired_media(db, get_media_store())
     if deleted:
         log.info("retention deleted %d media item(s)", deleted)
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def truncate_wal() -> None:
+    """SQLite: copy the write-ahead log into the database and truncate it. Each deletion does this
+    as it commits; this retries one that found the database busy (see db.truncate_wal)."""
+    from identity_app.db import get_engine, truncate_wal as _truncate
+
+    _truncate(get_engine())
 
 
 @huey.periodic_task(crontab(minute="*/5"))

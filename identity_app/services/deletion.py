@@ -3,7 +3,14 @@ a whole session, and the retention job.
 
 The stored object goes first, then its row: if the store fails, the row
 stays so the deletion can be retried; a row never outlives a successful
-object deletion unnoticed. Audit events carry ids and counts only.
+object deletion unnoticed. Audit events carry ids and counts only; deleting
+a session also clears the end user's IP address from its audit events.
+
+On SQLite the rows are overwritten with zeros as they are deleted (the
+engine's `secure_delete`), and once the deleting transaction commits the
+write-ahead log, which still holds the earlier page versions, is copied in
+and truncated (`db.truncate_wal_after_commit`). Ids are never reused
+(AUTOINCREMENT), so the audit events kept after a deletion name no one else.
 """
 from __future__ import annotations
 
@@ -13,8 +20,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from identity_app.db import truncate_wal_after_commit
 from identity_app.models import (
     Application,
+    AuditEvent,
     Check,
     Decision,
     MediaItem,
@@ -70,6 +79,7 @@ def delete_media_item(db: Session, store: MediaStore, *, actor: OperatorView | N
     store.delete(item.storage_key)
     kind = item.kind.value
     db.delete(item)
+    truncate_wal_after_commit(db)
     audit.record(db, MEDIA_DELETED, operator_id=actor.id, actor=actor.email, application_id=vs.application_id,
                  session_id=vs.id, target=f"media:{media_id}", ip=ip, kind=kind)
     db.flush()
@@ -90,6 +100,7 @@ def delete_session_media(db: Session, store: MediaStore, *, actor: OperatorView 
     objects = store.delete_prefix(session_prefix(vs.id))
     for item in items:
         db.delete(item)
+    truncate_wal_after_commit(db)
     audit.record(db, SESSION_MEDIA_DELETED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, target=f"session:{vs.id}", ip=ip,
                  media_items=len(items), leftover_objects=objects)
@@ -116,9 +127,15 @@ def delete_session(db: Session, store: MediaStore, *, actor: OperatorView | None
         "tasks": db.exec(select(sa.func.count()).select_from(Task).where(Task.session_id == sid)).one(),
     }
     db.flush()
+    # The events stay (who did what, when); the end user's IP address in them goes. Events without
+    # an operator are the end user's (capture.*) or the system's; operators' own IPs are kept.
+    end_user_events = sa.and_(AuditEvent.session_id == sid, AuditEvent.operator_id.is_(None),  # type: ignore[union-attr]
+                              AuditEvent.ip != "")
+    db.exec(sa.update(AuditEvent).where(end_user_events).values(ip=""))  # type: ignore[call-overload]
     # No ORM relationships: the database cascades to every child row (ON DELETE CASCADE).
     db.exec(sa.delete(VerificationSession).where(VerificationSession.id == sid))  # type: ignore[call-overload]
     db.expire_all()
+    truncate_wal_after_commit(db)
     audit.record(db, SESSION_DELETED, operator_id=actor.id, actor=actor.email, application_id=app_id,
                  session_id=sid, target=f"session:{sid}", ip=ip, media_items=len(items),
                  stored_objects=len(items) + objects, outbox_emails=emails, **counts)
@@ -149,4 +166,6 @@ def delete_expired_media(db: Session, store: MediaStore, now: datetime | None = 
                          retention_days=app.media_retention_days)
         total += len(rows)
     db.flush()
+    if total:
+        truncate_wal_after_commit(db)
     return total
