@@ -18,7 +18,13 @@ from pathlib import Path
 
 def _cmd_migrate(_: argparse.Namespace) -> int:
     from identity_app.migrations import upgrade
+    from identity_app.private_files import make_data_private
+    from identity_app.settings import get_settings
 
+    # Also at every start: the data folder private (folders 0700, files 0600), older installs too.
+    changed = make_data_private(get_settings())
+    if changed:
+        print(f"made {changed} file(s) and folder(s) of the data folder private to this account")
     upgrade()
     print("database is up to date")
     return 0

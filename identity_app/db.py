@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterator
 
 import sqlalchemy as sa
 from sqlmodel import Session, create_engine
+
+from identity_app.private_files import private_sqlite_file
 
 log = logging.getLogger(__name__)
 CHECKPOINT_BUSY_MS = 2000  # how long a checkpoint waits for other connections' transactions
@@ -16,9 +17,9 @@ CHECKPOINT_BUSY_MS = 2000  # how long a checkpoint waits for other connections' 
 
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(path)  # 0600 in a 0700 folder; the -wal and -shm files follow its mode
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa.event.listens_for(engine, "connect")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from identity_app.crypto import DecryptionError, decrypt, derive_key, encrypt
+from identity_app.private_files import make_private_dir
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+(/[a-z0-9_-]+){0,4}$")
 
@@ -68,17 +69,16 @@ class _Encrypted:
 class LocalMediaStore(_Encrypted):
     def __init__(self, root: Path, secret: str) -> None:
         super().__init__(secret)
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.root = make_private_dir(root)
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path.parent)  # every level 0700 (sessions/, sessions/<id>/)
         # Write to a temporary file in the same folder, then rename: a crash
-        # leaves either the old state or the whole new file, never half.
+        # leaves either the old state or the whole new file, never half. mkstemp makes it 0600.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -25,6 +25,7 @@ from typing import Iterator
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import TaskLockedException
 
+from identity_app.private_files import private_sqlite_file
 from identity_app.settings import Settings, get_settings
 
 log = logging.getLogger("identity_app.worker")
@@ -37,7 +38,7 @@ def make_huey(settings: Settings) -> Huey:
     exception text and traceback, which can quote a database row."""
     url = settings.queue_url.strip()
     if not url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(settings.data_dir / "queue.db")  # 0600 in a 0700 folder, -wal and -shm too
         return SqliteHuey("identity-checks", filename=str(settings.data_dir / "queue.db"), utc=True,
                           results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from identity_app.private_files import make_private_dir, write_private_file
 from identity_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,8 @@ def send_email(to: str, subject: str, body: str, *, tag: str = "") -> SentEmail:
             raise EmailError(f"The email could not be sent ({exc.__class__.__name__}). Check the SMTP settings.") from exc
         log.info("email sent by SMTP: %s", subject)
         return SentEmail(to, subject, "smtp")
-    outbox = _outbox_dir()
-    outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = outbox / f"{tag + '-' if tag else ''}{uuid.uuid4().hex}.eml"
-    path.write_bytes(bytes(msg))
+    outbox = make_private_dir(_outbox_dir())
+    path = write_private_file(outbox / f"{tag + '-' if tag else ''}{uuid.uuid4().hex}.eml", bytes(msg))
     # The log names the file, not the recipient or the link (they are personal data / capabilities).
     log.info("email written to outbox %s: %s", path, subject)
     return SentEmail(to, subject, "outbox", str(path))
