@@ -10,10 +10,9 @@ if [ -z "${IDV_SECRET_KEY:-}" ] && ! grep -qs '^IDV_SECRET_KEY=..' .env; then
   chmod 600 .env
   echo "wrote a new IDV_SECRET_KEY to .env (keep it: it decrypts the stored media)"
 fi
+umask 077  # data files private to this account (the app also creates them 0600 / 0700 itself)
 python -m identity_app.cli migrate
-# The check worker (Huey consumer, 2 processes) runs beside the web server and
-# stops with it; it first re-enqueues checks a previous run left unfinished.
-python -m identity_app.worker &
-WORKER_PID=$!
-trap 'kill "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null' EXIT INT TERM
-reflex run --env prod --single-port --frontend-port "${IDV_PORT:-3000}"
+# The supervisor runs the web server and the check worker (Huey consumer, 2 processes; it
+# first re-enqueues checks a previous run left unfinished), restarts either when it dies,
+# and stops both on Ctrl-C or SIGTERM (identity_app/supervisor.py).
+exec python -m identity_app.supervisor --port "${IDV_PORT:-3000}"
