@@ -16,7 +16,8 @@ process that ran a minute or more starts again after 1 s. Every exit and
 restart is a log line.
 
 SIGTERM or SIGINT stops both: SIGTERM to each group, SIGKILL to what is left
-after STOP_TIMEOUT_S; the supervisor then exits 0. The supervisor runs with
+after STOP_TIMEOUT_S; the supervisor then exits 0. Should the supervisor itself
+be killed, both get SIGTERM from the kernel (Linux) and stop. The supervisor runs with
 umask 077, so nothing its processes create is readable by other accounts.
 Standard library only.
 """
@@ -113,6 +114,17 @@ def _become_subreaper() -> None:
         pass
 
 
+def _stop_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the supervisor dies, even by SIGKILL, so
+    nothing runs on unsupervised (granian and the consumer stop their own workers on SIGTERM)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _reap_orphans(direct: set[int]) -> None:
     """Collect exited processes that are not our direct children (Popen keeps those' codes)."""
     while True:
@@ -136,7 +148,7 @@ class Supervisor:
     def start(self, child: Child) -> None:
         # Own session and process group: a signal to the group reaches granian's and Huey's
         # worker processes too, and a terminal's Ctrl-C reaches only the supervisor, which forwards it.
-        child.proc = subprocess.Popen(child.argv, start_new_session=True)
+        child.proc = subprocess.Popen(child.argv, start_new_session=True, preexec_fn=_stop_with_parent)
         child.started_at = time.monotonic()
         child.restart_at = None
         log.info("started %s (pid %d)", child.name, child.proc.pid)

@@ -112,3 +112,25 @@ def test_sigterm_stops_the_supervisor_and_everything_it_started(tmp_path):
     for pgid in groups:  # nothing of either group runs (the sh's background sleep included)
         assert not sv._group_alive(pgid)
     assert "received SIGTERM: stopping" in proc.stderr.read()
+
+
+@pytest.mark.timeout(60)
+def test_killing_the_supervisor_stops_what_it_started(tmp_path):
+    code = ("import sys\n"
+            "from identity_app import supervisor as sv\n"
+            "kids = [sv.Child('a', [sys.executable, '-c', 'import time; time.sleep(600)'])]\n"
+            "sys.exit(sv.Supervisor(kids).run())\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 20
+    kids: list[int] = []
+    while not kids and time.monotonic() < deadline:
+        time.sleep(0.1)
+        kids = [int(p) for p in subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)],
+                                               capture_output=True, text=True).stdout.split()]
+    assert len(kids) == 1
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while alive(kids[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(kids[0])
