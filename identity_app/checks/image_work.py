@@ -1,0 +1,107 @@
+"""The image work of an upload, from hostile bytes to clean pixels, as one call each.
+
+Each function decodes (header limits first, see image_io), judges and
+re-encodes, and returns plain values only (dicts of bytes, numbers and
+strings): the application runs them in the child processes of
+identity_app/image_pool.py, which send the result back over a pipe and
+accept nothing but such plain values from a child. Refusals are
+`ImageDecodeError`s.
+
+Pure like the rest of checks/: limits and qualities come in as arguments.
+"""
+from __future__ import annotations
+
+from identity_app.checks.image_io import ImageLimits, decode_image, encode_jpeg, sniff_format
+
+
+def _decode(data: bytes, limits: ImageLimits):
+    return decode_image(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels,
+                        max_side=limits.max_side, max_aspect=limits.max_aspect)
+
+
+def document_photo(data: bytes, limits: ImageLimits, jpeg_quality: int = 92) -> dict:
+    """A document photo judged by `assess_quality`; when good enough, re-encoded as a metadata-free JPEG.
+
+    {"ok": True, "jpeg": bytes, "width": int, "height": int} or
+    {"ok": False, "problems": [codes], "hints": [texts]}.
+    """
+    from identity_app.checks.image_quality import assess_quality
+
+    image = _decode(data, limits)
+    quality = assess_quality(image)
+    if not quality.ok:
+        return {"ok": False, "problems": list(quality.problems), "hints": list(quality.hints)}
+    h, w = image.shape[:2]
+    return {"ok": True, "jpeg": encode_jpeg(image, jpeg_quality), "width": int(w), "height": int(h)}
+
+
+def frame_quality(data: bytes, limits: ImageLimits) -> dict:
+    """Live feedback on a downscaled camera frame of a document: {"ok": bool, "problems": [codes]}."""
+    from identity_app.checks.image_quality import assess_quality
+
+    quality = assess_quality(_decode(data, limits))
+    return {"ok": bool(quality.ok), "problems": list(quality.problems)}
+
+
+def liveness_frames(frames: list[bytes], limits: ImageLimits, jpeg_quality: int = 90) -> list[dict]:
+    """Each streamed frame decoded, analysed (MediaPipe landmarks) and re-encoded.
+
+    Every frame is decoded before any is analysed, so one bad frame refuses
+    the whole batch. FaceMesh runs in still-image mode: no state is carried
+    from one frame to the next, so any process may analyse any frame.
+    [{"jpeg": bytes, "width": int, "height": int, "analysis": FrameAnalysis.to_dict()}]
+    """
+    from identity_app.checks.liveness import analyse_frame
+
+    images = [_decode(data, limits) for data in frames]
+    out = []
+    for image in images:
+        h, w = image.shape[:2]
+        out.append({"jpeg": encode_jpeg(image, jpeg_quality), "width": int(w), "height": int(h),
+                    "analysis": analyse_frame(image).to_dict()})
+    return out
+
+
+def logo(data: bytes, limits: ImageLimits, max_side: int) -> dict:
+    """An application logo at most `max_side` px: photographs stay JPEG, drawings (PNG/WebP) become PNG.
+
+    {"data": bytes, "content_type": str}
+    """
+    import cv2
+
+    image = _decode(data, limits)
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    if sniff_format(data) == "JPEG":
+        return {"data": encode_jpeg(image, 90), "content_type": "image/jpeg"}
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return {"data": buf.tobytes(), "content_type": "image/png"}
+
+
+def loaded_modules() -> list[str]:
+    """The modules this process has imported (a pool child must never have reflex, sqlmodel or the settings)."""
+    import sys
+
+    return sorted(sys.modules)
+
+
+def warm_up(with_face_mesh: bool = True) -> None:
+    """Import the decoders and load FaceMesh now (a pool child does this before its memory cap is set)."""
+    import numpy as np
+    from PIL import Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin  # noqa: F401
+
+    import cv2
+    from identity_app.checks import image_quality  # noqa: F401
+
+    cv2.setNumThreads(1)  # one task per child process, one core each: no thread pool inside
+    blank = np.full((64, 64, 3), 255, np.uint8)
+    image_quality.assess_quality(blank)
+    encode_jpeg(blank)
+    if with_face_mesh:
+        from identity_app.checks.liveness import analyse_frame
+
+        analyse_frame(blank)
