@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     queue_url: str = ""
     upload_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
     upload_max_pixels: int = Field(default=40_000_000, ge=1)
+    upload_max_side: int = Field(default=10_000, ge=1)  # widest or tallest accepted image, px
+    # Child processes that decode uploads (identity_app/image_pool.py): 0 = one per core;
+    # each may use this many MB beyond its libraries before it is refused and replaced.
+    image_workers: int = Field(default=0, ge=0)
+    image_worker_memory_mb: int = Field(default=1024, ge=64)
     # TEST ONLY: fixed liveness challenges (comma-separated, e.g. TURN_LEFT,BLINK) so a
     # recorded fake-camera video can answer them. Ignored unless IDV_TEST_HOOKS=true;
     # never set either in a real deployment (random challenges defeat replays).
