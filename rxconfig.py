@@ -1,10 +1,19 @@
 """Reflex configuration; every value comes from identity_app.settings."""
+import os
+from urllib.parse import urlsplit
+
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 from identity_app.settings import get_settings
+from identity_app.state.store import STATE_TTL_S
 
 _settings = get_settings()
+_public = urlsplit(_settings.public_base_url)
+
+# Reflex's state store on disk lives in the private data folder (0700, files 0600; see
+# identity_app/state/store.py), not in a world-readable .states beside the code.
+os.environ.setdefault("REFLEX_STATES_WORKDIR", str(_settings.data_dir / "ui-state"))
 
 config = rx.Config(
     app_name="identity_app",
@@ -14,6 +23,10 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     loglevel=rx.constants.LogLevel(_settings.log_level.lower()),
+    # Credentialed routes answer our own pages only (Reflex's default is every origin).
+    cors_allowed_origins=[f"{_public.scheme}://{_public.netloc}"],
+    # A UI state unused for an hour is forgotten (disk files and Redis keys alike).
+    redis_token_expiration=STATE_TTL_S,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=[SitemapPlugin],
 )

@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from identity_app import capture_api, console_api
+from identity_app import capture_api, console_api, routes
 from identity_app.db import session_scope
 from identity_app.services import auth
 from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.media import read_media
-from identity_app.state.base import COOKIE_NAME
 from identity_app.storage import StorageError, get_media_store
+from identity_app.web import auth_routes, cookies
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -32,13 +32,12 @@ async def health(_: Request) -> Response:
 def media(request: Request) -> Response:
     # Sync on purpose: Starlette runs it in a thread, so database, storage and
     # decryption work never blocks the event loop.
-    try:
-        media_id = int(request.path_params["media_id"])
-    except (KeyError, ValueError):
-        return Response("Not found", status_code=404)
+    media_id = routes.parse_id(request.path_params.get("media_id"))
+    if media_id is None:
+        return Response("Not found", status_code=404, headers=NO_STORE)
     try:
         with session_scope() as db:
-            actor = auth.authenticate(db, request.cookies.get(COOKIE_NAME))
+            actor = auth.authenticate(db, request.cookies.get(cookies.SESSION.name))
             if actor is None:
                 return Response("Sign in to view media.", status_code=401, headers=NO_STORE)
             content = read_media(db, get_media_store(), actor=actor, media_id=media_id, ip=client_ip(request))
@@ -67,6 +66,7 @@ def api_app() -> Starlette:
         Route("/api/health", health),
         Route("/api/media/{media_id}", media),
         *console_api.ROUTES,  # application logo, sessions CSV export
+        *auth_routes.ROUTES,  # sign-in cookies, the enrolment key and recovery codes, invitation links
         # Capture flow (the link token is the credential); see capture_api.py.
         Route("/api/capture/{token}/quality", capture_api.quality, methods=["POST"]),
         Route("/api/capture/{token}/document", capture_api.document, methods=["POST"]),

@@ -13,23 +13,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from identity_app import routes
 from identity_app.db import session_scope
 from identity_app.models import Permission
 from identity_app.services import app_settings, auth, session_search
 from identity_app.services.errors import DomainError, Forbidden, NotFound
 from identity_app.services.permissions import require
 from identity_app.services.sessions import find_by_token
-from identity_app.state.base import COOKIE_NAME
+from identity_app.web import cookies
 from identity_app.storage import StorageError, get_media_store
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def _app_id(request: Request) -> int | None:
-    try:
-        return int(request.path_params["app_id"])
-    except (KeyError, ValueError):
-        return None
+    return routes.parse_id(request.path_params.get("app_id"))
 
 
 def application_logo(request: Request) -> Response:  # sync: runs in Starlette's thread pool
@@ -44,7 +42,7 @@ def application_logo(request: Request) -> Response:  # sync: runs in Starlette's
                 if vs is None or vs.application_id != app_id:
                     raise NotFound("Not found")
             else:
-                actor = auth.authenticate(db, request.cookies.get(COOKIE_NAME))
+                actor = auth.authenticate(db, request.cookies.get(cookies.SESSION.name))
                 require(db, actor, app_id, Permission.VIEW_SESSIONS)
             logo = app_settings.read_logo(db, get_media_store(), application_id=app_id)
     except NotFound:
@@ -64,7 +62,7 @@ def sessions_csv(request: Request) -> Response:  # sync: runs in Starlette's thr
         return Response("Not found", status_code=404, headers=NO_STORE)
     try:
         with session_scope() as db:
-            actor = auth.authenticate(db, request.cookies.get(COOKIE_NAME))
+            actor = auth.authenticate(db, request.cookies.get(cookies.SESSION.name))
             if actor is None:
                 return Response("Sign in to export sessions.", status_code=401, headers=NO_STORE)
             query = session_search.query_from_params(dict(request.query_params))

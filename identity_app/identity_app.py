@@ -1,6 +1,8 @@
 """The route table: every page, its route, title and on_load chain on one screen."""
 from __future__ import annotations
 
+import os
+
 import reflex as rx
 
 from identity_app import routes
@@ -22,11 +24,18 @@ from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
 from identity_app.state.base import SessionState
 from identity_app.state.capture import CaptureState
+from identity_app.state import store
 from identity_app.state.sign_in import SignInState
+from identity_app.web.guard import WebGuard
 
 get_settings().validate_for_startup()  # refuse to start with a default secret outside development
+# Everything this process writes (the UI state store above all) is private to its user.
+os.umask(0o077)
+store.secure()
 
-app = rx.App(api_transformer=api_app())
+_https = get_settings().public_base_url.lower().startswith("https://")
+# Our API routes around Reflex's app, then the guard around everything (web/guard.py).
+app = rx.App(api_transformer=[api_app(), lambda asgi: WebGuard(asgi, https=_https)])
 
 # Front door
 app.add_page(sign_in.setup_page, route=routes.SETUP, title="Set up", on_load=SignInState.load_setup)

@@ -183,19 +183,41 @@ class SignInSession(SQLModel, table=True):
     ended_at: Optional[datetime] = ts()
     # A TOTP secret offered during enrolment, encrypted, until confirmed by a code.
     pending_totp_enc: Optional[str] = Field(default=None, max_length=512)
+    # Wrong codes given to this pending sign-in; at the limit it ends (password again).
+    failed_codes: int = 0
+    # The recovery codes made at enrolment, encrypted, until the person confirms they saved
+    # them (the page fetches them over HTTP, so they never pass through the UI state).
+    recovery_codes_enc: Optional[str] = Field(default=None, max_length=1024)
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=400)
 
 
-class TotpFailure(SQLModel, table=True):
-    """Wrong TOTP codes, counted per operator in a sliding 15-minute window."""
+class AuthFailure(SQLModel, table=True):
+    """A wrong password or code, counted per bucket (an account from unknown browsers,
+    an account from one trusted browser, an address) to slow guessing down; see
+    services/guessing.py. Kept in the database so that every web process sees them."""
 
-    __tablename__ = "totp_failure"
+    __tablename__ = "auth_failure"
+    __table_args__ = (sa.Index("ix_auth_failure_bucket_at", "bucket", "at"), NO_ID_REUSE)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=400)
+    at: datetime = ts(nullable=False, default=True)
+
+
+class TrustedDevice(SQLModel, table=True):
+    """A browser that completed a sign-in: it holds a random cookie whose hash is here.
+    Its guesses are counted apart from unknown browsers', so an attacker's failures
+    never slow the rightful operator down on their own browser."""
+
+    __tablename__ = "trusted_device"
     __table_args__ = NO_ID_REUSE
 
     id: Optional[int] = Field(default=None, primary_key=True)
     operator_id: int = fk("operator.id")
-    at: datetime = ts(nullable=False, default=True, index=True)
+    token_hash: str = Field(max_length=128, unique=True, index=True)
+    created_at: datetime = ts(nullable=False, default=True)
+    last_used_at: Optional[datetime] = ts()
 
 
 # --- applications --------------------------------------------------------------

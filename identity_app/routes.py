@@ -8,7 +8,8 @@ SIGN_IN = "/signin"
 TOTP = "/signin/code"
 ENROL = "/signin/enrol"
 RECOVERY_CODES = "/signin/recovery-codes"
-INVITATION = "/invitation/[token]"
+INVITATION = "/invitation"
+INVITATION_LINK = "/invitation/{token}"  # the emailed link: an HTTP route that sets the invitation cookie
 HOME = "/"
 APPLICATION = "/applications/[app_id]"
 APPLICATION_USERS = "/applications/[app_id]/users"
@@ -16,6 +17,23 @@ APPLICATION_USERS = "/applications/[app_id]/users"
 # Backend (API) routes, served by the same port in production.
 API_MEDIA = "/api/media/{media_id}"
 API_HEALTH = "/api/health"
+# Sign-in cookies and the secrets the sign-in pages show (web/auth_routes.py).
+API_AUTH_COOKIE = "/api/auth/cookie"
+API_AUTH_SIGNED_OUT = "/api/auth/signed-out"
+API_AUTH_ENROLMENT = "/api/auth/enrolment"
+API_AUTH_RECOVERY_CODES = "/api/auth/recovery-codes"
+
+# The largest id a route accepts: ids are 32-bit on PostgreSQL, so anything above is no row of ours.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """A route's numeric id (1 .. MAX_ID), or None for anything else (huge, negative, not digits)."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def invitation_path(token: str) -> str:

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from identity_app.crypto import hash_token
 from identity_app.models import ALL_PERMISSIONS, Application
 from identity_app.services import applications, auth, invitations, sessions
 from identity_app.services.app_config import ChecksConfig, ManualCheckSettings
@@ -69,7 +70,8 @@ def member(db: Session, inviter: OperatorView, application_id: int, email: str,
     if sent.existing_user:
         return next(o for o in auth.list_operators(db) if o.email == email)
     token = sent.link.rsplit("/", 1)[-1]
-    op = invitations.accept_invitation(db, token=token, name=email.split("@")[0].title(), password=PASSWORD)
+    op = invitations.accept_invitation(db, token_hash=hash_token(token), name=email.split("@")[0].title(),
+                                       password=PASSWORD)
     db.flush()
     return op
 

@@ -72,11 +72,11 @@ def enrol_page() -> rx.Component:
         "Set up two-factor authentication",
         rx.text("Scan this QR code with an authenticator app (for example Aegis, Google Authenticator "
                 "or 1Password), then enter the code it shows.", color_scheme="gray"),
-        rx.cond(SignInState.enrol_qr != "",
-                rx.center(rx.image(src=SignInState.enrol_qr, alt="QR code for your authenticator app",
-                                   width="220px", height="220px"))),
+        # Drawn by the browser from /api/auth/enrolment: the key never passes through the UI state.
+        rx.center(rx.el.img(id="totp-qr", alt="QR code for your authenticator app", width="220", height="220",
+                            style={"visibility": "hidden"})),
         rx.text("Or type this key:", size="2"),
-        rx.code(SignInState.enrol_secret, id="totp-secret", size="3", style={"word_break": "break-all"}),
+        rx.code("", id="totp-secret", size="3", style={"word_break": "break-all"}),
         error_callout(SignInState.error),
         rx.form(
             rx.vstack(
@@ -96,10 +96,7 @@ def recovery_codes_page() -> rx.Component:
         "Save your recovery codes",
         rx.text("Each code signs you in once if you lose your phone. They are shown only now: "
                 "store them somewhere safe.", color_scheme="gray"),
-        rx.box(
-            rx.foreach(SignInState.recovery_codes, lambda c: rx.code(c, display="block", size="3")),
-            id="recovery-codes",
-        ),
+        rx.box(id="recovery-codes"),  # drawn by the browser from /api/auth/recovery-codes
         rx.button("I have saved them", on_click=SignInState.recovery_codes_saved, width="100%"),
     )
 

@@ -1,9 +1,12 @@
 """Console sign-in: owner setup, password, mandatory TOTP, 24-hour sessions.
 
-The browser holds a random token; the database holds its hash. A correct
-password leaves a PASSWORD_OK sign-in valid for 5 minutes, which only the
-TOTP step (or enrolment, for an operator without TOTP) turns into an ACTIVE
-sign-in valid for 24 hours. The token is replaced at that moment.
+The browser holds a random token as an HttpOnly cookie (web/auth_routes.py);
+the database holds its hash, and so do the Reflex states (web/guard.py passes
+them the hash only), which is why the sign-in functions take `token_hash`. A
+correct password leaves a PASSWORD_OK sign-in valid for 5 minutes, which only
+the TOTP step (or enrolment, for an operator without TOTP) turns into an
+ACTIVE sign-in valid for 24 hours. The token is replaced at that moment.
+Guessing is slowed, never turned into a lockout: see services/guessing.py.
 """
 from __future__ import annotations
 
@@ -18,15 +21,14 @@ from identity_app.models import (
     RecoveryCode,
     SignInSession,
     SignInStage,
-    TotpFailure,
+    TrustedDevice,
     utcnow,
 )
-from identity_app.services import audit, totp
+from identity_app.services import audit, guessing, totp
 from identity_app.services.audit import Action
 from identity_app.services.errors import (
     AuthenticationError,
     Conflict,
-    LockedOut,
     NotFound,
     SignInExpired,
     ValidationError,
@@ -35,8 +37,7 @@ from identity_app.services.passwords import hash_password, verify_password
 
 PENDING_LIFETIME = timedelta(minutes=5)
 SIGN_IN_LIFETIME = timedelta(hours=24)
-LOCKOUT_WINDOW = timedelta(minutes=15)
-MAX_TOTP_FAILURES = 5
+MAX_CODES_PER_SIGN_IN = 5  # wrong codes before a pending sign-in ends
 GENERIC_SIGN_IN_ERROR = "That email and password do not match an account."
 
 
@@ -60,6 +61,10 @@ class PasswordStep:
     needs_enrolment: bool
     expires_at: datetime
 
+    @property
+    def token_hash(self) -> str:
+        return hash_token(self.token)
+
 
 @dataclass(frozen=True)
 class Enrolment:
@@ -74,6 +79,10 @@ class SignedIn:
     operator: OperatorView
     expires_at: datetime
     recovery_codes: tuple[str, ...] = ()
+
+    @property
+    def token_hash(self) -> str:
+        return hash_token(self.token)
 
 
 def normalise_email(email: str) -> str:
@@ -102,18 +111,45 @@ def create_owner(db: Session, *, name: str, email: str, password: str, ip: str =
     return OperatorView.of(op)
 
 
-def sign_in_password(db: Session, *, email: str, password: str, ip: str = "",
-                     user_agent: str = "") -> PasswordStep:
+def _trusted_device(db: Session, op: Operator | None, device_hash: str) -> int | None:
+    """The id of this operator's trusted browser behind `device_hash`, if it is one."""
+    if op is None or not device_hash:
+        return None
+    device = db.exec(select(TrustedDevice).where(TrustedDevice.token_hash == device_hash,
+                                                 TrustedDevice.operator_id == op.id)).first()
+    return device.id if device else None
+
+
+def _failure(db: Session, action: str, attempt: guessing.Attempt, op: Operator | None, ip: str,
+             **details: object) -> None:
+    """Audit a wrong password or code in its own committed transaction (it must survive
+    the error the caller raises next), noting when a bucket starts pausing."""
+    audit.record(db, action, operator_id=op.id if op else None, actor=op.email if op else "unknown", ip=ip,
+                 **details)
+    for bucket in attempt.buckets:
+        if guessing.failures(db, bucket) == bucket.policy.free:
+            audit.record(db, Action.LOCKOUT, operator_id=op.id if op else None,
+                         actor=op.email if op else "unknown", ip=ip, bucket=bucket.key.split(":", 2)[1])
+    guessing.failed(db)
+
+
+def sign_in_password(db: Session, *, email: str, password: str, ip: str = "", user_agent: str = "",
+                     device_hash: str = "") -> PasswordStep:
+    """The password step. Guessing is slowed per account (apart for each trusted
+    browser) and per address; a refused attempt costs no password hashing."""
     try:
         email = normalise_email(email)
     except ValidationError:
         email = ""
     op = db.exec(select(Operator).where(Operator.email == email)).first() if email else None
+    device = _trusted_device(db, op, device_hash)
+    account = guessing.account_bucket("password", email or "(not an email)", device)
+    attempt = guessing.begin(db, [account, guessing.address_bucket("password", ip)])
     # verify_password does the full argon2 work even when op is None.
     if not verify_password(op.password_hash if op else None, password) or op is None or op.disabled:
-        audit.record(db, Action.SIGN_IN_FAILED, operator_id=op.id if op else None,
-                     actor=op.email if op else "unknown", ip=ip, step="password")
+        _failure(db, Action.SIGN_IN_FAILED, attempt, op, ip, step="password")
         raise AuthenticationError(GENERIC_SIGN_IN_ERROR)
+    guessing.succeeded(db, attempt, forget=[account])
     token = new_token()
     expires = utcnow() + PENDING_LIFETIME
     db.add(SignInSession(token_hash=hash_token(token), operator_id=op.id, expires_at=expires,
@@ -121,8 +157,8 @@ def sign_in_password(db: Session, *, email: str, password: str, ip: str = "",
     return PasswordStep(token, op.totp_secret_enc is None, expires)
 
 
-def _pending(db: Session, token: str) -> tuple[SignInSession, Operator]:
-    row = db.exec(select(SignInSession).where(SignInSession.token_hash == hash_token(token or ""))).first()
+def _pending(db: Session, token_hash: str) -> tuple[SignInSession, Operator]:
+    row = db.exec(select(SignInSession).where(SignInSession.token_hash == (token_hash or "-"))).first()
     if (row is None or row.stage != SignInStage.PASSWORD_OK or row.ended_at is not None
             or row.expires_at <= utcnow()):
         raise SignInExpired("Your sign-in has expired. Enter your email and password again.")
@@ -132,13 +168,13 @@ def _pending(db: Session, token: str) -> tuple[SignInSession, Operator]:
     return row, op
 
 
-def pending_operator(db: Session, token: str) -> OperatorView:
-    return OperatorView.of(_pending(db, token)[1])
+def pending_operator(db: Session, token_hash: str) -> OperatorView:
+    return OperatorView.of(_pending(db, token_hash)[1])
 
 
-def start_enrolment(db: Session, *, token: str) -> Enrolment:
+def start_enrolment(db: Session, *, token_hash: str) -> Enrolment:
     """Offer a new secret; it is kept (encrypted) on the pending sign-in only."""
-    row, op = _pending(db, token)
+    row, op = _pending(db, token_hash)
     if op.totp_secret_enc is not None:
         raise Conflict("Two-factor authentication is already set up for this account.")
     if row.pending_totp_enc:
@@ -151,29 +187,24 @@ def start_enrolment(db: Session, *, token: str) -> Enrolment:
     return Enrolment(p.secret, p.uri, p.qr_svg_data_uri)
 
 
-def _check_lockout(db: Session, op: Operator) -> None:
-    since = utcnow() - LOCKOUT_WINDOW
-    failures = db.exec(
-        select(TotpFailure.at).where(TotpFailure.operator_id == op.id, TotpFailure.at > since)
-        .order_by(TotpFailure.at)
-    ).all()
-    if len(failures) >= MAX_TOTP_FAILURES:
-        raise LockedOut(failures[-MAX_TOTP_FAILURES] + LOCKOUT_WINDOW)
+def _code_attempt(db: Session, row: SignInSession, op: Operator, ip: str, device_hash: str) -> tuple[
+        guessing.Attempt, guessing.Bucket]:
+    account = guessing.account_bucket("code", str(op.id), _trusted_device(db, op, device_hash))
+    return guessing.begin(db, [account, guessing.address_bucket("code", ip)]), account
 
 
-def _fail_code(db: Session, op: Operator, ip: str) -> None:
-    db.add(TotpFailure(operator_id=op.id))
-    audit.record(db, Action.TOTP_FAILED, operator_id=op.id, actor=op.email, ip=ip)
-    db.flush()
-    try:
-        _check_lockout(db, op)
-    except LockedOut as exc:
-        audit.record(db, Action.LOCKOUT, operator_id=op.id, actor=op.email, ip=ip,
-                     until=exc.retry_at.isoformat())
-        # Commit the failure even though the caller's unit of work will see an error.
-        db.commit()
-        raise
-    db.commit()
+def _wrong_code(db: Session, row: SignInSession, op: Operator, attempt: guessing.Attempt, ip: str,
+                message: str) -> AuthenticationError:
+    """Record a wrong code; the pending sign-in ends after a few (the password is asked again)."""
+    row.failed_codes += 1
+    ended = row.failed_codes >= MAX_CODES_PER_SIGN_IN
+    if ended:
+        row.ended_at = utcnow()
+    db.add(row)
+    _failure(db, Action.TOTP_FAILED, attempt, op, ip, wrong_codes=row.failed_codes)
+    if ended:
+        return SignInExpired("Too many wrong codes. Enter your email and password again.")
+    return AuthenticationError(message)
 
 
 def _activate(db: Session, row: SignInSession, op: Operator, ip: str,
@@ -185,21 +216,24 @@ def _activate(db: Session, row: SignInSession, op: Operator, ip: str,
     token = new_token()
     expires = utcnow() + SIGN_IN_LIFETIME
     db.add(SignInSession(token_hash=hash_token(token), operator_id=op.id, stage=SignInStage.ACTIVE,
-                         expires_at=expires, ip=row.ip, user_agent=row.user_agent))
+                         expires_at=expires, ip=row.ip, user_agent=row.user_agent,
+                         recovery_codes_enc=totp.seal_secret("\n".join(recovery_codes)) if recovery_codes else None))
     audit.record(db, Action.SIGN_IN, operator_id=op.id, actor=op.email, ip=ip)
     return SignedIn(token, OperatorView.of(op), expires, recovery_codes)
 
 
-def confirm_enrolment(db: Session, *, token: str, code: str, ip: str = "") -> SignedIn:
-    row, op = _pending(db, token)
-    _check_lockout(db, op)
+def confirm_enrolment(db: Session, *, token_hash: str, code: str, ip: str = "",
+                      device_hash: str = "") -> SignedIn:
+    row, op = _pending(db, token_hash)
     if not row.pending_totp_enc:
         raise SignInExpired("Start the two-factor set-up again.")
+    attempt, account = _code_attempt(db, row, op, ip, device_hash)
     secret = totp.open_secret(row.pending_totp_enc)
     step = totp.matching_step(secret, code)
     if step is None:
-        _fail_code(db, op, ip)
-        raise AuthenticationError("That code is not right. Check the time on your phone and try the next code.")
+        raise _wrong_code(db, row, op, attempt, ip,
+                          "That code is not right. Check the time on your phone and try the next code.")
+    guessing.succeeded(db, attempt, forget=[account])
     op.totp_secret_enc = row.pending_totp_enc
     op.totp_enrolled_at = utcnow()
     op.totp_last_step = step
@@ -211,12 +245,13 @@ def confirm_enrolment(db: Session, *, token: str, code: str, ip: str = "") -> Si
     return _activate(db, row, op, ip, tuple(codes))
 
 
-def verify_second_factor(db: Session, *, token: str, code: str, ip: str = "") -> SignedIn:
+def verify_second_factor(db: Session, *, token_hash: str, code: str, ip: str = "",
+                         device_hash: str = "") -> SignedIn:
     """The TOTP step: a fresh 6-digit code, or one unused recovery code."""
-    row, op = _pending(db, token)
+    row, op = _pending(db, token_hash)
     if op.totp_secret_enc is None:
         raise AuthenticationError("Set up two-factor authentication first.")
-    _check_lockout(db, op)
+    attempt, account = _code_attempt(db, row, op, ip, device_hash)
     code = (code or "").strip()
     if "-" in code:
         rc = db.exec(select(RecoveryCode).where(
@@ -225,46 +260,112 @@ def verify_second_factor(db: Session, *, token: str, code: str, ip: str = "") ->
             RecoveryCode.used_at.is_(None),  # type: ignore[union-attr]
         )).first()
         if rc is None:
-            _fail_code(db, op, ip)
-            raise AuthenticationError("That recovery code is not valid or was already used.")
+            raise _wrong_code(db, row, op, attempt, ip, "That recovery code is not valid or was already used.")
+        guessing.succeeded(db, attempt, forget=[account])
         rc.used_at = utcnow()
         db.add(rc)
         audit.record(db, Action.RECOVERY_CODE_USED, operator_id=op.id, actor=op.email, ip=ip)
         return _activate(db, row, op, ip)
     step = totp.matching_step(totp.open_secret(op.totp_secret_enc), code)
     if step is None:
-        _fail_code(db, op, ip)
-        raise AuthenticationError("That code is not right. Enter the current code from your app.")
+        raise _wrong_code(db, row, op, attempt, ip, "That code is not right. Enter the current code from your app.")
     if op.totp_last_step is not None and step <= op.totp_last_step:
-        _fail_code(db, op, ip)
-        raise AuthenticationError("That code was already used. Wait for the next code.")
+        raise _wrong_code(db, row, op, attempt, ip, "That code was already used. Wait for the next code.")
+    guessing.succeeded(db, attempt, forget=[account])
     op.totp_last_step = step
     db.add(op)
     return _activate(db, row, op, ip)
 
 
-def authenticate(db: Session, token: str | None) -> OperatorView | None:
-    """The operator behind an ACTIVE, unexpired sign-in token, else None."""
-    if not token:
+def _active(db: Session, token_hash: str) -> tuple[SignInSession, Operator] | None:
+    if not token_hash:
         return None
-    row = db.exec(select(SignInSession).where(SignInSession.token_hash == hash_token(token))).first()
+    row = db.exec(select(SignInSession).where(SignInSession.token_hash == token_hash)).first()
     if (row is None or row.stage != SignInStage.ACTIVE or row.ended_at is not None
             or row.expires_at <= utcnow()):
         return None
     op = db.get(Operator, row.operator_id)
     if op is None or op.disabled or op.totp_secret_enc is None:
         return None
-    return OperatorView.of(op)
+    return row, op
 
 
-def sign_out(db: Session, *, token: str, ip: str = "") -> None:
-    row = db.exec(select(SignInSession).where(SignInSession.token_hash == hash_token(token or ""))).first()
+def authenticate_hash(db: Session, token_hash: str | None) -> OperatorView | None:
+    """The operator behind an ACTIVE, unexpired sign-in, from the hash of its cookie
+    (what web/guard.py hands the Reflex states), else None."""
+    found = _active(db, token_hash or "")
+    return OperatorView.of(found[1]) if found else None
+
+
+def authenticate(db: Session, token: str | None) -> OperatorView | None:
+    """The same from the raw cookie (the HTTP routes read it themselves)."""
+    return authenticate_hash(db, hash_token(token)) if token else None
+
+
+def sign_out(db: Session, *, token_hash: str, ip: str = "") -> None:
+    row = db.exec(select(SignInSession).where(SignInSession.token_hash == (token_hash or "-"))).first()
     if row is None or row.ended_at is not None:
         return
     row.ended_at = utcnow()
+    row.recovery_codes_enc = None
     db.add(row)
     op = db.get(Operator, row.operator_id)
     audit.record(db, Action.SIGN_OUT, operator_id=row.operator_id, actor=op.email if op else "", ip=ip)
+
+
+# --- the browser's cookies (web/auth_routes.py sets them over HTTP) -------------------
+
+
+@dataclass(frozen=True)
+class CookieGrant:
+    """A raw token the browser may hold as an HttpOnly cookie, for `max_age` seconds."""
+
+    max_age: int
+    operator_id: int
+
+
+def grant_cookie(db: Session, *, kind: str, token: str) -> CookieGrant:
+    """Check a token the sign-in pages were just given before it becomes a cookie:
+    `pending` must be a live password step, `session` a live sign-in."""
+    token_hash = hash_token(token or "")
+    now = utcnow()
+    if kind == "pending":
+        row, op = _pending(db, token_hash)
+    elif kind == "session" and (found := _active(db, token_hash)) is not None:
+        row, op = found
+    else:
+        raise SignInExpired("Your sign-in has expired. Enter your email and password again.")
+    assert op.id is not None
+    return CookieGrant(int((row.expires_at - now).total_seconds()), op.id)
+
+
+def trust_device(db: Session, *, operator_id: int, device_hash: str = "") -> str | None:
+    """After a full sign-in: a new device token for this browser, or None when the
+    browser already holds one of this operator's (then only its last use is noted)."""
+    device = db.exec(select(TrustedDevice).where(TrustedDevice.token_hash == device_hash,
+                                                 TrustedDevice.operator_id == operator_id)).first() if device_hash else None
+    if device is not None:
+        device.last_used_at = utcnow()
+        db.add(device)
+        return None
+    token = new_token()
+    db.add(TrustedDevice(operator_id=operator_id, token_hash=hash_token(token), last_used_at=utcnow()))
+    return token
+
+
+def recovery_codes(db: Session, *, token_hash: str) -> tuple[str, ...]:
+    """The recovery codes made at enrolment, until the operator says they saved them."""
+    found = _active(db, token_hash)
+    if found is None or not found[0].recovery_codes_enc:
+        return ()
+    return tuple(totp.open_secret(found[0].recovery_codes_enc).split("\n"))
+
+
+def forget_recovery_codes(db: Session, *, token_hash: str) -> None:
+    found = _active(db, token_hash)
+    if found is not None and found[0].recovery_codes_enc:
+        found[0].recovery_codes_enc = None
+        db.add(found[0])
 
 
 def reset_totp(db: Session, *, email: str, actor: str = "cli") -> OperatorView:
@@ -278,6 +379,8 @@ def reset_totp(db: Session, *, email: str, actor: str = "cli") -> OperatorView:
     db.add(op)
     for rc in db.exec(select(RecoveryCode).where(RecoveryCode.operator_id == op.id)).all():
         db.delete(rc)
+    for device in db.exec(select(TrustedDevice).where(TrustedDevice.operator_id == op.id)).all():
+        db.delete(device)
     for s in db.exec(select(SignInSession).where(SignInSession.operator_id == op.id,
                                                  SignInSession.ended_at.is_(None))).all():  # type: ignore[union-attr]
         s.ended_at = utcnow()

@@ -1,7 +1,8 @@
 """Domain errors: each carries a message fit to show the person who caused it."""
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timezone
 
 
 class DomainError(Exception):
@@ -30,12 +31,13 @@ class SignInExpired(AuthenticationError):
 
 
 class LockedOut(AuthenticationError):
-    def __init__(self, retry_at: datetime) -> None:
+    """Too many wrong passwords or codes from this browser or address: wait until `retry_at`."""
+
+    def __init__(self, retry_at: datetime, now: datetime | None = None) -> None:
         self.retry_at = retry_at
-        super().__init__(
-            "Too many wrong codes. Try again after "
-            f"{retry_at.strftime('%H:%M')} UTC."
-        )
+        wait = max(1, math.ceil((retry_at - (now or datetime.now(timezone.utc))).total_seconds()))
+        human = (f"{wait} second{'s' if wait > 1 else ''}" if wait < 120 else f"{math.ceil(wait / 60)} minutes")
+        super().__init__(f"Too many attempts. Wait {human}, then try again.")
 
 
 class Conflict(DomainError):

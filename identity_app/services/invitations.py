@@ -79,21 +79,34 @@ def invite(db: Session, *, actor: OperatorView, application_id: int, email: str,
     return InvitationSent(email, link, expires, False, sent.transport)
 
 
-def _valid(db: Session, token: str) -> Invitation:
-    inv = db.exec(select(Invitation).where(Invitation.token_hash == hash_token(token or ""))).first()
+# The link's token reaches the pages only as the hash of the invitation cookie
+# (web/auth_routes.py turns the emailed link into that cookie), hence `token_hash`.
+
+
+def _valid(db: Session, token_hash: str) -> Invitation:
+    inv = db.exec(select(Invitation).where(Invitation.token_hash == (token_hash or "-"))).first()
     if inv is None or inv.accepted_at or inv.revoked_at or inv.expires_at <= utcnow():
         raise NotFound(INVALID_LINK)
     return inv
 
 
-def invitation_info(db: Session, *, token: str) -> InvitationInfo:
-    inv = _valid(db, token)
+def invitation_expiry(db: Session, *, token_hash: str) -> int | None:
+    """Seconds the invitation stays valid, or None when it is not valid."""
+    try:
+        inv = _valid(db, token_hash)
+    except NotFound:
+        return None
+    return int((inv.expires_at - utcnow()).total_seconds())
+
+
+def invitation_info(db: Session, *, token_hash: str) -> InvitationInfo:
+    inv = _valid(db, token_hash)
     app = db.get(Application, inv.application_id)
     return InvitationInfo(inv.email, app.name if app else "", inv.expires_at)
 
 
-def accept_invitation(db: Session, *, token: str, name: str, password: str, ip: str = "") -> OperatorView:
-    inv = _valid(db, token)
+def accept_invitation(db: Session, *, token_hash: str, name: str, password: str, ip: str = "") -> OperatorView:
+    inv = _valid(db, token_hash)
     name = (name or "").strip()
     if not name:
         raise ValidationError("Enter your name.")

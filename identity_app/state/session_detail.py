@@ -5,6 +5,7 @@ authenticated /api/media route serves. Only ids, kinds and sizes live here.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime
 
@@ -12,9 +13,10 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.db import session_scope
-from identity_app.services import decisions, deletion
+from identity_app.services import decisions, deletion, traces
 from identity_app.services.errors import DomainError
 from identity_app.services.session_detail import SessionDetail, get_session_detail
+from identity_app.state import store
 from identity_app.state.base import SessionState
 from identity_app.storage import StorageError, get_media_store
 
@@ -182,18 +184,27 @@ class SessionDetailState(SessionState):
             "All media of this session were deleted.")
 
     @rx.event
-    def delete_session(self, form: dict):
+    async def delete_session(self, form: dict):
         op = self.current_operator()
         if op is None:
             return SessionState.require_operator
-        try:
+        session_id, ip, confirmation = self.session_id_value, self.client_ip, form.get("confirmation", "")
+
+        def delete() -> tuple[str, ...]:
             with session_scope() as db:
-                deletion.delete_session(db, get_media_store(), actor=op, session_id=self.session_id_value,
-                                        confirmation=form.get("confirmation", ""), ip=self.client_ip)
+                found = traces.of_session(db, session_id)
+                deletion.delete_session(db, get_media_store(), actor=op, session_id=session_id,
+                                        confirmation=confirmation, ip=ip)
+            return found
+
+        try:
+            found = await asyncio.to_thread(delete)
         except (DomainError, StorageError) as exc:
             self.error = str(exc)
             return
-        self.found, self.checks, self.media, self.fields = False, [], [], []
+        self.found, self.checks, self.media, self.fields, self.decisions = False, [], [], [], []
+        self.user_name = self.user_email = self.reference = self.link = ""
+        await store.forget(found)  # every UI state still showing this person, this one included
         return rx.redirect(routes.application_path(self.app_id_value))
 
     # --- media viewer ---------------------------------------------------------

@@ -1,5 +1,13 @@
-"""Owner setup, password step, TOTP step, enrolment and invitation acceptance."""
+"""Owner setup, password step, TOTP step, enrolment and invitation acceptance.
+
+No secret is ever a var here: a step that succeeds hands its new token to the
+browser as an HttpOnly cookie (`go_with_cookie`), the steps after it find the
+sign-in by that cookie's hash, and the TOTP key and recovery codes are fetched
+by the page over HTTP and drawn by the browser (`_DRAW_*`).
+"""
 from __future__ import annotations
+
+import json
 
 import reflex as rx
 
@@ -8,31 +16,35 @@ from identity_app.db import session_scope
 from identity_app.services import auth, invitations
 from identity_app.services.auth import SignedIn
 from identity_app.services.errors import DomainError, SignInExpired
-from identity_app.state.base import SessionState
+from identity_app.state.base import SessionState, go_with_cookie
+from identity_app.web import cookies
+
+# The page draws what only the browser may hold; a failed fetch starts the sign-in again.
+_DRAW_ENROLMENT = (
+    "fetch(%s,{credentials:'same-origin'}).then((r)=>r.json()).then((d)=>{"
+    "if(!d.ok){window.location.assign(%s);return;}"
+    "document.getElementById('totp-secret').textContent=d.secret;"
+    "const img=document.getElementById('totp-qr');img.src=d.qr;img.style.visibility='visible';})"
+) % (json.dumps(routes.API_AUTH_ENROLMENT), json.dumps(routes.SIGN_IN))
+_DRAW_RECOVERY_CODES = (
+    "fetch(%s,{credentials:'same-origin'}).then((r)=>r.json()).then((d)=>{"
+    "const box=document.getElementById('recovery-codes');box.replaceChildren();"
+    "for(const c of d.codes){const el=document.createElement('code');el.textContent=c;"
+    "el.style.display='block';el.style.fontSize='1.1rem';box.appendChild(el);}})"
+) % json.dumps(routes.API_AUTH_RECOVERY_CODES)
 
 
 class SignInState(SessionState):
     error: str = ""
     info: str = ""
-    # Shown during enrolment only (the person must see them to scan/type them).
-    enrol_secret: str = ""
-    enrol_qr: str = ""
-    # Shown once, right after enrolment.
-    recovery_codes: list[str] = []
     invitation_email: str = ""
     invitation_application: str = ""
     invitation_valid: bool = False
-    _pending_token: str = ""
 
-    def _done(self, signed: SignedIn):
-        self.session_token = signed.token
-        self._pending_token = ""
-        self.enrol_secret = self.enrol_qr = ""
+    def _signed_in(self, signed: SignedIn):
         self.error = ""
-        if signed.recovery_codes:
-            self.recovery_codes = list(signed.recovery_codes)
-            return rx.redirect(routes.RECOVERY_CODES)
-        return rx.redirect(routes.HOME)
+        return go_with_cookie("session", signed.token,
+                              routes.RECOVERY_CODES if signed.recovery_codes else routes.HOME)
 
     # --- first run ----------------------------------------------------------
     @rx.event
@@ -51,15 +63,13 @@ class SignInState(SessionState):
             with session_scope() as db:
                 auth.create_owner(db, name=form.get("name", ""), email=form.get("email", ""),
                                   password=form.get("password", ""), ip=self.client_ip)
-            with session_scope() as db:
                 step = auth.sign_in_password(db, email=form.get("email", ""), password=form.get("password", ""),
                                              ip=self.client_ip, user_agent=self.user_agent)
         except DomainError as exc:
             self.error = str(exc)
             return
-        self._pending_token = step.token
         self.error = ""
-        return rx.redirect(routes.ENROL)
+        return go_with_cookie("pending", step.token, routes.ENROL)
 
     # --- password step ------------------------------------------------------
     @rx.event
@@ -76,37 +86,42 @@ class SignInState(SessionState):
         try:
             with session_scope() as db:
                 step = auth.sign_in_password(db, email=form.get("email", ""), password=form.get("password", ""),
-                                             ip=self.client_ip, user_agent=self.user_agent)
+                                             ip=self.client_ip, user_agent=self.user_agent,
+                                             device_hash=self.cookie_hash(cookies.DEVICE))
         except DomainError as exc:
             self.error = str(exc)
             return
-        self._pending_token = step.token
-        self.error = ""
-        return rx.redirect(routes.ENROL if step.needs_enrolment else routes.TOTP)
+        self.error = self.info = ""
+        return go_with_cookie("pending", step.token, routes.ENROL if step.needs_enrolment else routes.TOTP)
 
     # --- TOTP step ----------------------------------------------------------
-    @rx.event
-    def load_code(self):
-        self.error = ""
+    def _pending_or_restart(self):
         try:
             with session_scope() as db:
-                auth.pending_operator(db, self._pending_token)
+                auth.pending_operator(db, self.cookie_hash(cookies.PENDING))
         except DomainError as exc:
             self.info = str(exc)
             return rx.redirect(routes.SIGN_IN)
+        return None
+
+    @rx.event
+    def load_code(self):
+        self.error = ""
+        return self._pending_or_restart()
 
     def _second_factor(self, step, code: str):
         """Run a code-checking step (TOTP or enrolment); expired sign-ins start again."""
         try:
             with session_scope() as db:
-                signed = step(db, token=self._pending_token, code=code, ip=self.client_ip)
+                signed = step(db, token_hash=self.cookie_hash(cookies.PENDING), code=code, ip=self.client_ip,
+                              device_hash=self.cookie_hash(cookies.DEVICE))
         except SignInExpired as exc:
-            self.info = str(exc)
+            self.info, self.error = str(exc), ""
             return rx.redirect(routes.SIGN_IN)
         except DomainError as exc:
             self.error = str(exc)
             return
-        return self._done(signed)
+        return self._signed_in(signed)
 
     @rx.event
     def submit_code(self, form: dict):
@@ -116,13 +131,7 @@ class SignInState(SessionState):
     @rx.event
     def load_enrol(self):
         self.error = ""
-        try:
-            with session_scope() as db:
-                e = auth.start_enrolment(db, token=self._pending_token)
-        except DomainError as exc:
-            self.info = str(exc)
-            return rx.redirect(routes.SIGN_IN)
-        self.enrol_secret, self.enrol_qr = e.secret, e.qr_svg_data_uri
+        return self._pending_or_restart() or rx.call_script(_DRAW_ENROLMENT)
 
     @rx.event
     def submit_enrol(self, form: dict):
@@ -130,22 +139,23 @@ class SignInState(SessionState):
 
     @rx.event
     def load_recovery_codes(self):
-        if not self.recovery_codes or self.current_operator() is None:
-            return rx.redirect(routes.HOME)
+        if self.current_operator() is None:
+            return rx.redirect(routes.SIGN_IN)
+        return rx.call_script(_DRAW_RECOVERY_CODES)
 
     @rx.event
     def recovery_codes_saved(self):
-        self.recovery_codes = []
+        with session_scope() as db:
+            auth.forget_recovery_codes(db, token_hash=self.cookie_hash(cookies.SESSION))
         return rx.redirect(routes.HOME)
 
     # --- invitation ---------------------------------------------------------
     @rx.event
     def load_invitation(self):
         self.error = ""
-        token = self.router.page.params.get("token", "")
         try:
             with session_scope() as db:
-                info = invitations.invitation_info(db, token=token)
+                info = invitations.invitation_info(db, token_hash=self.cookie_hash(cookies.INVITE))
         except DomainError as exc:
             self.invitation_valid = False
             self.error = str(exc)
@@ -158,17 +168,16 @@ class SignInState(SessionState):
         if form.get("password") != form.get("password_confirm"):
             self.error = "The two passwords are not the same."
             return
-        token = self.router.page.params.get("token", "")
         try:
             with session_scope() as db:
-                op = invitations.accept_invitation(db, token=token, name=form.get("name", ""),
-                                                   password=form.get("password", ""), ip=self.client_ip)
-            with session_scope() as db:
+                op = invitations.accept_invitation(db, token_hash=self.cookie_hash(cookies.INVITE),
+                                                   name=form.get("name", ""), password=form.get("password", ""),
+                                                   ip=self.client_ip)
                 step = auth.sign_in_password(db, email=op.email, password=form.get("password", ""),
                                              ip=self.client_ip, user_agent=self.user_agent)
         except DomainError as exc:
             self.error = str(exc)
             return
-        self._pending_token = step.token
         self.invitation_valid = False
-        return rx.redirect(routes.ENROL)
+        self.invitation_email = self.invitation_application = ""
+        return go_with_cookie("pending", step.token, routes.ENROL)

@@ -23,8 +23,8 @@ def world(db, tmp_path):
     owner = seed.owner(db)
     # A sign-in of the owner (an event without an application).
     step = auth.sign_in_password(db, email=seed.OWNER_EMAIL, password=seed.PASSWORD, ip="10.0.0.9")
-    enrol = auth.start_enrolment(db, token=step.token)
-    auth.confirm_enrolment(db, token=step.token, code=pyotp.TOTP(enrol.secret).now())
+    enrol = auth.start_enrolment(db, token_hash=step.token_hash)
+    auth.confirm_enrolment(db, token_hash=step.token_hash, code=pyotp.TOTP(enrol.secret).now())
     app_a = seed.application(db, owner, "Alpha")
     app_b = seed.application(db, owner, "Beta")
     viewer = seed.member(db, owner, app_a, "viewer@example.com", ["VIEW_SESSIONS"])

@@ -13,7 +13,7 @@ from identity_app.db import get_engine, session_scope
 from identity_app.migrations import upgrade
 from identity_app.services import app_settings, auth, sessions
 from identity_app.settings import get_settings
-from identity_app.state.base import COOKIE_NAME
+from identity_app.web.cookies import SESSION
 from identity_app.storage import get_media_store
 
 
@@ -36,8 +36,8 @@ def world():
         other = sessions.create_session(db, actor=owner, application_id=other_id, user_name="Bob",
                                         user_email="bob@example.com")
         step = auth.sign_in_password(db, email="api-owner@example.com", password="a long password")
-        enrol = auth.start_enrolment(db, token=step.token)
-        token = auth.confirm_enrolment(db, token=step.token, code=pyotp.TOTP(enrol.secret).now()).token
+        enrol = auth.start_enrolment(db, token_hash=step.token_hash)
+        token = auth.confirm_enrolment(db, token_hash=step.token_hash, code=pyotp.TOTP(enrol.secret).now()).token
     from identity_app.api import api_app
 
     return TestClient(api_app()), app_id, link.token, other.token, token
@@ -62,7 +62,7 @@ def test_the_logo_is_served_to_a_session_link_of_its_application_only(world):
 def test_the_export_needs_a_signed_in_operator(world):
     client, app_id, _, _, cookie = world
     assert client.get(f"/api/applications/{app_id}/sessions.csv").status_code == 401
-    client.cookies.set(COOKIE_NAME, cookie)
+    client.cookies.set(SESSION.name, cookie)
     try:
         r = client.get(f"/api/applications/{app_id}/sessions.csv", params={"q": "ada"})
         assert r.status_code == 200 and r.headers["cache-control"] == "no-store"

@@ -38,15 +38,15 @@ def test_an_invitation_is_emailed_and_creates_the_account_once(db, owner, app_id
     outbox = sorted(Path(settings.outbox_dir).glob("*.eml"), key=lambda p: p.stat().st_mtime)
     assert sent.link in outbox[-1].read_text()
     token = token_of(sent.link)
-    info = invitations.invitation_info(db, token=token)
+    info = invitations.invitation_info(db, token_hash=hash_token(token))
     assert info.email == "ivy@example.com" and info.application_name == "Onboarding"
 
-    ivy = invitations.accept_invitation(db, token=token, name="Ivy", password=PASSWORD)
+    ivy = invitations.accept_invitation(db, token_hash=hash_token(token), name="Ivy", password=PASSWORD)
     assert not ivy.totp_enrolled
     perms = applications.list_applications(db, actor=ivy)[0].permissions
     assert set(perms) == {"VIEW_SESSIONS", "CREATE_SESSIONS"}
     with pytest.raises(NotFound, match="not valid any more"):
-        invitations.accept_invitation(db, token=token, name="Ivy again", password=PASSWORD)
+        invitations.accept_invitation(db, token_hash=hash_token(token), name="Ivy again", password=PASSWORD)
     step = auth.sign_in_password(db, email="ivy@example.com", password=PASSWORD)
     assert step.needs_enrolment
     acts = [e.action for e in db.exec(select(AuditEvent)).all()]
@@ -62,16 +62,16 @@ def test_an_expired_invitation_is_refused(db, owner, app_id):
     db.add(inv)
     db.flush()
     with pytest.raises(NotFound):
-        invitations.invitation_info(db, token=token)
+        invitations.invitation_info(db, token_hash=hash_token(token))
     with pytest.raises(NotFound):
-        invitations.accept_invitation(db, token=token, name="Late", password=PASSWORD)
+        invitations.accept_invitation(db, token_hash=hash_token(token), name="Late", password=PASSWORD)
     with pytest.raises(NotFound):
-        invitations.invitation_info(db, token="forged")
+        invitations.invitation_info(db, token_hash=hash_token("forged"))
 
 
 def test_only_managers_invite_and_change_permissions(db, owner, app_id):
     sent = invitations.invite(db, actor=owner, application_id=app_id, email="viewer@example.com")
-    viewer = invitations.accept_invitation(db, token=token_of(sent.link), name="Vi", password=PASSWORD)
+    viewer = invitations.accept_invitation(db, token_hash=hash_token(token_of(sent.link)), name="Vi", password=PASSWORD)
     with pytest.raises(Forbidden, match="Manage application"):
         invitations.invite(db, actor=viewer, application_id=app_id, email="x@example.com")
     with pytest.raises(Forbidden):
@@ -92,7 +92,7 @@ def test_an_operator_of_another_application_sees_nothing_of_this_one(db, owner, 
     other_app = applications.create_application(db, actor=owner, name="Other").id
     sent = invitations.invite(db, actor=owner, application_id=other_app, email="m@example.com",
                               permissions=list(p.value for p in Permission))
-    manager = invitations.accept_invitation(db, token=token_of(sent.link), name="M", password=PASSWORD)
+    manager = invitations.accept_invitation(db, token_hash=hash_token(token_of(sent.link)), name="M", password=PASSWORD)
     assert [a.name for a in applications.list_applications(db, actor=manager)] == ["Other"]
     for call in (
         lambda: applications.get_application(db, actor=manager, application_id=app_id),
@@ -106,7 +106,7 @@ def test_an_operator_of_another_application_sees_nothing_of_this_one(db, owner, 
 def test_inviting_an_existing_operator_adds_them_directly(db, owner, app_id):
     other_app = applications.create_application(db, actor=owner, name="Other").id
     sent = invitations.invite(db, actor=owner, application_id=app_id, email="both@example.com")
-    op = invitations.accept_invitation(db, token=token_of(sent.link), name="B", password=PASSWORD)
+    op = invitations.accept_invitation(db, token_hash=hash_token(token_of(sent.link)), name="B", password=PASSWORD)
     again = invitations.invite(db, actor=owner, application_id=other_app, email="both@example.com")
     assert again.existing_user
     assert {a.name for a in applications.list_applications(db, actor=op)} == {"Onboarding", "Other"}

@@ -1,0 +1,1 @@
+"""The HTTP edge: the middleware every request passes through, and its routes."""
