@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -145,19 +146,57 @@ def evaluate_liveness(resource_id: int) -> None:
         evaluate_liveness_attempt(db, store, resource_id=resource_id)
 
 
+# At most one early document reading per session is queued or running: its marker (in the queue's own
+# key-value store, so both web processes and every worker see it when scaled out) is set when the job is
+# enqueued and removed when it ends. Photos stored meanwhile enqueue nothing; the job reads the session's
+# newest photo when it runs, and again while newer ones keep coming (at most EARLY_READ_ROUNDS readings).
+EARLY_READ_TTL_S = LOCK_TTL_S  # an older marker was left by a killed worker and no longer counts
+EARLY_READ_ROUNDS = 3
+
+
+def _early_read_key(session_id: int) -> str:
+    return f"early-read.{session_id}"
+
+
+def early_reading_pending(session_id: int) -> bool:
+    held = huey.storage.peek_data(_early_read_key(session_id))
+    try:
+        return time.time() - float(held) < EARLY_READ_TTL_S
+    except (TypeError, ValueError):
+        return False
+
+
 @huey.task(retries=1, retry_delay=5)
-def read_document(resource_id: int) -> None:
+def read_document(resource_id: int, session_id: int | None = None) -> None:
     """Read a document's text while its user goes on to liveness (services.verification.read_document_early)."""
-    from identity_app.services.verification import read_document_early
+    from identity_app.services.verification import read_newest_document_early
 
-    _models_ready()
-    session_scope, store = _services()
-    with session_scope() as db:
-        read_document_early(db, store, resource_id=resource_id)
+    try:
+        _models_ready()
+        session_scope, store = _services()
+        with session_scope() as db:
+            read_newest_document_early(db, store, resource_id=resource_id, rounds=EARLY_READ_ROUNDS)
+    finally:
+        if session_id is not None:
+            huey.storage.delete_data(_early_read_key(session_id))
 
 
-def enqueue_document_reading(resource_id: int) -> None:
-    read_document(resource_id)
+def enqueue_document_reading(resource_id: int, session_id: int | None = None) -> bool:
+    """Read the document early, unless a reading of this session's documents is queued or running already
+    (that one reads the newest photo). True when a job was enqueued."""
+    if session_id is not None:
+        key, now = _early_read_key(session_id), repr(time.time()).encode()
+        if not huey.storage.put_if_empty(key, now):
+            if early_reading_pending(session_id):
+                return False
+            huey.storage.put_data(key, now)  # a killed worker's marker: take it over
+    try:
+        read_document(resource_id, session_id)
+    except Exception:
+        if session_id is not None:
+            huey.storage.delete_data(_early_read_key(session_id))
+        raise
+    return True
 
 
 def enqueue_session_checks(session_id: int) -> None:

@@ -347,6 +347,27 @@ def read_document_early(db: Session, store: MediaStore, *, resource_id: int, tod
     return True
 
 
+def read_newest_document_early(db: Session, store: MediaStore, *, resource_id: int, rounds: int = 3,
+                               today: date | None = None) -> int:
+    """`read_document_early` on the newest document of `resource_id`'s session, and again while newer
+    photos keep arriving during a reading (at most `rounds` readings). Returns the readings made.
+
+    The worker keeps one such job per session queued or running; photos stored meanwhile are read here."""
+    resource = db.get(Resource, resource_id)
+    if resource is None:
+        return 0
+    readings = 0
+    for _ in range(max(1, rounds)):
+        db.expire_all()  # see photos committed by the web server since the last round
+        newest = db.exec(select(Resource.id).where(Resource.session_id == resource.session_id,
+                                                   Resource.kind == ResourceKind.ID_DOCUMENT)
+                         .order_by(Resource.attempt.desc())).first()  # type: ignore[attr-defined]
+        if newest is None or not read_document_early(db, store, resource_id=newest, today=today):
+            break
+        readings += 1
+    return readings
+
+
 # ----------------------------------------------------------------- the job
 
 

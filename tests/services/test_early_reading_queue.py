@@ -1,0 +1,96 @@
+"""At most one early document reading per session is queued or running, and it reads the newest photo.
+
+Issue 9: one fuzz run queued 140 document-reading jobs for one link. The
+worker module binds its queue from the settings at import, so each backend
+runs in its own interpreter (like test_worker_locks), against a real
+database, real media storage, the real image pool and the real OCR."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = textwrap.dedent("""
+    import time
+    from sqlmodel import select
+    from identity_app import worker
+    from identity_app.db import session_scope
+    from identity_app.migrations import upgrade
+    from identity_app.models import Resource, Task, TaskState
+    from identity_app.services import capture
+    from identity_app.settings import get_settings
+    from identity_app.storage import get_media_store
+    from tests import capture_media as cm
+    from tests.services.session_factory import make_session
+
+    upgrade(get_settings().database_url)
+    with session_scope() as db:
+        vs = make_session(db)
+        capture.give_consent(db, token=vs.token)
+        sid, token = vs.id, vs.token
+
+    def photo():
+        with session_scope() as db:
+            return capture.store_document_image(db, get_media_store(), token=token, data=cm.jpeg(cm.document_frame()))
+
+    def queued():
+        return [t for t in worker.huey.pending() if t.name.endswith("read_document") and t.args[1] == sid
+                and not worker.huey.is_revoked(t)]
+
+    worker.huey.storage.delete_data(worker._early_read_key(sid))  # a Redis database may hold an earlier run's
+    for t in queued():
+        worker.huey.revoke_by_id(t.id)
+    before = len(queued())
+    first = photo()
+    assert first.session_id == sid
+    assert worker.enqueue_document_reading(first.resource_id, sid)
+    retake = photo()  # a second front: a new document resource
+    for _ in range(5):  # the user keeps retaking: nothing more is queued
+        assert not worker.enqueue_document_reading(retake.resource_id, sid)
+    assert len(queued()) == before + 1 and worker.early_reading_pending(sid)
+
+    worker.read_document.call_local(first.resource_id, sid)  # what the consumer runs
+    with session_scope() as db:
+        tasks = {t.resource_id: t.state for t in db.exec(select(Task).where(Task.session_id == sid))}
+    assert tasks == {retake.resource_id: TaskState.DONE}, tasks  # the newest photo was read, once
+    assert not worker.early_reading_pending(sid)
+    assert worker.enqueue_document_reading(retake.resource_id, sid)  # the next photo may queue again
+
+    # A marker left by a killed worker stops counting after EARLY_READ_TTL_S.
+    worker.huey.storage.put_data(worker._early_read_key(sid), repr(time.time() - worker.EARLY_READ_TTL_S - 1).encode())
+    assert worker.enqueue_document_reading(retake.resource_id, sid)
+    for t in queued():
+        worker.huey.revoke_by_id(t.id)
+    worker.huey.storage.delete_data(worker._early_read_key(sid))
+    print("early-reading-ok")
+""")
+
+
+def _run(env_extra: dict[str, str], tmp_path: Path) -> str:
+    env = {"PATH": "/usr/bin:/bin", "IDV_ENV": "test", "IDV_SECRET_KEY": "test-secret-key-" + "x" * 40,
+           "IDV_DATA_DIR": str(tmp_path / "data"), "OMP_THREAD_LIMIT": "1", "PYTHONPATH": str(ROOT), **env_extra}
+    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_one_early_reading_per_session_on_the_sqlite_queue(tmp_path):
+    assert "early-reading-ok" in _run({}, tmp_path)
+
+
+def test_one_early_reading_per_session_on_redis(tmp_path):
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError:
+        pytest.fail("Redis is not reachable at 127.0.0.1:6379")
+    assert "early-reading-ok" in _run({"IDV_QUEUE_URL": url}, tmp_path)
