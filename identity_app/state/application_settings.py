@@ -70,11 +70,11 @@ class AppSettingsState(SessionState):
         self.form_key += 1
 
     def _app_id(self) -> int:
-        return self.route_id("app_id")
+        return self._route_id("app_id")
 
     def _run(self, action, done: str):
         """Check the operator, run one service call, show its result or its error."""
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -90,7 +90,7 @@ class AppSettingsState(SessionState):
         self.app_id_value = self._app_id()
         self.error = self.notice = ""
         self.locales = list(app_settings.supported_locales())
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         from identity_app.services import applications

@@ -40,7 +40,7 @@ class ApplicationsState(SessionState):
 
     @rx.event
     def load(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         with session_scope() as db:
@@ -50,7 +50,7 @@ class ApplicationsState(SessionState):
 
     @rx.event
     def create(self, form: dict):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -75,11 +75,11 @@ class UsersState(SessionState):
 
     @property
     def app_id(self) -> int:
-        return self.route_id("app_id")
+        return self._route_id("app_id")
 
     @rx.event
     def load(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         self.error = ""
@@ -98,7 +98,7 @@ class UsersState(SessionState):
 
     @rx.event
     def invite(self, form: dict):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         perms = [p for p in ALL_PERMISSIONS if form.get(f"perm_{p}")]
@@ -117,7 +117,7 @@ class UsersState(SessionState):
 
     @rx.event
     def toggle_permission(self, operator_id: int, permission: str, enabled: bool):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         member = next((m for m in self.members if m.operator_id == operator_id), None)
@@ -135,7 +135,7 @@ class UsersState(SessionState):
 
     @rx.event
     def remove(self, operator_id: int):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:

@@ -60,7 +60,7 @@ class AuditLogState(SessionState):
     f_to: str = ""
 
     def _query(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:

@@ -3,7 +3,7 @@
 The sign-in token lives in an HttpOnly cookie that only HTTP routes set
 (web/auth_routes.py). This state never holds it: the middleware (web/guard.py)
 hands the websocket the cookie's SHA-256, which is also all the database keeps,
-and `current_operator` looks the sign-in up by that hash on every event.
+and `_current_operator` looks the sign-in up by that hash on every event.
 `require_operator` is the on_load guard of every console page.
 """
 from __future__ import annotations
@@ -51,17 +51,17 @@ class SessionState(rx.State):
     def user_agent(self) -> str:
         return (self.router.headers.user_agent or "")[:400]
 
-    def cookie_hash(self, cookie: cookies.SecretCookie) -> str:
+    def _cookie_hash(self, cookie: cookies.SecretCookie) -> str:
         """The hash of one of the browser's secret cookies ("" when absent)."""
         return str(self.router.headers.raw_headers.get(cookie.header, ""))
 
-    def route_id(self, name: str) -> int:
+    def _route_id(self, name: str) -> int:
         """A numeric route parameter such as `app_id`; 0 when absent, not a number or out of range."""
         return routes.parse_id(self.router.page.params.get(name, "")) or 0
 
-    def current_operator(self) -> OperatorView | None:
+    def _current_operator(self) -> OperatorView | None:
         with session_scope() as db:
-            op = auth.authenticate_hash(db, self.cookie_hash(cookies.SESSION))
+            op = auth.authenticate_hash(db, self._cookie_hash(cookies.SESSION))
         self._operator_id = op.id if op else 0
         self.operator_name = op.name if op else ""
         self.operator_email = op.email if op else ""
@@ -70,7 +70,7 @@ class SessionState(rx.State):
 
     @rx.event
     def require_operator(self):
-        if self.current_operator() is None:
+        if self._current_operator() is None:
             with session_scope() as db:
                 has_owner = auth.owner_exists(db)
             return rx.redirect(routes.SIGN_IN if has_owner else routes.SETUP)
@@ -78,7 +78,7 @@ class SessionState(rx.State):
     @rx.event
     def sign_out(self):
         with session_scope() as db:
-            auth.sign_out(db, token_hash=self.cookie_hash(cookies.SESSION), ip=self.client_ip)
+            auth.sign_out(db, token_hash=self._cookie_hash(cookies.SESSION), ip=self.client_ip)
         self.operator_name = self.operator_email = ""
         self._operator_id = 0
         return load_in_full(routes.API_AUTH_SIGNED_OUT)  # clears the cookies, then the sign-in page

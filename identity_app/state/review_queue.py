@@ -47,7 +47,7 @@ class ReviewQueueState(SessionState):
     can_review: bool = False
 
     def _app_id(self) -> int:
-        return self.route_id("app_id")
+        return self._route_id("app_id")
 
     @rx.event
     def load(self):
@@ -56,7 +56,7 @@ class ReviewQueueState(SessionState):
         return self._list()
 
     def _list(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         self.app_id_value = self._app_id()
@@ -76,7 +76,7 @@ class ReviewQueueState(SessionState):
 
     @rx.event
     def open_item(self, check_id: int):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -111,7 +111,7 @@ class ReviewQueueState(SessionState):
 
     @rx.event
     def record(self, form: dict):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:

@@ -104,7 +104,7 @@ class SessionDetailState(SessionState):
     brightness: int = 100
 
     def _ids(self) -> tuple[int, int]:
-        return self.route_id("app_id"), self.route_id("session_id")
+        return self._route_id("app_id"), self._route_id("session_id")
 
     def _show(self, d: SessionDetail) -> None:
         self.found = True
@@ -131,7 +131,7 @@ class SessionDetailState(SessionState):
             self.viewer_media_id = d.media[0].id if d.media else 0
 
     def _refresh(self, audit_view: bool = False):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         app_id, session_id = self._ids()
@@ -154,7 +154,7 @@ class SessionDetailState(SessionState):
         return self._refresh(audit_view=True)
 
     def _act(self, action, notice: str):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -185,7 +185,7 @@ class SessionDetailState(SessionState):
 
     @rx.event
     async def delete_session(self, form: dict):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         session_id, ip, confirmation = self.session_id_value, self.client_ip, form.get("confirmation", "")

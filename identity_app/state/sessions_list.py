@@ -79,10 +79,10 @@ class SessionsListState(SessionState):
         return routes.sessions_csv_path(self.app_id_value, urlencode(params))
 
     def _param_app_id(self) -> int:
-        return self.route_id("app_id")
+        return self._route_id("app_id")
 
     def _search(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -104,7 +104,7 @@ class SessionsListState(SessionState):
 
     @rx.event
     def load(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         self.app_id_value = self._param_app_id()
@@ -161,7 +161,7 @@ class SessionsListState(SessionState):
 
     @rx.event
     def create(self, form: dict):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -192,7 +192,7 @@ class SessionsListState(SessionState):
 
     @rx.event
     def send_email(self):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         try:
@@ -211,7 +211,7 @@ class SessionsListState(SessionState):
 
     @rx.event
     async def upload_bulk(self, files: list[rx.UploadFile]):
-        op = self.current_operator()
+        op = self._current_operator()
         if op is None:
             return SessionState.require_operator
         self.bulk_errors, self.bulk_created, self.bulk_message = [], 0, ""

@@ -52,7 +52,7 @@ class SignInState(SessionState):
         self.error = ""
         with session_scope() as db:
             if auth.owner_exists(db):
-                return rx.redirect(routes.HOME if self.current_operator() else routes.SIGN_IN)
+                return rx.redirect(routes.HOME if self._current_operator() else routes.SIGN_IN)
 
     @rx.event
     def submit_setup(self, form: dict):
@@ -75,7 +75,7 @@ class SignInState(SessionState):
     @rx.event
     def load_sign_in(self):
         self.error = ""
-        if self.current_operator() is not None:
+        if self._current_operator() is not None:
             return rx.redirect(routes.HOME)
         with session_scope() as db:
             if not auth.owner_exists(db):
@@ -87,7 +87,7 @@ class SignInState(SessionState):
             with session_scope() as db:
                 step = auth.sign_in_password(db, email=form.get("email", ""), password=form.get("password", ""),
                                              ip=self.client_ip, user_agent=self.user_agent,
-                                             device_hash=self.cookie_hash(cookies.DEVICE))
+                                             device_hash=self._cookie_hash(cookies.DEVICE))
         except DomainError as exc:
             self.error = str(exc)
             return
@@ -98,7 +98,7 @@ class SignInState(SessionState):
     def _pending_or_restart(self):
         try:
             with session_scope() as db:
-                auth.pending_operator(db, self.cookie_hash(cookies.PENDING))
+                auth.pending_operator(db, self._cookie_hash(cookies.PENDING))
         except DomainError as exc:
             self.info = str(exc)
             return rx.redirect(routes.SIGN_IN)
@@ -113,8 +113,8 @@ class SignInState(SessionState):
         """Run a code-checking step (TOTP or enrolment); expired sign-ins start again."""
         try:
             with session_scope() as db:
-                signed = step(db, token_hash=self.cookie_hash(cookies.PENDING), code=code, ip=self.client_ip,
-                              device_hash=self.cookie_hash(cookies.DEVICE))
+                signed = step(db, token_hash=self._cookie_hash(cookies.PENDING), code=code, ip=self.client_ip,
+                              device_hash=self._cookie_hash(cookies.DEVICE))
         except SignInExpired as exc:
             self.info, self.error = str(exc), ""
             return rx.redirect(routes.SIGN_IN)
@@ -139,14 +139,14 @@ class SignInState(SessionState):
 
     @rx.event
     def load_recovery_codes(self):
-        if self.current_operator() is None:
+        if self._current_operator() is None:
             return rx.redirect(routes.SIGN_IN)
         return rx.call_script(_DRAW_RECOVERY_CODES)
 
     @rx.event
     def recovery_codes_saved(self):
         with session_scope() as db:
-            auth.forget_recovery_codes(db, token_hash=self.cookie_hash(cookies.SESSION))
+            auth.forget_recovery_codes(db, token_hash=self._cookie_hash(cookies.SESSION))
         return rx.redirect(routes.HOME)
 
     # --- invitation ---------------------------------------------------------
@@ -155,7 +155,7 @@ class SignInState(SessionState):
         self.error = ""
         try:
             with session_scope() as db:
-                info = invitations.invitation_info(db, token_hash=self.cookie_hash(cookies.INVITE))
+                info = invitations.invitation_info(db, token_hash=self._cookie_hash(cookies.INVITE))
         except DomainError as exc:
             self.invitation_valid = False
             self.error = str(exc)
@@ -170,7 +170,7 @@ class SignInState(SessionState):
             return
         try:
             with session_scope() as db:
-                op = invitations.accept_invitation(db, token_hash=self.cookie_hash(cookies.INVITE),
+                op = invitations.accept_invitation(db, token_hash=self._cookie_hash(cookies.INVITE),
                                                    name=form.get("name", ""), password=form.get("password", ""),
                                                    ip=self.client_ip)
                 step = auth.sign_in_password(db, email=op.email, password=form.get("password", ""),
