@@ -93,28 +93,36 @@ def captured_session(db: Session, store: MediaStore, actor: OperatorView, applic
 
     printed_photo_first: a first liveness attempt with a printed photo tilted in
     front of the camera (the application must allow 2 attempts)."""
-    from identity_app.services import capture, verification
+    created = created_session(db, actor, application_id, name, email, reference)
+    capture(db, store, created.token, printed_photo_first=printed_photo_first, run_checks=run_checks)
+    return Captured(created.id, created.token)
+
+
+def capture(db: Session, store: MediaStore, token: str, *, printed_photo_first: bool = False,
+            run_checks: bool = True) -> int:
+    """The end user's capture behind an existing link, then (by default) the real check job.
+    Returns the session id."""
+    from identity_app.services import capture as capture_service
+    from identity_app.services import verification
     from tests import capture_media as cm
 
-    created = created_session(db, actor, application_id, name, email, reference)
-    token = created.token
-    capture.open_link(db, token=token, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/156")
-    capture.give_consent(db, token=token)
-    capture.store_document_image(db, store, token=token, data=cm.jpeg(cm.document_frame(), 95), side="FRONT",
-                                 document_type="PASSPORT")
+    capture_service.open_link(db, token=token, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/156")
+    capture_service.give_consent(db, token=token)
+    capture_service.store_document_image(db, store, token=token, data=cm.jpeg(cm.document_frame(), 95),
+                                         side="FRONT", document_type="PASSPORT")
     loops = ([cm.printed_photo_loop()] if printed_photo_first else []) + [cm.face_loop()]
     for frames in loops:
-        attempt = capture.start_liveness_attempt(db, token=token)
+        attempt = capture_service.start_liveness_attempt(db, token=token)
         ms = [round(t * 1000) for t in cm.timestamps(len(frames))]
-        capture.add_liveness_frames(db, store, token=token, resource_id=attempt.resource_id,
-                                    frames=[(m, cm.jpeg(f)) for m, f in zip(ms, frames)])
-        capture.finish_liveness_attempt(db, token=token, resource_id=attempt.resource_id)
-    capture.finish_capture(db, token=token)
+        capture_service.add_liveness_frames(db, store, token=token, resource_id=attempt.resource_id,
+                                            frames=[(m, cm.jpeg(f)) for m, f in zip(ms, frames)])
+        capture_service.finish_liveness_attempt(db, token=token, resource_id=attempt.resource_id)
+    session_id = capture_service.finish_capture(db, token=token)
     db.commit()
     if run_checks:
-        verification.run_session_checks(db, store, session_id=created.id, today=TODAY)
+        verification.run_session_checks(db, store, session_id=session_id, today=TODAY)
         db.commit()
-    return Captured(created.id, token)
+    return session_id
 
 
 def store_image(db: Session, store: MediaStore, session_id: int, path, kind) -> int:
