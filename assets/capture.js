@@ -161,6 +161,10 @@
       if (!pending.length) return;
       const batch = pending; pending = [];
       const res = await post(api(token, "/liveness/" + rid + "/frames"), packFrames(batch));
+      if (!res.ok && (res.code === "BUSY" || res.code === "SERVER_BUSY") && pending.length < 24) {
+        pending = batch.concat(pending).slice(-24);  // the server was busy: send these frames again with the next
+        return;
+      }
       if (!res.ok) { done = true; return; }
       answered = res.answered;
       if (res.done) { done = true; setText("idv-instruction", start.face.ok, "good"); return; }

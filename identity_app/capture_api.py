@@ -4,14 +4,27 @@ The session link token in the path is the credential. Bodies are raw bytes
 (a JPEG/PNG/WebP file, or a batch of frames), refused with 413 as soon as
 they pass the limit, before the rest is read. Answers are JSON; refusals
 carry a stable `code` and a `message` in the session's language.
-Slow work (decoding, quality, landmarks) runs in a thread, never on the
-event loop; the checks themselves run in the worker.
+
+An image route first checks the link (closed, no consent, too many photos:
+refused before the body is read), then is admitted by `GATE`: per link at
+most two image requests in flight, doing their image work one at a time
+(a third is refused with BUSY), and at most MAX_IMAGE_REQUESTS in this
+process (SERVER_BUSY), so bodies in memory stay bounded. Document uploads
+are also limited per link in time (TOO_MANY_UPLOADS). The image work
+(decoding, quality, landmarks, re-encoding) runs in the child processes of
+image_pool.py, waited for on a thread of this module, never on the event
+loop; the checks themselves run in the worker.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import struct
+import time
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import AsyncIterator, Callable, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,10 +40,100 @@ log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 MAX_FRAMES_PER_BATCH = 24
+MAX_IMAGE_REQUESTS = 16          # image requests in flight in this process, bodies included
+PER_LINK_IN_FLIGHT = 2           # one working, one waiting (a quality frame may overlap the capture)
+LINK_WAIT_S = 45.0               # how long the waiting one may wait for the working one
+DOCUMENT_UPLOADS_PER_WINDOW = 30  # document uploads per link and window, stored or refused
+UPLOAD_WINDOW_S = 600.0
+STATUS = {"FILE_TOO_LARGE": 413, "BUSY": 429, "TOO_MANY_UPLOADS": 429, "TOO_MANY_PHOTOS": 429,
+          "SERVER_BUSY": 503, "ERROR": 400}
+T = TypeVar("T")
 
 
 class TooLarge(Exception):
     pass
+
+
+class Busy(Exception):
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+class LinkGate:
+    """Admission of image requests in one web process (asyncio, on its event loop).
+
+    Per key (link) at most `per_link` requests in flight, others refused at once with BUSY; `exclusive`
+    lets one of them work at a time. At most `total` in flight overall, others refused with SERVER_BUSY.
+    Process-local: scaled out, each web process keeps its own (the pool and its memory cap are per process too).
+    """
+
+    def __init__(self, per_link: int = PER_LINK_IN_FLIGHT, total: int = MAX_IMAGE_REQUESTS,
+                 wait_s: float = LINK_WAIT_S) -> None:
+        self.per_link, self.total, self.wait_s = per_link, total, wait_s
+        self._links: dict[str, tuple[list[int], asyncio.Lock]] = {}
+        self.in_flight = 0
+
+    @contextlib.asynccontextmanager
+    async def admit(self, key: str) -> AsyncIterator[asyncio.Lock]:
+        count, lock = self._links.get(key) or ([0], asyncio.Lock())
+        if count[0] >= self.per_link:
+            raise Busy("BUSY")
+        if self.in_flight >= self.total:
+            raise Busy("SERVER_BUSY")
+        count[0] += 1
+        self.in_flight += 1
+        self._links[key] = (count, lock)
+        try:
+            yield lock
+        finally:
+            count[0] -= 1
+            self.in_flight -= 1
+            if count[0] == 0:
+                self._links.pop(key, None)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, lock: asyncio.Lock) -> AsyncIterator[None]:
+        try:
+            await asyncio.wait_for(lock.acquire(), self.wait_s)
+        except asyncio.TimeoutError:
+            raise Busy("BUSY") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+class UploadRate:
+    """At most `limit` events per key in a sliding `window_s` (in memory, per process)."""
+
+    def __init__(self, limit: int = DOCUMENT_UPLOADS_PER_WINDOW, window_s: float = UPLOAD_WINDOW_S,
+                 max_keys: int = 10_000) -> None:
+        self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def take(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        events = self._events.pop(key, None) or deque()
+        while events and events[0] <= now - self.window_s:
+            events.popleft()
+        allowed = len(events) < self.limit
+        if allowed:
+            events.append(now)
+        self._events[key] = events
+        while len(self._events) > self.max_keys:
+            self._events.popitem(last=False)
+        return allowed
+
+
+GATE = LinkGate()
+DOCUMENT_RATE = UploadRate()
+_IMAGE_THREADS = ThreadPoolExecutor(max_workers=MAX_IMAGE_REQUESTS, thread_name_prefix="capture-image")
+
+
+async def _in_image_thread(fn: Callable[[], T]) -> T:
+    """fn on this module's threads (one per admitted request: never queued behind other work)."""
+    return await asyncio.get_running_loop().run_in_executor(_IMAGE_THREADS, fn)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -61,9 +164,20 @@ def _json(data: dict, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 
 
-def _refused(token: str, code: str, status: int = 422) -> JSONResponse:
+def _refused(token: str, code: str, status: int | None = None) -> JSONResponse:
     mb = get_settings().upload_max_bytes // (1024 * 1024)
-    return _json({"ok": False, "code": code, "message": i18n.message(_locale(token), code, mb=mb)}, status)
+    response = _json({"ok": False, "code": code, "message": i18n.message(_locale(token), code, mb=mb)},
+                     status or STATUS.get(code, 422))
+    if response.status_code in (429, 503):
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def _precheck(token: str, check: Callable) -> Callable[[], None]:
+    def run() -> None:
+        with session_scope() as db:
+            check(db, token)
+    return run
 
 
 def _token(request: Request) -> str:
@@ -73,13 +187,14 @@ def _token(request: Request) -> str:
 async def quality(request: Request) -> Response:
     token = _token(request)
     try:
-        data = await read_body(request, capture.MAX_FRAME_BYTES)
-        with session_scope() as db:
-            capture.require_open(db, token)
-        feedback = await asyncio.to_thread(capture.frame_quality, data)
+        await asyncio.to_thread(_precheck(token, capture.require_open))
+        async with GATE.admit(token) as link:
+            data = await read_body(request, capture.MAX_FRAME_BYTES)
+            async with GATE.exclusive(link):
+                feedback = await _in_image_thread(lambda: capture.frame_quality(data))
     except TooLarge:
-        return _refused(token, "FILE_TOO_LARGE", 413)
-    except CaptureRefused as exc:
+        return _refused(token, "FILE_TOO_LARGE")
+    except (CaptureRefused, Busy) as exc:
         return _refused(token, exc.code)
     locale = _locale(token)
     hints = [i18n.message(locale, p) for p in feedback.problems]
@@ -91,25 +206,32 @@ async def document(request: Request) -> Response:
     token = _token(request)
     q = request.query_params
     try:
-        data = await read_body(request, get_settings().upload_max_bytes)
+        await asyncio.to_thread(_precheck(token, capture.require_document_upload))
+        if not DOCUMENT_RATE.take(token):
+            raise Busy("TOO_MANY_UPLOADS")
+        async with GATE.admit(token) as link:
+            data = await read_body(request, get_settings().upload_max_bytes)
 
-        def store() -> capture.StoredDocument:
-            with session_scope() as db:
-                return capture.store_document_image(
-                    db, get_media_store(), token=token, data=data, side=q.get("side", "FRONT").upper(),
-                    document_type=q.get("type", "PASSPORT").upper(), country=q.get("country", ""), ip=_ip(request))
+            def store() -> capture.StoredDocument:
+                with session_scope() as db:
+                    return capture.store_document_image(
+                        db, get_media_store(), token=token, data=data, side=q.get("side", "FRONT").upper(),
+                        document_type=q.get("type", "PASSPORT").upper(), country=q.get("country", ""),
+                        ip=_ip(request))
 
-        stored = await asyncio.to_thread(store)
+            async with GATE.exclusive(link):
+                stored = await _in_image_thread(store)
     except TooLarge:
-        return _refused(token, "FILE_TOO_LARGE", 413)
-    except CaptureRefused as exc:
+        return _refused(token, "FILE_TOO_LARGE")
+    except (CaptureRefused, Busy) as exc:
         return _refused(token, exc.code)
     from identity_app import worker
 
     # After commit: the document is read while the user goes on, so the checks after the last capture reuse it.
-    # Only a head start: if the queue cannot take it, the session's checks read the document later.
+    # One reading per session queued or running at a time (it reads the newest photo); only a head start:
+    # if the queue cannot take it, the session's checks read the document later.
     try:
-        worker.enqueue_document_reading(stored.resource_id)
+        await asyncio.to_thread(worker.enqueue_document_reading, stored.resource_id, stored.session_id)
     except Exception:  # noqa: BLE001 - the photo is stored; the upload must not fail for this
         log.warning("could not enqueue the early reading of document resource %s", stored.resource_id)
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
@@ -147,23 +269,27 @@ async def liveness_frames(request: Request) -> Response:
     token = _token(request)
     try:
         resource_id = int(request.path_params["resource_id"])
-        body = await read_body(request, MAX_FRAMES_PER_BATCH * (capture.MAX_FRAME_BYTES + 8))
-        frames = parse_frames(body)
+        await asyncio.to_thread(_precheck(token, capture.require_consented))
+        async with GATE.admit(token) as link:
+            body = await read_body(request, MAX_FRAMES_PER_BATCH * (capture.MAX_FRAME_BYTES + 8))
+            frames = parse_frames(body)
+            del body
 
-        def store_and_analyse() -> liveness_feedback.Progress:
-            with session_scope() as db:
-                analyses = capture.add_liveness_frames(db, get_media_store(), token=token, resource_id=resource_id,
-                                                       frames=frames)
-                challenges = list(capture._attempt(db, capture.require_open(db, token), resource_id).challenge)
-            return liveness_feedback.add_frames(resource_id, challenges,
-                                                [(ms, a) for (ms, _), a in zip(frames, analyses)])
+            def store_and_analyse() -> liveness_feedback.Progress:
+                with session_scope() as db:
+                    analyses = capture.add_liveness_frames(db, get_media_store(), token=token,
+                                                           resource_id=resource_id, frames=frames)
+                    challenges = list(capture._attempt(db, capture.require_open(db, token), resource_id).challenge)
+                return liveness_feedback.add_frames(resource_id, challenges,
+                                                    [(ms, a) for (ms, _), a in zip(frames, analyses)])
 
-        progress = await asyncio.to_thread(store_and_analyse)
+            async with GATE.exclusive(link):
+                progress = await _in_image_thread(store_and_analyse)
     except TooLarge:
-        return _refused(token, "FILE_TOO_LARGE", 413)
+        return _refused(token, "FILE_TOO_LARGE")
     except (KeyError, ValueError):
-        return _refused(token, "ERROR", 400)
-    except CaptureRefused as exc:
+        return _refused(token, "ERROR")
+    except (CaptureRefused, Busy) as exc:
         return _refused(token, exc.code)
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
                   "face": progress.face})

@@ -201,28 +201,35 @@ def set_active(db: Session, *, actor: OperatorView, application_id: int, active:
 # --- logo --------------------------------------------------------------------
 
 
+LOGO_LIMITS_ASPECT = 16.0  # a wordmark may be long; photos of documents stay under 8:1
+
+
 def _reencode(data: bytes) -> tuple[bytes, str]:
-    """Type checked by content, pixels only (no metadata), at most 512 px."""
-    import cv2
+    """Type checked by content, pixels only (no metadata), at most 512 px; decoded in the image pool,
+    under the same header limits (side, area, aspect) as every other upload."""
+    from identity_app import image_pool
+    from identity_app.checks import image_work
+    from identity_app.checks.image_io import ImageDecodeError, ImageLimits, check_header
+    from identity_app.settings import get_settings as process_settings
 
-    from identity_app.checks.image_io import ImageDecodeError, decode_image, sniff_format
-
+    limits = ImageLimits(max_bytes=MAX_LOGO_BYTES, max_pixels=25_000_000,
+                         max_side=process_settings().upload_max_side, max_aspect=LOGO_LIMITS_ASPECT)
     try:
-        image = decode_image(data, max_bytes=MAX_LOGO_BYTES, max_pixels=25_000_000)
+        check_header(data, limits)
+        result = image_pool.run(image_work.logo, data, limits, MAX_LOGO_SIDE, timeout=30.0)
     except ImageDecodeError as exc:
         if exc.reason.value == "FILE_TOO_LARGE":
             raise ValidationError("The logo is too large (2 MB at most).") from None
+        if exc.reason.value in ("TOO_MANY_PIXELS", "BAD_DIMENSIONS"):
+            raise ValidationError("The logo is too large in pixels or too long: use an image of at most "
+                                  f"{limits.max_pixels // 1_000_000} megapixels, {limits.max_side} px on its longer "
+                                  f"side and no longer than {limits.max_aspect:g}:1.") from None
         raise ValidationError("The logo must be a PNG, JPEG or WebP image.") from None
-    h, w = image.shape[:2]
-    scale = min(1.0, MAX_LOGO_SIDE / max(h, w))
-    if scale < 1.0:
-        image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    # Photographs stay JPEG; drawings (PNG/WebP) stay lossless PNG.
-    if sniff_format(data) == "JPEG":
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        return bytes(buf), "image/jpeg"
-    ok, buf = cv2.imencode(".png", image)
-    return bytes(buf), "image/png"
+    except image_pool.PoolBusy:
+        raise ValidationError("The server is busy processing images: try again in a moment.") from None
+    except image_pool.ImageWorkFailed:
+        raise ValidationError("This image could not be processed: try another file.") from None
+    return bytes(result["data"]), str(result["content_type"])
 
 
 def upload_logo(db: Session, store: MediaStore, *, actor: OperatorView, application_id: int, data: bytes,

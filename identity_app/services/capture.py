@@ -2,8 +2,11 @@
 images, liveness attempts, finish. Every function takes the link token: the
 link is the capability, and a closed link reveals nothing about its session.
 
-Image bytes are decoded and re-encoded here (type by content, size and pixel
-limits, EXIF orientation applied, metadata dropped) before they reach storage.
+Image bytes are checked here from their header (type by content, bytes,
+width, height, area and aspect ratio), then decoded, judged and re-encoded
+(EXIF orientation applied, metadata dropped) by a child process of
+identity_app/image_pool.py, never in this process, before they reach
+storage. A session keeps at most MAX_DOCUMENT_PHOTOS document photos.
 Refusals are `CaptureRefused` with a stable `code` the pages translate.
 """
 from __future__ import annotations
@@ -17,6 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlmodel import Session, func, select
 
+from identity_app import image_pool
+from identity_app.checks import image_work
+from identity_app.checks.image_io import DEFAULT_MAX_ASPECT, ImageDecodeError, ImageLimits, check_header
 from identity_app.models import (
     Check,
     CheckState,
@@ -44,7 +50,14 @@ DOCUMENTS_WITH_BACK = frozenset({"NATIONAL_ID", "DRIVING_LICENCE", "RESIDENCE_PE
 MAX_FRAMES_PER_ATTEMPT = 240      # ~30 s at 8 fps
 MAX_FRAME_BYTES = 400 * 1024      # one streamed JPEG frame
 MAX_FRAME_PIXELS = 1280 * 960
+MAX_FRAME_SIDE = 1600
+MAX_DOCUMENT_PHOTOS = 20          # stored document photos per session, fronts, backs and retakes together
 JPEG_QUALITY = 92
+# Wall-clock limits of the image work in the pool (the child is killed after them).
+DOCUMENT_TIMEOUT_S = 30.0
+FRAMES_TIMEOUT_S = 20.0
+QUALITY_TIMEOUT_S = 10.0
+FRAME_LIMITS = ImageLimits(max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS, max_side=MAX_FRAME_SIDE)
 TEXT_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"
 
 
@@ -102,6 +115,7 @@ class StoredDocument:
     media_id: int
     side: str
     needs_back: bool
+    session_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,13 @@ def _require_consent(vs: VerificationSession) -> None:
         raise CaptureRefused("CONSENT_REQUIRED", "Consent is needed before capture.")
 
 
+def require_consented(db: Session, token: str) -> VerificationSession:
+    """The session of an open link whose user gave consent, or CaptureRefused."""
+    vs = require_open(db, token)
+    _require_consent(vs)
+    return vs
+
+
 def give_consent(db: Session, *, token: str, ip: str = "") -> CaptureView:
     vs = require_open(db, token)
     if vs.consent_at is None:
@@ -272,41 +293,59 @@ def status(db: Session, *, token: str) -> CaptureView:
 # ----------------------------------------------------------------- images
 
 
-def decode(data: bytes, *, max_bytes: int | None = None, max_pixels: int | None = None) -> np.ndarray:
-    """Bytes to an upright BGR image, or CaptureRefused naming the problem."""
-    from identity_app.checks.image_io import DecodeFailure, ImageDecodeError, decode_image
-
+def document_limits() -> ImageLimits:
     s = get_settings()
-    limit_bytes = max_bytes or s.upload_max_bytes
+    return ImageLimits(max_bytes=s.upload_max_bytes, max_pixels=s.upload_max_pixels, max_side=s.upload_max_side,
+                       max_aspect=DEFAULT_MAX_ASPECT)
+
+
+_IMAGE_MESSAGES = {
+    "EMPTY": "The file is empty.",
+    "UNSUPPORTED_TYPE": "This file is not a JPEG, PNG or WebP image.",
+    "FILE_TOO_LARGE": "The file is too large.",
+    "TOO_MANY_PIXELS": "The image has too many pixels.",
+    "BAD_DIMENSIONS": "The image is too wide, too tall or too narrow.",
+    "CORRUPTED": "The image is damaged and cannot be read.",
+    "IMAGE_FAILED": "The image could not be processed.",
+    "SERVER_BUSY": "Too many images are being processed: try again in a moment.",
+}
+
+
+def _image_refused(code: str) -> CaptureRefused:
+    return CaptureRefused(code, _IMAGE_MESSAGES.get(code, _IMAGE_MESSAGES["CORRUPTED"]))
+
+
+def check_image(data: bytes, limits: ImageLimits) -> None:
+    """The header checks alone (microseconds, nothing decoded): CaptureRefused naming the problem."""
     try:
-        return decode_image(data, max_bytes=limit_bytes, max_pixels=max_pixels or s.upload_max_pixels)
+        check_header(data, limits)
     except ImageDecodeError as exc:
-        messages = {
-            DecodeFailure.EMPTY: "The file is empty.",
-            DecodeFailure.UNSUPPORTED_TYPE: "This file is not a JPEG, PNG or WebP image.",
-            DecodeFailure.FILE_TOO_LARGE: f"The file is too large ({limit_bytes // (1024 * 1024)} MB at most).",
-            DecodeFailure.TOO_MANY_PIXELS: "The image has too many pixels.",
-            DecodeFailure.CORRUPTED: "The image is damaged and cannot be read.",
-        }
-        raise CaptureRefused(exc.reason.value, messages[exc.reason]) from None
+        raise _image_refused(exc.reason.value) from None
+
+
+def _image_work(fn, *args, timeout: float):
+    """fn(*args) in the image pool: its plain result, or CaptureRefused (the image's problem, SERVER_BUSY
+    when every worker stayed busy, IMAGE_FAILED when the worker ran out of memory or time or died)."""
+    try:
+        return image_pool.run(fn, *args, timeout=timeout)
+    except ImageDecodeError as exc:
+        raise _image_refused(exc.reason.value) from None
+    except (image_pool.PoolBusy, image_pool.ImageWorkFailed) as exc:
+        raise _image_refused(exc.code) from None
 
 
 def encode_jpeg(image_bgr: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     """Pixels only: a fresh JPEG carries none of the original's metadata."""
-    import cv2
+    from identity_app.checks.image_io import encode_jpeg as encode
 
-    ok, buf = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
-    return buf.tobytes()
+    return encode(image_bgr, quality)
 
 
 def frame_quality(data: bytes) -> QualityFeedback:
     """Live feedback on a (downscaled) camera frame of a document."""
-    from identity_app.checks.image_quality import assess_quality
-
-    image = decode(data, max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS)
-    q = assess_quality(image)
-    return QualityFeedback(q.ok, q.problems)
+    check_image(data, FRAME_LIMITS)
+    q = _image_work(image_work.frame_quality, data, FRAME_LIMITS, timeout=QUALITY_TIMEOUT_S)
+    return QualityFeedback(bool(q["ok"]), tuple(str(p) for p in q["problems"]))
 
 
 def _check_document_choice(vs: VerificationSession, document_type: str, country: str) -> None:
@@ -323,6 +362,22 @@ def _check_document_choice(vs: VerificationSession, document_type: str, country:
         raise CaptureRefused("COUNTRY_NOT_ACCEPTED", "Documents from this country are not accepted here.")
 
 
+def document_photo_count(db: Session, session_id: int) -> int:
+    return int(db.exec(select(func.count()).select_from(MediaItem).where(
+        MediaItem.session_id == session_id,
+        MediaItem.kind.in_((MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)))).one())  # type: ignore[attr-defined]
+
+
+def require_document_upload(db: Session, token: str) -> VerificationSession:
+    """The session of a link that may take another document photo: open, consented, under MAX_DOCUMENT_PHOTOS."""
+    vs = require_open(db, token)
+    _require_consent(vs)
+    assert vs.id is not None
+    if document_photo_count(db, vs.id) >= MAX_DOCUMENT_PHOTOS:
+        raise CaptureRefused("TOO_MANY_PHOTOS", "Too many photos of the document were sent with this link.")
+    return vs
+
+
 def store_document_image(db: Session, store: MediaStore, *, token: str, data: bytes, side: str = "FRONT",
                          document_type: str = "PASSPORT", country: str = "", ip: str = "") -> StoredDocument:
     """Check, clean and store a document photo (camera frame or upload).
@@ -330,20 +385,20 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
     A front starts a new document resource (a re-capture is a new attempt);
     a back joins the latest front. Photos that fail the quality check are
     refused with the reason, so the user can fix it before the checks run.
+    Everything that needs no pixels is checked first; the image work runs in the pool.
     """
-    from identity_app.checks.image_quality import assess_quality
-
-    vs = require_open(db, token)
-    _require_consent(vs)
+    vs = require_document_upload(db, token)
     if side not in ("FRONT", "BACK"):
         raise CaptureRefused("BAD_REQUEST", "Unknown document side.")
     assert vs.id is not None
-    image = decode(data)
-    quality = assess_quality(image)
-    if not quality.ok:
-        raise CaptureRefused(quality.problems[0], quality.hints[0])
     if side == "FRONT":
         _check_document_choice(vs, document_type, country)
+    limits = document_limits()
+    check_image(data, limits)
+    photo = _image_work(image_work.document_photo, data, limits, JPEG_QUALITY, timeout=DOCUMENT_TIMEOUT_S)
+    if not photo["ok"]:
+        raise CaptureRefused(str(photo["problems"][0]), str(photo["hints"][0]))
+    if side == "FRONT":
         count = db.exec(select(func.count()).select_from(Resource).where(
             Resource.session_id == vs.id, Resource.kind == ResourceKind.ID_DOCUMENT)).one()
         resource = Resource(session_id=vs.id, kind=ResourceKind.ID_DOCUMENT, attempt=int(count) + 1,
@@ -357,14 +412,15 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
         if resource is None:
             raise CaptureRefused("FRONT_FIRST", "Photograph the front of the document first.")
     assert resource.id is not None
-    h, w = image.shape[:2]
     item = store_session_media(db, store, session_id=vs.id, resource_id=resource.id,
                                kind=MediaKind.DOCUMENT_FRONT if side == "FRONT" else MediaKind.DOCUMENT_BACK,
-                               data=encode_jpeg(image), content_type="image/jpeg", width=w, height=h)
+                               data=bytes(photo["jpeg"]), content_type="image/jpeg", width=int(photo["width"]),
+                               height=int(photo["height"]))
     audit.record(db, "capture.document_stored", application_id=vs.application_id, session_id=vs.id, ip=ip,
                  target=f"media:{item.id}", side=side)
     assert item.id is not None
-    return StoredDocument(resource.id, item.id, side, side == "FRONT" and resource.document_type in DOCUMENTS_WITH_BACK)
+    return StoredDocument(resource.id, item.id, side, side == "FRONT" and resource.document_type in DOCUMENTS_WITH_BACK,
+                          vs.id)
 
 
 # ----------------------------------------------------------------- liveness
@@ -427,11 +483,12 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
                         frames: list[tuple[int, bytes]]) -> list[FrameAnalysis]:
     """Store a batch of (ms since the first challenge, JPEG) frames, each with its analysis.
 
-    Each frame is analysed once, here, as it arrives (MediaPipe landmarks, a few
-    ms): the analysis gives the live feedback and is stored with the frame, so
-    the worker's decision does not analyse the attempt again. Returns the analyses.
+    Each frame is analysed once, as it arrives (MediaPipe landmarks, a few ms,
+    in the image pool with its decoding and re-encoding): the analysis gives the
+    live feedback and is stored with the frame, so the worker's decision does
+    not analyse the attempt again. Returns the analyses.
     """
-    from identity_app.checks.liveness import analyse_frame
+    from identity_app.checks.liveness import NO_FACE, FrameAnalysis
 
     vs = require_open(db, token)
     _require_consent(vs)
@@ -441,15 +498,19 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
     if frame_count(db, resource_id) + len(frames) > MAX_FRAMES_PER_ATTEMPT:
         raise CaptureRefused("TOO_MANY_FRAMES", "This attempt took too long.")
     assert vs.id is not None
-    images = [decode(data, max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS) for _, data in frames]
+    if not frames:
+        return []
+    for _, data in frames:
+        check_image(data, FRAME_LIMITS)
+    cleaned = _image_work(image_work.liveness_frames, [data for _, data in frames], FRAME_LIMITS, 90,
+                          timeout=FRAMES_TIMEOUT_S)
     analyses = []
-    for (ms, _), image in zip(frames, images):
-        h, w = image.shape[:2]
-        analysis = analyse_frame(image)
+    for (ms, _), frame in zip(frames, cleaned):
+        analysis = FrameAnalysis.from_dict(frame["analysis"]) or NO_FACE
         store_session_media(db, store, session_id=vs.id, resource_id=resource_id,
-                            kind=MediaKind.LIVENESS_FRAME, data=encode_jpeg(image, 90),
-                            content_type="image/jpeg", width=w, height=h, captured_ms=int(ms),
-                            analysis=analysis.to_dict())
+                            kind=MediaKind.LIVENESS_FRAME, data=bytes(frame["jpeg"]),
+                            content_type="image/jpeg", width=int(frame["width"]), height=int(frame["height"]),
+                            captured_ms=int(ms), analysis=analysis.to_dict())
         analyses.append(analysis)
     db.flush()
     return analyses

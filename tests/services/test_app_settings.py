@@ -188,3 +188,18 @@ def test_the_logo_is_checked_by_content_reencoded_small_and_stored_privately(db,
     app_settings.remove_logo(db, store, actor=op, application_id=app_id)
     with pytest.raises(NotFound):
         app_settings.read_logo(db, store, application_id=app_id)
+
+
+def test_the_logo_follows_the_upload_header_limits_and_is_decoded_in_the_pool(db, store):
+    from tests import hostile_images as hi
+
+    op = owner(db)
+    app_id = new_app(db, op)
+    for bomb in (hi.finding_png(), hi.webp_vp8x(16_000, 16_000), hi.png(12_000, 2_000), hi.png(6_000, 6_000)):
+        with pytest.raises(ValidationError, match="too large in pixels"):
+            app_settings.upload_logo(db, store, actor=op, application_id=app_id, data=bomb)
+    assert not db.get(Application, app_id).logo_key
+    # A long wordmark (12:1) is a fine logo; it comes back at most 512 px wide.
+    s = app_settings.upload_logo(db, store, actor=op, application_id=app_id, data=png_bytes(1_200, 100))
+    assert s.has_logo
+    assert Image.open(io.BytesIO(app_settings.read_logo(db, store, application_id=app_id).data)).size == (512, 43)

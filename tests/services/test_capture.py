@@ -196,3 +196,55 @@ def test_test_only_challenges_need_the_test_hooks_switch(settings, monkeypatch):
         assert 2 <= len(capture.choose_challenges()) <= 3
     monkeypatch.setattr(settings, "test_hooks", True)
     assert capture.choose_challenges() == ("TURN_LEFT", "BLINK")
+
+
+# ---------------------------------------------------------------- hostile images (issue 9, finding 1)
+
+from tests import hostile_images as hi  # noqa: E402
+
+
+def test_pixel_bombs_are_refused_on_every_image_path_before_any_decoding(db, store):
+    vs = consented(db, checks=NO_REVIEW)
+    attempt = capture.start_liveness_attempt(db, token=vs.token)
+    bombs = {"finding": hi.finding_png(), "webp-canvas": hi.webp_vp8x(16_000, 16_000),
+             "jpeg-stripe": hi.jpeg_header(65_535, 1), "png-square": hi.png(20_000, 20_000)}
+    for name, bomb in bombs.items():
+        for call in (lambda: capture.store_document_image(db, store, token=vs.token, data=bomb),
+                     lambda: capture.frame_quality(bomb),
+                     lambda: capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
+                                                         frames=[(0, cm.jpeg(cm.document_frame())), (125, bomb)])):
+            with pytest.raises(CaptureRefused) as err:
+                call()
+            assert err.value.code in ("BAD_DIMENSIONS", "TOO_MANY_PIXELS", "FILE_TOO_LARGE"), name
+    assert db.exec(select(MediaItem)).all() == []  # one bad frame refuses its whole batch
+
+
+def test_a_session_keeps_at_most_20_document_photos(db, store):
+    vs = consented(db)
+    data = cm.jpeg(cm.document_frame())
+    for i in range(capture.MAX_DOCUMENT_PHOTOS):
+        capture.store_document_image(db, store, token=vs.token, data=data, side="FRONT" if i % 2 == 0 else "BACK")
+    db.commit()
+    for side in ("FRONT", "BACK"):
+        with pytest.raises(CaptureRefused) as err:
+            capture.store_document_image(db, store, token=vs.token, data=data, side=side)
+        assert err.value.code == "TOO_MANY_PHOTOS"
+    with pytest.raises(CaptureRefused) as err:  # what the HTTP route asks before reading a body
+        capture.require_document_upload(db, vs.token)
+    assert err.value.code == "TOO_MANY_PHOTOS"
+    assert len(db.exec(select(MediaItem)).all()) == capture.MAX_DOCUMENT_PHOTOS
+
+
+def test_liveness_frames_are_decoded_analysed_and_re_encoded_in_the_pool(db, store):
+    from identity_app import image_pool
+
+    vs = consented(db, checks=NO_REVIEW)
+    attempt = capture.start_liveness_attempt(db, token=vs.token)
+    frames = cm.face_loop()[:4]
+    analyses = capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
+                                           frames=[(i * 125, cm.jpeg(f)) for i, f in enumerate(frames)])
+    assert [a.face_count for a in analyses] == [1, 1, 1, 1]
+    stored = db.exec(select(MediaItem).where(MediaItem.resource_id == attempt.resource_id)).all()
+    assert [m.analysis["face_count"] for m in stored] == [1, 1, 1, 1] and stored[0].width == 640
+    assert store.get(stored[0].storage_key)[:3] == b"\xff\xd8\xff"
+    assert image_pool.get_pool().child_pids(), "the work ran in the pool's children"
