@@ -16,7 +16,7 @@ from identity_app.services import auth
 from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.media import read_media
 from identity_app.storage import StorageError, get_media_store
-from identity_app.web import auth_routes, cookies
+from identity_app.web import auth_routes, cookies, csp_reports
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -67,6 +67,7 @@ def api_app() -> Starlette:
         Route("/api/media/{media_id}", media),
         *console_api.ROUTES,  # application logo, sessions CSV export
         *auth_routes.ROUTES,  # sign-in cookies, the enrolment key and recovery codes, invitation links
+        *csp_reports.ROUTES,  # what browsers report the page policy blocked
         # Capture flow (the link token is the credential); see capture_api.py.
         Route("/api/capture/{token}/quality", capture_api.quality, methods=["POST"]),
         Route("/api/capture/{token}/document", capture_api.document, methods=["POST"]),

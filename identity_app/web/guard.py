@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from identity_app.web import cookies
+from identity_app.web.csp_reports import REPORT_PATH
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -87,6 +88,7 @@ def page_csp(hashes: tuple[str, ...] | set[str]) -> str:
         "base-uri 'none'",
         "form-action 'self'",
         "frame-ancestors 'none'",
+        f"report-uri {REPORT_PATH}",
     ])
 
 

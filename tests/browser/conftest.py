@@ -28,6 +28,7 @@ def free_port() -> int:
 
 
 _WORKERS: dict[int, subprocess.Popen] = {}  # web server pid -> its check worker
+_LOGS: dict[int, Path] = {}  # web server pid -> its log
 
 
 class RunningApp:
@@ -71,6 +72,7 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
         [str(ROOT / ".venv/bin/python"), "-m", "identity_app.worker"], cwd=ROOT, env=env,
         stdout=(tmp / "worker.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
+    _LOGS[proc.pid] = log
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 600
     while time.time() < deadline:
@@ -95,6 +97,11 @@ def stop_app(proc: subprocess.Popen) -> None:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+    log = _LOGS.pop(proc.pid, None)
+    if log is not None and log.exists():
+        # Every page the tests opened ran under the Content-Security-Policy: nothing it blocked.
+        blocked = [line for line in log.read_text(errors="replace").splitlines() if "CSP violation" in line]
+        assert not blocked, "the page policy blocked something:\n" + "\n".join(blocked[:20])
 
 
 @pytest.fixture(scope="session")
