@@ -29,7 +29,7 @@ from typing import AsyncIterator, Callable, TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from identity_app import i18n
+from identity_app import i18n, routes
 from identity_app.db import session_scope
 from identity_app.services import capture, liveness_feedback
 from identity_app.services.capture import CaptureRefused
@@ -180,6 +180,14 @@ def _precheck(token: str, check: Callable) -> Callable[[], None]:
     return run
 
 
+def _resource_id(request: Request) -> int:
+    """The attempt id in the path; ValueError (answered 400) when it is no id of ours (huge, negative, text)."""
+    found = routes.parse_id(request.path_params.get("resource_id"))
+    if found is None:
+        raise ValueError("not an id")
+    return found
+
+
 def _token(request: Request) -> str:
     return str(request.path_params.get("token", ""))
 
@@ -268,7 +276,7 @@ def parse_frames(body: bytes) -> list[tuple[int, bytes]]:
 async def liveness_frames(request: Request) -> Response:
     token = _token(request)
     try:
-        resource_id = int(request.path_params["resource_id"])
+        resource_id = _resource_id(request)
         await asyncio.to_thread(_precheck(token, capture.require_consented))
         async with GATE.admit(token) as link:
             body = await read_body(request, MAX_FRAMES_PER_BATCH * (capture.MAX_FRAME_BYTES + 8))
@@ -300,7 +308,7 @@ def liveness_finish(request: Request) -> Response:  # sync: database work runs i
 
     token = _token(request)
     try:
-        resource_id = int(request.path_params["resource_id"])
+        resource_id = _resource_id(request)
         with session_scope() as db:
             capture.finish_liveness_attempt(db, token=token, resource_id=resource_id, ip=_ip(request))
     except (KeyError, ValueError):
@@ -315,7 +323,7 @@ def liveness_finish(request: Request) -> Response:  # sync: database work runs i
 def liveness_result(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
     token = _token(request)
     try:
-        resource_id = int(request.path_params["resource_id"])
+        resource_id = _resource_id(request)
         with session_scope() as db:
             result = capture.liveness_result(db, token=token, resource_id=resource_id)
     except (KeyError, ValueError):

@@ -290,6 +290,16 @@ def send_reminders() -> None:
         log.info("sent %d reminder email(s)", sent)
 
 
+@huey.periodic_task(crontab(minute="41", hour="*"))
+def forget_old_guesses() -> None:
+    """Hourly: wrong passwords and codes older than the guessing window (services/guessing.py) go."""
+    from identity_app.db import session_scope
+    from identity_app.services.guessing import purge
+
+    with session_scope() as db:
+        purge(db)
+
+
 def recover() -> list[int]:
     """Before the consumer starts: lost jobs come back. On SQLite (one machine, no job runs yet)
     the locks a killed worker left go too; Redis locks may belong to another machine's running

@@ -1,6 +1,7 @@
 """An application's settings tab: details, logo, requested checks, preferences, activation."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import reflex as rx
@@ -157,10 +158,22 @@ class AppSettingsState(SessionState):
             self.error = "Choose an image first."
             return
         data = await files[0].read(app_settings.MAX_LOGO_BYTES + 1)
-        result = self._run(lambda db, op: app_settings.upload_logo(
-            db, get_media_store(), actor=op, application_id=self.app_id_value, data=data, ip=self.client_ip),
-            "Logo saved.")
-        return [rx.clear_selected_files("logo_upload")] + ([result] if result else [])
+        op = self._current_operator()
+        if op is None:
+            return SessionState.require_operator
+        app_id, ip = self.app_id_value, self.client_ip
+
+        def save() -> ApplicationSettings:  # decoding waits for the image pool: off the event loop
+            with session_scope() as db:
+                return app_settings.upload_logo(db, get_media_store(), actor=op, application_id=app_id, data=data,
+                                                ip=ip)
+
+        try:
+            self._show(await asyncio.to_thread(save))
+            self.error, self.notice = "", "Logo saved."
+        except DomainError as exc:
+            self.error, self.notice = str(exc), ""
+        return rx.clear_selected_files("logo_upload")
 
     @rx.event
     def remove_logo(self):

@@ -2,6 +2,8 @@
 create one session (link, copy, QR code, email), bulk CSV, CSV export link."""
 from __future__ import annotations
 
+import asyncio
+
 import dataclasses
 from datetime import date
 from urllib.parse import urlencode
@@ -219,10 +221,14 @@ class SessionsListState(SessionState):
             self.bulk_message = "Choose a CSV file first."
             return
         data = await files[0].read(bulk_sessions.MAX_BYTES + 1)
-        try:
+        app_id, ip = self.app_id_value, self.client_ip
+
+        def create():  # up to thousands of rows: off the event loop
             with session_scope() as db:
-                result = bulk_sessions.create_from_csv(db, actor=op, application_id=self.app_id_value, data=data,
-                                                       ip=self.client_ip)
+                return bulk_sessions.create_from_csv(db, actor=op, application_id=app_id, data=data, ip=ip)
+
+        try:
+            result = await asyncio.to_thread(create)
         except DomainError as exc:
             self.bulk_message = str(exc)
             return rx.clear_selected_files("bulk_csv")

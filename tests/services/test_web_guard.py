@@ -164,3 +164,22 @@ def test_reflex_uploads_need_a_sign_in_and_its_folder_is_never_served(signed):
 def test_out_of_range_ids_are_not_found(signed, path):
     session_token, _, _ = signed
     assert api().get(path, cookies={"idv_session": session_token}).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/capture/{t}/liveness/9223372036854775808/frames",
+                                  "/api/capture/{t}/liveness/99999999999999999999999/finish",
+                                  "/api/capture/{t}/liveness/-5/frames", "/api/capture/{t}/liveness/1e9/finish"])
+def test_out_of_range_attempt_ids_are_refused_not_failed(signed, path):
+    from identity_app.models import Application
+    from identity_app.services import capture, sessions
+    from sqlmodel import select
+
+    with session_scope() as db:  # an open link with consent: the id is what gets looked up
+        owner = next(o for o in auth.list_operators(db) if o.email == "guard-owner@example.com")
+        app_id = db.exec(select(Application.id).where(Application.name == "Guarded")).first()
+        link = sessions.create_session(db, actor=owner, application_id=app_id, user_name="Ada",
+                                       user_email="ada@example.com")
+        capture.give_consent(db, token=link.token)
+    r = api().post(path.format(t=link.token), content=b"")
+    assert 400 <= r.status_code < 500 and r.json()["ok"] is False
+    assert api().get(path.format(t=link.token).rsplit("/", 1)[0]).status_code < 500
