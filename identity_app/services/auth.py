@@ -144,7 +144,7 @@ def sign_in_password(db: Session, *, email: str, password: str, ip: str = "", us
     op = db.exec(select(Operator).where(Operator.email == email)).first() if email else None
     device = _trusted_device(db, op, device_hash)
     account = guessing.account_bucket("password", email or "(not an email)", device)
-    attempt = guessing.begin(db, [account, guessing.address_bucket("password", ip)])
+    attempt = guessing.begin(db, _buckets("password", account, device, ip))
     # verify_password does the full argon2 work even when op is None.
     if not verify_password(op.password_hash if op else None, password) or op is None or op.disabled:
         _failure(db, Action.SIGN_IN_FAILED, attempt, op, ip, step="password")
@@ -187,10 +187,17 @@ def start_enrolment(db: Session, *, token_hash: str) -> Enrolment:
     return Enrolment(p.secret, p.uri, p.qr_svg_data_uri)
 
 
+def _buckets(step: str, account: guessing.Bucket, device: int | None, ip: str) -> list[guessing.Bucket]:
+    """An account's own trusted browser counts alone: not even a busy shared address
+    (an office, a NAT) slows it down."""
+    return [account] if device else [account, guessing.address_bucket(step, ip)]
+
+
 def _code_attempt(db: Session, row: SignInSession, op: Operator, ip: str, device_hash: str) -> tuple[
         guessing.Attempt, guessing.Bucket]:
-    account = guessing.account_bucket("code", str(op.id), _trusted_device(db, op, device_hash))
-    return guessing.begin(db, [account, guessing.address_bucket("code", ip)]), account
+    device = _trusted_device(db, op, device_hash)
+    account = guessing.account_bucket("code", str(op.id), device)
+    return guessing.begin(db, _buckets("code", account, device, ip)), account
 
 
 def _wrong_code(db: Session, row: SignInSession, op: Operator, attempt: guessing.Attempt, ip: str,

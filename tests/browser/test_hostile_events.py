@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -246,3 +247,40 @@ def test_reflex_uploads_need_a_signed_in_operator_a_size_limit_and_the_permissio
         sock.close()
         assert resp.status_code < 500
     assert snapshot(engine, app.data_dir / "media") == before
+
+
+def test_password_guessing_over_the_websocket_is_slowed_audited_and_the_owner_still_gets_in(world):
+    """Two connections firing wrong passwords at the owner's account as fast as events go: a few are
+    checked (each audited), the rest are refused unchecked; the owner's own browser signs in at once."""
+    from identity_app.models import AuditEvent
+    from identity_app.services import auth
+    from identity_app.state.sign_in import SignInState
+
+    app, engine, cookies, ids = world
+    with Session(engine) as db:
+        owner_id = next(o.id for o in auth.list_operators(db) if o.email == "owner@example.com")
+        device = auth.trust_device(db, operator_id=owner_id)  # the cookie the owner's browser holds
+        db.commit()
+        failed_before = len(db.exec(sa.select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).all())
+    full = SignInState.get_full_name()
+    attackers = [ReflexSocket(app.url) for _ in range(2)]
+    started = time.monotonic()
+    for i in range(60):
+        attackers[i % 2].send(f"{full}.submit_password", {"form": {"email": "owner@example.com",
+                                                                    "password": f"guess number {i}"}}, path="/signin")
+    for sock in attackers:
+        sock.settle()
+        sock.close()
+    took = time.monotonic() - started
+    with Session(engine) as db:
+        failed = len(db.exec(sa.select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).all())
+    checked = failed - failed_before
+    refused = sum(str(m).count("Too many attempts") for s in attackers for m in s.messages)
+    print(f"\n60 guesses in {took:.1f} s over 2 connections: {checked} checked and audited, {refused} refused unchecked")
+    assert checked == 5 and refused >= 50
+    owner = ReflexSocket(app.url, {"idv_device": device})
+    owner.send(f"{full}.submit_password", {"form": {"email": "owner@example.com", "password": "a long password here"}},
+               path="/signin")
+    owner.settle()
+    owner.close()
+    assert any("/api/auth/cookie" in str(m) and "pending" in str(m) for m in owner.messages), owner.messages

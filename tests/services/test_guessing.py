@@ -126,6 +126,18 @@ def test_one_address_spraying_many_accounts_is_slowed_down(db):
     assert auth.sign_in_password(db, email=EMAIL, password=PASSWORD, ip=OWNER_IP).token
 
 
+def test_the_owners_browser_is_not_slowed_by_a_busy_shared_address(db):
+    secret, device = owner_with_browser(db)
+    for i in range(25):  # someone else at the same office address sprays accounts
+        with pytest.raises(AuthenticationError):
+            auth.sign_in_password(db, email=f"user{i}@example.com", password="guess guess", ip=OWNER_IP)
+    with pytest.raises(LockedOut):  # unknown browsers at that address wait
+        auth.sign_in_password(db, email=EMAIL, password=PASSWORD, ip=OWNER_IP)
+    step = auth.sign_in_password(db, email=EMAIL, password=PASSWORD, ip=OWNER_IP, device_hash=device)
+    code = pyotp.TOTP(secret).at(guessing.utcnow() + timedelta(seconds=30))
+    assert auth.verify_second_factor(db, token_hash=step.token_hash, code=code, ip=OWNER_IP, device_hash=device)
+
+
 def test_concurrent_guesses_see_each_other(engine, db):
     owner_with_browser(db)
     results: list[str] = []
