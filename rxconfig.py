@@ -6,7 +6,7 @@ import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 from identity_app.settings import get_settings
-from identity_app.state.store import STATE_TTL_S
+from identity_app.web.state_store import STATE_TTL_S
 
 _settings = get_settings()
 _public = urlsplit(_settings.public_base_url)

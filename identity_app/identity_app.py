@@ -24,7 +24,7 @@ from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
 from identity_app.state.base import SessionState
 from identity_app.state.capture import CaptureState
-from identity_app.state import store
+from identity_app.web import state_store as store
 from identity_app.state.sign_in import SignInState
 from identity_app.web.guard import WebGuard
 

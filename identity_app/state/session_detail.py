@@ -16,7 +16,7 @@ from identity_app.db import session_scope
 from identity_app.services import decisions, deletion, traces
 from identity_app.services.errors import DomainError
 from identity_app.services.session_detail import SessionDetail, get_session_detail
-from identity_app.state import store
+from identity_app.web import state_store as store
 from identity_app.state.base import SessionState
 from identity_app.storage import StorageError, get_media_store
 
@@ -153,13 +153,19 @@ class SessionDetailState(SessionState):
         self.zoom, self.rotation, self.brightness = 1.0, 0, 100
         return self._refresh(audit_view=True)
 
-    def _act(self, action, notice: str):
+    async def _act(self, action, notice: str):
+        """One service call, its database and storage work off the event loop (a deletion also
+        truncates SQLite's log), then the page again."""
         op = self._current_operator()
         if op is None:
             return SessionState.require_operator
-        try:
+
+        def run() -> None:
             with session_scope() as db:
                 action(db, op)
+
+        try:
+            await asyncio.to_thread(run)
         except (DomainError, StorageError) as exc:
             self.error, self.notice = str(exc), ""
             return
@@ -167,21 +173,23 @@ class SessionDetailState(SessionState):
         return self._refresh()
 
     @rx.event
-    def decide(self, form: dict):
-        return self._act(lambda db, op: decisions.decide(
-            db, actor=op, session_id=self.session_id_value, value=form.get("value", ""),
-            note=form.get("note", ""), ip=self.client_ip), "Decision saved.")
+    async def decide(self, form: dict):
+        session_id, ip = self.session_id_value, self.client_ip
+        return await self._act(lambda db, op: decisions.decide(
+            db, actor=op, session_id=session_id, value=form.get("value", ""), note=form.get("note", ""), ip=ip),
+            "Decision saved.")
 
     @rx.event
-    def delete_media(self, media_id: int):
-        return self._act(lambda db, op: deletion.delete_media_item(
-            db, get_media_store(), actor=op, media_id=media_id, ip=self.client_ip), "Media item deleted.")
+    async def delete_media(self, media_id: int):
+        ip = self.client_ip
+        return await self._act(lambda db, op: deletion.delete_media_item(
+            db, get_media_store(), actor=op, media_id=media_id, ip=ip), "Media item deleted.")
 
     @rx.event
-    def delete_all_media(self):
-        return self._act(lambda db, op: deletion.delete_session_media(
-            db, get_media_store(), actor=op, session_id=self.session_id_value, ip=self.client_ip),
-            "All media of this session were deleted.")
+    async def delete_all_media(self):
+        session_id, ip = self.session_id_value, self.client_ip
+        return await self._act(lambda db, op: deletion.delete_session_media(
+            db, get_media_store(), actor=op, session_id=session_id, ip=ip), "All media of this session were deleted.")
 
     @rx.event
     async def delete_session(self, form: dict):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,8 +43,10 @@ class RunningApp:
         return out.stdout
 
 
-def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
-    port = free_port()
+def app_env(tmp: Path, port: int) -> dict[str, str]:
+    """The environment of an app under test: its own secret, data folder, port, and its own
+    frontend build folder. Reflex bakes the port into the frontend it builds, so two apps
+    sharing one .web would send each other's pages to the wrong websocket."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDV_")}
     env.update({
         "IDV_ENV": "production",
@@ -51,6 +54,7 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
         "IDV_DATA_DIR": str(tmp / "data"),
         "IDV_PORT": str(port),
         "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "REFLEX_WEB_WORKDIR": str(tmp / "web"),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_BUN_PATH": str(ROOT / ".tools/bun/bin/bun"),
@@ -59,6 +63,12 @@ def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
         "OMP_THREAD_LIMIT": "1",
         "PATH": f"{ROOT / '.venv/bin'}:{ROOT / '.tools/bun/bin'}:{os.environ.get('PATH', '')}",
     })
+    return env
+
+
+def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
+    port = free_port()
+    env = app_env(tmp, port)
     env.update(extra_env or {})
     subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "identity_app.cli", "migrate"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=120)
@@ -98,6 +108,8 @@ def stop_app(proc: subprocess.Popen) -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
     log = _LOGS.pop(proc.pid, None)
+    if log is not None:
+        shutil.rmtree(log.parent / "web", ignore_errors=True)  # its frontend build: 160 MB
     if log is not None and log.exists():
         # Every page the tests opened ran under the Content-Security-Policy: nothing it blocked.
         blocked = [line for line in log.read_text(errors="replace").splitlines() if "CSP violation" in line]

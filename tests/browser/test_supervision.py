@@ -4,12 +4,11 @@ serving HTTP killed with SIGKILL, then the check worker: /api/health answers
 again, a job enqueued after the kill is taken, and SIGTERM stops everything.
 Prints the measured recovery times (README, "What happens on a crash"):
 
-    flock /tmp/idv-web.lock .venv/bin/python -m pytest -s tests/browser/test_supervision.py
+    .venv/bin/python -m pytest -s tests/browser/test_supervision.py
 """
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import sqlite3
 import subprocess
@@ -20,29 +19,9 @@ from pathlib import Path
 import pytest
 
 from identity_app.supervisor import _group_alive
-from tests.browser.conftest import ROOT, free_port
+from tests.browser.conftest import ROOT, app_env, free_port
 
 PYTHON = str(ROOT / ".venv/bin/python")
-
-
-def app_env(tmp: Path, port: int) -> dict[str, str]:
-    """The environment tests/browser/conftest.py start_app gives the app."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDV_")}
-    env.update({
-        "IDV_ENV": "production",
-        "IDV_SECRET_KEY": secrets.token_urlsafe(48),
-        "IDV_DATA_DIR": str(tmp / "data"),
-        "IDV_PORT": str(port),
-        "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-        "REFLEX_BUN_PATH": str(ROOT / ".tools/bun/bin/bun"),
-        "BUN_INSTALL_CACHE_DIR": str(ROOT / ".tools/bun-cache"),
-        "REFLEX_DIR": str(ROOT / ".tools/reflex"),
-        "OMP_THREAD_LIMIT": "1",
-        "PATH": f"{ROOT / '.venv/bin'}:{ROOT / '.tools/bun/bin'}:{os.environ.get('PATH', '')}",
-    })
-    return env
 
 
 def children(pid: int) -> list[int]:

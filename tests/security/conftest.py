@@ -1,7 +1,5 @@
-"""Security tests against a real app in production mode (the browser tests' server, without a browser).
-
-Anything here starts the app and builds the shared .web folder: run it under
-the same lock as the browser tests (see CONTRIBUTING / the browser tests)."""
+"""Security tests against a real app in production mode (the browser tests' server, without a
+browser; each app builds its frontend in its own folder, see tests/browser/conftest.py)."""
 from __future__ import annotations
 
 import pytest

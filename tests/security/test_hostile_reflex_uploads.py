@@ -3,7 +3,6 @@ on a real app: signed out every input is refused before its body is read (401); 
 application's manager, through the logo and bulk-CSV handlers, nothing answers 5xx, the
 web process's memory stays where it was, and the logo kept is a clean re-encoded image.
 
-Run under the browser tests' lock: flock /tmp/idv-web.lock pytest tests/security
 """
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ WEB_PEAK_LIMIT_MB and come back down afterwards, /api/health must keep
 answering, and the pool's children must stay under their memory cap.
 
 /_upload (Reflex's upload route) is left to its own tests.
-Run under the browser tests' lock: flock /tmp/idv-web.lock pytest tests/security
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The UI state store forgets a deleted person (identity_app/state/store.py): files on disk
+"""The UI state store forgets a deleted person (identity_app/web/state_store.py): files on disk
 and keys in a real Redis that hold any of the person's traces go, the rest stay; the
 disk store is private. (The web process's in-memory copies are covered by the browser
 test of deletion, which runs the real app.)"""
@@ -8,10 +8,11 @@ import asyncio
 import os
 import pickle
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from identity_app.state import store
+from identity_app.web import state_store as store
 
 TRACES = ["Zelda Quillfeather", "zelda@example.net", "L898902C3"]
 ROOT = "reflex___state____state"
@@ -93,6 +94,7 @@ def test_redis_keys_go_from_the_web_process_too(redis_url):
         finally:
             await conn.aclose()
 
-    assert asyncio.run(run()) == 2
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever runs in this one (Playwright's)
+        assert thread.submit(asyncio.run, run()).result() == 2
     assert client.exists(f"{prefix}_{ROOT}") and not client.exists(
         f"{prefix}_{ROOT}.identity_app___state___session_detail____session_detail_state")
