@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 
 import reflex as rx
+from reflex.app import default_backend_exception_handler
+from reflex.event import EventSpec
 
 from identity_app import routes
 from identity_app.api import api_app
@@ -15,6 +17,7 @@ from identity_app.pages import audit_log as audit_pages
 from identity_app.pages import review_queue as review_pages
 from identity_app.pages import session_detail as detail_pages
 from identity_app.pages import sign_in
+from identity_app.services.errors import NotSignedIn
 from identity_app.settings import get_settings
 from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.applications import ApplicationsState, UsersState
@@ -22,7 +25,7 @@ from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
-from identity_app.state.base import SessionState
+from identity_app.state.base import ConsoleState
 from identity_app.state.capture import CaptureState
 from identity_app.web import state_store as store
 from identity_app.state.sign_in import SignInState
@@ -34,8 +37,19 @@ os.umask(0o077)
 store.secure()
 
 _https = get_settings().public_base_url.lower().startswith("https://")
+
+
+def _on_error(exception: Exception) -> EventSpec | None:
+    """An event that finds no live sign-in (ended, expired, signed out in another tab) goes to
+    the sign-in page; anything else is Reflex's usual logged error and toast."""
+    if isinstance(exception, NotSignedIn):
+        return rx.redirect(routes.SIGN_IN)
+    return default_backend_exception_handler(exception)
+
+
 # Our API routes around Reflex's app, then the guard around everything (web/guard.py).
-app = rx.App(api_transformer=[api_app(), lambda asgi: WebGuard(asgi, https=_https)])
+app = rx.App(api_transformer=[api_app(), lambda asgi: WebGuard(asgi, https=_https)],
+             backend_exception_handler=_on_error)
 
 # Front door
 app.add_page(sign_in.setup_page, route=routes.SETUP, title="Set up", on_load=SignInState.load_setup)
@@ -49,21 +63,21 @@ app.add_page(sign_in.invitation_page, route=routes.INVITATION, title="Invitation
 
 # Console
 app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",
-             on_load=[SessionState.require_operator, ApplicationsState.load])
+             on_load=[ConsoleState.require_operator, ApplicationsState.load])
 app.add_page(app_pages.users_page, route=routes.APPLICATION_USERS, title="Users",
-             on_load=[SessionState.require_operator, UsersState.load])
+             on_load=[ConsoleState.require_operator, UsersState.load])
 app.add_page(sessions_pages.sessions_list_page, route=routes.APPLICATION, title="Sessions",
-             on_load=[SessionState.require_operator, SessionsListState.load])
+             on_load=[ConsoleState.require_operator, SessionsListState.load])
 app.add_page(settings_pages.application_settings_page, route=routes.APPLICATION_SETTINGS, title="Settings",
-             on_load=[SessionState.require_operator, AppSettingsState.load])
+             on_load=[ConsoleState.require_operator, AppSettingsState.load])
 
 # Session detail, manual review, audit log
 app.add_page(detail_pages.session_detail_page, route=routes.SESSION_DETAIL, title="Session",
-             on_load=[SessionState.require_operator, SessionDetailState.load])
+             on_load=[ConsoleState.require_operator, SessionDetailState.load])
 app.add_page(review_pages.review_queue_page, route=routes.REVIEW_QUEUE, title="Manual review",
-             on_load=[SessionState.require_operator, ReviewQueueState.load])
+             on_load=[ConsoleState.require_operator, ReviewQueueState.load])
 app.add_page(audit_pages.audit_log_page, route=routes.AUDIT_LOG, title="Audit log",
-             on_load=[SessionState.require_operator, AuditLogState.load])
+             on_load=[ConsoleState.require_operator, AuditLogState.load])
 
 # End user's capture flow (the session link)
 app.add_page(capture_pages.capture_page, route=routes.CAPTURE, title="Identity verification",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app import routes
-from identity_app.state.base import SessionState
+from identity_app.state.base import ConsoleState
 
 
 def error_callout(message: rx.Var) -> rx.Component:
@@ -53,11 +53,11 @@ def console_shell(*children: rx.Component, title: str = "") -> rx.Component:
             rx.link(rx.heading("Identity Verification", size="4"), href=routes.HOME, underline="none"),
             rx.spacer(),
             rx.menu.root(
-                rx.menu.trigger(rx.button(SessionState.operator_name, variant="soft", aria_label="Account menu")),
+                rx.menu.trigger(rx.button(ConsoleState.operator_name, variant="soft", aria_label="Account menu")),
                 rx.menu.content(
-                    rx.menu.item(SessionState.operator_email, disabled=True),
+                    rx.menu.item(ConsoleState.operator_email, disabled=True),
                     rx.menu.separator(),
-                    rx.menu.item("Sign out", on_select=SessionState.sign_out),
+                    rx.menu.item("Sign out", on_select=ConsoleState.sign_out),
                 ),
             ),
             padding="0.75rem 1.25rem",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app.components.layout import console_shell, error_callout, info_callout
-from identity_app.state.session_detail import CheckRow, DecisionRow, DetailRow, MediaRow, SessionDetailState as S, SubCheckRow
+from identity_app.state.media_viewer import MediaViewerState as V
+from identity_app.state.rows import CheckRow, DecisionRow, DetailRow, MediaRow, SubCheckRow
+from identity_app.state.session_detail import SessionDetailState as S
 
 
 def recommendation_badge(value: rx.Var) -> rx.Component:
@@ -129,8 +131,8 @@ def fields_table() -> rx.Component:
 
 def _media_row(m: MediaRow) -> rx.Component:
     return rx.hstack(
-        rx.button(m.kind + " · " + m.size, size="1", variant=rx.cond(S.viewer_media_id == m.id, "solid", "soft"),
-                  on_click=S.show_media(m.id)),
+        rx.button(m.kind + " · " + m.size, size="1", variant=rx.cond(V.media_id == m.id, "solid", "soft"),
+                  on_click=V.show(m.id)),
         rx.cond(S.can_delete_media,
                 rx.button(rx.icon("trash_2", size=14), size="1", color_scheme="red", variant="ghost",
                           aria_label="Delete media " + m.id.to_string(), on_click=S.delete_media(m.id))),
@@ -147,17 +149,17 @@ def media_viewer() -> rx.Component:
             rx.vstack(
                 rx.hstack(rx.foreach(S.media, _media_row), wrap="wrap", spacing="3"),
                 rx.hstack(
-                    rx.button("Zoom in", on_click=S.zoom_by(1.25), **tool),
-                    rx.button("Zoom out", on_click=S.zoom_by(0.8), **tool),
-                    rx.button("Rotate", on_click=S.rotate, **tool),
-                    rx.button("Brighter", on_click=S.brighten(20), **tool),
-                    rx.button("Darker", on_click=S.brighten(-20), **tool),
-                    rx.button("Reset", on_click=S.reset_view, **tool),
+                    rx.button("Zoom in", on_click=V.zoom_by(1.25), **tool),
+                    rx.button("Zoom out", on_click=V.zoom_by(0.8), **tool),
+                    rx.button("Rotate", on_click=V.rotate, **tool),
+                    rx.button("Brighter", on_click=V.brighten(20), **tool),
+                    rx.button("Darker", on_click=V.brighten(-20), **tool),
+                    rx.button("Reset", on_click=V.reset_view, **tool),
                     wrap="wrap",
                 ),
                 rx.box(
-                    rx.el.img(src=S.viewer_url, alt="Selected media", id="media-viewer-image",
-                              style={"transform": S.viewer_style, "filter": S.viewer_filter,
+                    rx.el.img(src=V.url, alt="Selected media", id="media-viewer-image",
+                              style={"transform": V.transform, "filter": V.filter,
                                      "transition": "transform 0.2s", "max_width": "100%", "max_height": "28rem",
                                      "transform_origin": "center"}),
                     overflow="hidden", width="100%", min_height="12rem", display="flex", justify_content="center",

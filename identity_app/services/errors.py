@@ -30,6 +30,13 @@ class SignInExpired(AuthenticationError):
     pass
 
 
+class NotSignedIn(AuthenticationError):
+    """No live console sign-in behind the request (signed out, expired, ended elsewhere)."""
+
+    def __init__(self, message: str = "Your sign-in has ended. Sign in again.") -> None:
+        super().__init__(message)
+
+
 class LockedOut(AuthenticationError):
     """Too many wrong passwords or codes from this browser or address: wait until `retry_at`."""
 

@@ -12,11 +12,11 @@ from identity_app.services import app_settings
 from identity_app.services.app_config import DOCUMENT_TYPES
 from identity_app.services.app_settings import ApplicationSettings, Preferences
 from identity_app.services.errors import DomainError
-from identity_app.state.base import SessionState
+from identity_app.state.base import ConsoleState
 from identity_app.storage import get_media_store
 
 
-class AppSettingsState(SessionState):
+class AppSettingsState(ConsoleState):
     app_id_value: int = 0
     can_manage: bool = False
     form_key: int = 0  # bumped after each load so the forms show the saved values
@@ -77,7 +77,7 @@ class AppSettingsState(SessionState):
         """Check the operator, run one service call, show its result or its error."""
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             with session_scope() as db:
                 self._show(action(db, op))
@@ -93,7 +93,7 @@ class AppSettingsState(SessionState):
         self.locales = list(app_settings.supported_locales())
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         from identity_app.services import applications
 
         try:
@@ -160,7 +160,7 @@ class AppSettingsState(SessionState):
         data = await files[0].read(app_settings.MAX_LOGO_BYTES + 1)
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         app_id, ip = self.app_id_value, self.client_ip
 
         def save() -> ApplicationSettings:  # decoding waits for the image pool: off the event loop

@@ -10,7 +10,7 @@ from identity_app.models import ALL_PERMISSIONS
 from identity_app.services import applications, invitations
 from identity_app.services.errors import DomainError
 from identity_app.services.permissions import PERMISSION_LABELS, Permission
-from identity_app.state.base import SessionState
+from identity_app.state.base import ConsoleState
 
 
 @dataclasses.dataclass
@@ -34,7 +34,7 @@ class MemberRow:
 PERMISSION_CHOICES = [(p, PERMISSION_LABELS[Permission(p)]) for p in ALL_PERMISSIONS]
 
 
-class ApplicationsState(SessionState):
+class ApplicationsState(ConsoleState):
     apps: list[ApplicationRow] = []
     error: str = ""
 
@@ -42,7 +42,7 @@ class ApplicationsState(SessionState):
     def load(self):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         with session_scope() as db:
             views = applications.list_applications(db, actor=op)
         self.apps = [ApplicationRow(id=a.id, name=a.name, description=a.description, is_active=a.is_active,
@@ -52,7 +52,7 @@ class ApplicationsState(SessionState):
     def create(self, form: dict):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             with session_scope() as db:
                 applications.create_application(db, actor=op, name=form.get("name", ""),
@@ -64,7 +64,7 @@ class ApplicationsState(SessionState):
         return ApplicationsState.load
 
 
-class UsersState(SessionState):
+class UsersState(ConsoleState):
     application_name: str = ""
     app_id_value: int = 0
     members: list[MemberRow] = []
@@ -81,7 +81,7 @@ class UsersState(SessionState):
     def load(self):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         self.error = ""
         self.app_id_value = self.app_id
         try:
@@ -100,7 +100,7 @@ class UsersState(SessionState):
     def invite(self, form: dict):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         perms = [p for p in ALL_PERMISSIONS if form.get(f"perm_{p}")]
         try:
             with session_scope() as db:
@@ -119,7 +119,7 @@ class UsersState(SessionState):
     def toggle_permission(self, operator_id: int, permission: str, enabled: bool):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         member = next((m for m in self.members if m.operator_id == operator_id), None)
         if member is None:
             return
@@ -137,7 +137,7 @@ class UsersState(SessionState):
     def remove(self, operator_id: int):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             with session_scope() as db:
                 applications.remove_member(db, actor=op, application_id=self.app_id, operator_id=operator_id,

@@ -9,7 +9,7 @@ import reflex as rx
 from identity_app.db import session_scope
 from identity_app.services import audit_log
 from identity_app.services.errors import DomainError
-from identity_app.state.base import SessionState
+from identity_app.state.base import ConsoleState
 
 PAGE_SIZE = 50
 
@@ -46,7 +46,7 @@ def _int(value: str) -> int | None:
     return int(value)
 
 
-class AuditLogState(SessionState):
+class AuditLogState(ConsoleState):
     error: str = ""
     rows: list[AuditEventRow] = []
     actions: list[str] = []
@@ -62,7 +62,7 @@ class AuditLogState(SessionState):
     def _query(self):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             with session_scope() as db:
                 result = audit_log.list_events(

@@ -1,22 +1,27 @@
-"""The signed-in operator, shared by every console page.
+"""What every console page state shares: who is signed in, and one call through the doorway.
 
 The sign-in token lives in an HttpOnly cookie that only HTTP routes set
-(web/auth_routes.py). This state never holds it: the middleware (web/guard.py)
-hands the websocket the cookie's SHA-256, which is also all the database keeps,
-and `_current_operator` looks the sign-in up by that hash on every event.
+(web/auth_routes.py). No state holds it: the middleware (web/guard.py) hands the
+websocket the cookie's SHA-256, which is also all the database keeps, and every
+call through the doorway (services/doorway.py) looks the sign-in up by that hash.
 `require_operator` is the on_load guard of every console page.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, TypeVar
 
 import reflex as rx
 
 from identity_app import routes
-from identity_app.db import session_scope
-from identity_app.services import auth
-from identity_app.services.auth import OperatorView
+from identity_app.services import auth, doorway
+from identity_app.services.doorway import Caller, Work
+from identity_app.services.errors import DomainError, NotSignedIn
+from identity_app.storage import StorageError
 from identity_app.web import cookies
+
+T = TypeVar("T")
 
 
 def go_with_cookie(kind: str, token: str, next_path: str) -> rx.event.EventSpec:
@@ -37,11 +42,18 @@ def load_in_full(path: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
 
-class SessionState(rx.State):
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """What a call through the doorway gave: `ok` and its value, or the error already shown."""
+
+    ok: bool
+    value: Any = None
+
+
+class ConsoleState(rx.State):
     operator_name: str = ""
     operator_email: str = ""
     is_owner: bool = False
-    _operator_id: int = 0
 
     @property
     def client_ip(self) -> str:
@@ -55,30 +67,55 @@ class SessionState(rx.State):
         """The hash of one of the browser's secret cookies ("" when absent)."""
         return str(self.router.headers.raw_headers.get(cookie.header, ""))
 
+    def _caller(self) -> Caller:
+        return Caller(sign_in=self._cookie_hash(cookies.SESSION), ip=self.client_ip, user_agent=self.user_agent)
+
     def _route_id(self, name: str) -> int:
         """A numeric route parameter such as `app_id`; 0 when absent, not a number or out of range."""
         return routes.parse_id(self.router.page.params.get(name, "")) or 0
 
-    def _current_operator(self) -> OperatorView | None:
-        with session_scope() as db:
-            op = auth.authenticate_hash(db, self._cookie_hash(cookies.SESSION))
-        self._operator_id = op.id if op else 0
+    def _current_operator(self) -> auth.OperatorView | None:
+        """Transitional (states not yet on `_call`): the signed-in operator, shown in the menu."""
+        op = doorway.run(lambda w: w.operator, self._caller())
+        self._show_operator(op)
+        return op
+
+    def _show_operator(self, op: auth.OperatorView | None) -> None:
         self.operator_name = op.name if op else ""
         self.operator_email = op.email if op else ""
         self.is_owner = op.is_owner if op else False
-        return op
 
     @rx.event
-    def require_operator(self):
-        if self._current_operator() is None:
-            with session_scope() as db:
-                has_owner = auth.owner_exists(db)
+    async def require_operator(self):
+        op, has_owner = await doorway.run_async(
+            lambda w: (w.operator, auth.owner_exists(w.db)), self._caller())
+        self._show_operator(op)
+        if op is None:
             return rx.redirect(routes.SIGN_IN if has_owner else routes.SETUP)
 
     @rx.event
-    def sign_out(self):
-        with session_scope() as db:
-            auth.sign_out(db, token_hash=self._cookie_hash(cookies.SESSION), ip=self.client_ip)
-        self.operator_name = self.operator_email = ""
-        self._operator_id = 0
+    async def sign_out(self):
+        await doorway.run_async(lambda w: auth.sign_out(w.db, token_hash=w.caller.sign_in, ip=w.ip), self._caller())
+        self._show_operator(None)
         return load_in_full(routes.API_AUTH_SIGNED_OUT)  # clears the cookies, then the sign-in page
+
+
+class PageFeedback(rx.State, mixin=True):
+    """A console page's own message vars and its one call through the doorway."""
+
+    error: str = ""
+    notice: str = ""
+
+    async def _call(self, use_case: Callable[[Work], T], notice: str = "") -> Done:
+        """Run one use case for the signed-in operator, off the event loop. A domain or storage
+        error becomes this page's error message; no sign-in ends in the sign-in page (the app's
+        exception handler turns NotSignedIn into that redirect)."""
+        try:
+            value = await doorway.run_async(use_case, self._caller(), signed_in=True)  # type: ignore[attr-defined]
+        except (DomainError, StorageError) as exc:
+            if isinstance(exc, NotSignedIn):
+                raise
+            self.error, self.notice = str(exc), ""
+            return Done(False)
+        self.error, self.notice = "", notice
+        return Done(True, value)

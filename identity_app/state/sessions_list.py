@@ -15,7 +15,7 @@ from identity_app.db import session_scope
 from identity_app.services import applications, bulk_sessions, sessions
 from identity_app.services.errors import DomainError, ValidationError
 from identity_app.services.session_search import SearchQuery, search_sessions
-from identity_app.state.base import SessionState
+from identity_app.state.base import ConsoleState
 
 PAGE_SIZE = 25
 
@@ -46,7 +46,7 @@ def _day(value: str) -> date | None:
         raise ValidationError(f"'{value}' is not a date.") from None
 
 
-class SessionsListState(SessionState):
+class SessionsListState(ConsoleState):
     app_id_value: int = 0
     application_name: str = ""
     is_active: bool = True
@@ -86,7 +86,7 @@ class SessionsListState(SessionState):
     def _search(self):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             query = SearchQuery(text=self.q, states=(self.state_filter,) if self.state_filter else (),
                                 decision=self.decision_filter, created_from=_day(self.date_from),
@@ -108,7 +108,7 @@ class SessionsListState(SessionState):
     def load(self):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         self.app_id_value = self._param_app_id()
         self.page, self.notice, self.new_link, self.new_qr, self.new_session_id = 1, "", "", "", 0
         self.bulk_errors, self.bulk_message, self.bulk_created = [], "", 0
@@ -165,7 +165,7 @@ class SessionsListState(SessionState):
     def create(self, form: dict):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             with session_scope() as db:
                 created = sessions.create_session(db, actor=op, application_id=self.app_id_value,
@@ -196,7 +196,7 @@ class SessionsListState(SessionState):
     def send_email(self):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         try:
             with session_scope() as db:
                 transport = sessions.send_link_email(db, actor=op, session_id=self.new_session_id, ip=self.client_ip)
@@ -215,7 +215,7 @@ class SessionsListState(SessionState):
     async def upload_bulk(self, files: list[rx.UploadFile]):
         op = self._current_operator()
         if op is None:
-            return SessionState.require_operator
+            return ConsoleState.require_operator
         self.bulk_errors, self.bulk_created, self.bulk_message = [], 0, ""
         if not files:
             self.bulk_message = "Choose a CSV file first."

@@ -16,7 +16,7 @@ from identity_app.db import session_scope
 from identity_app.services import auth, invitations
 from identity_app.services.auth import SignedIn
 from identity_app.services.errors import DomainError, SignInExpired
-from identity_app.state.base import SessionState, go_with_cookie
+from identity_app.state.base import ConsoleState, go_with_cookie
 from identity_app.web import cookies
 
 # The page draws what only the browser may hold; a failed fetch starts the sign-in again.
@@ -34,7 +34,7 @@ _DRAW_RECOVERY_CODES = (
 ) % json.dumps(routes.API_AUTH_RECOVERY_CODES)
 
 
-class SignInState(SessionState):
+class SignInState(ConsoleState):
     error: str = ""
     info: str = ""
     invitation_email: str = ""

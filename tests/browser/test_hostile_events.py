@@ -101,12 +101,12 @@ def console_states():
     import pkgutil
 
     import identity_app.state as package
-    from identity_app.state.base import SessionState
+    from identity_app.state.base import ConsoleState
     from identity_app.state.sign_in import SignInState
 
     for module in pkgutil.iter_modules(package.__path__):  # every state module, so every console state
         importlib.import_module(f"{package.__name__}.{module.name}")
-    states = [s for s in SessionState.get_substates() if s is not SignInState] + [SessionState]
+    states = [s for s in ConsoleState.get_substates() if s is not SignInState] + [ConsoleState]
     assert len(states) >= 8
     return states
 

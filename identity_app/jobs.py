@@ -1,0 +1,76 @@
+"""Work for the check worker, asked for inside a unit of work and sent once it commits.
+
+A job must see what it was asked about, so a service never enqueues directly: it
+calls `later(db, job)` and the job goes to the queue when that database session
+commits (never when it rolls back). Only this module talks to the queue
+(identity_app/worker.py); no edge imports the worker.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import event
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+_PENDING = "identity_app.jobs"
+
+
+class JobKind(str, Enum):
+    SESSION_CHECKS = "SESSION_CHECKS"        # a capture finished: run the session's checks
+    LIVENESS_DECISION = "LIVENESS_DECISION"  # an attempt finished: decide it now
+    DOCUMENT_READING = "DOCUMENT_READING"    # a photo was stored: read it while the user goes on
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: JobKind
+    id: int                     # the session, or the resource (attempt, document)
+    session_id: int | None = None
+
+    @property
+    def best_effort(self) -> bool:
+        """A reading made early is only a head start: the session's checks read the document anyway."""
+        return self.kind == JobKind.DOCUMENT_READING
+
+
+def later(db: Session, job: Job) -> None:
+    """Send `job` once `db` commits."""
+    pending: list[Job] = db.info.setdefault(_PENDING, [])
+    if not pending:
+        event.listen(db, "after_commit", _after_commit, once=True)
+        event.listen(db, "after_rollback", _after_rollback, once=True)
+    if job not in pending:
+        pending.append(job)
+
+
+def _after_rollback(db: Session) -> None:
+    db.info.pop(_PENDING, None)
+    if event.contains(db, "after_commit", _after_commit):
+        event.remove(db, "after_commit", _after_commit)
+
+
+def _after_commit(db: Session) -> None:
+    jobs = db.info.pop(_PENDING, [])
+    if event.contains(db, "after_rollback", _after_rollback):
+        event.remove(db, "after_rollback", _after_rollback)
+    for job in jobs:
+        try:
+            send(job)
+        except Exception:  # noqa: BLE001 - the work is committed; the worker's sweep takes lost jobs up
+            if not job.best_effort:
+                raise
+            log.warning("could not enqueue %s for %s", job.kind.value, job.id)
+
+
+def send(job: Job) -> None:
+    from identity_app import worker
+
+    if job.kind == JobKind.SESSION_CHECKS:
+        worker.enqueue_session_checks(job.id)
+    elif job.kind == JobKind.LIVENESS_DECISION:
+        worker.enqueue_liveness(job.id)
+    elif job.kind == JobKind.DOCUMENT_READING:
+        worker.enqueue_document_reading(job.id, job.session_id)

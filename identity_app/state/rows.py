@@ -1,0 +1,95 @@
+"""How a check report, a document's fields and a timestamp read in the console, once for
+every page (session detail, review queue). Plain dataclasses: Reflex sends them to the
+browser as they are; the services' frozen views stay on the server."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from identity_app import routes
+from identity_app.services.session_detail import CheckCard, DecisionView, DetailView, MediaView, SubCheckView
+
+
+@dataclasses.dataclass
+class DetailRow:
+    name: str
+    value: str
+
+
+@dataclasses.dataclass
+class SubCheckRow:
+    sub_check: str
+    result: str
+    process: str
+    details: list[DetailRow]
+
+
+@dataclasses.dataclass
+class CheckRow:
+    id: int
+    label: str
+    attempt: int
+    state: str
+    recommendation: str
+    reason: str
+    recovery_suggestion: str
+    process: str
+    manual_check: str
+    review_state: str
+    reviewed: str  # "PASS by ... at ..." once a person reviewed it
+    review_reason: str
+    breakdown: list[SubCheckRow]
+
+
+@dataclasses.dataclass
+class MediaRow:
+    id: int
+    kind: str
+    size: str
+    url: str
+
+
+@dataclasses.dataclass
+class DecisionRow:
+    value: str
+    note: str
+    by: str
+    at: str
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def size_label(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def details(views: tuple[DetailView, ...]) -> list[DetailRow]:
+    return [DetailRow(v.name, v.value) for v in views]
+
+
+def breakdown(subs: tuple[SubCheckView, ...]) -> list[SubCheckRow]:
+    return [SubCheckRow(s.sub_check, s.result, s.process, details(s.details)) for s in subs]
+
+
+def outcome(recommendation: str, reason: str) -> str:
+    """"REJECT (DIFFERENT_PERSON)": a recommendation with its reason."""
+    return recommendation + (f" ({reason})" if reason else "")
+
+
+def check_row(c: CheckCard) -> CheckRow:
+    return CheckRow(
+        id=c.id, label=c.label, attempt=c.attempt, state=c.state, recommendation=c.recommendation or "PENDING",
+        reason=c.reason, recovery_suggestion=c.recovery_suggestion, process=c.process,
+        manual_check=c.manual_check, review_state=c.review_state,
+        reviewed=f"{c.review_result} by {c.reviewed_by} at {when(c.reviewed_at)}" if c.reviewed_at else "",
+        review_reason=c.review_reason, breakdown=breakdown(c.breakdown))
+
+
+def media_row(m: MediaView) -> MediaRow:
+    return MediaRow(m.id, m.kind, size_label(m.size), routes.media_path(m.id))
+
+
+def decision_row(d: DecisionView) -> DecisionRow:
+    return DecisionRow(d.value, d.note, d.decided_by, when(d.decided_at))
