@@ -233,15 +233,6 @@ async def document(request: Request) -> Response:
         return _refused(token, "FILE_TOO_LARGE")
     except (CaptureRefused, Busy) as exc:
         return _refused(token, exc.code)
-    from identity_app import worker
-
-    # After commit: the document is read while the user goes on, so the checks after the last capture reuse it.
-    # One reading per session queued or running at a time (it reads the newest photo); only a head start:
-    # if the queue cannot take it, the session's checks read the document later.
-    try:
-        await asyncio.to_thread(worker.enqueue_document_reading, stored.resource_id, stored.session_id)
-    except Exception:  # noqa: BLE001 - the photo is stored; the upload must not fail for this
-        log.warning("could not enqueue the early reading of document resource %s", stored.resource_id)
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
 
 
@@ -304,8 +295,6 @@ async def liveness_frames(request: Request) -> Response:
 
 
 def liveness_finish(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
-    from identity_app import worker
-
     token = _token(request)
     try:
         resource_id = _resource_id(request)
@@ -316,7 +305,6 @@ def liveness_finish(request: Request) -> Response:  # sync: database work runs i
     except CaptureRefused as exc:
         return _refused(token, exc.code)
     liveness_feedback.forget(resource_id)
-    worker.enqueue_liveness(resource_id)  # after commit: the worker must see the frames
     return _json({"ok": True})
 
 

@@ -314,6 +314,10 @@ class VerificationSession(SQLModel, table=True):
     decision: Optional[DecisionValue] = Field(default=None, index=True)  # latest decision
 
 
+# Document types photographed on both sides (the others: the front only).
+DOCUMENTS_WITH_BACK = frozenset({"NATIONAL_ID", "DRIVING_LICENCE", "RESIDENCE_PERMIT"})
+
+
 class Resource(SQLModel, table=True):
     """An ID document or a liveness attempt: each attempt is its own resource."""
 
@@ -370,6 +374,9 @@ class Check(SQLModel, table=True):
     reviewed_at: Optional[datetime] = ts()
     created_at: datetime = ts(nullable=False, default=True)
     completed_at: Optional[datetime] = ts()
+
+
+TEXT_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"  # the Task reading a document's text (MRZ, printed fields)
 
 
 class Task(SQLModel, table=True):

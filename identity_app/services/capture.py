@@ -17,13 +17,15 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlmodel import Session, func, select
 
-from identity_app import image_pool
+from identity_app import image_pool, jobs
 from identity_app.checks import image_work
 from identity_app.checks.image_io import DEFAULT_MAX_ASPECT, ImageDecodeError, ImageLimits, check_header
+from identity_app.jobs import Job, JobKind
 from identity_app.models import (
+    DOCUMENTS_WITH_BACK,
+    TEXT_TASK,
     Check,
     CheckState,
     MediaItem,
@@ -46,7 +48,6 @@ from identity_app.storage import MediaStore
 if TYPE_CHECKING:  # the checks load MediaPipe lazily, on the first frame
     from identity_app.checks.liveness import FrameAnalysis
 
-DOCUMENTS_WITH_BACK = frozenset({"NATIONAL_ID", "DRIVING_LICENCE", "RESIDENCE_PERMIT"})
 MAX_FRAMES_PER_ATTEMPT = 240      # ~30 s at 8 fps
 MAX_FRAME_BYTES = 400 * 1024      # one streamed JPEG frame
 MAX_FRAME_PIXELS = 1280 * 960
@@ -58,7 +59,6 @@ DOCUMENT_TIMEOUT_S = 30.0
 FRAMES_TIMEOUT_S = 20.0
 QUALITY_TIMEOUT_S = 10.0
 FRAME_LIMITS = ImageLimits(max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS, max_side=MAX_FRAME_SIDE)
-TEXT_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"
 
 
 class CaptureRefused(DomainError):
@@ -290,6 +290,12 @@ def status(db: Session, *, token: str) -> CaptureView:
     return view_of(db, vs) if vs is not None else CLOSED
 
 
+def link_locale(db: Session, token: str) -> str:
+    """The language of a link's pages and messages ("en" for a link that is unknown)."""
+    vs = _session(db, token)
+    return str(_prefs(vs).get("locale", "en")) if vs else "en"
+
+
 # ----------------------------------------------------------------- images
 
 
@@ -332,13 +338,6 @@ def _image_work(fn, *args, timeout: float):
         raise _image_refused(exc.reason.value) from None
     except (image_pool.PoolBusy, image_pool.ImageWorkFailed) as exc:
         raise _image_refused(exc.code) from None
-
-
-def encode_jpeg(image_bgr: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
-    """Pixels only: a fresh JPEG carries none of the original's metadata."""
-    from identity_app.checks.image_io import encode_jpeg as encode
-
-    return encode(image_bgr, quality)
 
 
 def frame_quality(data: bytes) -> QualityFeedback:
@@ -419,6 +418,9 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
     audit.record(db, "capture.document_stored", application_id=vs.application_id, session_id=vs.id, ip=ip,
                  target=f"media:{item.id}", side=side)
     assert item.id is not None
+    # Read while the user goes on, so the checks after the last capture reuse the reading: best effort,
+    # one reading per session queued or running (it reads the newest photo; see worker.enqueue_document_reading).
+    jobs.later(db, Job(JobKind.DOCUMENT_READING, resource.id, vs.id))
     return StoredDocument(resource.id, item.id, side, side == "FRONT" and resource.document_type in DOCUMENTS_WITH_BACK,
                           vs.id)
 
@@ -471,6 +473,11 @@ def _attempt(db: Session, vs: VerificationSession, resource_id: int) -> Resource
     return r
 
 
+def attempt_challenges(db: Session, *, token: str, resource_id: int) -> tuple[str, ...]:
+    """The challenges of a liveness attempt of an open link, in order."""
+    return tuple(_attempt(db, require_open(db, token), resource_id).challenge)
+
+
 def _attempt_finished(db: Session, r: Resource) -> bool:
     return db.exec(select(Check.id).where(Check.resource_id == r.id)).first() is not None
 
@@ -521,7 +528,7 @@ def _finish_attempt_row(db: Session, vs: VerificationSession, r: Resource) -> No
 
 
 def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: str = "") -> int:
-    """Close an attempt: its LIVENESS check is created PENDING (the worker decides it)."""
+    """Close an attempt: its LIVENESS check is created PENDING and the worker decides it once this commits."""
     vs = require_open(db, token)
     r = _attempt(db, vs, resource_id)
     if not _attempt_finished(db, r):
@@ -530,6 +537,7 @@ def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: st
                      attempt=r.attempt, frames=frame_count(db, resource_id))
     db.flush()
     assert r.id is not None
+    jobs.later(db, Job(JobKind.LIVENESS_DECISION, r.id))
     return r.id
 
 
@@ -551,10 +559,8 @@ def liveness_result(db: Session, *, token: str, resource_id: int) -> LivenessRes
 
 
 def finish_capture(db: Session, *, token: str, ip: str = "") -> int:
-    """Everything is captured: create the session's checks (PENDING) and close capture.
-
-    Returns the session id; the caller enqueues the worker job AFTER commit.
-    """
+    """Everything is captured: create the session's checks (PENDING) and close capture; the worker
+    runs them once this commits. Returns the session id."""
     vs = require_open(db, token)
     _require_consent(vs)
     cfg = _config(vs)
@@ -593,4 +599,5 @@ def finish_capture(db: Session, *, token: str, ip: str = "") -> int:
     db.add(vs)
     audit.record(db, "capture.finished", application_id=vs.application_id, session_id=vs.id, ip=ip)
     db.flush()
+    jobs.later(db, Job(JobKind.SESSION_CHECKS, vs.id))
     return vs.id

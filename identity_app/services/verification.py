@@ -17,7 +17,10 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 from sqlmodel import Session, select
 
+from identity_app.checks.image_io import encode_jpeg
 from identity_app.models import (
+    DOCUMENTS_WITH_BACK,
+    TEXT_TASK,
     Check,
     CheckState,
     ManualCheck,
@@ -34,7 +37,6 @@ from identity_app.models import (
 )
 from identity_app.services import completion
 from identity_app.services.app_config import ChecksConfig
-from identity_app.services.capture import DOCUMENTS_WITH_BACK, TEXT_TASK, encode_jpeg
 from identity_app.services.media import store_session_media
 from identity_app.storage import MediaStore
 

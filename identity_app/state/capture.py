@@ -254,15 +254,12 @@ class CaptureState(rx.State):
     # ------------------------------------------------------------- finish
 
     def _finish(self) -> list:
-        from identity_app import worker
-
         try:
             with session_scope() as db:
-                session_id = capture.finish_capture(db, token=self._token, ip=self.router.session.client_ip or "")
+                capture.finish_capture(db, token=self._token, ip=self.router.session.client_ip or "")
         except CaptureRefused as exc:
             self.error = i18n.message(self.t.get("lang"), exc.code)
             return []
-        worker.enqueue_session_checks(session_id)  # after commit: the worker must see the capture
         self.step = "checking"
         return [CaptureState.poll_status]
 

@@ -47,11 +47,12 @@ SCRIPT = textwrap.dedent("""
     for t in queued():
         worker.huey.revoke_by_id(t.id)
     before = len(queued())
-    first = photo()
+    first = photo()  # its reading is queued once the photo is committed (jobs.later)
     assert first.session_id == sid
-    assert worker.enqueue_document_reading(first.resource_id, sid)
-    retake = photo()  # a second front: a new document resource
-    for _ in range(5):  # the user keeps retaking: nothing more is queued
+    assert len(queued()) == before + 1 and worker.early_reading_pending(sid)
+    assert queued()[-1].args == (first.resource_id, sid)
+    for _ in range(5):  # the user keeps retaking (each front a new document resource): nothing more is queued
+        retake = photo()
         assert not worker.enqueue_document_reading(retake.resource_id, sid)
     assert len(queued()) == before + 1 and worker.early_reading_pending(sid)
 
