@@ -142,3 +142,35 @@ def module_engine(request):
     engine = request.getfixturevalue(f"{request.param}_engine")
     _truncate(engine)
     return engine
+
+
+def captured_world(request, tmp_path_factory, *, members: dict[str, list[str]], app_name: str = "Onboarding",
+                   other_name: str = "Other", face_match: str = "FALLBACK", text: str = "ALWAYS",
+                   liveness_retries: int = 1, printed_photo_first: bool = False):
+    """The world the console's service tests share, on the requested database (`request.param`):
+    the owner, an application with these manual-check settings and these `members`
+    ({name: permissions}, each an invited account), another application whose
+    `outsider` may do everything there, and one session captured and checked for real.
+    Returns a namespace with engine, store, owner, app_id, other_app_id, outsider,
+    session_id, token and one attribute per member."""
+    from types import SimpleNamespace
+
+    from sqlmodel import Session as DbSession
+
+    from identity_app.storage import LocalMediaStore
+    from tests.conftest import shared_data
+
+    shared_data("mrz-passporteye")
+    shared_data("liveness-pose-eyes-insightface")
+    engine = module_engine(request)
+    store = LocalMediaStore(tmp_path_factory.mktemp("media"), "test-secret-" + "y" * 40)
+    with DbSession(engine, expire_on_commit=False) as db:
+        first = owner(db)
+        app_id = application(db, first, app_name, face_match=face_match, text=text, liveness_retries=liveness_retries)
+        people = {name: member(db, first, app_id, f"{name}@example.com", perms) for name, perms in members.items()}
+        other_app_id = application(db, first, other_name)
+        outsider = member(db, first, other_app_id, "outsider@example.com", all_permissions())
+        db.commit()
+        captured = captured_session(db, store, first, app_id, printed_photo_first=printed_photo_first)
+    return SimpleNamespace(engine=engine, store=store, owner=first, app_id=app_id, other_app_id=other_app_id,
+                           outsider=outsider, session_id=captured.session_id, token=captured.token, **people)

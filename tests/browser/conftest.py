@@ -123,9 +123,11 @@ def app_server(tmp_path_factory):
     stop_app(app.proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
-    """One Playwright per test run; tests needing other Chromium flags launch their own browser from it."""
+    """One Playwright per test module (tests needing other Chromium flags launch their own browser from it).
+    Not one per run: Playwright's sync API keeps an event loop running in the main thread while it is
+    open, and the tests after the browser tests that run their own loop (asyncio.run) would fail."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run the README's test command (it installs it)")
     from playwright.sync_api import sync_playwright
@@ -134,7 +136,7 @@ def playwright_driver():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver):
     b = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield b

@@ -17,9 +17,7 @@ from identity_app.services import (
 )
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.errors import DomainError, Forbidden, NotFound
-from identity_app.storage import LocalMediaStore
 from tests import seed
-from tests.conftest import shared_data
 
 HIDING = {"That application does not exist.", "That session does not exist.", "That media item does not exist.",
           "That review item does not exist."}
@@ -43,20 +41,13 @@ def optional(name: str):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    shared_data("mrz-passporteye")
-    shared_data("liveness-pose-eyes-insightface")
-    engine = seed.module_engine(request)
-    store = LocalMediaStore(tmp_path_factory.mktemp("media"), "test-secret-" + "y" * 40)
+    w = seed.captured_world(request, tmp_path_factory, app_name="Alpha", other_name="Beta", face_match="FALLBACK",
+                            text="ALWAYS", members={**PERMISSION_SETS, "bystander": ["VIEW_SESSIONS"]})
+    engine, store, owner, app_id, outsider = w.engine, w.store, w.owner, w.app_id, w.outsider
+    actors = {name: getattr(w, name) for name in PERMISSION_SETS}
+    bystander = w.bystander
+    pending = w  # its captured session's text check waits for review
     with Session(engine, expire_on_commit=False) as db:
-        owner = seed.owner(db)
-        app_id = seed.application(db, owner, "Alpha", face_match="FALLBACK", text="ALWAYS")
-        actors = {name: seed.member(db, owner, app_id, f"{name}@example.com", perms)
-                  for name, perms in PERMISSION_SETS.items()}
-        bystander = seed.member(db, owner, app_id, "bystander@example.com", ["VIEW_SESSIONS"])
-        other_app = seed.application(db, owner, "Beta")
-        outsider = seed.member(db, owner, other_app, "outsider@example.com", list(ALL_PERMISSIONS))
-        db.commit()
-        pending = seed.captured_session(db, store, owner, app_id)  # text check waits for review
         app = applications.get_application(db, actor=owner, application_id=app_id)
         cfg = ChecksConfig.from_dict(None)
         from dataclasses import replace

@@ -2,7 +2,6 @@
 changeable, every change kept and audited."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 from sqlmodel import Session, select
@@ -11,31 +10,18 @@ from identity_app.models import AuditEvent, Decision, VerificationSession
 from identity_app.services import decisions
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from identity_app.services.session_detail import get_session_detail
-from identity_app.storage import LocalMediaStore
 from tests import seed
-from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    shared_data("mrz-passporteye")
-    shared_data("liveness-pose-eyes-insightface")
-    engine = seed.module_engine(request)
-    store = LocalMediaStore(tmp_path_factory.mktemp("media"), "test-secret-" + "y" * 40)
-    with Session(engine, expire_on_commit=False) as db:
-        owner = seed.owner(db)
-        # No manual checks: the session completes as soon as its checks are done.
-        app_id = seed.application(db, owner, face_match="NEVER", text="NEVER")
-        decider = seed.member(db, owner, app_id, "decider@example.com", ["VIEW_SESSIONS", "DECIDE"])
-        viewer = seed.member(db, owner, app_id, "viewer@example.com", ["VIEW_SESSIONS"])
-        other_app = seed.application(db, owner, "Other")
-        outsider = seed.member(db, owner, other_app, "outsider@example.com", seed.all_permissions())
-        waiting = seed.created_session(db, owner, app_id, "Bob Waiting", "bob@example.org", "REF-2")
+    # No manual checks: the session completes as soon as its checks are done.
+    w = seed.captured_world(request, tmp_path_factory, face_match="NEVER", text="NEVER",
+                            members={"decider": ["VIEW_SESSIONS", "DECIDE"], "viewer": ["VIEW_SESSIONS"]})
+    with Session(w.engine, expire_on_commit=False) as db:
+        w.waiting_id = seed.created_session(db, w.owner, w.app_id, "Bob Waiting", "bob@example.org", "REF-2").id
         db.commit()
-        captured = seed.captured_session(db, store, owner, app_id)
-    return SimpleNamespace(engine=engine, owner=owner, decider=decider, viewer=viewer, outsider=outsider,
-                           app_id=app_id, session_id=captured.session_id, waiting_id=waiting.id)
-
+    return w
 
 def decide(world, actor, value, note, session_id=None):
     with Session(world.engine, expire_on_commit=False) as db:

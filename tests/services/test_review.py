@@ -1,7 +1,6 @@
 """The manual review queue on sessions captured and checked for real."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -13,30 +12,14 @@ from identity_app.services import review
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from identity_app.services.media_views import portrait_crop
 from identity_app.services.session_detail import get_session_detail
-from identity_app.storage import LocalMediaStore
 from tests import seed
-from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    shared_data("mrz-passporteye")
-    shared_data("liveness-pose-eyes-insightface")
-    engine = seed.module_engine(request)
-    store = LocalMediaStore(tmp_path_factory.mktemp("media"), "test-secret-" + "y" * 40)
-    with Session(engine, expire_on_commit=False) as db:
-        owner = seed.owner(db)
-        # Text extraction ALWAYS goes to a person; face match when not APPROVE.
-        app_id = seed.application(db, owner, face_match="FALLBACK", text="ALWAYS")
-        reviewer = seed.member(db, owner, app_id, "reviewer@example.com", ["VIEW_SESSIONS", "DECIDE"])
-        viewer = seed.member(db, owner, app_id, "viewer@example.com", ["VIEW_SESSIONS"])
-        other_app = seed.application(db, owner, "Other")
-        outsider = seed.member(db, owner, other_app, "outsider@example.com", seed.all_permissions())
-        db.commit()
-        captured = seed.captured_session(db, store, owner, app_id)
-    return SimpleNamespace(engine=engine, store=store, owner=owner, reviewer=reviewer, viewer=viewer,
-                           outsider=outsider, app_id=app_id, session_id=captured.session_id)
-
+    # Text extraction ALWAYS goes to a person; face match when not APPROVE.
+    return seed.captured_world(request, tmp_path_factory, face_match="FALLBACK", text="ALWAYS",
+                               members={"reviewer": ["VIEW_SESSIONS", "DECIDE"], "viewer": ["VIEW_SESSIONS"]})
 
 def queue(world, actor=None):
     with Session(world.engine) as db:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from types import SimpleNamespace
 
 import pytest
 from sqlmodel import Session, select
@@ -11,28 +10,13 @@ from sqlmodel import Session, select
 from identity_app.models import AuditEvent, MediaKind
 from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.session_detail import MediaView, SessionDetail, get_session_detail
-from identity_app.storage import LocalMediaStore
 from tests import seed
-from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    shared_data("mrz-passporteye")
-    shared_data("liveness-pose-eyes-insightface")
-    engine = seed.module_engine(request)
-    store = LocalMediaStore(tmp_path_factory.mktemp("media"), "test-secret-" + "y" * 40)
-    with Session(engine, expire_on_commit=False) as db:
-        owner = seed.owner(db)
-        app_id = seed.application(db, owner, face_match="FALLBACK", text="NEVER", liveness_retries=2)
-        viewer = seed.member(db, owner, app_id, "viewer@example.com", ["VIEW_SESSIONS"])
-        other_app = seed.application(db, owner, "Other")
-        outsider = seed.member(db, owner, other_app, "outsider@example.com", seed.all_permissions())
-        db.commit()
-        captured = seed.captured_session(db, store, owner, app_id, printed_photo_first=True)
-    return SimpleNamespace(engine=engine, store=store, owner=owner, viewer=viewer, outsider=outsider,
-                           app_id=app_id, session_id=captured.session_id, token=captured.token)
-
+    return seed.captured_world(request, tmp_path_factory, face_match="FALLBACK", text="NEVER", liveness_retries=2,
+                               printed_photo_first=True, members={"viewer": ["VIEW_SESSIONS"]})
 
 def detail(world, actor) -> SessionDetail:
     with Session(world.engine, expire_on_commit=False) as db:
