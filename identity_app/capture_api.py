@@ -5,7 +5,8 @@ The session link token in the path is the credential. Bodies are raw bytes
 they pass the limit, before the rest is read. Answers are JSON; refusals
 carry a stable `code` and a `message` in the session's language.
 
-An image route first checks the link (closed, no consent, too many photos:
+Every route runs its use cases through the doorway (services/doorway.py), as
+a caller without a console sign-in. An image route first checks the link (closed, no consent, too many photos:
 refused before the body is read), then is admitted by `GATE`: per link at
 most two image requests in flight, doing their image work one at a time
 (a third is refused with BUSY), and at most MAX_IMAGE_REQUESTS in this
@@ -19,26 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import functools
 import struct
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import AsyncIterator, Callable, TypeVar
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from identity_app import i18n, routes
-from identity_app.db import session_scope
-from identity_app.services import capture, liveness_feedback
+from identity_app.services import capture, doorway, liveness_feedback
 from identity_app.services.capture import CaptureRefused
+from identity_app.services.doorway import Work
 from identity_app.settings import get_settings
-from identity_app.storage import get_media_store
-
-log = logging.getLogger(__name__)
-
-NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+from identity_app.web import callers
+from identity_app.web.callers import NO_STORE
 MAX_FRAMES_PER_BATCH = 24
 MAX_IMAGE_REQUESTS = 16          # image requests in flight in this process, bodies included
 PER_LINK_IN_FLIGHT = 2           # one working, one waiting (a quality frame may overlap the capture)
@@ -150,34 +149,48 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _locale(token: str) -> str:
-    with session_scope() as db:
-        vs = capture._session(db, token)
-        return str((vs.config_snapshot or {}).get("preferences", {}).get("locale", "en")) if vs else "en"
+async def _locale(token: str) -> str:
+    return await doorway.run_async(lambda w: capture.link_locale(w.db, token))
 
 
 def _json(data: dict, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 
 
-def _refused(token: str, code: str, status: int | None = None) -> JSONResponse:
+async def _refused(token: str, code: str) -> JSONResponse:
     mb = get_settings().upload_max_bytes // (1024 * 1024)
-    response = _json({"ok": False, "code": code, "message": i18n.message(_locale(token), code, mb=mb)},
-                     status or STATUS.get(code, 422))
+    response = _json({"ok": False, "code": code, "message": i18n.message(await _locale(token), code, mb=mb)},
+                     STATUS.get(code, 422))
     if response.status_code in (429, 503):
         response.headers["Retry-After"] = "5"
     return response
 
 
-def _precheck(token: str, check: Callable) -> Callable[[], None]:
-    def run() -> None:
-        with session_scope() as db:
-            check(db, token)
-    return run
+CaptureRoute = Callable[[Request, str], Awaitable[Response]]
+
+
+def _refusals(*bad_request: type[Exception]) -> Callable[[CaptureRoute], Callable[[Request], Awaitable[Response]]]:
+    """A capture route called with its link token, its refusals answered as JSON: a body over its limit,
+    a refused capture step, a busy link or process; `bad_request` errors as ERROR (400)."""
+    def wrap(route: CaptureRoute) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(route)
+        async def endpoint(request: Request) -> Response:
+            token = str(request.path_params.get("token", ""))
+            try:
+                return await route(request, token)
+            except TooLarge:
+                return await _refused(token, "FILE_TOO_LARGE")
+            except (CaptureRefused, Busy) as exc:
+                return await _refused(token, exc.code)
+            except bad_request:
+                return await _refused(token, "ERROR")
+        return endpoint
+    return wrap
+
+
+async def _check_link(request: Request, token: str, check: Callable[[Session, str], object]) -> None:
+    """Refuse before the body is read: closed link, no consent, too many photos (CaptureRefused)."""
+    await doorway.run_async(lambda w: check(w.db, token), callers.anonymous(request))
 
 
 def _resource_id(request: Request) -> int:
@@ -188,62 +201,44 @@ def _resource_id(request: Request) -> int:
     return found
 
 
-def _token(request: Request) -> str:
-    return str(request.path_params.get("token", ""))
-
-
-async def quality(request: Request) -> Response:
-    token = _token(request)
-    try:
-        await asyncio.to_thread(_precheck(token, capture.require_open))
-        async with GATE.admit(token) as link:
-            data = await read_body(request, capture.MAX_FRAME_BYTES)
-            async with GATE.exclusive(link):
-                feedback = await _in_image_thread(lambda: capture.frame_quality(data))
-    except TooLarge:
-        return _refused(token, "FILE_TOO_LARGE")
-    except (CaptureRefused, Busy) as exc:
-        return _refused(token, exc.code)
-    locale = _locale(token)
+@_refusals()
+async def quality(request: Request, token: str) -> Response:
+    await _check_link(request, token, capture.require_open)
+    async with GATE.admit(token) as link:
+        data = await read_body(request, capture.MAX_FRAME_BYTES)
+        async with GATE.exclusive(link):
+            feedback = await _in_image_thread(lambda: capture.frame_quality(data))
+    locale = await _locale(token)
     hints = [i18n.message(locale, p) for p in feedback.problems]
     return _json({"ok": feedback.ok, "problems": list(feedback.problems), "hints": hints,
                   "message": hints[0] if hints else i18n.message(locale, "document_hint_ok")})
 
 
-async def document(request: Request) -> Response:
-    token = _token(request)
+@_refusals()
+async def document(request: Request, token: str) -> Response:
     q = request.query_params
-    try:
-        await asyncio.to_thread(_precheck(token, capture.require_document_upload))
-        if not DOCUMENT_RATE.take(token):
-            raise Busy("TOO_MANY_UPLOADS")
-        async with GATE.admit(token) as link:
-            data = await read_body(request, get_settings().upload_max_bytes)
+    await _check_link(request, token, capture.require_document_upload)
+    if not DOCUMENT_RATE.take(token):
+        raise Busy("TOO_MANY_UPLOADS")
+    async with GATE.admit(token) as link:
+        data = await read_body(request, get_settings().upload_max_bytes)
 
-            def store() -> capture.StoredDocument:
-                with session_scope() as db:
-                    return capture.store_document_image(
-                        db, get_media_store(), token=token, data=data, side=q.get("side", "FRONT").upper(),
-                        document_type=q.get("type", "PASSPORT").upper(), country=q.get("country", ""),
-                        ip=_ip(request))
+        def store(w: Work) -> capture.StoredDocument:  # its early reading is queued once it commits
+            return capture.store_document_image(
+                w.db, w.store, token=token, data=data, side=q.get("side", "FRONT").upper(),
+                document_type=q.get("type", "PASSPORT").upper(), country=q.get("country", ""), ip=w.ip)
 
-            async with GATE.exclusive(link):
-                stored = await _in_image_thread(store)
-    except TooLarge:
-        return _refused(token, "FILE_TOO_LARGE")
-    except (CaptureRefused, Busy) as exc:
-        return _refused(token, exc.code)
+        async with GATE.exclusive(link):
+            stored = await _in_image_thread(lambda: doorway.run(store, callers.anonymous(request)))
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
 
 
-def liveness_start(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
-    token = _token(request)
-    try:
-        with session_scope() as db:
-            attempt = capture.start_liveness_attempt(db, token=token, ip=_ip(request))
-    except CaptureRefused as exc:
-        return _refused(token, exc.code)
-    t = i18n.texts(_locale(token))
+@_refusals()
+async def liveness_start(request: Request, token: str) -> Response:
+    attempt, locale = await doorway.run_async(
+        lambda w: (capture.start_liveness_attempt(w.db, token=token, ip=w.ip), capture.link_locale(w.db, token)),
+        callers.anonymous(request))
+    t = i18n.texts(locale)
     return _json({"ok": True, "resource_id": attempt.resource_id, "attempt": attempt.attempt,
                   "challenges": list(attempt.challenges), "instructions": [t[c] for c in attempt.challenges],
                   "face": {"none": t["face_none"], "many": t["face_many"], "ok": t["face_ok"]}})
@@ -264,61 +259,45 @@ def parse_frames(body: bytes) -> list[tuple[int, bytes]]:
     return frames
 
 
-async def liveness_frames(request: Request) -> Response:
-    token = _token(request)
-    try:
-        resource_id = _resource_id(request)
-        await asyncio.to_thread(_precheck(token, capture.require_consented))
-        async with GATE.admit(token) as link:
-            body = await read_body(request, MAX_FRAMES_PER_BATCH * (capture.MAX_FRAME_BYTES + 8))
-            frames = parse_frames(body)
-            del body
+@_refusals(KeyError, ValueError)
+async def liveness_frames(request: Request, token: str) -> Response:
+    resource_id = _resource_id(request)
+    await _check_link(request, token, capture.require_consented)
+    async with GATE.admit(token) as link:
+        body = await read_body(request, MAX_FRAMES_PER_BATCH * (capture.MAX_FRAME_BYTES + 8))
+        frames = parse_frames(body)
+        del body
 
-            def store_and_analyse() -> liveness_feedback.Progress:
-                with session_scope() as db:
-                    analyses = capture.add_liveness_frames(db, get_media_store(), token=token,
-                                                           resource_id=resource_id, frames=frames)
-                    challenges = list(capture._attempt(db, capture.require_open(db, token), resource_id).challenge)
-                return liveness_feedback.add_frames(resource_id, challenges,
-                                                    [(ms, a) for (ms, _), a in zip(frames, analyses)])
+        def store(w: Work):
+            return (capture.add_liveness_frames(w.db, w.store, token=token, resource_id=resource_id, frames=frames),
+                    capture.attempt_challenges(w.db, token=token, resource_id=resource_id))
 
-            async with GATE.exclusive(link):
-                progress = await _in_image_thread(store_and_analyse)
-    except TooLarge:
-        return _refused(token, "FILE_TOO_LARGE")
-    except (KeyError, ValueError):
-        return _refused(token, "ERROR")
-    except (CaptureRefused, Busy) as exc:
-        return _refused(token, exc.code)
+        def store_and_follow() -> liveness_feedback.Progress:  # the live feedback once the frames are stored
+            analyses, challenges = doorway.run(store, callers.anonymous(request))
+            return liveness_feedback.add_frames(resource_id, list(challenges),
+                                                [(ms, a) for (ms, _), a in zip(frames, analyses)])
+
+        async with GATE.exclusive(link):
+            progress = await _in_image_thread(store_and_follow)
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
                   "face": progress.face})
 
 
-def liveness_finish(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
-    token = _token(request)
-    try:
-        resource_id = _resource_id(request)
-        with session_scope() as db:
-            capture.finish_liveness_attempt(db, token=token, resource_id=resource_id, ip=_ip(request))
-    except (KeyError, ValueError):
-        return _refused(token, "ERROR", 400)
-    except CaptureRefused as exc:
-        return _refused(token, exc.code)
+@_refusals(KeyError, ValueError)
+async def liveness_finish(request: Request, token: str) -> Response:
+    resource_id = _resource_id(request)
+    await doorway.run_async(lambda w: capture.finish_liveness_attempt(  # decided by the worker once it commits
+        w.db, token=token, resource_id=resource_id, ip=w.ip), callers.anonymous(request))
     liveness_feedback.forget(resource_id)
     return _json({"ok": True})
 
 
-def liveness_result(request: Request) -> Response:  # sync: database work runs in Starlette's thread pool
-    token = _token(request)
-    try:
-        resource_id = _resource_id(request)
-        with session_scope() as db:
-            result = capture.liveness_result(db, token=token, resource_id=resource_id)
-    except (KeyError, ValueError):
-        return _refused(token, "ERROR", 400)
-    except CaptureRefused as exc:
-        return _refused(token, exc.code)
-    locale = _locale(token)
+@_refusals(KeyError, ValueError)
+async def liveness_result(request: Request, token: str) -> Response:
+    resource_id = _resource_id(request)
+    result, locale = await doorway.run_async(
+        lambda w: (capture.liveness_result(w.db, token=token, resource_id=resource_id),
+                   capture.link_locale(w.db, token)), callers.anonymous(request))
     reason = i18n.message(locale, result.reason) if result.reason else ""
     return _json({"ok": True, "done": result.done, "passed": result.passed, "reason": result.reason,
                   "message": i18n.message(locale, "liveness_failed", reason=reason) if result.reason else "",

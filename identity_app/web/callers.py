@@ -1,0 +1,33 @@
+"""What the HTTP routes share: who is asking (the Caller they hand the doorway, services/doorway.py)
+and their plain answers."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from identity_app.crypto import hash_token
+from identity_app.services.doorway import Caller
+from identity_app.web import cookies
+
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def anonymous(request: Request) -> Caller:
+    """A caller without a console sign-in: the capture flow, whose link token is its credential."""
+    return Caller(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+
+
+def operator(request: Request) -> Caller:
+    """A console caller. The route hashes the sign-in cookie itself, as the guard does for the states:
+    the database keeps the hash only, and a hash sent as the cookie is hashed again and opens nothing."""
+    token = request.cookies.get(cookies.SESSION.name, "")
+    return Caller(sign_in=hash_token(token) if token else "", ip=client_ip(request),
+                  user_agent=request.headers.get("user-agent", ""))
+
+
+def plain(text: str, status: int) -> Response:
+    return Response(text, status_code=status, headers=NO_STORE)
