@@ -26,7 +26,7 @@ from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
 from identity_app.state.base import ConsoleState
-from identity_app.state.capture import CaptureState
+from identity_app.state.capture_start import CaptureStartState
 from identity_app.web import state_store as store
 from identity_app.state.sign_in import SignInState
 from identity_app.web.guard import WebGuard
@@ -81,4 +81,4 @@ app.add_page(audit_pages.audit_log_page, route=routes.AUDIT_LOG, title="Audit lo
 
 # End user's capture flow (the session link)
 app.add_page(capture_pages.capture_page, route=routes.CAPTURE, title="Identity verification",
-             on_load=CaptureState.load)
+             on_load=CaptureStartState.load)

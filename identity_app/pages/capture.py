@@ -7,6 +7,9 @@ import reflex as rx
 from identity_app.components.camera import camera_view, live_text
 from identity_app.components.layout import error_callout
 from identity_app.state.capture import CaptureState as S
+from identity_app.state.capture_document import CaptureDocumentState as D
+from identity_app.state.capture_liveness import CaptureLivenessState as L
+from identity_app.state.capture_start import CaptureStartState as Start
 
 
 def _frame(*children: rx.Component) -> rx.Component:
@@ -16,7 +19,7 @@ def _frame(*children: rx.Component) -> rx.Component:
         rx.center(
             rx.vstack(
                 rx.text(S.app_name, weight="bold", size="3", color=S.primary_colour),
-                rx.cond(S.in_app, _in_app_banner()),
+                rx.cond(Start.in_app, _in_app_banner()),
                 *children,
                 spacing="4",
                 width="100%",
@@ -43,7 +46,7 @@ def _button(label, on_click, **props) -> rx.Component:
 def _in_app_banner() -> rx.Component:
     return rx.callout.root(
         rx.callout.text(rx.text(S.t["inapp_title"], weight="bold"), rx.text(S.t["inapp_body"])),
-        rx.code(S.link, id="idv-link", word_break="break-all"),
+        rx.code(Start.link, id="idv-link", word_break="break-all"),
         rx.button(S.t["copy_link"], variant="soft",
                   on_click=rx.call_script(f"idvCapture.copyLink(document.getElementById('idv-link').innerText)")),
         color_scheme="amber", role="alert", width="100%",
@@ -54,8 +57,8 @@ def _handoff() -> rx.Component:
     return rx.vstack(
         rx.heading(S.t["handoff_title"], size="4", as_="h2"),
         rx.text(S.t["handoff_body"]),
-        rx.image(src=S.qr, alt="QR code of this link", width="180px", height="180px"),
-        rx.code(S.link, word_break="break-all", size="1"),
+        rx.image(src=Start.qr, alt="QR code of this link", width="180px", height="180px"),
+        rx.code(Start.link, word_break="break-all", size="1"),
         spacing="2",
         align="center",
         width="100%",
@@ -70,7 +73,7 @@ def _camera_problem() -> rx.Component:
                      S.t["camera_absent"]),
             icon="camera_off", color_scheme="orange", role="alert", width="100%",
         ),
-        rx.button(S.t["camera_retry"], on_click=S.retry_camera, variant="outline", width="100%"),
+        rx.button(S.t["camera_retry"], on_click=Start.retry_camera, variant="outline", width="100%"),
         _handoff(),
         spacing="3",
         width="100%",
@@ -95,17 +98,17 @@ def _welcome() -> rx.Component:
             rx.el.li(S.t["step_result"]),
             style={"paddingLeft": "1.2rem", "lineHeight": "1.6"},
         ),
-        rx.cond(S.privacy_url != "", rx.link(S.t["privacy_link"], href=S.privacy_url, is_external=True)),
+        rx.cond(Start.privacy_url != "", rx.link(S.t["privacy_link"], href=Start.privacy_url, is_external=True)),
         rx.el.label(
             rx.hstack(
-                rx.checkbox(id="idv-consent", checked=S.consent_checked, on_change=S.set_consent, size="3"),
+                rx.checkbox(id="idv-consent", checked=Start.consent_checked, on_change=Start.set_consent, size="3"),
                 rx.text(S.t["consent_label"], size="2"),
                 align="start",
                 spacing="2",
             ),
         ),
         error_callout(S.error),
-        _button(S.t["start"], S.accept),
+        _button(S.t["start"], Start.accept),
         spacing="4",
         width="100%",
     )
@@ -129,15 +132,15 @@ def _doc_choice() -> rx.Component:
     return rx.vstack(
         rx.el.label(S.t["document_type"], html_for="idv-doc-type", font_weight="500"),
         rx.el.select(
-            rx.foreach(S.doc_types, lambda d: rx.el.option(S.doc_type_labels[d], value=d)),
-            id="idv-doc-type", value=S.doc_type, on_change=S.choose_doc_type,
+            rx.foreach(D.doc_types, lambda d: rx.el.option(D.doc_type_labels[d], value=d)),
+            id="idv-doc-type", value=D.doc_type, on_change=D.choose_doc_type,
             style={"width": "100%", "padding": "0.5rem", "borderRadius": "6px", "border": "1px solid #ccc"},
         ),
         rx.cond(
-            S.country_needed,
+            D.country_needed,
             rx.vstack(
                 rx.el.label(S.t["document_country"], html_for="idv-country", font_weight="500"),
-                rx.input(id="idv-country", value=S.country, on_change=S.set_country,
+                rx.input(id="idv-country", value=D.country, on_change=D.set_country,
                          placeholder=S.t["country_placeholder"], max_length=3, width="100%"),
                 spacing="1", width="100%",
             ),
@@ -152,7 +155,7 @@ def _upload() -> rx.Component:
         rx.el.label(rx.cond(S.camera_state == "ok", S.t["upload_instead"], S.t["upload_label"]),
                     html_for="idv-file", font_weight="500"),
         rx.el.input(id="idv-file", type="file", accept="image/jpeg,image/png,image/webp"),
-        rx.button(S.t["upload_button"], on_click=S.upload, variant="outline", width="100%", loading=S.busy),
+        rx.button(S.t["upload_button"], on_click=D.upload, variant="outline", width="100%", loading=S.busy),
         spacing="2",
         width="100%",
     )
@@ -161,20 +164,20 @@ def _upload() -> rx.Component:
 def _document() -> rx.Component:
     return rx.vstack(
         rx.heading(S.t["document_title"], size="6", as_="h1"),
-        rx.cond(S.side == "FRONT", _doc_choice()),
-        rx.text(rx.cond(S.side == "FRONT", S.t["document_front"], S.t["document_back"])),
+        rx.cond(D.side == "FRONT", _doc_choice()),
+        rx.text(rx.cond(D.side == "FRONT", S.t["document_front"], S.t["document_back"])),
         rx.cond(
             S.camera_state == "ok",
             rx.vstack(
                 camera_view("card"),
                 live_text("idv-feedback", weight="medium"),
-                _button(S.t["take_photo"], S.take_photo, loading=S.busy, id="idv-take"),
+                _button(S.t["take_photo"], D.take_photo, loading=S.busy, id="idv-take"),
                 spacing="2", width="100%",
             ),
             _camera_problem(),
         ),
         error_callout(S.error),
-        rx.cond(S.upload_allowed, _upload()),
+        rx.cond(D.upload_allowed, _upload()),
         spacing="3",
         width="100%",
     )
@@ -190,7 +193,7 @@ def _liveness() -> rx.Component:
         live_text("idv-face", color_scheme="orange"),
         rx.cond(S.busy, rx.text(S.t["liveness_checking"], size="1", color_scheme="gray")),
         error_callout(S.error),
-        _button(S.t["liveness_start"], S.start_liveness, loading=S.busy, disabled=S.busy),
+        _button(S.t["liveness_start"], L.start_liveness, loading=S.busy, disabled=S.busy),
         spacing="3",
         width="100%",
     )
@@ -199,11 +202,11 @@ def _liveness() -> rx.Component:
 def _liveness_failed() -> rx.Component:
     return rx.vstack(
         rx.heading(S.t["liveness_title"], size="6", as_="h1"),
-        rx.callout(S.liveness_message, icon="triangle_alert", color_scheme="orange", role="alert", width="100%"),
+        rx.callout(L.liveness_message, icon="triangle_alert", color_scheme="orange", role="alert", width="100%"),
         rx.cond(
-            S.attempts_left > 0,
-            _button(S.t["liveness_retry"].replace("{left}", S.attempts_left.to_string()), S.retry_liveness),
-            rx.vstack(rx.text(S.t["liveness_no_more"]), _button(S.t["continue"], S.give_up_liveness), width="100%"),
+            L.attempts_left > 0,
+            _button(S.t["liveness_retry"].replace("{left}", L.attempts_left.to_string()), L.retry_liveness),
+            rx.vstack(rx.text(S.t["liveness_no_more"]), _button(S.t["continue"], L.give_up_liveness), width="100%"),
         ),
         spacing="4",
         width="100%",

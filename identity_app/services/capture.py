@@ -99,6 +99,10 @@ class CaptureView:
     liveness_passed: bool = False
     document_captured: bool = False
 
+    @property
+    def attempts_left(self) -> int:
+        return max(0, self.max_retries - self.liveness_attempts)
+
 
 CLOSED = CaptureView(status=LinkStatus.CLOSED)
 
