@@ -11,18 +11,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from identity_app import capture_api, console_api, routes
-from identity_app.db import session_scope
-from identity_app.services import auth
-from identity_app.services.errors import Forbidden, NotFound
+from identity_app.services import doorway
+from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.media import read_media
-from identity_app.storage import StorageError, get_media_store
-from identity_app.web import auth_routes, cookies, csp_reports
-
-NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+from identity_app.storage import StorageError
+from identity_app.web import auth_routes, callers, csp_reports
+from identity_app.web.callers import NO_STORE, plain
 
 
 async def health(_: Request) -> Response:
@@ -34,19 +28,18 @@ def media(request: Request) -> Response:
     # decryption work never blocks the event loop.
     media_id = routes.parse_id(request.path_params.get("media_id"))
     if media_id is None:
-        return Response("Not found", status_code=404, headers=NO_STORE)
+        return plain("Not found", 404)
     try:
-        with session_scope() as db:
-            actor = auth.authenticate(db, request.cookies.get(cookies.SESSION.name))
-            if actor is None:
-                return Response("Sign in to view media.", status_code=401, headers=NO_STORE)
-            content = read_media(db, get_media_store(), actor=actor, media_id=media_id, ip=client_ip(request))
+        content = doorway.run(lambda w: read_media(w.db, w.store, actor=doorway.operator(w), media_id=media_id,
+                                                   ip=w.ip), callers.operator(request), signed_in=True)
+    except NotSignedIn:
+        return plain("Sign in to view media.", 401)
     except NotFound:
-        return Response("Not found", status_code=404, headers=NO_STORE)
+        return plain("Not found", 404)
     except Forbidden as exc:
-        return Response(str(exc), status_code=403, headers=NO_STORE)
+        return plain(str(exc), 403)
     except StorageError:
-        return Response("The media store is unavailable.", status_code=503, headers=NO_STORE)
+        return plain("The media store is unavailable.", 503)
     headers = dict(NO_STORE)
     data, media_type = content.data, content.content_type
     if request.query_params.get("portrait") == "1":

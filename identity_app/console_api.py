@@ -14,16 +14,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from identity_app import routes
-from identity_app.db import session_scope
 from identity_app.models import Permission
-from identity_app.services import app_settings, auth, session_search
-from identity_app.services.errors import DomainError, Forbidden, NotFound
+from identity_app.services import app_settings, doorway, session_search
+from identity_app.services.app_settings import Logo
+from identity_app.services.doorway import Work
+from identity_app.services.errors import DomainError, Forbidden, NotFound, NotSignedIn
 from identity_app.services.permissions import require
 from identity_app.services.sessions import find_by_token
-from identity_app.web import cookies
-from identity_app.storage import StorageError, get_media_store
-
-NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+from identity_app.storage import StorageError
+from identity_app.web import callers
+from identity_app.web.callers import NO_STORE, plain
 
 
 def _app_id(request: Request) -> int | None:
@@ -33,24 +33,26 @@ def _app_id(request: Request) -> int | None:
 def application_logo(request: Request) -> Response:  # sync: runs in Starlette's thread pool
     app_id = _app_id(request)
     if app_id is None:
-        return Response("Not found", status_code=404, headers=NO_STORE)
+        return plain("Not found", 404)
     token = request.query_params.get("session", "")
+
+    def read(w: Work) -> Logo:
+        if token:  # the capture page of a session of this application
+            vs = find_by_token(w.db, token)
+            if vs is None or vs.application_id != app_id:
+                raise NotFound("Not found")
+        else:
+            require(w.db, w.operator, app_id, Permission.VIEW_SESSIONS)
+        return app_settings.read_logo(w.db, w.store, application_id=app_id)
+
     try:
-        with session_scope() as db:
-            if token:
-                vs = find_by_token(db, token)
-                if vs is None or vs.application_id != app_id:
-                    raise NotFound("Not found")
-            else:
-                actor = auth.authenticate(db, request.cookies.get(cookies.SESSION.name))
-                require(db, actor, app_id, Permission.VIEW_SESSIONS)
-            logo = app_settings.read_logo(db, get_media_store(), application_id=app_id)
+        logo = doorway.run(read, callers.anonymous(request) if token else callers.operator(request))
     except NotFound:
-        return Response("Not found", status_code=404, headers=NO_STORE)
+        return plain("Not found", 404)
     except Forbidden:
-        return Response("Sign in to see this logo.", status_code=403, headers=NO_STORE)
+        return plain("Sign in to see this logo.", 403)
     except StorageError:
-        return Response("The media store is unavailable.", status_code=503, headers=NO_STORE)
+        return plain("The media store is unavailable.", 503)
     # Private cache only: the response depends on who asks.
     return Response(logo.data, media_type=logo.content_type,
                     headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
@@ -59,21 +61,20 @@ def application_logo(request: Request) -> Response:  # sync: runs in Starlette's
 def sessions_csv(request: Request) -> Response:  # sync: runs in Starlette's thread pool
     app_id = _app_id(request)
     if app_id is None:
-        return Response("Not found", status_code=404, headers=NO_STORE)
+        return plain("Not found", 404)
+    params = dict(request.query_params)
     try:
-        with session_scope() as db:
-            actor = auth.authenticate(db, request.cookies.get(cookies.SESSION.name))
-            if actor is None:
-                return Response("Sign in to export sessions.", status_code=401, headers=NO_STORE)
-            query = session_search.query_from_params(dict(request.query_params))
-            text = session_search.export_csv(db, actor=actor, application_id=app_id, query=query,
-                                             ip=request.client.host if request.client else "")
+        text = doorway.run(lambda w: session_search.export_csv(
+            w.db, actor=doorway.operator(w), application_id=app_id, query=session_search.query_from_params(params),
+            ip=w.ip), callers.operator(request), signed_in=True)
+    except NotSignedIn:
+        return plain("Sign in to export sessions.", 401)
     except NotFound:
-        return Response("Not found", status_code=404, headers=NO_STORE)
+        return plain("Not found", 404)
     except Forbidden as exc:
-        return Response(str(exc), status_code=403, headers=NO_STORE)
+        return plain(str(exc), 403)
     except DomainError as exc:
-        return Response(str(exc), status_code=400, headers=NO_STORE)
+        return plain(str(exc), 400)
     filename = f"sessions-{app_id}-{date.today().isoformat()}.csv"
     # A UTF-8 BOM so that spreadsheet programs read accented names right.
     return Response("\ufeff" + text, media_type="text/csv; charset=utf-8",

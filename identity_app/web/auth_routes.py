@@ -18,8 +18,7 @@ from starlette.routing import Route
 
 from identity_app import routes
 from identity_app.crypto import hash_token
-from identity_app.db import session_scope
-from identity_app.services import auth, invitations
+from identity_app.services import auth, doorway, invitations
 from identity_app.services.errors import DomainError
 from identity_app.settings import get_settings
 from identity_app.web import cookies
@@ -56,11 +55,15 @@ async def adopt_cookie(request: Request) -> Response:
     except (ValueError, TypeError, KeyError):
         return Response("Bad request", status_code=400, headers=NO_STORE)
     device_hash = request.headers.get(cookies.DEVICE.header, "")
+
+    def adopt(w: doorway.Work) -> tuple[auth.CookieGrant, str | None]:
+        granted = auth.grant_cookie(w.db, kind=kind, token=token)
+        trusted = auth.trust_device(w.db, operator_id=granted.operator_id, device_hash=device_hash) \
+            if kind == "session" else None
+        return granted, trusted
+
     try:
-        with session_scope() as db:
-            grant = auth.grant_cookie(db, kind=kind, token=token)
-            device = auth.trust_device(db, operator_id=grant.operator_id, device_hash=device_hash) \
-                if kind == "session" else None
+        grant, device = await doorway.run_async(adopt)
     except DomainError as exc:
         return JSONResponse({"ok": False, "message": str(exc)}, status_code=401, headers=NO_STORE)
     response = Response(status_code=204, headers=NO_STORE)
@@ -92,17 +95,17 @@ def signed_out(_: Request) -> Response:
 
 def enrolment(request: Request) -> Response:  # sync: Starlette runs it in a thread
     """The TOTP key and its QR code for the pending sign-in (the enrolment page draws them)."""
+    pending = request.headers.get(cookies.PENDING.header, "")
     try:
-        with session_scope() as db:
-            e = auth.start_enrolment(db, token_hash=request.headers.get(cookies.PENDING.header, ""))
+        e = doorway.run(lambda w: auth.start_enrolment(w.db, token_hash=pending))
     except DomainError as exc:
         return JSONResponse({"ok": False, "message": str(exc)}, status_code=401, headers=NO_STORE)
     return JSONResponse({"ok": True, "secret": e.secret, "qr": e.qr_svg_data_uri}, headers=NO_STORE)
 
 
 def recovery_codes(request: Request) -> Response:  # sync
-    with session_scope() as db:
-        codes = auth.recovery_codes(db, token_hash=request.headers.get(cookies.SESSION.header, ""))
+    signed_in = request.headers.get(cookies.SESSION.header, "")
+    codes = doorway.run(lambda w: auth.recovery_codes(w.db, token_hash=signed_in))
     return JSONResponse({"ok": bool(codes), "codes": list(codes)}, headers=NO_STORE)
 
 
@@ -111,8 +114,7 @@ def invitation_link(request: Request) -> Response:  # sync
     on to the invitation page, whose URL (kept in the UI state) no longer holds the token."""
     token = str(request.path_params.get("token", ""))
     response = RedirectResponse(routes.INVITATION, status_code=303, headers=NO_STORE)
-    with session_scope() as db:
-        valid = invitations.invitation_expiry(db, token_hash=hash_token(token)) if token else None
+    valid = doorway.run(lambda w: invitations.invitation_expiry(w.db, token_hash=hash_token(token))) if token else None
     if valid is None:
         response.headers.append("set-cookie", cookies.clear_cookie_header(cookies.INVITE, secure=_secure()))
         return response

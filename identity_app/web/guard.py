@@ -152,13 +152,10 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 
 def _signed_in(session_hash: str) -> bool:
-    from identity_app.db import session_scope
-    from identity_app.services import auth
+    """A live console sign-in behind this hash (the one the guard computed from the cookie)."""
+    from identity_app.services.doorway import Caller, run
 
-    if not session_hash:
-        return False
-    with session_scope() as db:
-        return auth.authenticate_hash(db, session_hash) is not None
+    return bool(session_hash) and run(lambda w: w.operator is not None, Caller(sign_in=session_hash))
 
 
 class WebGuard:
