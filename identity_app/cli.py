@@ -30,33 +30,31 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+CLI = "cli"  # the actor and address the audit trail names for the command line
+
+
 def _cmd_create_owner(args: argparse.Namespace) -> int:
-    from identity_app.db import session_scope
-    from identity_app.services import auth
+    from identity_app.services import auth, doorway
 
     password = os.environ.get("IDV_OWNER_PASSWORD") or getpass.getpass("Password (10+ characters): ")
-    with session_scope() as db:
-        op = auth.create_owner(db, name=args.name, email=args.email, password=password, ip="cli")
+    op = doorway.run(lambda w: auth.create_owner(w.db, name=args.name, email=args.email, password=password, ip=w.ip),
+                     doorway.Caller(ip=CLI))
     print(f"owner {op.email} created; sign in at the console to set up two-factor authentication")
     return 0
 
 
 def _cmd_reset_totp(args: argparse.Namespace) -> int:
-    from identity_app.db import session_scope
-    from identity_app.services import auth
+    from identity_app.services import auth, doorway
 
-    with session_scope() as db:
-        op = auth.reset_totp(db, email=args.email, actor="cli")
+    op = doorway.run(lambda w: auth.reset_totp(w.db, email=args.email, actor=CLI))
     print(f"two-factor reset for {op.email}: they enrol again at their next sign-in")
     return 0
 
 
 def _cmd_list_operators(_: argparse.Namespace) -> int:
-    from identity_app.db import session_scope
-    from identity_app.services import auth
+    from identity_app.services import auth, doorway
 
-    with session_scope() as db:
-        ops = auth.list_operators(db)
+    ops = doorway.run(lambda w: auth.list_operators(w.db))
     if not ops:
         print("no operators yet: open the console to set up the owner, or use create-owner")
     for op in ops:
