@@ -32,14 +32,8 @@ def media(request: Request) -> Response:
     try:
         content = doorway.run(lambda w: read_media(w.db, w.store, actor=doorway.operator(w), media_id=media_id,
                                                    ip=w.ip), callers.operator(request), signed_in=True)
-    except NotSignedIn:
-        return plain("Sign in to view media.", 401)
-    except NotFound:
-        return plain("Not found", 404)
-    except Forbidden as exc:
-        return plain(str(exc), 403)
-    except StorageError:
-        return plain("The media store is unavailable.", 503)
+    except (NotSignedIn, NotFound, Forbidden, StorageError) as exc:
+        return callers.refused(exc, signed_out="Sign in to view media.")
     headers = dict(NO_STORE)
     data, media_type = content.data, content.content_type
     if request.query_params.get("portrait") == "1":

@@ -18,7 +18,7 @@ from identity_app.models import Permission
 from identity_app.services import app_settings, doorway, session_search
 from identity_app.services.app_settings import Logo
 from identity_app.services.doorway import Work
-from identity_app.services.errors import DomainError, Forbidden, NotFound, NotSignedIn
+from identity_app.services.errors import DomainError, Forbidden, NotFound
 from identity_app.services.permissions import require
 from identity_app.services.sessions import find_by_token
 from identity_app.storage import StorageError
@@ -47,12 +47,8 @@ def application_logo(request: Request) -> Response:  # sync: runs in Starlette's
 
     try:
         logo = doorway.run(read, callers.anonymous(request) if token else callers.operator(request))
-    except NotFound:
-        return plain("Not found", 404)
-    except Forbidden:
-        return plain("Sign in to see this logo.", 403)
-    except StorageError:
-        return plain("The media store is unavailable.", 503)
+    except (NotFound, Forbidden, StorageError) as exc:
+        return callers.refused(exc, forbidden="Sign in to see this logo.")
     # Private cache only: the response depends on who asks.
     return Response(logo.data, media_type=logo.content_type,
                     headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
@@ -67,14 +63,8 @@ def sessions_csv(request: Request) -> Response:  # sync: runs in Starlette's thr
         text = doorway.run(lambda w: session_search.export_csv(
             w.db, actor=doorway.operator(w), application_id=app_id, query=session_search.query_from_params(params),
             ip=w.ip), callers.operator(request), signed_in=True)
-    except NotSignedIn:
-        return plain("Sign in to export sessions.", 401)
-    except NotFound:
-        return plain("Not found", 404)
-    except Forbidden as exc:
-        return plain(str(exc), 403)
-    except DomainError as exc:
-        return plain(str(exc), 400)
+    except DomainError as exc:  # no sign-in, not found, forbidden, a bad filter
+        return callers.refused(exc, signed_out="Sign in to export sessions.")
     filename = f"sessions-{app_id}-{date.today().isoformat()}.csv"
     # A UTF-8 BOM so that spreadsheet programs read accented names right.
     return Response("\ufeff" + text, media_type="text/csv; charset=utf-8",

@@ -7,6 +7,8 @@ from starlette.responses import Response
 
 from identity_app.crypto import hash_token
 from identity_app.services.doorway import Caller
+from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
+from identity_app.storage import StorageError
 from identity_app.web import cookies
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -31,3 +33,17 @@ def operator(request: Request) -> Caller:
 
 def plain(text: str, status: int) -> Response:
     return Response(text, status_code=status, headers=NO_STORE)
+
+
+def refused(exc: Exception, *, signed_out: str = "Sign in first.", forbidden: str = "") -> Response:
+    """The plain answer to a use case's error: no sign-in 401, not found 404 (saying nothing more),
+    forbidden 403 (its message unless `forbidden` is given), no media store 503, any other 400."""
+    if isinstance(exc, NotSignedIn):
+        return plain(signed_out, 401)
+    if isinstance(exc, NotFound):
+        return plain("Not found", 404)
+    if isinstance(exc, Forbidden):
+        return plain(forbidden or str(exc), 403)
+    if isinstance(exc, StorageError):
+        return plain("The media store is unavailable.", 503)
+    return plain(str(exc), 400)
