@@ -6,34 +6,16 @@ runs in its own interpreter (like test_worker_locks), against a real
 database, real media storage, the real image pool and the real OCR."""
 from __future__ import annotations
 
-import random
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-import pytest
+from tests.services.own_interpreter import CONSENTED_SESSION, redis_queue_url, run_script
 
-ROOT = Path(__file__).resolve().parents[2]
-
-SCRIPT = textwrap.dedent("""
+SCRIPT = CONSENTED_SESSION + textwrap.dedent("""
     import time
     from sqlmodel import select
     from identity_app import worker
-    from identity_app.db import session_scope
-    from identity_app.migrations import upgrade
-    from identity_app.models import Resource, Task, TaskState
-    from identity_app.services import capture
-    from identity_app.settings import get_settings
+    from identity_app.models import Task, TaskState
     from identity_app.storage import get_media_store
-    from tests import capture_media as cm
-    from tests.services.session_factory import make_session
-
-    upgrade(get_settings().database_url)
-    with session_scope() as db:
-        vs = make_session(db)
-        capture.give_consent(db, token=vs.token)
-        sid, token = vs.id, vs.token
 
     def photo():
         with session_scope() as db:
@@ -73,25 +55,9 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run(env_extra: dict[str, str], tmp_path: Path) -> str:
-    env = {"PATH": "/usr/bin:/bin", "IDV_ENV": "test", "IDV_SECRET_KEY": "test-secret-key-" + "x" * 40,
-           "IDV_DATA_DIR": str(tmp_path / "data"), "OMP_THREAD_LIMIT": "1", "PYTHONPATH": str(ROOT), **env_extra}
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
-
-
 def test_one_early_reading_per_session_on_the_sqlite_queue(tmp_path):
-    assert "early-reading-ok" in _run({}, tmp_path)
+    assert "early-reading-ok" in run_script(SCRIPT, tmp_path)
 
 
 def test_one_early_reading_per_session_on_redis(tmp_path):
-    import redis
-
-    url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except redis.RedisError:
-        pytest.fail("Redis is not reachable at 127.0.0.1:6379")
-    assert "early-reading-ok" in _run({"IDV_QUEUE_URL": url}, tmp_path)
+    assert "early-reading-ok" in run_script(SCRIPT, tmp_path, {"IDV_QUEUE_URL": redis_queue_url()})

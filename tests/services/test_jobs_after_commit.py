@@ -1,32 +1,19 @@
 """The capture services ask for worker jobs inside their unit of work (jobs.later); the queue gets
 them once it commits, never when it rolls back, and an early reading the queue refuses does not
 fail the upload. Against the real SQLite queue file, in an interpreter of its own (the worker
-module binds its queue from the settings at import, see test_early_reading_queue)."""
+module binds its queue from the settings at import: own_interpreter.py)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.services.own_interpreter import CONSENTED_SESSION, run_script
 
-SCRIPT = textwrap.dedent("""
+SCRIPT = CONSENTED_SESSION + textwrap.dedent("""
     from identity_app import worker
-    from identity_app.db import session_scope
-    from identity_app.migrations import upgrade
     from identity_app.models import MediaItem
-    from identity_app.services import capture, doorway
+    from identity_app.services import doorway
     from identity_app.services.doorway import Caller
-    from identity_app.settings import get_settings
-    from tests import capture_media as cm
-    from tests.services.session_factory import make_session
 
-    upgrade(get_settings().database_url)
-    with session_scope() as db:
-        vs = make_session(db)
-        capture.give_consent(db, token=vs.token)
-        sid, token = vs.id, vs.token
     caller = Caller(ip="203.0.113.9")
 
     def queued(task: str) -> list[tuple]:
@@ -86,9 +73,4 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_capture_jobs_reach_the_queue_after_commit_and_never_after_a_rollback(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "IDV_ENV": "test", "IDV_SECRET_KEY": "test-secret-key-" + "x" * 40,
-           "IDV_DATA_DIR": str(tmp_path / "data"), "OMP_THREAD_LIMIT": "1", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert "jobs-after-commit-ok" in out.stdout
+    assert "jobs-after-commit-ok" in run_script(SCRIPT, tmp_path)
