@@ -6,22 +6,24 @@ import reflex as rx
 from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
-from identity_app.state.applications import PERMISSION_CHOICES, ApplicationRow, ApplicationsState, MemberRow, UsersState
+from identity_app.services.applications import ApplicationView, MemberView
+from identity_app.state.applications import PERMISSION_CHOICES, ApplicationsState, UsersState
 
 
-def _app_card(app: ApplicationRow) -> rx.Component:
+def _app_card(app: ApplicationView) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.vstack(
-                rx.link(rx.heading(app.name, size="4"), href="/applications/" + app.id.to_string()),
+                rx.link(rx.heading(app.name, size="4"), href=routes.application_path(app.id)),
                 rx.text(app.description, color_scheme="gray", size="2"),
                 spacing="1",
             ),
             rx.spacer(),
             rx.cond(app.is_active, rx.badge("Active", color_scheme="green"), rx.badge("Inactive")),
-            rx.link("Sessions", href="/applications/" + app.id.to_string()),
-            rx.link("Users", href="/applications/" + app.id.to_string() + "/users"),
-            rx.cond(app.can_manage, rx.link("Settings", href="/applications/" + app.id.to_string() + "/settings")),
+            rx.link("Sessions", href=routes.application_path(app.id)),
+            rx.link("Users", href=routes.application_users_path(app.id)),
+            rx.cond(app.permissions.contains("MANAGE_APPLICATION"),
+                    rx.link("Settings", href=routes.application_settings_path(app.id))),
             align="center",
             width="100%",
         ),
@@ -64,7 +66,7 @@ def home_page() -> rx.Component:
     )
 
 
-def _permission_cell(member: MemberRow, perm: str) -> rx.Component:
+def _permission_cell(member: MemberView, perm: str) -> rx.Component:
     return rx.table.cell(
         rx.checkbox(
             checked=member.permissions.contains(perm),

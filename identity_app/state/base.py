@@ -42,6 +42,16 @@ def load_in_full(path: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
 
+def who_asks(w: Work) -> tuple[auth.OperatorView | None, bool]:
+    """The signed-in operator (None: nobody), and whether the owner was set up at all."""
+    return w.operator, auth.owner_exists(w.db)
+
+
+def then(action: Callable[[Work], Any] | None, reload: Callable[[Work], T]) -> Callable[[Work], tuple[Any, T]]:
+    """One unit of work: an action (if any), then the page's data as it now stands."""
+    return lambda w: (action(w) if action else None, reload(w))
+
+
 @dataclass(frozen=True)
 class Done(Generic[T]):
     """What a call through the doorway gave: `ok` and its value, or the error already shown."""
@@ -87,8 +97,7 @@ class ConsoleState(rx.State):
 
     @rx.event
     async def require_operator(self):
-        op, has_owner = await doorway.run_async(
-            lambda w: (w.operator, auth.owner_exists(w.db)), self._caller())
+        op, has_owner = await doorway.run_async(who_asks, self._caller())
         self._show_operator(op)
         if op is None:
             return rx.redirect(routes.SIGN_IN if has_owner else routes.SETUP)
