@@ -4,7 +4,9 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app.components.layout import console_shell, error_callout
-from identity_app.state.audit_log import AuditEventRow, AuditLogState as A
+from identity_app.components.when import timestamp
+from identity_app.services.audit_log import AuditRow
+from identity_app.state.audit_log import AuditLogState as A
 
 
 def _filter(label: str, name: str, value: rx.Var, type_: str = "text") -> rx.Component:
@@ -18,20 +20,20 @@ def _filter(label: str, name: str, value: rx.Var, type_: str = "text") -> rx.Com
 def filters() -> rx.Component:
     return rx.form(
         rx.hstack(
-            _filter("Operator email", "operator", A.f_operator),
+            _filter("Operator email", "operator", A.filters["operator"]),
             rx.vstack(
                 rx.el.label("Action", html_for="audit-action", font_size="0.85rem"),
                 rx.el.select(
                     rx.el.option("All actions", value="ALL"),
                     rx.foreach(A.actions, lambda a: rx.el.option(a, value=a)),
-                    id="audit-action", name="action", default_value=A.f_action,
+                    id="audit-action", name="action", default_value=A.filters["action"],
                     style={"height": "2rem", "padding": "0 0.5rem"},
                 ),
                 spacing="1",
             ),
-            _filter("Session", "session", A.f_session),
-            _filter("From", "date_from", A.f_from, "date"),
-            _filter("To", "date_to", A.f_to, "date"),
+            _filter("Session", "session", A.filters["session"]),
+            _filter("From", "date_from", A.filters["date_from"], "date"),
+            _filter("To", "date_to", A.filters["date_to"], "date"),
             rx.button("Filter", type="submit"),
             rx.button("Clear", type="button", variant="soft", on_click=A.clear_filters),
             align="end",
@@ -42,15 +44,15 @@ def filters() -> rx.Component:
     )
 
 
-def _row(r: AuditEventRow) -> rx.Component:
+def _row(r: AuditRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(r.at, white_space="nowrap"),
+        rx.table.cell(timestamp(r.at, seconds=True), white_space="nowrap"),
         rx.table.cell(r.actor),
         rx.table.cell(rx.code(r.action)),
-        rx.table.cell(r.application),
-        rx.table.cell(r.session),
+        rx.table.cell(rx.cond(r.application_name != "", r.application_name, r.application_id)),
+        rx.table.cell(r.session_id),  # an event of no application or session shows nothing there
         rx.table.cell(r.target),
-        rx.table.cell(r.details, size="1"),
+        rx.table.cell(r.details.map(lambda pair: pair.join("=")).join(", "), size="1"),
         rx.table.cell(r.ip),
     )
 

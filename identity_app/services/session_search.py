@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlmodel import Session, col, func, select
 
 from identity_app.models import DecisionValue, Permission, SessionState, VerificationSession
-from identity_app.services import audit
+from identity_app.services import audit, forms
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import ValidationError
 from identity_app.services.permissions import require
@@ -198,22 +198,13 @@ def _safe(value: str) -> str:
 
 
 def query_from_params(params: dict[str, str]) -> SearchQuery:
-    """A query from URL parameters (the export link carries the list's filters)."""
-    def day(name: str) -> date | None:
-        raw = (params.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise ValidationError(f"'{raw}' is not a date (use YYYY-MM-DD).") from None
-
+    """A query from URL parameters (the export link carries the list's filters, the list is searched by them)."""
     return SearchQuery(
         text=params.get("q", ""),
         states=tuple(s for s in (params.get("state") or "").split(",") if s),
         decision=params.get("decision", ""),
-        created_from=day("from"),
-        created_to=day("to"),
+        created_from=forms.day(params.get("from")),
+        created_to=forms.day(params.get("to")),
         sort=params.get("sort", "created") or "created",
         descending=(params.get("dir", "desc") != "asc"),
     )
