@@ -9,6 +9,10 @@ from identity_app.components.layout import console_shell, error_callout, info_ca
 from identity_app.services.app_config import DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES
 from identity_app.state.application_settings import AppSettingsState as S
 
+# The application's settings as the service gives them (shown once loaded).
+A = S.settings
+D, C, P = A.checks.document_authenticity, A.checks, A.preferences
+
 MANUAL = [("ALWAYS", "ALWAYS: a person always reviews it"),
           ("FALLBACK", "FALLBACK: a person reviews it when the automated result is not APPROVE"),
           ("NEVER", "NEVER: automated only")]
@@ -51,8 +55,8 @@ def _details() -> rx.Component:
         rx.heading("Details", size="4", margin_bottom="0.5rem"),
         rx.form(
             rx.vstack(
-                text_input("Name", "name", S.name, required=True),
-                text_input("Description", "description", S.description),
+                text_input("Name", "name", A.name, required=True),
+                text_input("Description", "description", A.description),
                 save_button("Save details"),
                 spacing="3", width="100%",
             ),
@@ -61,7 +65,7 @@ def _details() -> rx.Component:
         rx.divider(margin_y="1rem"),
         rx.heading("Logo", size="3", margin_bottom="0.5rem"),
         rx.hstack(
-            rx.cond(S.has_logo, rx.image(src=S.logo_url, alt="Application logo", max_height="64px", id="app-logo"),
+            rx.cond(A.has_logo, rx.image(src=S.logo_url, alt="Application logo", max_height="64px", id="app-logo"),
                     rx.text("No logo yet.", color_scheme="gray", size="2")),
             rx.cond(S.can_manage, rx.hstack(
                 rx.upload(rx.text(rx.cond(rx.selected_files("logo_upload").length() > 0,
@@ -71,7 +75,7 @@ def _details() -> rx.Component:
                           accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
                           border="1px dashed var(--gray-7)", padding="0.6rem", border_radius="6px"),
                 rx.button("Upload logo", variant="soft", on_click=S.upload_logo(rx.upload_files(upload_id="logo_upload"))),
-                rx.cond(S.has_logo, rx.button("Remove logo", variant="ghost", color_scheme="red",
+                rx.cond(A.has_logo, rx.button("Remove logo", variant="ghost", color_scheme="red",
                                               on_click=S.remove_logo)),
                 align="center", wrap="wrap",
             )),
@@ -89,40 +93,44 @@ def _checks() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading("ID_DOCUMENT_AUTHENTICITY", size="2"),
-                checkbox("Check the identity document", "doc_enabled", S.doc_enabled),
+                checkbox("Check the identity document", "doc_enabled", D.enabled),
                 rx.text("Accepted document types", size="2", weight="medium"),
-                rx.hstack(*[checkbox(DOCUMENT_TYPE_LABELS[t], f"type_{t}", S.accepted_types.contains(t))
+                rx.hstack(*[checkbox(DOCUMENT_TYPE_LABELS[t], f"type_{t}", D.accepted_types.contains(t))
                             for t in DOCUMENT_TYPES], wrap="wrap", spacing="4"),
                 rx.hstack(
                     rx.box(select("Issuing countries", "country_mode",
                                   [("ALLOW_ALL", "All countries"), ("ALLOW", "Only the countries listed"),
-                                   ("DENY", "All but the countries listed")], S.country_mode), flex="1"),
-                    rx.box(text_input("Countries (ISO 3166 alpha-3, comma separated)", "countries", S.countries,
+                                   ("DENY", "All but the countries listed")], D.country_mode), flex="1"),
+                    rx.box(text_input("Countries (ISO 3166 alpha-3, comma separated)", "countries",
+                                      D.countries.join(", "),
                                       placeholder="GBR, FRA, DEU"), flex="2"),
                     width="100%", wrap="wrap",
                 ),
-                checkbox("Accept expired documents", "accept_expired", S.accept_expired),
+                checkbox("Accept expired documents", "accept_expired", D.accept_expired),
                 rx.hstack(
-                    rx.box(text_input("Documents per session", "document_count", S.document_count.to_string(),
+                    rx.box(text_input("Documents per session", "document_count", D.document_count.to_string(),
                                       "number", min=1, max=3), width="12rem"),
                     rx.box(select("Capture method", "capture_method",
                                   [("CAMERA", "Camera only"), ("CAMERA_AND_UPLOAD", "Camera and upload")],
-                                  S.capture_method), width="16rem"),
+                                  D.capture_method), width="16rem"),
                     wrap="wrap",
                 ),
                 rx.divider(),
-                rx.heading("LIVENESS (" + S.liveness_type + " challenge)", size="2"),
-                checkbox("Check liveness", "liveness_enabled", S.liveness_enabled),
+                rx.heading("LIVENESS (" + C.liveness.liveness_type + " challenge)", size="2"),
+                checkbox("Check liveness", "liveness_enabled", C.liveness.enabled),
                 rx.box(text_input("Maximum attempts (at least 1; 3 recommended)", "max_retries",
-                                  S.max_retries.to_string(), "number", min=1, max=10), width="20rem"),
+                                  C.liveness.max_retries.to_string(), "number", min=1, max=10), width="20rem"),
                 rx.divider(),
                 rx.heading("ID_DOCUMENT_FACE_MATCH", size="2"),
-                checkbox("Compare the live face with the document portrait", "face_enabled", S.face_enabled),
-                rx.box(select("Manual check", "face_manual", MANUAL, S.face_manual), width="100%", max_width="34rem"),
+                checkbox("Compare the live face with the document portrait", "face_enabled", C.face_match.enabled),
+                rx.box(select("Manual check", "face_manual", MANUAL, C.face_match.manual_check), width="100%",
+                       max_width="34rem"),
                 rx.divider(),
                 rx.heading("ID_DOCUMENT_TEXT_DATA_CHECK", size="2"),
-                checkbox("Extract the document's text (MRZ and printed fields)", "text_enabled", S.text_enabled),
-                rx.box(select("Manual check", "text_manual", MANUAL, S.text_manual), width="100%", max_width="34rem"),
+                checkbox("Extract the document's text (MRZ and printed fields)", "text_enabled",
+                         C.text_extraction.enabled),
+                rx.box(select("Manual check", "text_manual", MANUAL, C.text_extraction.manual_check), width="100%",
+                       max_width="34rem"),
                 save_button("Save checks"),
                 spacing="3", width="100%",
             ),
@@ -138,25 +146,25 @@ def _preferences() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.hstack(
-                    rx.box(text_input("Primary colour", "primary_colour", S.primary_colour, "color"), width="10rem"),
-                    rx.box(text_input("Secondary colour", "secondary_colour", S.secondary_colour, "color"),
+                    rx.box(text_input("Primary colour", "primary_colour", P.primary_colour, "color"), width="10rem"),
+                    rx.box(text_input("Secondary colour", "secondary_colour", P.secondary_colour, "color"),
                            width="10rem"),
-                    rx.box(select("Language of the capture pages", "locale", S.locales, S.locale), width="14rem"),
+                    rx.box(select("Language of the capture pages", "locale", S.locales, P.locale), width="14rem"),
                     wrap="wrap", spacing="4",
                 ),
-                text_input("Success redirect URL", "success_url", S.success_url, "url",
+                text_input("Success redirect URL", "success_url", P.success_url, "url",
                            hint="Where the person goes after finishing (optional, http or https)."),
-                text_input("Error redirect URL", "error_url", S.error_url, "url"),
-                text_input("Privacy policy URL", "privacy_policy_url", S.privacy_policy_url, "url"),
+                text_input("Error redirect URL", "error_url", P.error_url, "url"),
+                text_input("Privacy policy URL", "privacy_policy_url", P.privacy_policy_url, "url"),
                 rx.hstack(
                     rx.box(text_input("Session link lifetime (days)", "session_lifetime_days",
-                                      S.session_lifetime_days.to_string(), "number", min=1, max=90), width="14rem"),
+                                      P.session_lifetime_days.to_string(), "number", min=1, max=90), width="14rem"),
                     rx.box(text_input("Media retention (days)", "media_retention_days",
-                                      S.media_retention_days.to_string(), "number", min=1, max=3650), width="14rem"),
-                    rx.box(text_input("Reminder emails (0 to 6)", "reminder_count", S.reminder_count.to_string(),
+                                      P.media_retention_days.to_string(), "number", min=1, max=3650), width="14rem"),
+                    rx.box(text_input("Reminder emails (0 to 6)", "reminder_count", P.reminder_count.to_string(),
                                       "number", min=0, max=6), width="14rem"),
                     rx.box(text_input("Days between reminders", "reminder_interval_days",
-                                      S.reminder_interval_days.to_string(), "number", min=1, max=30), width="14rem"),
+                                      P.reminder_interval_days.to_string(), "number", min=1, max=30), width="14rem"),
                     wrap="wrap", spacing="4",
                 ),
                 save_button("Save preferences"),
@@ -173,13 +181,13 @@ def _activation() -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.heading("Status", size="4"),
-                rx.text(rx.cond(S.is_active, "Active: sessions can be created.",
+                rx.text(rx.cond(A.is_active, "Active: sessions can be created.",
                                 "Deactivated: no new sessions; existing links keep working until they expire."),
                         size="2"),
                 spacing="1",
             ),
             rx.spacer(),
-            rx.cond(S.is_active,
+            rx.cond(A.is_active,
                     rx.button("Deactivate application", color_scheme="orange", variant="soft",
                               on_click=S.set_active(False)),
                     rx.button("Activate application", color_scheme="green", on_click=S.set_active(True))),
@@ -193,16 +201,16 @@ def application_settings_page() -> rx.Component:
     return console_shell(
         rx.vstack(
             rx.link("← Applications", href=routes.HOME, size="2"),
-            rx.hstack(rx.heading(S.name, size="6", as_="h1"),
-                      rx.cond(S.is_active, rx.badge("Active", color_scheme="green"),
-                              rx.badge("Deactivated", color_scheme="orange")), align="center"),
+            rx.hstack(rx.heading(A.name, size="6", as_="h1"),
+                      rx.cond(A, rx.cond(A.is_active, rx.badge("Active", color_scheme="green"),
+                                         rx.badge("Deactivated", color_scheme="orange"))), align="center"),
             app_tabs(S.app_id_value, "settings"),
             error_callout(S.error),
             info_callout(S.notice),
-            rx.cond(~S.can_manage & (S.name != ""),
+            rx.cond(~S.can_manage & A.bool(),
                     rx.text("You can read these settings; changing them needs the 'Manage application' permission.",
                             color_scheme="gray", size="2")),
-            rx.cond(S.name != "", rx.vstack(_details(), _checks(), _preferences(), _activation(), width="100%",
+            rx.cond(A, rx.vstack(_details(), _checks(), _preferences(), _activation(), width="100%",
                                             spacing="4")),
             spacing="4",
             width="100%",
