@@ -21,6 +21,7 @@ from identity_app.services.errors import NotSignedIn
 from identity_app.settings import get_settings
 from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.applications import ApplicationsState, UsersState
+from identity_app.state.new_account import NewAccountState
 from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
@@ -52,14 +53,14 @@ app = rx.App(api_transformer=[api_app(), lambda asgi: WebGuard(asgi, https=_http
              backend_exception_handler=_on_error)
 
 # Front door
-app.add_page(sign_in.setup_page, route=routes.SETUP, title="Set up", on_load=SignInState.load_setup)
+app.add_page(sign_in.setup_page, route=routes.SETUP, title="Set up", on_load=NewAccountState.load_setup)
 app.add_page(sign_in.sign_in_page, route=routes.SIGN_IN, title="Sign in", on_load=SignInState.load_sign_in)
 app.add_page(sign_in.code_page, route=routes.TOTP, title="Two-factor code", on_load=SignInState.load_code)
 app.add_page(sign_in.enrol_page, route=routes.ENROL, title="Set up two-factor", on_load=SignInState.load_enrol)
 app.add_page(sign_in.recovery_codes_page, route=routes.RECOVERY_CODES, title="Recovery codes",
              on_load=SignInState.load_recovery_codes)
 app.add_page(sign_in.invitation_page, route=routes.INVITATION, title="Invitation",
-             on_load=SignInState.load_invitation)
+             on_load=NewAccountState.load_invitation)
 
 # Console
 app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",

@@ -5,6 +5,7 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.components.layout import auth_card, error_callout, info_callout, labelled_input
+from identity_app.state.new_account import NewAccountState
 from identity_app.state.sign_in import SignInState
 
 
@@ -12,7 +13,7 @@ def setup_page() -> rx.Component:
     return auth_card(
         "Set up the owner account",
         rx.text("No one has an account yet. The first account owns this installation.", color_scheme="gray"),
-        error_callout(SignInState.error),
+        error_callout(NewAccountState.error),
         rx.form(
             rx.vstack(
                 labelled_input("Your name", "name", required=True, auto_complete="name"),
@@ -24,7 +25,7 @@ def setup_page() -> rx.Component:
                 rx.button("Create owner account", type="submit", width="100%"),
                 spacing="3",
             ),
-            on_submit=SignInState.submit_setup,
+            on_submit=NewAccountState.submit_setup,
             reset_on_submit=False,
         ),
     )
@@ -104,12 +105,12 @@ def recovery_codes_page() -> rx.Component:
 def invitation_page() -> rx.Component:
     return auth_card(
         "Accept your invitation",
-        error_callout(SignInState.error),
+        error_callout(NewAccountState.error),
         rx.cond(
-            SignInState.invitation_valid,
+            NewAccountState.invitation_valid,
             rx.vstack(
-                rx.text("You were invited to ", rx.text.strong(SignInState.invitation_application),
-                        " as ", rx.text.strong(SignInState.invitation_email), "."),
+                rx.text("You were invited to ", rx.text.strong(NewAccountState.invitation_application),
+                        " as ", rx.text.strong(NewAccountState.invitation_email), "."),
                 rx.form(
                     rx.vstack(
                         labelled_input("Your name", "name", required=True, auto_complete="name"),
@@ -120,7 +121,7 @@ def invitation_page() -> rx.Component:
                         rx.button("Create account", type="submit", width="100%"),
                         spacing="3",
                     ),
-                    on_submit=SignInState.submit_invitation,
+                    on_submit=NewAccountState.submit_invitation,
                     reset_on_submit=False,
                 ),
                 width="100%",
