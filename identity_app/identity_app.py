@@ -22,6 +22,7 @@ from identity_app.settings import get_settings
 from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.applications import ApplicationsState, UsersState
 from identity_app.state.new_account import NewAccountState
+from identity_app.state.new_sessions import NewSessionsState
 from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
@@ -68,7 +69,7 @@ app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",
 app.add_page(app_pages.users_page, route=routes.APPLICATION_USERS, title="Users",
              on_load=[ConsoleState.require_operator, UsersState.load])
 app.add_page(sessions_pages.sessions_list_page, route=routes.APPLICATION, title="Sessions",
-             on_load=[ConsoleState.require_operator, SessionsListState.load])
+             on_load=[ConsoleState.require_operator, SessionsListState.load, NewSessionsState.load])
 app.add_page(settings_pages.application_settings_page, route=routes.APPLICATION_SETTINGS, title="Settings",
              on_load=[ConsoleState.require_operator, AppSettingsState.load])
 

@@ -6,7 +6,11 @@ import reflex as rx
 from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
-from identity_app.state.sessions_list import BulkErrorRow, SessionListRow, SessionsListState as S
+from identity_app.components.when import timestamp
+from identity_app.services.bulk_sessions import RowError
+from identity_app.services.session_search import SessionRow
+from identity_app.state.new_sessions import NewSessionsState as N
+from identity_app.state.sessions_list import SessionsListState as S
 
 def state_badge(label: rx.Var) -> rx.Component:
     return rx.match(label,
@@ -23,20 +27,21 @@ def decision_badge(value: rx.Var) -> rx.Component:
                     rx.text("—", color_scheme="gray"))
 
 
-def _select(name: str, label: str, items: list[tuple[str, str]], value: rx.Var) -> rx.Component:
+def _select(name: str, label: str, key: str, items: list[tuple[str, str]]) -> rx.Component:
+    """A filter applied as it changes; `key` names it in the list's filters."""
     return rx.vstack(
         rx.el.label(label, html_for=name, font_size="0.9rem", font_weight="500"),
-        rx.el.select(*[rx.el.option(text, value=v) for v, text in items], id=name, name=name, value=value,
-                     on_change=lambda v: S.set_filter(name, v),
+        rx.el.select(*[rx.el.option(text, value=v) for v, text in items], id=name, name=name,
+                     value=S.filters[key], on_change=lambda v: S.set_filter(key, v),
                      style={"padding": "0.4rem", "border": "1px solid var(--gray-7)", "border_radius": "6px"}),
         spacing="1",
     )
 
 
-def _date(name: str, label: str, value: rx.Var) -> rx.Component:
+def _date(name: str, label: str, key: str) -> rx.Component:
     return rx.vstack(
         rx.el.label(label, html_for=name, font_size="0.9rem", font_weight="500"),
-        rx.input(id=name, name=name, type="date", value=value, on_change=lambda v: S.set_filter(name, v)),
+        rx.input(id=name, name=name, type="date", value=S.filters[key], on_change=lambda v: S.set_filter(key, v)),
         spacing="1",
     )
 
@@ -46,16 +51,16 @@ def _filters() -> rx.Component:
         rx.hstack(
             rx.box(rx.vstack(
                 rx.el.label("Search name, email or reference", html_for="q", font_size="0.9rem", font_weight="500"),
-                rx.input(id="q", name="q", value=S.q, on_change=S.set_q, type="search", width="100%",
+                rx.input(id="q", name="q", value=S.filters["q"], on_change=S.set_q, type="search", width="100%",
                          placeholder="e.g. lovelace, @example.com, CUST-1"),
                 spacing="1", width="100%"), flex="2", min_width="16rem"),
             rx.button("Search", type="submit"),
-            _select("state_filter", "State", [("", "Any"), ("ONGOING", "IN PROGRESS"), ("COMPLETED", "COMPLETED"),
-                                              ("EXPIRED", "EXPIRED")], S.state_filter),
-            _select("decision_filter", "Decision", [("", "Any"), ("APPROVE", "Approved"), ("REJECT", "Rejected"),
-                                                    ("NONE", "No decision")], S.decision_filter),
-            _date("date_from", "Created from", S.date_from),
-            _date("date_to", "Created to", S.date_to),
+            _select("state_filter", "State", "state", [("", "Any"), ("ONGOING", "IN PROGRESS"),
+                                                       ("COMPLETED", "COMPLETED"), ("EXPIRED", "EXPIRED")]),
+            _select("decision_filter", "Decision", "decision", [("", "Any"), ("APPROVE", "Approved"),
+                                                                ("REJECT", "Rejected"), ("NONE", "No decision")]),
+            _date("date_from", "Created from", "from"),
+            _date("date_to", "Created to", "to"),
             rx.button("Clear", type="button", variant="soft", on_click=S.clear_filters),
             align="end", wrap="wrap", width="100%",
         ),
@@ -64,19 +69,20 @@ def _filters() -> rx.Component:
     )
 
 
-def _row(r: SessionListRow) -> rx.Component:
+def _row(r: SessionRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(r.user_name, href=r.url)),
+        rx.table.cell(rx.link(r.user_name, href=routes.session_detail_path(S.app_id_value, r.id))),
         rx.table.cell(r.user_email),
         rx.table.cell(r.reference),
         rx.table.cell(state_badge(r.state_label)),
         rx.table.cell(decision_badge(r.decision)),
-        rx.table.cell(r.created, white_space="nowrap"),
+        rx.table.cell(timestamp(r.created_at), white_space="nowrap"),
     )
 
 
 def _sort_button(key: str, label: str) -> rx.Component:
-    return rx.button(label, size="1", variant=rx.cond(S.sort == key, "solid", "soft"), on_click=S.set_sort(key))
+    return rx.button(label, size="1", variant=rx.cond(S.filters["sort"] == key, "solid", "soft"),
+                     on_click=S.set_filter("sort", key))
 
 
 def _list() -> rx.Component:
@@ -86,8 +92,9 @@ def _list() -> rx.Component:
             rx.spacer(),
             rx.text("Sort:", size="2"),
             _sort_button("created", "Created"), _sort_button("name", "Name"), _sort_button("state", "State"),
-            rx.button(rx.cond(S.direction == "desc", "↓ descending", "↑ ascending"), size="1", variant="outline",
-                      on_click=S.toggle_direction, aria_label="Sort direction"),
+            rx.button(rx.cond(S.filters["dir"] == "desc", "↓ descending", "↑ ascending"), size="1", variant="outline",
+                      on_click=S.set_filter("dir", rx.cond(S.filters["dir"] == "desc", "asc", "desc")),
+                      aria_label="Sort direction"),
             # A plain <a>: the browser downloads from the authenticated API route (not a client-side route).
             rx.el.a("Export CSV", href=S.export_url, download="", id="export-csv",
                     style={"font_size": "0.85rem", "padding": "0.2rem 0.6rem", "border": "1px solid var(--accent-8)",
@@ -113,27 +120,26 @@ def _list() -> rx.Component:
 
 def _new_session_result() -> rx.Component:
     return rx.cond(
-        S.new_link != "",
+        N.created,
         rx.card(
             rx.hstack(
                 rx.vstack(
                     rx.heading("Session created", size="4"),
-                    rx.text("For " + S.new_person + ". Send this personal link; it opens on a phone too "
-                            "(scan the QR code)."),
-                    rx.code(S.new_link, id="session-link", style={"word_break": "break-all"}),
+                    rx.text("For " + N.created.user_name + " <" + N.created.user_email + ">. Send this personal "
+                            "link; it opens on a phone too (scan the QR code)."),
+                    rx.code(N.created.link, id="session-link", style={"word_break": "break-all"}),
                     rx.hstack(
-                        rx.button("Copy link", on_click=S.copy_link, size="2"),
-                        rx.button("Send by email", on_click=S.send_email, size="2", variant="soft"),
+                        rx.button("Copy link", on_click=N.copy_link, size="2"),
+                        rx.button("Send by email", on_click=N.send_email, size="2", variant="soft"),
                         rx.link(rx.button("Open session", size="2", variant="outline"),
-                                href="/applications/" + S.app_id_value.to_string() + "/sessions/"
-                                + S.new_session_id.to_string()),
-                        rx.button("Close", on_click=S.close_new, size="2", variant="ghost"),
+                                href=routes.session_detail_path(S.app_id_value, N.created.session_id)),
+                        rx.button("Close", on_click=N.close_new, size="2", variant="ghost"),
                         wrap="wrap",
                     ),
                     spacing="2", flex="1",
                 ),
-                rx.image(src=S.new_qr, alt="QR code of the session link", width="180px", height="180px",
-                         id="session-qr"),
+                rx.image(src=N.created.qr_svg_data_uri, alt="QR code of the session link", width="180px",
+                         height="180px", id="session-qr"),
                 align="start", width="100%", wrap="wrap",
             ),
             width="100%",
@@ -154,14 +160,14 @@ def _create_form() -> rx.Component:
                 rx.button("Create session", type="submit"),
                 align="end", wrap="wrap", width="100%",
             ),
-            on_submit=S.create,
+            on_submit=N.create,
             reset_on_submit=True,
         ),
         width="100%",
     )
 
 
-def _bulk_error(e: BulkErrorRow) -> rx.Component:
+def _bulk_error(e: RowError) -> rx.Component:
     return rx.table.row(rx.table.cell("Line " + e.line.to_string()), rx.table.cell(e.reason))
 
 
@@ -179,14 +185,14 @@ def _bulk_form() -> rx.Component:
                 id="bulk_csv", accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]}, max_files=1,
                 multiple=False, border="1px dashed var(--gray-7)", padding="0.75rem", border_radius="6px",
             ),
-            rx.button("Upload and create", on_click=S.upload_bulk(rx.upload_files(upload_id="bulk_csv"))),
+            rx.button("Upload and create", on_click=N.upload_bulk(rx.upload_files(upload_id="bulk_csv"))),
             align="center", wrap="wrap", margin_top="0.5rem",
         ),
-        rx.cond(S.bulk_message != "",
-                rx.callout(S.bulk_message, icon="info", margin_top="0.5rem", id="bulk-result",
-                           color_scheme=rx.cond(S.bulk_errors.length() > 0, "orange", "blue"))),
-        rx.cond(S.bulk_errors.length() > 0,
-                rx.table.root(rx.table.body(rx.foreach(S.bulk_errors, _bulk_error)), id="bulk-errors",
+        rx.cond(N.bulk_message != "",
+                rx.callout(N.bulk_message, icon="info", margin_top="0.5rem", id="bulk-result",
+                           color_scheme=rx.cond(N.bulk_errors.length() > 0, "orange", "blue"))),
+        rx.cond(N.bulk_errors.length() > 0,
+                rx.table.root(rx.table.body(rx.foreach(N.bulk_errors, _bulk_error)), id="bulk-errors",
                               size="1")),
         width="100%",
     )

@@ -55,6 +55,7 @@ def test_reflex_uploads_take_the_hostile_corpus(hostile_app, manager):
 
     from identity_app.models import Application
     from identity_app.state.application_settings import AppSettingsState
+    from identity_app.state.new_sessions import NewSessionsState
     from identity_app.state.sessions_list import SessionsListState
     from identity_app.storage import LocalMediaStore
 
@@ -80,7 +81,7 @@ def test_reflex_uploads_take_the_hostile_corpus(hostile_app, manager):
         t0 = time.monotonic()
         with Sampler(web, hostile_app.url) as sampler:
             for i, (name, data) in enumerate(items):
-                handler = (SessionsListState if i % 5 == 4 else AppSettingsState).get_full_name()
+                handler = (NewSessionsState if i % 5 == 4 else AppSettingsState).get_full_name()
                 handler += ".upload_bulk" if i % 5 == 4 else ".upload_logo"
                 body, ctype = multipart(NAMES[i % len(NAMES)], TYPES[i % len(TYPES)], data)
                 r = client.post("/_upload", content=body, cookies={"idv_session": token}, headers={
