@@ -69,30 +69,20 @@ class ConsoleState(rx.State):
     def client_ip(self) -> str:
         return self.router.session.client_ip or ""
 
-    @property
-    def user_agent(self) -> str:
-        return (self.router.headers.user_agent or "")[:400]
-
     def _cookie_hash(self, cookie: cookies.SecretCookie) -> str:
         """The hash of one of the browser's secret cookies ("" when absent)."""
         return str(self.router.headers.raw_headers.get(cookie.header, ""))
 
     def _caller(self) -> Caller:
-        return Caller(sign_in=self._cookie_hash(cookies.SESSION), ip=self.client_ip, user_agent=self.user_agent)
+        return Caller(sign_in=self._cookie_hash(cookies.SESSION), ip=self.client_ip,
+                      user_agent=(self.router.headers.user_agent or "")[:400])
 
     def _route_id(self, name: str) -> int:
         """A numeric route parameter such as `app_id`; 0 when absent, not a number or out of range."""
         return routes.parse_id(self.router.page.params.get(name, "")) or 0
 
-    def _current_operator(self) -> auth.OperatorView | None:
-        """Transitional (states not yet on `_call`): the signed-in operator, shown in the menu."""
-        op = doorway.run(lambda w: w.operator, self._caller())
-        self._show_operator(op)
-        return op
-
     def _show_operator(self, op: auth.OperatorView | None) -> None:
-        self.operator_name = op.name if op else ""
-        self.operator_email = op.email if op else ""
+        self.operator_name, self.operator_email = (op.name, op.email) if op else ("", "")
         self.is_owner = op.is_owner if op else False
 
     @rx.event
