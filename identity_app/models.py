@@ -8,7 +8,7 @@ row that belongs to it.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -139,6 +139,55 @@ class MediaKind(str, Enum):
 class DecisionValue(str, Enum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"
+
+
+class AuditAction(StrEnum):
+    """What an audit event records (AuditEvent.action). The values are stored and filtered
+    on as they are: never rename one. A StrEnum, so str() and f-strings give the value."""
+
+    # console accounts and signing in
+    OWNER_CREATED = "owner.created"
+    SIGN_IN = "auth.sign_in"
+    SIGN_IN_FAILED = "auth.sign_in_failed"
+    TOTP_FAILED = "auth.totp_failed"
+    TOTP_ENROLLED = "auth.totp_enrolled"
+    TOTP_RESET = "auth.totp_reset"
+    RECOVERY_CODE_USED = "auth.recovery_code_used"
+    LOCKOUT = "auth.lockout"
+    SIGN_OUT = "auth.sign_out"
+    # applications and their users
+    APPLICATION_CREATED = "application.created"
+    APPLICATION_UPDATED = "application.updated"
+    APPLICATION_ACTIVATED = "application.activated"
+    APPLICATION_DEACTIVATED = "application.deactivated"
+    INVITATION_SENT = "user.invited"
+    INVITATION_ACCEPTED = "user.invitation_accepted"
+    PERMISSIONS_CHANGED = "user.permissions_changed"
+    MEMBER_REMOVED = "user.removed"
+    # sessions, by operators
+    SESSION_CREATED = "session.created"
+    SESSIONS_BULK_CREATED = "sessions.bulk_created"
+    SESSION_LINK_EMAILED = "session.link_emailed"
+    SESSION_VIEWED = "session.viewed"
+    SESSIONS_EXPORTED = "sessions.exported"
+    MEDIA_VIEWED = "media.viewed"
+    REVIEW_RECORDED = "review.recorded"
+    SESSION_DECIDED = "session.decided"
+    MEDIA_DELETED = "media.deleted"
+    SESSION_MEDIA_DELETED = "session.media_deleted"
+    SESSION_DELETED = "session.deleted"
+    # the end user's capture (behind the session link)
+    CAPTURE_STARTED = "capture.started"
+    CONSENT_GIVEN = "capture.consent_given"
+    DOCUMENT_STORED = "capture.document_stored"
+    LIVENESS_STARTED = "capture.liveness_started"
+    LIVENESS_FINISHED = "capture.liveness_finished"
+    CAPTURE_FINISHED = "capture.finished"
+    # the system (worker jobs, rules)
+    SESSION_COMPLETED = "session.completed"
+    SESSION_EXPIRED = "session.expired"
+    REMINDER_SENT = "session.reminder_sent"
+    RETENTION_DELETED = "media.retention_deleted"
 
 
 # --- console users -----------------------------------------------------------
@@ -415,7 +464,7 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = ts(nullable=False, default=True, index=True)
     operator_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL")
     actor: str = Field(default="", max_length=320)  # operator email at the time, or "system"
-    action: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=64, index=True)  # an AuditAction value
     application_id: Optional[int] = Field(default=None, index=True)  # kept after deletion
     session_id: Optional[int] = Field(default=None, index=True)      # kept after deletion
     target: str = Field(default="", max_length=200)

@@ -13,10 +13,9 @@ from urllib.parse import urlparse
 
 from sqlmodel import Session
 
-from identity_app.models import Application, Permission, utcnow
+from identity_app.models import Application, AuditAction, Permission, utcnow
 from identity_app.services import audit
 from identity_app.services.app_config import ChecksConfig
-from identity_app.services.audit import Action
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import NotFound, ValidationError
 from identity_app.services.permissions import require
@@ -89,7 +88,7 @@ def _view(app: Application) -> ApplicationSettings:
 def _audit(db: Session, actor: OperatorView, app: Application, ip: str, **details) -> None:
     app.updated_at = utcnow()
     db.add(app)
-    audit.record(db, Action.APPLICATION_UPDATED, operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.APPLICATION_UPDATED, operator_id=actor.id, actor=actor.email,
                  application_id=app.id, ip=ip, **details)
 
 
@@ -191,7 +190,7 @@ def set_active(db: Session, *, actor: OperatorView, application_id: int, active:
     app = _app(db, actor, application_id, Permission.MANAGE_APPLICATION)
     if app.is_active != active:
         app.is_active = active
-        audit.record(db, "application.activated" if active else "application.deactivated",
+        audit.record(db, AuditAction.APPLICATION_ACTIVATED if active else AuditAction.APPLICATION_DEACTIVATED,
                      operator_id=actor.id, actor=actor.email, application_id=app.id, ip=ip)
         app.updated_at = utcnow()
         db.add(app)

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from identity_app.models import ALL_PERMISSIONS, Application, Membership, Operator, Permission, utcnow
+from identity_app.models import ALL_PERMISSIONS, Application, AuditAction, Membership, Operator, Permission, utcnow
 from identity_app.services import audit
 from identity_app.services.app_config import ChecksConfig
-from identity_app.services.audit import Action
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from identity_app.services.permissions import PERMISSION_LABELS, clean_permissions, permissions_for, require
@@ -53,7 +52,7 @@ def create_application(db: Session, *, actor: OperatorView, name: str, descripti
     db.flush()
     # The creator manages what they created.
     db.add(Membership(application_id=app.id, operator_id=actor.id, permissions=list(ALL_PERMISSIONS)))
-    audit.record(db, Action.APPLICATION_CREATED, operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.APPLICATION_CREATED, operator_id=actor.id, actor=actor.email,
                  application_id=app.id, ip=ip)
     db.flush()
     return _view(app, frozenset(Permission))
@@ -106,7 +105,7 @@ def set_permissions(db: Session, *, actor: OperatorView, application_id: int, op
     before = list(m.permissions)
     m.permissions = new
     db.add(m)
-    audit.record(db, Action.PERMISSIONS_CHANGED, operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.PERMISSIONS_CHANGED, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, target=f"operator:{operator_id}", ip=ip,
                  before=before, after=new)
     op = db.get(Operator, operator_id)
@@ -124,7 +123,7 @@ def remove_member(db: Session, *, actor: OperatorView, application_id: int, oper
     if m is None:
         raise NotFound("That user is not a member of this application.")
     db.delete(m)
-    audit.record(db, Action.MEMBER_REMOVED, operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.MEMBER_REMOVED, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, target=f"operator:{operator_id}", ip=ip)
 
 

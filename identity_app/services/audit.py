@@ -5,30 +5,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from identity_app.models import AuditEvent
-
-
-class Action:
-    OWNER_CREATED = "owner.created"
-    SIGN_IN = "auth.sign_in"
-    SIGN_IN_FAILED = "auth.sign_in_failed"
-    TOTP_FAILED = "auth.totp_failed"
-    TOTP_ENROLLED = "auth.totp_enrolled"
-    TOTP_RESET = "auth.totp_reset"
-    RECOVERY_CODE_USED = "auth.recovery_code_used"
-    LOCKOUT = "auth.lockout"
-    SIGN_OUT = "auth.sign_out"
-    INVITATION_SENT = "user.invited"
-    INVITATION_ACCEPTED = "user.invitation_accepted"
-    PERMISSIONS_CHANGED = "user.permissions_changed"
-    MEMBER_REMOVED = "user.removed"
-    APPLICATION_CREATED = "application.created"
-    APPLICATION_UPDATED = "application.updated"
+from identity_app.models import AuditAction, AuditEvent
 
 
 def record(
     db: Session,
-    action: str,
+    action: AuditAction,
     *,
     operator_id: int | None = None,
     actor: str = "",
@@ -40,11 +22,16 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the unit of work (committed with it).
 
+    `action` is an AuditAction (models.py), stored as its value; a plain string is
+    refused, so every action the log can hold is named in one place.
+
     Callers pass identifiers and counts, never the personal data an action
     touched, so the audit log never becomes a copy of what was deleted.
     """
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"audit.record takes an AuditAction, not {action!r}")
     event = AuditEvent(
-        action=action,
+        action=action.value,
         operator_id=operator_id,
         actor=actor or ("system" if operator_id is None else ""),
         application_id=application_id,

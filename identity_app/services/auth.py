@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 
 from identity_app.crypto import hash_token, new_token
 from identity_app.models import (
+    AuditAction,
     Operator,
     RecoveryCode,
     SignInSession,
@@ -25,7 +26,6 @@ from identity_app.models import (
     utcnow,
 )
 from identity_app.services import audit, guessing, totp
-from identity_app.services.audit import Action
 from identity_app.services.errors import (
     AuthenticationError,
     Conflict,
@@ -107,7 +107,7 @@ def create_owner(db: Session, *, name: str, email: str, password: str, ip: str =
                   is_owner=True)
     db.add(op)
     db.flush()
-    audit.record(db, Action.OWNER_CREATED, operator_id=op.id, actor=op.email, ip=ip)
+    audit.record(db, AuditAction.OWNER_CREATED, operator_id=op.id, actor=op.email, ip=ip)
     return OperatorView.of(op)
 
 
@@ -120,7 +120,7 @@ def _trusted_device(db: Session, op: Operator | None, device_hash: str) -> int |
     return device.id if device else None
 
 
-def _failure(db: Session, action: str, attempt: guessing.Attempt, op: Operator | None, ip: str,
+def _failure(db: Session, action: AuditAction, attempt: guessing.Attempt, op: Operator | None, ip: str,
              **details: object) -> None:
     """Audit a wrong password or code in its own committed transaction (it must survive
     the error the caller raises next), noting when a bucket starts pausing."""
@@ -128,7 +128,7 @@ def _failure(db: Session, action: str, attempt: guessing.Attempt, op: Operator |
                  **details)
     for bucket in attempt.buckets:
         if guessing.failures(db, bucket) == bucket.policy.free:
-            audit.record(db, Action.LOCKOUT, operator_id=op.id if op else None,
+            audit.record(db, AuditAction.LOCKOUT, operator_id=op.id if op else None,
                          actor=op.email if op else "unknown", ip=ip, bucket=bucket.key.split(":", 2)[1])
     guessing.failed(db)
 
@@ -147,7 +147,7 @@ def sign_in_password(db: Session, *, email: str, password: str, ip: str = "", us
     attempt = guessing.begin(db, _buckets("password", account, device, ip))
     # verify_password does the full argon2 work even when op is None.
     if not verify_password(op.password_hash if op else None, password) or op is None or op.disabled:
-        _failure(db, Action.SIGN_IN_FAILED, attempt, op, ip, step="password")
+        _failure(db, AuditAction.SIGN_IN_FAILED, attempt, op, ip, step="password")
         raise AuthenticationError(GENERIC_SIGN_IN_ERROR)
     guessing.succeeded(db, attempt, forget=[account])
     token = new_token()
@@ -208,7 +208,7 @@ def _wrong_code(db: Session, row: SignInSession, op: Operator, attempt: guessing
     if ended:
         row.ended_at = utcnow()
     db.add(row)
-    _failure(db, Action.TOTP_FAILED, attempt, op, ip, wrong_codes=row.failed_codes)
+    _failure(db, AuditAction.TOTP_FAILED, attempt, op, ip, wrong_codes=row.failed_codes)
     if ended:
         return SignInExpired("Too many wrong codes. Enter your email and password again.")
     return AuthenticationError(message)
@@ -225,7 +225,7 @@ def _activate(db: Session, row: SignInSession, op: Operator, ip: str,
     db.add(SignInSession(token_hash=hash_token(token), operator_id=op.id, stage=SignInStage.ACTIVE,
                          expires_at=expires, ip=row.ip, user_agent=row.user_agent,
                          recovery_codes_enc=totp.seal_secret("\n".join(recovery_codes)) if recovery_codes else None))
-    audit.record(db, Action.SIGN_IN, operator_id=op.id, actor=op.email, ip=ip)
+    audit.record(db, AuditAction.SIGN_IN, operator_id=op.id, actor=op.email, ip=ip)
     return SignedIn(token, OperatorView.of(op), expires, recovery_codes)
 
 
@@ -248,7 +248,7 @@ def confirm_enrolment(db: Session, *, token_hash: str, code: str, ip: str = "",
     for c in codes:
         db.add(RecoveryCode(operator_id=op.id, code_hash=totp.hash_recovery_code(c)))
     db.add(op)
-    audit.record(db, Action.TOTP_ENROLLED, operator_id=op.id, actor=op.email, ip=ip)
+    audit.record(db, AuditAction.TOTP_ENROLLED, operator_id=op.id, actor=op.email, ip=ip)
     return _activate(db, row, op, ip, tuple(codes))
 
 
@@ -271,7 +271,7 @@ def verify_second_factor(db: Session, *, token_hash: str, code: str, ip: str = "
         guessing.succeeded(db, attempt, forget=[account])
         rc.used_at = utcnow()
         db.add(rc)
-        audit.record(db, Action.RECOVERY_CODE_USED, operator_id=op.id, actor=op.email, ip=ip)
+        audit.record(db, AuditAction.RECOVERY_CODE_USED, operator_id=op.id, actor=op.email, ip=ip)
         return _activate(db, row, op, ip)
     step = totp.matching_step(totp.open_secret(op.totp_secret_enc), code)
     if step is None:
@@ -317,7 +317,7 @@ def sign_out(db: Session, *, token_hash: str, ip: str = "") -> None:
     row.recovery_codes_enc = None
     db.add(row)
     op = db.get(Operator, row.operator_id)
-    audit.record(db, Action.SIGN_OUT, operator_id=row.operator_id, actor=op.email if op else "", ip=ip)
+    audit.record(db, AuditAction.SIGN_OUT, operator_id=row.operator_id, actor=op.email if op else "", ip=ip)
 
 
 # --- the browser's cookies (web/auth_routes.py sets them over HTTP) -------------------
@@ -392,7 +392,7 @@ def reset_totp(db: Session, *, email: str, actor: str = "cli") -> OperatorView:
                                                  SignInSession.ended_at.is_(None))).all():  # type: ignore[union-attr]
         s.ended_at = utcnow()
         db.add(s)
-    audit.record(db, Action.TOTP_RESET, operator_id=op.id, actor=actor, target=f"operator:{op.id}")
+    audit.record(db, AuditAction.TOTP_RESET, operator_id=op.id, actor=actor, target=f"operator:{op.id}")
     return OperatorView.of(op)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from identity_app.models import utcnow
+from identity_app.models import AuditAction, utcnow
 from identity_app.services import audit
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import ValidationError
@@ -146,9 +146,9 @@ def create_from_csv(db: Session, *, actor: OperatorView, application_id: int, da
     db.add_all(rows)
     db.flush()
     for vs in rows:
-        audit.record(db, "session.created", operator_id=actor.id, actor=actor.email, application_id=application_id,
-                     session_id=vs.id, ip=ip, bulk=True)
-    audit.record(db, "sessions.bulk_created", operator_id=actor.id, actor=actor.email,
+        audit.record(db, AuditAction.SESSION_CREATED, operator_id=actor.id, actor=actor.email,
+                     application_id=application_id, session_id=vs.id, ip=ip, bulk=True)
+    audit.record(db, AuditAction.SESSIONS_BULK_CREATED, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, ip=ip, created=len(rows), invalid_rows=len(errors))
     db.flush()
     created = tuple(CreatedSession(vs.id, session_link(vs.token), vs.token, vs.expires_at)  # type: ignore[arg-type]

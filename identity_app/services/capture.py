@@ -26,6 +26,7 @@ from identity_app.jobs import Job, JobKind
 from identity_app.models import (
     DOCUMENTS_WITH_BACK,
     TEXT_TASK,
+    AuditAction,
     Check,
     CheckState,
     MediaItem,
@@ -162,7 +163,7 @@ def _expire_if_due(db: Session, vs: VerificationSession, now: datetime) -> None:
     if vs.state == SessionState.ONGOING and vs.expires_at <= now and vs.capture_finished_at is None:
         vs.state = SessionState.EXPIRED
         db.add(vs)
-        audit.record(db, "session.expired", application_id=vs.application_id, session_id=vs.id)
+        audit.record(db, AuditAction.SESSION_EXPIRED, application_id=vs.application_id, session_id=vs.id)
 
 
 def _status(vs: VerificationSession) -> LinkStatus:
@@ -251,7 +252,7 @@ def open_link(db: Session, *, token: str, user_agent: str = "", ip: str = "",
         vs.device = device
         if vs.started_at is None:
             vs.started_at = now
-            audit.record(db, "capture.started", application_id=vs.application_id, session_id=vs.id, ip=ip)
+            audit.record(db, AuditAction.CAPTURE_STARTED, application_id=vs.application_id, session_id=vs.id, ip=ip)
         db.add(vs)
     db.flush()
     return view_of(db, vs)
@@ -284,7 +285,7 @@ def give_consent(db: Session, *, token: str, ip: str = "") -> CaptureView:
     if vs.consent_at is None:
         vs.consent_at = utcnow()
         db.add(vs)
-        audit.record(db, "capture.consent_given", application_id=vs.application_id, session_id=vs.id, ip=ip)
+        audit.record(db, AuditAction.CONSENT_GIVEN, application_id=vs.application_id, session_id=vs.id, ip=ip)
     db.flush()
     return view_of(db, vs)
 
@@ -419,7 +420,7 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
                                kind=MediaKind.DOCUMENT_FRONT if side == "FRONT" else MediaKind.DOCUMENT_BACK,
                                data=bytes(photo["jpeg"]), content_type="image/jpeg", width=int(photo["width"]),
                                height=int(photo["height"]))
-    audit.record(db, "capture.document_stored", application_id=vs.application_id, session_id=vs.id, ip=ip,
+    audit.record(db, AuditAction.DOCUMENT_STORED, application_id=vs.application_id, session_id=vs.id, ip=ip,
                  target=f"media:{item.id}", side=side)
     assert item.id is not None
     # Read while the user goes on, so the checks after the last capture reuse the reading: best effort,
@@ -465,7 +466,7 @@ def start_liveness_attempt(db: Session, *, token: str, ip: str = "") -> Liveness
     db.add(resource)
     db.flush()
     assert resource.id is not None
-    audit.record(db, "capture.liveness_started", application_id=vs.application_id, session_id=vs.id, ip=ip,
+    audit.record(db, AuditAction.LIVENESS_STARTED, application_id=vs.application_id, session_id=vs.id, ip=ip,
                  attempt=resource.attempt)
     return LivenessAttempt(resource.id, resource.attempt, tuple(resource.challenge))
 
@@ -537,7 +538,7 @@ def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: st
     r = _attempt(db, vs, resource_id)
     if not _attempt_finished(db, r):
         _finish_attempt_row(db, vs, r)
-        audit.record(db, "capture.liveness_finished", application_id=vs.application_id, session_id=vs.id, ip=ip,
+        audit.record(db, AuditAction.LIVENESS_FINISHED, application_id=vs.application_id, session_id=vs.id, ip=ip,
                      attempt=r.attempt, frames=frame_count(db, resource_id))
     db.flush()
     assert r.id is not None
@@ -601,7 +602,7 @@ def finish_capture(db: Session, *, token: str, ip: str = "") -> int:
             pending("ID_DOCUMENT_FACE_MATCH")
     vs.capture_finished_at = utcnow()
     db.add(vs)
-    audit.record(db, "capture.finished", application_id=vs.application_id, session_id=vs.id, ip=ip)
+    audit.record(db, AuditAction.CAPTURE_FINISHED, application_id=vs.application_id, session_id=vs.id, ip=ip)
     db.flush()
     jobs.later(db, Job(JobKind.SESSION_CHECKS, vs.id))
     return vs.id

@@ -5,11 +5,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from identity_app.models import (Check, CheckState, ReviewState, SessionState, Task, TaskState,
+from identity_app.models import (AuditAction, Check, CheckState, ReviewState, SessionState, Task, TaskState,
                                  VerificationSession, utcnow)
 from identity_app.services import audit
 
-SESSION_COMPLETED = "session.completed"
 
 
 def complete_if_ready(db: Session, session_id: int, now: datetime | None = None) -> bool:
@@ -28,7 +27,7 @@ def complete_if_ready(db: Session, session_id: int, now: datetime | None = None)
     vs.state = SessionState.COMPLETED
     vs.completed_at = now or utcnow()
     db.add(vs)
-    audit.record(db, SESSION_COMPLETED, application_id=vs.application_id, session_id=vs.id,
+    audit.record(db, AuditAction.SESSION_COMPLETED, application_id=vs.application_id, session_id=vs.id,
                  target=f"session:{vs.id}", checks=len(checks))
     db.flush()
     return True

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from identity_app.models import Decision, DecisionValue, Permission, SessionState, utcnow
+from identity_app.models import AuditAction, Decision, DecisionValue, Permission, SessionState, utcnow
 from identity_app.services import audit
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import ValidationError
 from identity_app.services.session_detail import DecisionView, decision_views, session_for
 
-SESSION_DECIDED = "session.decided"
 MAX_NOTE = 4000
 
 
@@ -40,8 +39,9 @@ def decide(db: Session, *, actor: OperatorView | None, session_id: int, value: s
     db.add(vs)
     db.flush()
     # The note may name the person: the audit keeps the values and ids only.
-    audit.record(db, SESSION_DECIDED, operator_id=actor.id, actor=actor.email, application_id=vs.application_id,
-                 session_id=vs.id, target=f"decision:{row.id}", ip=ip, value=decision.value, previous=previous)
+    audit.record(db, AuditAction.SESSION_DECIDED, operator_id=actor.id, actor=actor.email,
+                 application_id=vs.application_id, session_id=vs.id, target=f"decision:{row.id}", ip=ip,
+                 value=decision.value, previous=previous)
     return decision_views(db, vs.id)[0]
 
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from identity_app.db import truncate_wal_after_commit
 from identity_app.models import (
     Application,
+    AuditAction,
     AuditEvent,
     Check,
     Decision,
@@ -39,10 +40,6 @@ from identity_app.services.mailer import delete_outbox, session_tag
 from identity_app.services.session_detail import session_for
 from identity_app.storage import MediaStore
 
-MEDIA_DELETED = "media.deleted"
-SESSION_MEDIA_DELETED = "session.media_deleted"
-SESSION_DELETED = "session.deleted"
-RETENTION_DELETED = "media.retention_deleted"
 CONFIRMATION_WORD = "DELETE"
 
 
@@ -80,8 +77,8 @@ def delete_media_item(db: Session, store: MediaStore, *, actor: OperatorView | N
     kind = item.kind.value
     db.delete(item)
     truncate_wal_after_commit(db)
-    audit.record(db, MEDIA_DELETED, operator_id=actor.id, actor=actor.email, application_id=vs.application_id,
-                 session_id=vs.id, target=f"media:{media_id}", ip=ip, kind=kind)
+    audit.record(db, AuditAction.MEDIA_DELETED, operator_id=actor.id, actor=actor.email,
+                 application_id=vs.application_id, session_id=vs.id, target=f"media:{media_id}", ip=ip, kind=kind)
     db.flush()
     assert vs.id is not None
     return vs.id
@@ -101,7 +98,7 @@ def delete_session_media(db: Session, store: MediaStore, *, actor: OperatorView 
     for item in items:
         db.delete(item)
     truncate_wal_after_commit(db)
-    audit.record(db, SESSION_MEDIA_DELETED, operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.SESSION_MEDIA_DELETED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, target=f"session:{vs.id}", ip=ip,
                  media_items=len(items), leftover_objects=objects)
     db.flush()
@@ -136,7 +133,7 @@ def delete_session(db: Session, store: MediaStore, *, actor: OperatorView | None
     db.exec(sa.delete(VerificationSession).where(VerificationSession.id == sid))  # type: ignore[call-overload]
     db.expire_all()
     truncate_wal_after_commit(db)
-    audit.record(db, SESSION_DELETED, operator_id=actor.id, actor=actor.email, application_id=app_id,
+    audit.record(db, AuditAction.SESSION_DELETED, operator_id=actor.id, actor=actor.email, application_id=app_id,
                  session_id=sid, target=f"session:{sid}", ip=ip, media_items=len(items),
                  stored_objects=len(items) + objects, outbox_emails=emails, **counts)
     db.flush()
@@ -161,7 +158,7 @@ def delete_expired_media(db: Session, store: MediaStore, now: datetime | None = 
             per_session[item.session_id] = per_session.get(item.session_id, 0) + 1
             db.delete(item)
         for session_id, count in per_session.items():
-            audit.record(db, RETENTION_DELETED, application_id=app.id, session_id=session_id,
+            audit.record(db, AuditAction.RETENTION_DELETED, application_id=app.id, session_id=session_id,
                          target=f"session:{session_id}", media_items=count,
                          retention_days=app.media_retention_days)
         total += len(rows)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, or_, select
 
-from identity_app.models import Check, ReviewState, SessionState, VerificationSession, utcnow
+from identity_app.models import AuditAction, Check, ReviewState, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
 
 CHECKS_GRACE = timedelta(hours=24)
@@ -37,6 +37,6 @@ def expire_sessions(db: Session, now: datetime | None = None) -> int:
         for vs in batch:
             vs.state = SessionState.EXPIRED
             db.add(vs)
-            audit.record(db, "session.expired", application_id=vs.application_id, session_id=vs.id)
+            audit.record(db, AuditAction.SESSION_EXPIRED, application_id=vs.application_id, session_id=vs.id)
         db.flush()
         count += len(batch)

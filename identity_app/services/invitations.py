@@ -9,9 +9,8 @@ from sqlmodel import Session, select
 
 from identity_app import routes
 from identity_app.crypto import hash_token, new_token
-from identity_app.models import Application, Invitation, Membership, Operator, Permission, utcnow
+from identity_app.models import Application, AuditAction, Invitation, Membership, Operator, Permission, utcnow
 from identity_app.services import audit
-from identity_app.services.audit import Action
 from identity_app.services.auth import OperatorView, normalise_email
 from identity_app.services.errors import NotFound, ValidationError
 from identity_app.services.mailer import send_email
@@ -57,7 +56,7 @@ def invite(db: Session, *, actor: OperatorView, application_id: int, email: str,
         link = routes.absolute(base, routes.application_path(application_id))
         sent = send_email(email, f"You now have access to {app.name}",
                           f"{actor.name} added you to {app.name}.\n\nSign in: {link}\n")
-        audit.record(db, Action.INVITATION_SENT, operator_id=actor.id, actor=actor.email,
+        audit.record(db, AuditAction.INVITATION_SENT, operator_id=actor.id, actor=actor.email,
                      application_id=application_id, target=f"operator:{existing.id}", ip=ip,
                      permissions=perms, existing_user=True)
         return InvitationSent(email, link, None, True, sent.transport)
@@ -74,7 +73,7 @@ def invite(db: Session, *, actor: OperatorView, application_id: int, email: str,
         f"Create your account (the link works once, for 7 days):\n{link}\n\n"
         "You will set a password and two-factor authentication with an authenticator app.\n",
     )
-    audit.record(db, Action.INVITATION_SENT, operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.INVITATION_SENT, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, target=f"invitation:{inv.id}", ip=ip, permissions=perms)
     return InvitationSent(email, link, expires, False, sent.transport)
 
@@ -118,6 +117,6 @@ def accept_invitation(db: Session, *, token_hash: str, name: str, password: str,
     db.add(Membership(application_id=inv.application_id, operator_id=op.id, permissions=list(inv.permissions)))
     inv.accepted_at = utcnow()
     db.add(inv)
-    audit.record(db, Action.INVITATION_ACCEPTED, operator_id=op.id, actor=op.email,
+    audit.record(db, AuditAction.INVITATION_ACCEPTED, operator_id=op.id, actor=op.email,
                  application_id=inv.application_id, target=f"invitation:{inv.id}", ip=ip)
     return OperatorView.of(op)

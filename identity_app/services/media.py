@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from identity_app.models import MediaItem, MediaKind, Permission, VerificationSession
+from identity_app.models import AuditAction, MediaItem, MediaKind, Permission, VerificationSession
 from identity_app.services import audit
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import NotFound
@@ -46,7 +46,7 @@ def read_media(db: Session, store: MediaStore, *, actor: OperatorView | None, me
     require(db, actor, vs.application_id, Permission.VIEW_SESSIONS)
     assert actor is not None
     data = store.get(item.storage_key)
-    audit.record(db, "media.viewed", operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.MEDIA_VIEWED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, target=f"media:{item.id}", ip=ip,
                  kind=item.kind.value)
     return MediaContent(media_id, item.content_type, data)

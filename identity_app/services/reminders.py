@@ -12,7 +12,7 @@ from typing import Callable
 
 from sqlmodel import Session, col, or_, select
 
-from identity_app.models import Application, SessionState, VerificationSession, utcnow
+from identity_app.models import Application, AuditAction, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
 from identity_app.services.mailer import EmailError, SentEmail, send_email, session_tag
 from identity_app.services.sessions import link_email, session_link
@@ -73,7 +73,7 @@ def send_due_reminders(db: Session, now: datetime | None = None,
             vs.reminders_sent += 1
             vs.last_reminder_at = now
             db.add(vs)
-            audit.record(db, "session.reminder_sent", application_id=vs.application_id, session_id=vs.id,
+            audit.record(db, AuditAction.REMINDER_SENT, application_id=vs.application_id, session_id=vs.id,
                          number=vs.reminders_sent, transport=result.transport)
             sent += 1
         db.flush()

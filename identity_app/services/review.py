@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from identity_app.checks.report import CheckReport, Process, Recommendation, SubCheck, SubCheckResult, details
 from identity_app.models import (
+    AuditAction,
     Check,
     CheckState,
     ManualCheck,
@@ -49,7 +50,6 @@ FAIL_REASONS = {
     FACE_MATCH: ("DIFFERENT_PERSON", "PHOTO_OF_PHOTO"),
     TEXT_DATA_CHECK: ("DATA_MISMATCH", "INCORRECT_MRZ", "DOCUMENT_NOT_SUPPORTED"),
 }
-REVIEW_RECORDED = "review.recorded"
 
 
 def initial_review_state(manual_check: str | ManualCheck, recommendation: str | None,
@@ -208,9 +208,9 @@ def record_review(db: Session, *, actor: OperatorView | None, check_id: int, res
     db.add(check)
     db.flush()
     # The reviewer's free text may describe the person: the audit keeps the result only.
-    audit.record(db, REVIEW_RECORDED, operator_id=actor.id, actor=actor.email, application_id=vs.application_id,
-                 session_id=vs.id, target=f"check:{check.id}", ip=ip, check_type=check.type, result=result,
-                 reason_code=code)
+    audit.record(db, AuditAction.REVIEW_RECORDED, operator_id=actor.id, actor=actor.email,
+                 application_id=vs.application_id, session_id=vs.id, target=f"check:{check.id}", ip=ip,
+                 check_type=check.type, result=result, reason_code=code)
     maybe_complete_session(db, vs.id, now=now)
     return check_card(db, check)
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from identity_app.models import (
     Application,
+    AuditAction,
     Check,
     Decision,
     MediaItem,
@@ -43,7 +44,6 @@ STATE_LABELS = {
 }
 TEXT_DATA_CHECK = "ID_DOCUMENT_TEXT_DATA_CHECK"
 TEXT_EXTRACTION_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"
-SESSION_VIEWED = "session.viewed"
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,6 @@ def get_session_detail(db: Session, *, actor: OperatorView | None, session_id: i
     assert actor is not None
     detail = build_detail(db, actor, vs)
     if audit_view:
-        audit.record(db, SESSION_VIEWED, operator_id=actor.id, actor=actor.email,
+        audit.record(db, AuditAction.SESSION_VIEWED, operator_id=actor.id, actor=actor.email,
                      application_id=vs.application_id, session_id=vs.id, target=f"session:{vs.id}", ip=ip)
     return detail

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlmodel import Session, col, func, select
 
-from identity_app.models import DecisionValue, Permission, SessionState, VerificationSession
+from identity_app.models import AuditAction, DecisionValue, Permission, SessionState, VerificationSession
 from identity_app.services import audit, forms
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import ValidationError
@@ -187,8 +187,9 @@ def export_csv(db: Session, *, actor: OperatorView, application_id: int, query: 
                          r.completed_at.isoformat() if r.completed_at else ""])
         count += 1
     # The audit says that a list left the system and how big it was, not what was in it.
-    audit.record(db, "sessions.exported", operator_id=actor.id, actor=actor.email, application_id=application_id,
-                 ip=ip, rows=count, filtered=bool(q.text or q.states or q.decision or q.created_from or q.created_to))
+    audit.record(db, AuditAction.SESSIONS_EXPORTED, operator_id=actor.id, actor=actor.email,
+                 application_id=application_id, ip=ip, rows=count,
+                 filtered=bool(q.text or q.states or q.decision or q.created_from or q.created_to))
     return out.getvalue()
 
 

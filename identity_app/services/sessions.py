@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from identity_app import routes
 from identity_app.crypto import new_token
-from identity_app.models import Application, Permission, SessionState, VerificationSession, utcnow
+from identity_app.models import Application, AuditAction, Permission, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.auth import OperatorView, normalise_email
@@ -108,8 +108,8 @@ def create_session(db: Session, *, actor: OperatorView, application_id: int, use
     db.add(vs)
     db.flush()
     assert vs.id is not None
-    audit.record(db, "session.created", operator_id=actor.id, actor=actor.email, application_id=application_id,
-                 session_id=vs.id, ip=ip)
+    audit.record(db, AuditAction.SESSION_CREATED, operator_id=actor.id, actor=actor.email,
+                 application_id=application_id, session_id=vs.id, ip=ip)
     return CreatedSession(vs.id, session_link(vs.token), vs.token, vs.expires_at)
 
 
@@ -200,6 +200,6 @@ def send_link_email(db: Session, *, actor: OperatorView, session_id: int, ip: st
         sent = send_email(vs.user_email, subject, body, tag=session_tag(vs.id))
     except EmailError as exc:
         raise ValidationError(str(exc)) from None
-    audit.record(db, "session.link_emailed", operator_id=actor.id, actor=actor.email,
+    audit.record(db, AuditAction.SESSION_LINK_EMAILED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, ip=ip, transport=sent.transport)
     return sent.transport

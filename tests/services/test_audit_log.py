@@ -97,3 +97,14 @@ def test_filters_by_operator_action_session_and_date_and_pages(world):
     ids = [r.id for p in pages[:3] for r in p.rows]
     assert len(ids) == len(set(ids)) == min(9, everything)
     assert pages[3].rows == ()
+
+
+def test_an_action_comes_from_the_vocabulary_and_is_stored_as_its_plain_value(db):
+    from identity_app.models import AuditAction
+    from identity_app.services import audit
+
+    event = audit.record(db, AuditAction.SESSION_VIEWED, session_id=1)
+    assert type(event.action) is str and event.action == "session.viewed"
+    with pytest.raises(TypeError, match="AuditAction"):
+        audit.record(db, "session.viewed")  # type: ignore[arg-type]
+    db.rollback()
