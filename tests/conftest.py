@@ -150,3 +150,18 @@ def make_bucket(endpoint: str) -> str:
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
                  aws_secret_access_key="test").create_bucket(Bucket=bucket)
     return bucket
+
+
+FAST_FOLDERS = ("unit", "checks", "services")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The fast tier (`pytest -m fast`, under a minute): tests in tests/unit, tests/checks and
+    tests/services, on SQLite only, minus modules marked slow (real models and images, processes,
+    many password hashes). The browser, security and PostgreSQL tiers are everything else."""
+    for item in items:
+        folder = item.path.parent.name
+        on_postgresql = "postgresql" in getattr(item, "callspec", None).params.values() \
+            if getattr(item, "callspec", None) else False
+        if folder in FAST_FOLDERS and not on_postgresql and item.get_closest_marker("slow") is None:
+            item.add_marker("fast")

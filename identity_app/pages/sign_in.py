@@ -9,6 +9,13 @@ from identity_app.state.new_account import NewAccountState
 from identity_app.state.sign_in import SignInState
 
 
+def submit_button(label: str) -> rx.Component:
+    """Enabled once the page is live: a form sent before it would be a plain browser submit
+    (the page reloads and the typed password or code is lost), which happens to quick typists
+    right after a sign-in step loads the next page in full."""
+    return rx.button(label, type="submit", width="100%", disabled=~rx.State.is_hydrated)
+
+
 def setup_page() -> rx.Component:
     return auth_card(
         "Set up the owner account",
@@ -22,7 +29,7 @@ def setup_page() -> rx.Component:
                                auto_complete="new-password"),
                 labelled_input("Repeat the password", "password_confirm", "password", required=True,
                                auto_complete="new-password"),
-                rx.button("Create owner account", type="submit", width="100%"),
+                submit_button("Create owner account"),
                 spacing="3",
             ),
             on_submit=NewAccountState.submit_setup,
@@ -40,7 +47,7 @@ def sign_in_page() -> rx.Component:
             rx.vstack(
                 labelled_input("Email", "email", "email", required=True, auto_complete="username"),
                 labelled_input("Password", "password", "password", required=True, auto_complete="current-password"),
-                rx.button("Continue", type="submit", width="100%"),
+                submit_button("Continue"),
                 spacing="3",
             ),
             on_submit=SignInState.submit_password,
@@ -58,7 +65,7 @@ def code_page() -> rx.Component:
             rx.vstack(
                 labelled_input("Code", "code", required=True, auto_complete="one-time-code", input_mode="numeric",
                                auto_focus=True),
-                rx.button("Sign in", type="submit", width="100%"),
+                submit_button("Sign in"),
                 spacing="3",
             ),
             on_submit=SignInState.submit_code,
@@ -83,7 +90,7 @@ def enrol_page() -> rx.Component:
             rx.vstack(
                 labelled_input("Code from the app", "code", required=True, auto_complete="one-time-code",
                                input_mode="numeric"),
-                rx.button("Confirm and continue", type="submit", width="100%"),
+                submit_button("Confirm and continue"),
                 spacing="3",
             ),
             on_submit=SignInState.submit_enrol,
@@ -118,7 +125,7 @@ def invitation_page() -> rx.Component:
                                        auto_complete="new-password"),
                         labelled_input("Repeat the password", "password_confirm", "password", required=True,
                                        auto_complete="new-password"),
-                        rx.button("Create account", type="submit", width="100%"),
+                        submit_button("Create account"),
                         spacing="3",
                     ),
                     on_submit=NewAccountState.submit_invitation,

@@ -124,6 +124,20 @@ def app_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    """What the fake camera plays (Y4M made here from ../shared/data images): a passport held up,
+    one person who blinks and turns her head, a printed photo tilted in front of the camera."""
+    from tests import capture_media as cm
+
+    folder = tmp_path_factory.mktemp("camera")
+    return {
+        "document": cm.write_y4m(folder / "document.y4m", cm.document_clip(4.0)),
+        "face": cm.write_y4m(folder / "face.y4m", cm.face_loop()),
+        "print": cm.write_y4m(folder / "print.y4m", cm.printed_photo_loop()),
+    }
+
+
+@pytest.fixture(scope="module")
 def playwright_driver():
     """One Playwright per test module (tests needing other Chromium flags launch their own browser from it).
     Not one per run: Playwright's sync API keeps an event loop running in the main thread while it is

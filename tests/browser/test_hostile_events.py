@@ -6,7 +6,6 @@ things, so the events do arrive. Reflex's upload endpoint is tried the same way.
 from __future__ import annotations
 
 import inspect
-import io
 import time
 from pathlib import Path
 

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from tests.browser.conftest import start_app, stop_app
-from tests.browser.test_capture_flow import TEST_ENV, videos, whole_flow  # noqa: F401 - videos is a fixture
-from tests.browser.test_front_door import front_door_flow
+from tests.browser.capture_flow import TEST_ENV, whole_flow
+from tests.browser.helpers import front_door_flow
 from tests.conftest import make_bucket
 
 

@@ -25,6 +25,8 @@ from identity_app.checks.document_data import CheckDigit, DocumentText
 from identity_app.checks.report import CheckReport, CheckType, Recommendation
 from identity_app.evaluation.doc_eval import document_text_from_mrz
 
+pytestmark = pytest.mark.slow  # not in the fast tier: real OCR and models on real documents
+
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mrz-passporteye"
 TODAY = date(2026, 11, 25)
 NO_OCR = AuthenticityThresholds(specimen_ocr=False)

@@ -11,6 +11,8 @@ import pytest
 from identity_app.checks import face_match
 from identity_app.checks.report import CheckReport, CheckType, Recommendation
 
+pytestmark = pytest.mark.slow  # not in the fast tier: real face models on real photos
+
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 FR = DATA / "face-verify-face_recognition"
 

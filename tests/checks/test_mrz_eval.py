@@ -3,14 +3,18 @@ here one made on the spot from OCR-B renderings (one valid, one with a wrong
 printed check digit, one listed image missing)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 import cv2
 import numpy as np
 
 from identity_app.evaluation.mrz_eval import run_mrz_evaluation
-from tests.checks.test_icao import TD1, TD3
-from tests.checks.test_text_extraction_images import _render
+from tests.checks.specimens import TD1, TD3
+from tests.checks.mrz_images import ocr_b_font, render_mrz_page as _render
+
+pytestmark = pytest.mark.slow  # not in the fast tier: the MRZ evaluation over real images
 
 
 def test_it_evaluates_a_folder_in_the_shared_format(tmp_path):
@@ -39,9 +43,8 @@ def _page_with_printed_fields() -> np.ndarray:
     """A TD3 data page: labelled printed fields above the MRZ, rendered in OCR-B."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from tests.checks.test_text_extraction_images import _ocr_b_font
 
-    small, big = (ImageFont.truetype(str(_ocr_b_font()), size) for size in (18, 26))
+    small, big = (ImageFont.truetype(str(ocr_b_font()), size) for size in (18, 26))
     page = Image.new("L", (1000, 560), 235)
     draw = ImageDraw.Draw(page)
     for x, y, label, value in ((40, 30, "Surname / Nom", "ERIKSSON"),

@@ -8,7 +8,7 @@ import pytest
 
 from identity_app.checks.mrz_parse import detect_format, mrz_date, parse_mrz
 from identity_app.checks.mrz_reader import _vote, clean_line, fit_length
-from tests.checks.test_icao import MRV_A, MRV_B, TD1, TD2, TD3
+from tests.checks.specimens import MRV_A, MRV_B, TD1, TD2, TD3
 
 TODAY = date(2026, 11, 25)
 

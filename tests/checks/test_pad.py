@@ -9,6 +9,8 @@ import pytest
 
 from identity_app.checks import pad
 
+pytestmark = pytest.mark.slow  # not in the fast tier: the print-attack model on real images
+
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 NUAA = DATA / "pad-nuaa-dev"
 

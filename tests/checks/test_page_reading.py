@@ -13,6 +13,8 @@ from identity_app.checks.mrz_reader import read_mrz
 from identity_app.checks.visual_zone import in_mrz_band
 from tests.conftest import shared_data
 
+pytestmark = pytest.mark.slow  # not in the fast tier: real OCR of whole pages
+
 
 def _image(name: str) -> np.ndarray:
     image = cv2.imread(str(shared_data("mrz-passporteye") / name))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import glob
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,8 +13,11 @@ import pytest
 
 from identity_app.checks.report import CheckReport, CheckType, Recommendation
 from identity_app.checks.text_extraction import extract_document_text, text_data_report
-from tests.checks.test_icao import TD1, TD3
+from tests.checks.mrz_images import render_mrz_page as _render
+from tests.checks.specimens import TD1, TD3
 from tests.conftest import shared_data
+
+pytestmark = pytest.mark.slow  # not in the fast tier: real OCR on rendered and real documents
 
 
 @lru_cache(maxsize=1)
@@ -103,31 +105,6 @@ def test_printed_fields_and_raw_text_of_the_icao_specimen():
 
 
 # --- rendered in OCR-B -------------------------------------------------------
-
-def _ocr_b_font() -> Path:
-    for candidate in ("/usr/share/fonts/opentype/ocr-b/OCRB.otf", *glob.glob("/usr/share/fonts/**/OCRB*.otf", recursive=True)):
-        if Path(candidate).is_file():
-            return Path(candidate)
-    pytest.skip("the OCR-B font (Debian package fonts-ocr-b) is not installed")
-
-
-def _render(lines: tuple[str, ...], skew_degrees: float = 0.0) -> np.ndarray:
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(str(_ocr_b_font()), 28)
-    width = int(max(font.getlength(line) for line in lines))
-    page = Image.new("L", (width + 80, 420), 235)
-    draw = ImageDraw.Draw(page)
-    draw.text((40, 40), "SPECIMEN  IDENTITY CARD", fill=40, font=ImageFont.truetype(str(_ocr_b_font()), 22))
-    y = 420 - 50 * len(lines) - 30
-    for line in lines:
-        draw.text((40, y), line, fill=20, font=font)
-        y += 50
-    if skew_degrees:
-        page = page.rotate(skew_degrees, expand=True, fillcolor=235)
-    gray = np.array(page)
-    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-
 
 @pytest.mark.parametrize("lines, skew", [(TD1, 0.0), (TD3, 4.0), (TD1, -6.0)])
 def test_it_reads_rendered_ocr_b_mrz_with_small_skews(lines, skew):

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from tests import capture_media as cm
 from tests import hostile_images as hi
 from tests.browser.reflex_socket import ReflexSocket
-from tests.security.test_hostile_uploads import WEB_PEAK_LIMIT_MB, Sampler, WebProcess, _settle
+from tests.security.web_process import WEB_PEAK_LIMIT_MB, Sampler, WebProcess, settle
 
 NAMES = ["logo.png", "../../../etc/passwd.png", "..\\..\\boot.ini", "a" * 300 + ".png", "x.svg", "x.html",
          "%2e%2e%2fx.png", "logo.png\x00.exe"]
@@ -77,7 +77,7 @@ def test_reflex_uploads_take_the_hostile_corpus(hostile_app, manager):
                 "Content-Type": ctype, "Reflex-Client-Token": sock.token,
                 "Reflex-Event-Handler": f"{AppSettingsState.get_full_name()}.upload_logo"})
             assert r.status_code == 401
-        before = _settle(web, 1.0)
+        before = settle(web, 1.0)
         t0 = time.monotonic()
         with Sampler(web, hostile_app.url) as sampler:
             for i, (name, data) in enumerate(items):
@@ -88,7 +88,7 @@ def test_reflex_uploads_take_the_hostile_corpus(hostile_app, manager):
                     "Content-Type": ctype, "Reflex-Client-Token": sock.token, "Reflex-Event-Handler": handler})
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
                 assert r.status_code < 500, (name, r.status_code, r.text[:300])
-        after = _settle(web)
+        after = settle(web)
     sock.close()
     print(f"\n/_upload corpus: {len(items)} inputs in {time.monotonic() - t0:.0f} s, statuses {statuses}, "
           f"web RSS {before:.0f} / {sampler.peak:.0f} / {after:.0f} MB")

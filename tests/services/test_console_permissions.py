@@ -19,6 +19,8 @@ from identity_app.services.app_config import ChecksConfig
 from identity_app.services.errors import DomainError, Forbidden, NotFound
 from tests import seed
 
+pytestmark = pytest.mark.slow  # not in the fast tier: sessions captured and checked for real
+
 HIDING = {"That application does not exist.", "That session does not exist.", "That media item does not exist.",
           "That review item does not exist."}
 PERMISSION_SETS = {

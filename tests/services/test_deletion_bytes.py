@@ -26,6 +26,8 @@ from identity_app.storage import LocalMediaStore
 from tests import seed
 from tests.conftest import shared_data
 
+pytestmark = pytest.mark.slow  # not in the fast tier: a capture checked for real, then the raw database bytes
+
 SECRET = "test-secret-" + "z" * 40
 VICTIM = dict(name="Zebulon Quaxworth", email="zebulon.quaxworth@victim.example", reference="REF-QUAXWORTH-7731")
 VICTIM_IP = "203.0.113.77"

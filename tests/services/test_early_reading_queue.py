@@ -6,9 +6,13 @@ runs in its own interpreter (like test_worker_locks), against a real
 database, real media storage, the real image pool and the real OCR."""
 from __future__ import annotations
 
+import pytest
+
 import textwrap
 
 from tests.services.own_interpreter import CONSENTED_SESSION, redis_queue_url, run_script
+
+pytestmark = pytest.mark.slow  # not in the fast tier: runs a worker in its own interpreter
 
 SCRIPT = CONSENTED_SESSION + textwrap.dedent("""
     import time

@@ -16,6 +16,8 @@ from identity_app.models import AuditEvent, AuthFailure
 from identity_app.services import auth, guessing
 from identity_app.services.errors import AuthenticationError, LockedOut
 
+pytestmark = pytest.mark.slow  # not in the fast tier: many password hashes, and threads on both databases
+
 PASSWORD = "correct horse battery"
 EMAIL = "owner@example.com"
 ATTACKER, OWNER_IP = "203.0.113.66", "198.51.100.10"

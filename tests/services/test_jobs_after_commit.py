@@ -4,9 +4,13 @@ fail the upload. Against the real SQLite queue file, in an interpreter of its ow
 module binds its queue from the settings at import: own_interpreter.py)."""
 from __future__ import annotations
 
+import pytest
+
 import textwrap
 
 from tests.services.own_interpreter import CONSENTED_SESSION, run_script
+
+pytestmark = pytest.mark.slow  # not in the fast tier: a queue in its own interpreter
 
 SCRIPT = CONSENTED_SESSION + textwrap.dedent("""
     from identity_app import worker

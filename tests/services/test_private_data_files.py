@@ -13,7 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, shared_data
+
+pytestmark = pytest.mark.slow  # not in the fast tier: starts processes under another umask
 
 SCRIPT = r"""
 import json, os, stat, sys

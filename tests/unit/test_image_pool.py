@@ -15,6 +15,8 @@ from identity_app.checks import image_work
 from identity_app.checks.image_io import DecodeFailure, ImageDecodeError, ImageLimits
 from tests import hostile_images as hi
 
+pytestmark = pytest.mark.slow  # not in the fast tier: starts image processes
+
 LIMITS = ImageLimits()
 # A complete, valid 36 MP PNG of a few kB: within every header limit, about 250 MB to decode.
 BIG = hi.png_zero_bomb(6_000, 6_000)

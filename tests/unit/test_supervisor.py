@@ -13,6 +13,8 @@ import pytest
 
 from identity_app import supervisor as sv
 
+pytestmark = pytest.mark.slow  # not in the fast tier: starts and kills processes
+
 
 def alive(pid: int) -> bool:
     try:
