@@ -111,6 +111,13 @@ class TaskState(str, Enum):
     FAILED = "FAILED"
 
 
+class TaskType(StrEnum):
+    """The tasks (Yoti's names); Task.type stores the value. (The check types are
+    checks.report.CheckType: the pure checks report them and never import this module.)"""
+
+    ID_DOCUMENT_TEXT_DATA_EXTRACTION = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"  # reads a document's MRZ and printed fields
+
+
 class ManualCheck(str, Enum):
     ALWAYS = "ALWAYS"
     FALLBACK = "FALLBACK"
@@ -409,7 +416,7 @@ class Check(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     resource_id: Optional[int] = fk("resource.id", nullable=True)
-    type: str = Field(max_length=64)  # CheckType value
+    type: str = Field(max_length=64)  # a checks.report.CheckType value
     state: CheckState = CheckState.CREATED
     attempt: int = 1
     report: dict = json_field()  # CheckReport.to_dict()
@@ -425,15 +432,12 @@ class Check(SQLModel, table=True):
     completed_at: Optional[datetime] = ts()
 
 
-TEXT_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"  # the Task reading a document's text (MRZ, printed fields)
-
-
 class Task(SQLModel, table=True):
     __table_args__ = NO_ID_REUSE
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     resource_id: Optional[int] = fk("resource.id", nullable=True)
-    type: str = Field(max_length=64)  # ID_DOCUMENT_TEXT_DATA_EXTRACTION
+    type: str = Field(max_length=64)  # a TaskType value
     state: TaskState = TaskState.PENDING
     result: dict = json_field()
     error: str = Field(default="", max_length=500)

@@ -7,15 +7,32 @@ old report stays explainable after thresholds change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Iterable, Mapping
 
 
-class CheckType(str, Enum):
+class CheckType(StrEnum):
+    """The checks (Yoti's names). A report carries its type, and the Check table stores the
+    value (services/verification.py), so the type lives here, where the pure checks can
+    use it without importing the models. A StrEnum: str() and f-strings give the value."""
+
     ID_DOCUMENT_AUTHENTICITY = "ID_DOCUMENT_AUTHENTICITY"
     LIVENESS = "LIVENESS"
     ID_DOCUMENT_FACE_MATCH = "ID_DOCUMENT_FACE_MATCH"
     ID_DOCUMENT_TEXT_DATA_CHECK = "ID_DOCUMENT_TEXT_DATA_CHECK"
+
+    @property
+    def label(self) -> str:
+        """What the console calls the check."""
+        return CHECK_LABELS[self]
+
+
+CHECK_LABELS = {
+    CheckType.ID_DOCUMENT_AUTHENTICITY: "Document authenticity",
+    CheckType.LIVENESS: "Liveness",
+    CheckType.ID_DOCUMENT_FACE_MATCH: "Face match",
+    CheckType.ID_DOCUMENT_TEXT_DATA_CHECK: "Document text data",
+}
 
 
 class Recommendation(str, Enum):

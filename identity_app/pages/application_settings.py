@@ -4,6 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app import routes
+from identity_app.checks.report import CheckType
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.services.app_config import DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES
@@ -92,7 +93,7 @@ def _checks() -> rx.Component:
                 size="2", color_scheme="gray", margin_bottom="0.5rem"),
         rx.form(
             rx.vstack(
-                rx.heading("ID_DOCUMENT_AUTHENTICITY", size="2"),
+                rx.heading(CheckType.ID_DOCUMENT_AUTHENTICITY.value, size="2"),
                 checkbox("Check the identity document", "doc_enabled", D.enabled),
                 rx.text("Accepted document types", size="2", weight="medium"),
                 rx.hstack(*[checkbox(DOCUMENT_TYPE_LABELS[t], f"type_{t}", D.accepted_types.contains(t))
@@ -116,17 +117,17 @@ def _checks() -> rx.Component:
                     wrap="wrap",
                 ),
                 rx.divider(),
-                rx.heading("LIVENESS (" + C.liveness.liveness_type + " challenge)", size="2"),
+                rx.heading(CheckType.LIVENESS.value + " (" + C.liveness.liveness_type + " challenge)", size="2"),
                 checkbox("Check liveness", "liveness_enabled", C.liveness.enabled),
                 rx.box(text_input("Maximum attempts (at least 1; 3 recommended)", "max_retries",
                                   C.liveness.max_retries.to_string(), "number", min=1, max=10), width="20rem"),
                 rx.divider(),
-                rx.heading("ID_DOCUMENT_FACE_MATCH", size="2"),
+                rx.heading(CheckType.ID_DOCUMENT_FACE_MATCH.value, size="2"),
                 checkbox("Compare the live face with the document portrait", "face_enabled", C.face_match.enabled),
                 rx.box(select("Manual check", "face_manual", MANUAL, C.face_match.manual_check), width="100%",
                        max_width="34rem"),
                 rx.divider(),
-                rx.heading("ID_DOCUMENT_TEXT_DATA_CHECK", size="2"),
+                rx.heading(CheckType.ID_DOCUMENT_TEXT_DATA_CHECK.value, size="2"),
                 checkbox("Extract the document's text (MRZ and printed fields)", "text_enabled",
                          C.text_extraction.enabled),
                 rx.box(select("Manual check", "text_manual", MANUAL, C.text_extraction.manual_check), width="100%",

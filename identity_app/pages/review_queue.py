@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from identity_app.checks.report import CheckType
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.pages.session_detail import result_badge
 from identity_app.state.review_queue import QueueRow, ReviewQueueState as R
@@ -33,7 +34,7 @@ def _figure(caption: str, src: rx.Var, alt: str) -> rx.Component:
 
 def evidence() -> rx.Component:
     return rx.cond(
-        R.item_type == "ID_DOCUMENT_FACE_MATCH",
+        R.item_type == CheckType.ID_DOCUMENT_FACE_MATCH.value,
         rx.hstack(_figure("Document portrait", R.portrait_url, "Document portrait"),
                   _figure("Selfie", R.selfie_url, "Selfie"), width="100%", spacing="4", wrap="wrap",
                   align="start", id="evidence"),

@@ -22,10 +22,10 @@ from sqlmodel import Session, func, select
 from identity_app import image_pool, jobs
 from identity_app.checks import image_work
 from identity_app.checks.image_io import DEFAULT_MAX_ASPECT, ImageDecodeError, ImageLimits, check_header
+from identity_app.checks.report import CheckType, Recommendation
 from identity_app.jobs import Job, JobKind
 from identity_app.models import (
     DOCUMENTS_WITH_BACK,
-    TEXT_TASK,
     AuditAction,
     Check,
     CheckState,
@@ -36,6 +36,7 @@ from identity_app.models import (
     SessionState,
     Task,
     TaskState,
+    TaskType,
     VerificationSession,
     utcnow,
 )
@@ -180,9 +181,9 @@ def _attempts(db: Session, session_id: int) -> list[Resource]:
 
 
 def _liveness_passed(db: Session, session_id: int) -> bool:
-    return db.exec(select(Check.id).where(Check.session_id == session_id, Check.type == "LIVENESS",
+    return db.exec(select(Check.id).where(Check.session_id == session_id, Check.type == CheckType.LIVENESS,
                                           Check.state == CheckState.DONE,
-                                          Check.recommendation == "APPROVE")).first() is not None
+                                          Check.recommendation == Recommendation.APPROVE)).first() is not None
 
 
 def _front(db: Session, session_id: int) -> MediaItem | None:
@@ -529,7 +530,8 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
 
 
 def _finish_attempt_row(db: Session, vs: VerificationSession, r: Resource) -> None:
-    db.add(Check(session_id=vs.id, resource_id=r.id, type="LIVENESS", state=CheckState.PENDING, attempt=r.attempt))
+    db.add(Check(session_id=vs.id, resource_id=r.id, type=CheckType.LIVENESS, state=CheckState.PENDING,
+                 attempt=r.attempt))
 
 
 def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: str = "") -> int:
@@ -551,13 +553,13 @@ def liveness_result(db: Session, *, token: str, resource_id: int) -> LivenessRes
     if vs is None:
         raise CaptureRefused("LINK_CLOSED", "This link is not valid any more.")
     r = _attempt(db, vs, resource_id)
-    check = db.exec(select(Check).where(Check.resource_id == r.id, Check.type == "LIVENESS")).first()
+    check = db.exec(select(Check).where(Check.resource_id == r.id, Check.type == CheckType.LIVENESS)).first()
     assert vs.id is not None
     used = len(_attempts(db, vs.id))
     left = max(0, _config(vs).liveness.max_retries - used)
     if check is None or check.state != CheckState.DONE:
         return LivenessResult(False, attempts_used=used, attempts_left=left)
-    return LivenessResult(True, check.recommendation == "APPROVE", check.reason, used, left)
+    return LivenessResult(True, check.recommendation == Recommendation.APPROVE, check.reason, used, left)
 
 
 # ----------------------------------------------------------------- finish
@@ -586,20 +588,21 @@ def finish_capture(db: Session, *, token: str, ip: str = "") -> int:
             _finish_attempt_row(db, vs, r)
     doc_resource = front.resource_id if front else None
 
-    def pending(check_type: str) -> None:
+    def pending(check_type: CheckType) -> None:
         db.add(Check(session_id=vs.id, resource_id=doc_resource, type=check_type, state=CheckState.PENDING))
 
     if front is not None:
         if cfg.document_authenticity.enabled:
-            pending("ID_DOCUMENT_AUTHENTICITY")
+            pending(CheckType.ID_DOCUMENT_AUTHENTICITY)
         if cfg.text_extraction.enabled:
-            read_early = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
+            text_task = TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION
+            read_early = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == text_task,
                                                     Task.resource_id == doc_resource)).first()
             if read_early is None:  # else the document was read while the user went on (see verification)
-                db.add(Task(session_id=vs.id, resource_id=doc_resource, type=TEXT_TASK, state=TaskState.PENDING))
-            pending("ID_DOCUMENT_TEXT_DATA_CHECK")
+                db.add(Task(session_id=vs.id, resource_id=doc_resource, type=text_task, state=TaskState.PENDING))
+            pending(CheckType.ID_DOCUMENT_TEXT_DATA_CHECK)
         if cfg.face_match.enabled and cfg.liveness.enabled:
-            pending("ID_DOCUMENT_FACE_MATCH")
+            pending(CheckType.ID_DOCUMENT_FACE_MATCH)
     vs.capture_finished_at = utcnow()
     db.add(vs)
     audit.record(db, AuditAction.CAPTURE_FINISHED, application_id=vs.application_id, session_id=vs.id, ip=ip)

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from identity_app.checks.report import CheckReport, Process, Recommendation, SubCheck, SubCheckResult, details
+from identity_app.checks.report import (CheckReport, CheckType, Process, Recommendation, SubCheck, SubCheckResult,
+                                        details)
 from identity_app.models import (
     AuditAction,
     Check,
@@ -33,7 +34,6 @@ from identity_app.services.auth import OperatorView
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from identity_app.services.permissions import permissions_for, require
 from identity_app.services.session_detail import (
-    CHECK_LABELS,
     CheckCard,
     DetailView,
     check_card,
@@ -41,19 +41,18 @@ from identity_app.services.session_detail import (
     session_for,
 )
 
-FACE_MATCH = "ID_DOCUMENT_FACE_MATCH"
-TEXT_DATA_CHECK = "ID_DOCUMENT_TEXT_DATA_CHECK"
 # The sub-check a person's result becomes, per reviewable check.
-MANUAL_SUB_CHECK = {FACE_MATCH: "manual_face_match", TEXT_DATA_CHECK: "manual_text_data_check"}
+MANUAL_SUB_CHECK = {CheckType.ID_DOCUMENT_FACE_MATCH: "manual_face_match",
+                    CheckType.ID_DOCUMENT_TEXT_DATA_CHECK: "manual_text_data_check"}
 # Reason codes a reviewer can give with FAIL (the first is the default).
 FAIL_REASONS = {
-    FACE_MATCH: ("DIFFERENT_PERSON", "PHOTO_OF_PHOTO"),
-    TEXT_DATA_CHECK: ("DATA_MISMATCH", "INCORRECT_MRZ", "DOCUMENT_NOT_SUPPORTED"),
+    CheckType.ID_DOCUMENT_FACE_MATCH: ("DIFFERENT_PERSON", "PHOTO_OF_PHOTO"),
+    CheckType.ID_DOCUMENT_TEXT_DATA_CHECK: ("DATA_MISMATCH", "INCORRECT_MRZ", "DOCUMENT_NOT_SUPPORTED"),
 }
 
 
 def initial_review_state(manual_check: str | ManualCheck, recommendation: str | None,
-                         check_type: str = FACE_MATCH) -> ReviewState:
+                         check_type: str = CheckType.ID_DOCUMENT_FACE_MATCH) -> ReviewState:
     """Where a freshly made check stands with respect to manual review."""
     if check_type not in MANUAL_SUB_CHECK:
         return ReviewState.NOT_REQUIRED
@@ -102,7 +101,7 @@ def list_queue(db: Session, *, actor: OperatorView | None, application_id: int) 
         .where(VerificationSession.application_id == application_id, Check.review_state == ReviewState.PENDING)
         .order_by(Check.created_at, Check.id)  # type: ignore[arg-type]
     ).all()
-    return [QueueItem(c.id, c.type, CHECK_LABELS.get(c.type, c.type), c.attempt, vs.id, vs.user_name,  # type: ignore[arg-type]
+    return [QueueItem(c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, vs.user_name,  # type: ignore[arg-type]
                       vs.reference, c.manual_check.value, c.recommendation or "", c.reason or "", c.created_at)
             for c, vs in rows]
 
@@ -144,9 +143,10 @@ def get_review_item(db: Session, *, actor: OperatorView | None, check_id: int) -
     tasks = list(db.exec(select(Task).where(Task.session_id == vs.id)).all())
     doc = _latest_media(db, vs.id, (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK), check.resource_id)
     selfie = _latest_media(db, vs.id, (MediaKind.SELFIE, MediaKind.LIVENESS_FRAME))
+    face_match = check.type == CheckType.ID_DOCUMENT_FACE_MATCH
     return ReviewItem(
         check=check_card(db, check), session_id=vs.id, application_id=vs.application_id, user_name=vs.user_name,
-        reference=vs.reference, document_media_id=doc, selfie_media_id=selfie if check.type == FACE_MATCH else None,
+        reference=vs.reference, document_media_id=doc, selfie_media_id=selfie if face_match else None,
         fields=document_fields(checks, tasks), fail_reasons=FAIL_REASONS.get(check.type, ()),
         can_review=Permission.DECIDE in permissions_for(db, actor, vs.application_id),
     )

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from identity_app.checks.report import CheckType
 from identity_app.models import (
     Application,
     AuditAction,
@@ -22,6 +23,7 @@ from identity_app.models import (
     ReviewState,
     SessionState,
     Task,
+    TaskType,
     VerificationSession,
     utcnow,
 )
@@ -31,19 +33,11 @@ from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.permissions import permissions_for, require
 from identity_app.services.sessions import session_link
 
-CHECK_LABELS = {
-    "ID_DOCUMENT_AUTHENTICITY": "Document authenticity",
-    "LIVENESS": "Liveness",
-    "ID_DOCUMENT_FACE_MATCH": "Face match",
-    "ID_DOCUMENT_TEXT_DATA_CHECK": "Document text data",
-}
 STATE_LABELS = {
     SessionState.ONGOING.value: "IN PROGRESS",
     SessionState.COMPLETED.value: "COMPLETED",
     SessionState.EXPIRED.value: "EXPIRED",
 }
-TEXT_DATA_CHECK = "ID_DOCUMENT_TEXT_DATA_CHECK"
-TEXT_EXTRACTION_TASK = "ID_DOCUMENT_TEXT_DATA_EXTRACTION"
 
 
 @dataclass(frozen=True)
@@ -192,7 +186,7 @@ def check_card(db: Session, check: Check, cache: dict[int, str] | None = None) -
     reviewed = check.review_state == ReviewState.DONE or any(s.process == "EXPERT_REVIEW" for s in breakdown)
     assert check.id is not None
     return CheckCard(
-        id=check.id, type=check.type, label=CHECK_LABELS.get(check.type, check.type), attempt=check.attempt,
+        id=check.id, type=check.type, label=CheckType(check.type).label, attempt=check.attempt,
         state=check.state.value, recommendation=str(rec.get("value") or check.recommendation or ""),
         reason=str(rec.get("reason") or check.reason or ""),
         recovery_suggestion=str(rec.get("recovery_suggestion") or ""), breakdown=breakdown,
@@ -210,10 +204,10 @@ def document_fields(checks: list[Check], tasks: list[Task]) -> tuple[DetailView,
     """The extracted fields of the newest text data check, else of the newest
     extraction task's result."""
     for check in sorted(checks, key=lambda c: (c.attempt, c.id or 0), reverse=True):
-        if check.type == TEXT_DATA_CHECK and (check.report or {}).get("data"):
+        if check.type == CheckType.ID_DOCUMENT_TEXT_DATA_CHECK and (check.report or {}).get("data"):
             return _dets(check.report["data"])
     for task in sorted(tasks, key=lambda t: t.id or 0, reverse=True):
-        if task.type == TEXT_EXTRACTION_TASK and task.result:
+        if task.type == TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION and task.result:
             data = task.result.get("data") if isinstance(task.result.get("data"), list) else None
             if data:
                 return _dets(data)

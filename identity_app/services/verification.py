@@ -18,9 +18,9 @@ import numpy as np
 from sqlmodel import Session, select
 
 from identity_app.checks.image_io import encode_jpeg
+from identity_app.checks.report import CheckType, Recommendation
 from identity_app.models import (
     DOCUMENTS_WITH_BACK,
-    TEXT_TASK,
     Check,
     CheckState,
     ManualCheck,
@@ -32,6 +32,7 @@ from identity_app.models import (
     SessionState,
     Task,
     TaskState,
+    TaskType,
     VerificationSession,
     utcnow,
 )
@@ -74,7 +75,7 @@ def review_needed(manual_check: ManualCheck, recommendation: str | None) -> bool
         manual_check == ManualCheck.FALLBACK and recommendation != "APPROVE")
 
 
-def _check_row(db: Session, session_id: int, check_type: str, resource_id: int | None) -> Check:
+def _check_row(db: Session, session_id: int, check_type: CheckType, resource_id: int | None) -> Check:
     row = db.exec(select(Check).where(Check.session_id == session_id, Check.type == check_type,
                                       Check.resource_id == resource_id)).first()
     if row is None:
@@ -179,7 +180,7 @@ def evaluate_liveness_attempt(db: Session, store: MediaStore, *, resource_id: in
     resource = db.get(Resource, resource_id)
     if resource is None or resource.kind != ResourceKind.LIVENESS:
         return
-    row = _check_row(db, resource.session_id, "LIVENESS", resource.id)
+    row = _check_row(db, resource.session_id, CheckType.LIVENESS, resource.id)
     if row.state == CheckState.DONE:
         return
     row.attempt = resource.attempt
@@ -206,7 +207,8 @@ def _selfie(db: Session, store: MediaStore, vs: VerificationSession,
                                                     Resource.kind == ResourceKind.LIVENESS)
                              .order_by(Resource.attempt.desc())))  # type: ignore[attr-defined]
     passed = {c.resource_id for c in db.exec(select(Check).where(
-        Check.session_id == vs.id, Check.type == "LIVENESS", Check.recommendation == "APPROVE"))}
+        Check.session_id == vs.id, Check.type == CheckType.LIVENESS,
+        Check.recommendation == Recommendation.APPROVE))}
     resources.sort(key=lambda r: (r.id not in passed, -r.attempt))
     for resource in resources:
         a = _analyse_attempt(db, store, resource, attempts)
@@ -248,7 +250,7 @@ def _document_work(db: Session, store: MediaStore, vs: VerificationSession, reso
     """Text extraction's inputs: a finished task's result to reuse (read from the images the
     document has now), else the document images."""
     assert vs.id is not None
-    task = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
+    task = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION,
                                       Task.resource_id == resource_id)).first()
     latest = [m for side in (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)
               for m in _media(db, vs.id, side, resource_id)[-1:]]
@@ -295,9 +297,10 @@ def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _
     if work.stored is not None:
         return
     # Re-read: the early reading and the session's job may both have started before either wrote it.
-    task = work.task or db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TEXT_TASK,
-                                                   Task.resource_id == resource_id)).first() \
-        or Task(session_id=vs.id, resource_id=resource_id, type=TEXT_TASK)
+    task = work.task or db.exec(select(Task).where(
+        Task.session_id == vs.id, Task.type == TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION,
+        Task.resource_id == resource_id)).first() \
+        or Task(session_id=vs.id, resource_id=resource_id, type=TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION)
     task.state = TaskState.DONE if result.doc is not None else TaskState.FAILED
     task.result = {**document_text_to_dict(result.doc), SOURCE_KEY: (
         MediaKind.DOCUMENT_FRONT if result.from_front else MediaKind.DOCUMENT_BACK).value,
@@ -393,24 +396,26 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
     fronts = _media(db, session_id, MediaKind.DOCUMENT_FRONT)
     front = fronts[-1] if fronts else None
     resource_id = front.resource_id if front is not None else None
-    wanted = {t: _check_row(db, session_id, t, resource_id) for t in (
-        "ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK", "ID_DOCUMENT_FACE_MATCH")} if front else {}
+    authenticity, text_data, face_match = (CheckType.ID_DOCUMENT_AUTHENTICITY, CheckType.ID_DOCUMENT_TEXT_DATA_CHECK,
+                                           CheckType.ID_DOCUMENT_FACE_MATCH)
+    wanted = {t: _check_row(db, session_id, t, resource_id)
+              for t in (authenticity, text_data, face_match)} if front else {}
     enabled = {
-        "ID_DOCUMENT_AUTHENTICITY": cfg.document_authenticity.enabled,
-        "ID_DOCUMENT_TEXT_DATA_CHECK": cfg.text_extraction.enabled,
-        "ID_DOCUMENT_FACE_MATCH": cfg.face_match.enabled and cfg.liveness.enabled,
+        authenticity: cfg.document_authenticity.enabled,
+        text_data: cfg.text_extraction.enabled,
+        face_match: cfg.face_match.enabled and cfg.liveness.enabled,
     }
     todo = {t for t, row in wanted.items() if enabled[t] and row.state != CheckState.DONE}
     doc_image = _image(store, front) if todo and front is not None else None
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="document-checks") as pool:
         document = None
-        if todo & {"ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK"}:
+        if todo & {authenticity, text_data}:
             assert resource_id is not None
             work = _document_work(db, store, vs, resource_id)
             document = (work, pool.submit(
                 _document_checks, work, doc_image, document_policy(cfg), today,
-                "ID_DOCUMENT_TEXT_DATA_CHECK" in todo, "ID_DOCUMENT_AUTHENTICITY" in todo, session_id))
+                text_data in todo, authenticity in todo, session_id))
 
         # Meanwhile, on this thread: liveness first (the selfie comes from a passed attempt), then face match.
         # Each attempt's frames and stored analyses are read once for both (liveness, selfie choice).
@@ -418,13 +423,13 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
         for resource in db.exec(select(Resource).where(Resource.session_id == session_id,
                                                        Resource.kind == ResourceKind.LIVENESS)).all():
             evaluate_liveness_attempt(db, store, resource_id=resource.id, attempts=attempts)  # type: ignore[arg-type]
-        if "ID_DOCUMENT_FACE_MATCH" in todo:
+        if face_match in todo:
             chosen = _selfie(db, store, vs, attempts)
             # no usable face in any attempt: the check says so
             selfie, selfie_face = chosen if chosen is not None else (np.zeros((240, 320, 3), np.uint8), None)
             report = face_match_report(doc_image, selfie, threshold=cfg.face_match_threshold or DEFAULT_THRESHOLD,
                                        selfie_face=selfie_face)  # type: ignore[arg-type]
-            _write_check(db, wanted["ID_DOCUMENT_FACE_MATCH"], report, ManualCheck(cfg.face_match.manual_check))
+            _write_check(db, wanted[face_match], report, ManualCheck(cfg.face_match.manual_check))
 
         if document is not None:
             work, future = document
@@ -433,10 +438,10 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
             if cfg.text_extraction.enabled:
                 _record_task(db, vs, resource_id, work, result)
             if result.text_report is not None:
-                _write_check(db, wanted["ID_DOCUMENT_TEXT_DATA_CHECK"], result.text_report,
+                _write_check(db, wanted[text_data], result.text_report,
                              ManualCheck(cfg.text_extraction.manual_check))
             if result.authenticity_report is not None:
-                _write_check(db, wanted["ID_DOCUMENT_AUTHENTICITY"], result.authenticity_report)
+                _write_check(db, wanted[authenticity], result.authenticity_report)
     complete_if_ready(db, session_id)
 
 

@@ -17,6 +17,7 @@ from identity_app.models import (
     SessionState,
     Task,
     TaskState,
+    TaskType,
 )
 from identity_app.services import capture, verification
 from identity_app.storage import LocalMediaStore
@@ -159,7 +160,7 @@ def test_the_worker_decides_from_the_analyses_stored_while_frames_streamed(db, s
 
 
 def _text_tasks(db, session_id):
-    return list(db.exec(select(Task).where(Task.session_id == session_id, Task.type == capture.TEXT_TASK)))
+    return list(db.exec(select(Task).where(Task.session_id == session_id, Task.type == TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION)))
 
 
 def test_the_document_is_read_while_the_user_goes_on_and_the_checks_reuse_it(db, store, fixed_challenges,
