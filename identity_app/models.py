@@ -98,6 +98,11 @@ class SessionState(str, Enum):
     COMPLETED = "COMPLETED"
     EXPIRED = "EXPIRED"
 
+    @property
+    def label(self) -> str:
+        """The console's name of the state (domain.md): ONGOING is shown as IN PROGRESS."""
+        return "IN PROGRESS" if self is SessionState.ONGOING else self.value
+
 
 class CheckState(str, Enum):
     CREATED = "CREATED"

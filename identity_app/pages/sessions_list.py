@@ -7,6 +7,7 @@ from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
 from identity_app.components.when import timestamp
+from identity_app.models import SessionState
 from identity_app.services.bulk_sessions import RowError
 from identity_app.services.session_search import SessionRow
 from identity_app.state.new_sessions import NewSessionsState as N
@@ -55,8 +56,7 @@ def _filters() -> rx.Component:
                          placeholder="e.g. lovelace, @example.com, CUST-1"),
                 spacing="1", width="100%"), flex="2", min_width="16rem"),
             rx.button("Search", type="submit"),
-            _select("state_filter", "State", "state", [("", "Any"), ("ONGOING", "IN PROGRESS"),
-                                                       ("COMPLETED", "COMPLETED"), ("EXPIRED", "EXPIRED")]),
+            _select("state_filter", "State", "state", [("", "Any")] + [(s.value, s.label) for s in SessionState]),
             _select("decision_filter", "Decision", "decision", [("", "Any"), ("APPROVE", "Approved"),
                                                                 ("REJECT", "Rejected"), ("NONE", "No decision")]),
             _date("date_from", "Created from", "from"),

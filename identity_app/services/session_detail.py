@@ -33,12 +33,6 @@ from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.permissions import permissions_for, require
 from identity_app.services.sessions import session_link
 
-STATE_LABELS = {
-    SessionState.ONGOING.value: "IN PROGRESS",
-    SessionState.COMPLETED.value: "COMPLETED",
-    SessionState.EXPIRED.value: "EXPIRED",
-}
-
 
 @dataclass(frozen=True)
 class DetailView:
@@ -242,7 +236,7 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
     return SessionDetail(
         id=vs.id, application_id=vs.application_id, application_name=app.name if app else "",
         user_name=vs.user_name, user_email=vs.user_email, reference=vs.reference,
-        state=state, state_label=STATE_LABELS[state], link=session_link(vs.token),
+        state=state, state_label=SessionState(state).label, link=session_link(vs.token),
         created_by=_operator_label(db, vs.created_by_id, cache), created_at=vs.created_at,
         expires_at=vs.expires_at, started_at=vs.started_at, capture_finished_at=vs.capture_finished_at,
         completed_at=vs.completed_at,

@@ -25,7 +25,6 @@ from identity_app.services import audit, forms
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import ValidationError
 from identity_app.services.permissions import require
-from identity_app.services.sessions import state_label
 
 SORTS = ("created", "name", "state")
 DECISION_FILTERS = ("", "APPROVE", "REJECT", "NONE")  # NONE: no decision yet
@@ -146,9 +145,9 @@ _COLUMNS = (VerificationSession.id, VerificationSession.user_name, VerificationS
 
 
 def _row(r: Any) -> SessionRow:
-    state = r.state.value if isinstance(r.state, SessionState) else str(r.state)
+    state = SessionState(r.state)
     decision = r.decision.value if isinstance(r.decision, DecisionValue) else (r.decision or "")
-    return SessionRow(r.id, r.user_name, r.user_email, r.reference, state, state_label(state), decision,
+    return SessionRow(r.id, r.user_name, r.user_email, r.reference, state.value, state.label, decision,
                       r.created_at, r.expires_at)
 
 

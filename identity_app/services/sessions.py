@@ -126,19 +126,6 @@ def is_open(vs: VerificationSession) -> bool:
 
 # --- console views of one session --------------------------------------------
 
-STATE_LABELS = {
-    SessionState.ONGOING.value: "IN PROGRESS",
-    SessionState.COMPLETED.value: "COMPLETED",
-    SessionState.EXPIRED.value: "EXPIRED",
-}
-
-
-def state_label(state: SessionState | str) -> str:
-    """The console's name for an API state (ONGOING is shown as IN PROGRESS)."""
-    value = state.value if isinstance(state, SessionState) else str(state)
-    return STATE_LABELS.get(value, value)
-
-
 @dataclass(frozen=True)
 class SessionLink:
     session_id: int
@@ -169,7 +156,7 @@ def get_link(db: Session, *, actor: OperatorView, session_id: int) -> SessionLin
     vs = _viewable(db, actor, session_id, Permission.VIEW_SESSIONS)
     assert vs.id is not None
     link = session_link(vs.token)
-    return SessionLink(vs.id, link, qr_svg_data_uri(link), vs.expires_at, vs.state.value, state_label(vs.state),
+    return SessionLink(vs.id, link, qr_svg_data_uri(link), vs.expires_at, vs.state.value, vs.state.label,
                        vs.user_name, vs.user_email)
 
 

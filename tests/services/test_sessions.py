@@ -109,4 +109,4 @@ def test_the_link_is_emailed_to_the_person(db, settings):
 
 
 def test_state_labels_are_the_console_names():
-    assert [sessions.state_label(s) for s in SessionState] == ["IN PROGRESS", "COMPLETED", "EXPIRED"]
+    assert [s.label for s in SessionState] == ["IN PROGRESS", "COMPLETED", "EXPIRED"]
