@@ -4,8 +4,9 @@ authenticity compares the MRZ with the printed fields, the console shows
 the fields as a table)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any, Mapping
 
 # Field names used in `DocumentText.fields` and `printed_fields`.
 FIELD_NAMES = (
@@ -62,6 +63,26 @@ class DocumentText:
 
     def printed(self, name: str) -> str | None:
         return dict(self.printed_fields).get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (the text extraction task stores it as its result)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> "DocumentText":
+        """A stored reading back; keys it does not know (a task's own notes) are ignored."""
+        return cls(
+            mrz_found=bool(raw.get("mrz_found")),
+            mrz_format=raw.get("mrz_format"),
+            mrz_lines=tuple(raw.get("mrz_lines") or ()),
+            fields=tuple((str(k), str(v)) for k, v in raw.get("fields") or ()),
+            check_digits=tuple(CheckDigit(**c) for c in raw.get("check_digits") or ()),
+            repairs=tuple(Repair(**r) for r in raw.get("repairs") or ()),
+            printed_fields=tuple((str(k), str(v)) for k, v in raw.get("printed_fields") or ()),
+            raw_text=raw.get("raw_text") or "",
+            rotation=int(raw.get("rotation") or 0),
+            engine=raw.get("engine") or "",
+        )
 
     def expiry(self) -> date | None:
         value = self.field("expiration_date")

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from identity_app.checks.report import (CheckReport, CheckType, Process, Recommendation, SubCheck, SubCheckResult,
-                                        details)
+from identity_app.checks.report import (CheckReport, CheckType, Detail, Process, Recommendation, SubCheck,
+                                        SubCheckResult, details)
 from identity_app.models import (
     AuditAction,
     Check,
@@ -35,7 +35,6 @@ from identity_app.services.errors import Conflict, Forbidden, NotFound, Validati
 from identity_app.services.permissions import permissions_for, require
 from identity_app.services.session_detail import (
     CheckCard,
-    DetailView,
     check_card,
     document_fields,
     session_for,
@@ -88,7 +87,7 @@ class ReviewItem:
     reference: str
     document_media_id: int | None   # the document image (its portrait is cropped by the media route)
     selfie_media_id: int | None     # the selfie or the best liveness frame
-    fields: tuple[DetailView, ...]  # extracted document fields
+    fields: tuple[Detail, ...]      # extracted document fields
     fail_reasons: tuple[str, ...]
     can_review: bool
 
@@ -152,12 +151,12 @@ def get_review_item(db: Session, *, actor: OperatorView | None, check_id: int) -
     )
 
 
-def reviewed_report(report: CheckReport, check_type: str, result: str, reason_code: str | None,
-                    automated: str) -> CheckReport:
-    """The report with the person's result added; the recommendation follows the person."""
+def reviewed_report(report: CheckReport, result: str, reason_code: str | None) -> CheckReport:
+    """The report with the person's result added (the automated recommendation kept as its
+    detail); the recommendation follows the person."""
     passed = result == "PASS"
-    person = SubCheck(MANUAL_SUB_CHECK[check_type], SubCheckResult.PASS if passed else SubCheckResult.FAIL,
-                      details(automated_recommendation=automated), Process.EXPERT_REVIEW)
+    person = SubCheck(MANUAL_SUB_CHECK[report.check_type], SubCheckResult.PASS if passed else SubCheckResult.FAIL,
+                      details(automated_recommendation=report.recommendation.value), Process.EXPERT_REVIEW)
     kept = tuple(s for s in report.breakdown if s.process is not Process.EXPERT_REVIEW)
     return replace(report, breakdown=kept + (person,),
                    recommendation=Recommendation.APPROVE if passed else Recommendation.REJECT,
@@ -185,18 +184,13 @@ def record_review(db: Session, *, actor: OperatorView | None, check_id: int, res
         code = reason_code or choices[0]
         if code not in choices:
             raise ValidationError(f"Choose one of: {', '.join(choices)}.")
-    automated = (check.report or {}).get("recommendation", {}).get("value") or check.recommendation or "NOT_AVAILABLE"
-    if check.report:
-        new_report = reviewed_report(CheckReport.from_dict(check.report), check.type, result, code, automated).to_dict()
-    else:  # no automated report (the check could not run): the person's result is the report
-        new_report = {"check_type": check.type,
-                      "recommendation": {"value": "APPROVE" if result == "PASS" else "REJECT", "reason": code,
-                                         "recovery_suggestion": None},
-                      "breakdown": [{"sub_check": MANUAL_SUB_CHECK[check.type], "result": result,
-                                     "process": "EXPERT_REVIEW", "details": []}]}
+    # No automated report (the check could not run): the person's result is the report.
+    automated = CheckReport.from_dict(check.report) if check.report else CheckReport(
+        CheckType(check.type), Recommendation.NOT_AVAILABLE)
+    new_report = reviewed_report(automated, result, code)
     now = utcnow()
-    check.report = new_report
-    check.recommendation = new_report["recommendation"]["value"]
+    check.report = new_report.to_dict()
+    check.recommendation = new_report.recommendation.value
     check.reason = code
     check.review_state = ReviewState.DONE
     check.review_result = result

@@ -2,6 +2,9 @@
 check (each attempt its own card) with its report, the extracted document
 fields, the media (ids and sizes, never the bytes) and the decisions.
 
+A stored report is read by the report type itself (CheckReport.from_dict), a
+stored reading by DocumentText.from_dict: the cards carry them as they are.
+
 Reading a session detail is itself an audited event.
 """
 from __future__ import annotations
@@ -11,7 +14,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from identity_app.checks.report import CheckType
+from identity_app.checks.document_data import DocumentText
+from identity_app.checks.report import CheckReport, CheckType, Detail, Process, SubCheck
 from identity_app.models import (
     Application,
     AuditAction,
@@ -35,42 +39,52 @@ from identity_app.services.sessions import session_link
 
 
 @dataclass(frozen=True)
-class DetailView:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True)
-class SubCheckView:
-    sub_check: str
-    result: str   # PASS / FAIL
-    process: str  # AUTOMATED / EXPERT_REVIEW
-    details: tuple[DetailView, ...]
-
-
-@dataclass(frozen=True)
 class CheckCard:
+    """A check row with its report as the report type reads it (None while the check runs)."""
+
     id: int
     type: str
     label: str
     attempt: int
     state: str
-    recommendation: str          # APPROVE / REJECT / NOT_AVAILABLE, "" while running
-    reason: str
-    recovery_suggestion: str
-    breakdown: tuple[SubCheckView, ...]
-    process: str                 # EXPERT_REVIEW once a person reviewed it, else AUTOMATED
+    report: CheckReport | None
     manual_check: str
     review_state: str
     review_result: str
     review_reason: str
     reviewed_by: str
     reviewed_at: datetime | None
-    score: float | None
-    algorithm_version: str
     resource_id: int | None
     created_at: datetime
     completed_at: datetime | None
+
+    @property
+    def recommendation(self) -> str:
+        """APPROVE / REJECT / NOT_AVAILABLE, "" while the check runs."""
+        return self.report.recommendation.value if self.report else ""
+
+    @property
+    def reason(self) -> str:
+        return (self.report.reason if self.report else None) or ""
+
+    @property
+    def recovery_suggestion(self) -> str:
+        return (self.report.recovery_suggestion if self.report else None) or ""
+
+    @property
+    def breakdown(self) -> tuple[SubCheck, ...]:
+        return self.report.breakdown if self.report else ()
+
+    @property
+    def process(self) -> str:
+        """EXPERT_REVIEW once a person reviewed it, else AUTOMATED."""
+        reviewed = self.review_state == ReviewState.DONE.value or any(
+            s.process is Process.EXPERT_REVIEW for s in self.breakdown)
+        return (Process.EXPERT_REVIEW if reviewed else Process.AUTOMATED).value
+
+    @property
+    def algorithm_version(self) -> str:
+        return self.report.algorithm_version if self.report else ""
 
 
 @dataclass(frozen=True)
@@ -121,7 +135,7 @@ class SessionDetail:
     completed_at: datetime | None
     checks: tuple[CheckCard, ...]
     tasks: tuple[TaskView, ...]
-    document_fields: tuple[DetailView, ...]
+    document_fields: tuple[Detail, ...]
     media: tuple[MediaView, ...]
     decision: DecisionView | None
     decisions: tuple[DecisionView, ...]  # newest first
@@ -164,52 +178,31 @@ def _operator_label(db: Session, operator_id: int | None, cache: dict[int, str])
     return cache[operator_id]
 
 
-def _dets(items) -> tuple[DetailView, ...]:
-    return tuple(DetailView(str(i.get("name", "")), str(i.get("value", ""))) for i in items or ())
-
-
 def check_card(db: Session, check: Check, cache: dict[int, str] | None = None) -> CheckCard:
     cache = {} if cache is None else cache
-    report = check.report or {}
-    rec = report.get("recommendation") or {}
-    breakdown = tuple(
-        SubCheckView(str(s.get("sub_check", "")), str(s.get("result", "")), str(s.get("process", "AUTOMATED")),
-                     _dets(s.get("details")))
-        for s in report.get("breakdown") or ()
-    )
-    reviewed = check.review_state == ReviewState.DONE or any(s.process == "EXPERT_REVIEW" for s in breakdown)
     assert check.id is not None
     return CheckCard(
         id=check.id, type=check.type, label=CheckType(check.type).label, attempt=check.attempt,
-        state=check.state.value, recommendation=str(rec.get("value") or check.recommendation or ""),
-        reason=str(rec.get("reason") or check.reason or ""),
-        recovery_suggestion=str(rec.get("recovery_suggestion") or ""), breakdown=breakdown,
-        process="EXPERT_REVIEW" if reviewed else "AUTOMATED", manual_check=check.manual_check.value,
-        review_state=check.review_state.value, review_result=check.review_result or "",
-        review_reason=check.review_reason or "",
+        state=check.state.value, report=CheckReport.from_dict(check.report) if check.report else None,
+        manual_check=check.manual_check.value, review_state=check.review_state.value,
+        review_result=check.review_result or "", review_reason=check.review_reason or "",
         reviewed_by=_operator_label(db, check.reviewed_by_id, cache) if check.reviewed_at else "",
-        reviewed_at=check.reviewed_at, score=report.get("score"),
-        algorithm_version=str(report.get("algorithm_version") or ""), resource_id=check.resource_id,
-        created_at=check.created_at, completed_at=check.completed_at,
+        reviewed_at=check.reviewed_at, resource_id=check.resource_id, created_at=check.created_at,
+        completed_at=check.completed_at,
     )
 
 
-def document_fields(checks: list[Check], tasks: list[Task]) -> tuple[DetailView, ...]:
-    """The extracted fields of the newest text data check, else of the newest
-    extraction task's result."""
+def document_fields(checks: list[Check], tasks: list[Task]) -> tuple[Detail, ...]:
+    """The extracted fields of the newest text data check, else the MRZ fields of the
+    newest extraction task's reading."""
     for check in sorted(checks, key=lambda c: (c.attempt, c.id or 0), reverse=True):
-        if check.type == CheckType.ID_DOCUMENT_TEXT_DATA_CHECK and (check.report or {}).get("data"):
-            return _dets(check.report["data"])
+        if check.type == CheckType.ID_DOCUMENT_TEXT_DATA_CHECK and check.report:
+            data = CheckReport.from_dict(check.report).data
+            if data:
+                return data
     for task in sorted(tasks, key=lambda t: t.id or 0, reverse=True):
         if task.type == TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION and task.result:
-            data = task.result.get("data") if isinstance(task.result.get("data"), list) else None
-            if data:
-                return _dets(data)
-            fields = task.result.get("fields")
-            if isinstance(fields, dict):
-                return tuple(DetailView(str(k), str(v)) for k, v in fields.items())
-            if isinstance(fields, list):
-                return tuple(DetailView(str(k), str(v)) for k, v in fields)
+            return tuple(Detail(name, value) for name, value in DocumentText.from_dict(task.result).fields)
     return ()
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 from sqlmodel import Session, select
 
+from identity_app.checks.document_data import DocumentText
 from identity_app.checks.image_io import encode_jpeg
 from identity_app.checks.report import CheckType, Recommendation
 from identity_app.models import (
@@ -93,27 +94,6 @@ def _write_check(db: Session, row: Check, report, manual: ManualCheck = ManualCh
     row.completed_at = utcnow()
     db.add(row)
     db.commit()
-
-
-def document_text_to_dict(doc) -> dict:
-    return asdict(doc)
-
-
-def document_text_from_dict(raw: dict):
-    from identity_app.checks.document_data import CheckDigit, DocumentText, Repair
-
-    return DocumentText(
-        mrz_found=bool(raw.get("mrz_found")),
-        mrz_format=raw.get("mrz_format"),
-        mrz_lines=tuple(raw.get("mrz_lines") or ()),
-        fields=tuple(tuple(f) for f in raw.get("fields") or ()),  # type: ignore[misc]
-        check_digits=tuple(CheckDigit(**c) for c in raw.get("check_digits") or ()),
-        repairs=tuple(Repair(**r) for r in raw.get("repairs") or ()),
-        printed_fields=tuple(tuple(f) for f in raw.get("printed_fields") or ()),  # type: ignore[misc]
-        raw_text=raw.get("raw_text") or "",
-        rotation=int(raw.get("rotation") or 0),
-        engine=raw.get("engine") or "",
-    )
 
 
 # ----------------------------------------------------------------- liveness
@@ -231,7 +211,7 @@ class _DocumentWork:
     """What the document branch reads (on this thread) before its pure work runs elsewhere."""
 
     task: Task | None
-    stored: object | None                 # a finished task's DocumentText, reused
+    stored: DocumentText | None           # a finished task's reading, reused
     stored_from_front: bool               # that text was read from the front image
     images: list[tuple[MediaKind, np.ndarray]]
     media_ids: list[int]                  # the latest front and back of the document, read or to read
@@ -239,7 +219,7 @@ class _DocumentWork:
 
 @dataclass(frozen=True)
 class _DocumentResult:
-    doc: object | None                    # DocumentText, or None when OCR failed
+    doc: DocumentText | None              # None when OCR failed
     from_front: bool                      # read from the front image (the one authenticity judges)
     error: str
     text_report: object | None
@@ -257,7 +237,7 @@ def _document_work(db: Session, store: MediaStore, vs: VerificationSession, reso
     media_ids = [m.id for m in latest if m.id is not None]
     result = (task.result or {}) if task is not None else {}
     if task is not None and task.state == TaskState.DONE and result.get(MEDIA_KEY) == media_ids:
-        stored = document_text_from_dict(result)
+        stored = DocumentText.from_dict(result)
         return _DocumentWork(task, stored, result.get(SOURCE_KEY) == MediaKind.DOCUMENT_FRONT.value, [], media_ids)
     return _DocumentWork(task, None, False, [(m.kind, _image(store, m)) for m in latest], media_ids)
 
@@ -266,7 +246,6 @@ def _document_checks(work: _DocumentWork, doc_image: np.ndarray | None, policy, 
                      text_wanted: bool, authenticity_wanted: bool, session_id: int) -> _DocumentResult:
     """Pure work, safe on another thread: read the text, then judge the document with it."""
     from identity_app.checks.document_authenticity import AuthenticityThresholds, document_authenticity_report
-    from identity_app.checks.document_data import DocumentText
     from identity_app.checks.text_extraction import extract_document_text, text_data_report
 
     doc, from_front, error = work.stored, work.stored_from_front, ""
@@ -302,7 +281,7 @@ def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _
         Task.resource_id == resource_id)).first() \
         or Task(session_id=vs.id, resource_id=resource_id, type=TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION)
     task.state = TaskState.DONE if result.doc is not None else TaskState.FAILED
-    task.result = {**document_text_to_dict(result.doc), SOURCE_KEY: (
+    task.result = {**result.doc.to_dict(), SOURCE_KEY: (
         MediaKind.DOCUMENT_FRONT if result.from_front else MediaKind.DOCUMENT_BACK).value,
         MEDIA_KEY: work.media_ids} if result.doc is not None else {}
     task.error = result.error

@@ -7,7 +7,8 @@ import dataclasses
 from datetime import datetime
 
 from identity_app import routes
-from identity_app.services.session_detail import CheckCard, DecisionView, DetailView, MediaView, SubCheckView
+from identity_app.checks.report import Detail, SubCheck
+from identity_app.services.session_detail import CheckCard, DecisionView, MediaView
 
 
 @dataclasses.dataclass
@@ -65,12 +66,12 @@ def size_label(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-def details(views: tuple[DetailView, ...]) -> list[DetailRow]:
-    return [DetailRow(v.name, v.value) for v in views]
+def details(items: tuple[Detail, ...]) -> list[DetailRow]:
+    return [DetailRow(d.name, d.value) for d in items]
 
 
-def breakdown(subs: tuple[SubCheckView, ...]) -> list[SubCheckRow]:
-    return [SubCheckRow(s.sub_check, s.result, s.process, details(s.details)) for s in subs]
+def breakdown(subs: tuple[SubCheck, ...]) -> list[SubCheckRow]:
+    return [SubCheckRow(s.sub_check, s.result.value, s.process.value, details(s.details)) for s in subs]
 
 
 def outcome(recommendation: str, reason: str) -> str:

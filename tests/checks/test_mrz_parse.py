@@ -165,3 +165,17 @@ def test_voting_offers_only_readings_some_engine_made_with_enough_support():
 def test_an_initial_after_a_single_filler_is_kept():
     parsed = parse_mrz(("P<UTOSMITH<<JOHN<K".ljust(44, "<"), TD3[1]))
     assert parsed.field("given_names") == "JOHN K"
+
+
+def test_a_reading_is_stored_as_json_and_read_back_by_its_own_type():
+    import json
+
+    from identity_app.checks.document_data import DocumentText
+
+    parsed = parse_mrz(TD3, today=TODAY)
+    doc = DocumentText(mrz_found=True, mrz_format=parsed.format, mrz_lines=tuple(TD3), fields=parsed.fields,
+                       check_digits=parsed.check_digits, repairs=parsed.repairs,
+                       printed_fields=(("surname", "ERIKSSON"),), raw_text="PASSPORT", rotation=90, engine="tesseract")
+    stored = json.loads(json.dumps({**doc.to_dict(), "image_side": "DOCUMENT_FRONT"}))  # a task's result
+    assert DocumentText.from_dict(stored) == doc
+    assert DocumentText.from_dict({}) == DocumentText(mrz_found=False)

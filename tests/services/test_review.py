@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
+from identity_app.checks.report import CheckReport, CheckType, Detail, Process, Recommendation, sub_check
 from identity_app.models import AuditEvent, ManualCheck, MediaItem, ReviewState, VerificationSession
 from identity_app.services import review
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -38,6 +39,22 @@ def test_review_state_follows_the_manual_check_setting():
     assert review.initial_review_state("FALLBACK", "NOT_AVAILABLE", fm) is ReviewState.PENDING
     assert review.initial_review_state("NEVER", "REJECT", fm) is ReviewState.NOT_REQUIRED
     assert review.initial_review_state("ALWAYS", "REJECT", "LIVENESS") is ReviewState.NOT_REQUIRED
+
+
+def test_a_persons_result_joins_the_report_and_the_recommendation_follows_it():
+    automated = CheckReport(CheckType.ID_DOCUMENT_FACE_MATCH, Recommendation.REJECT, reason="DIFFERENT_PERSON",
+                            breakdown=(sub_check("ai_face_match", False, confidence_score=0.31),))
+    passed = review.reviewed_report(automated, "PASS", None)
+    assert (passed.recommendation, passed.reason) == (Recommendation.APPROVE, None)
+    assert [(s.sub_check, s.process) for s in passed.breakdown] == [
+        ("ai_face_match", Process.AUTOMATED), ("manual_face_match", Process.EXPERT_REVIEW)]
+    assert passed.breakdown[-1].details == (Detail("automated_recommendation", "REJECT"),)
+    assert CheckReport.from_dict(passed.to_dict()) == passed  # stored and read back by the report type
+    # A check that could not run has no automated report: the person's result is the report.
+    failed = review.reviewed_report(CheckReport(CheckType.ID_DOCUMENT_TEXT_DATA_CHECK, Recommendation.NOT_AVAILABLE),
+                                    "FAIL", "DATA_MISMATCH")
+    assert (failed.recommendation, failed.reason) == (Recommendation.REJECT, "DATA_MISMATCH")
+    assert [s.sub_check for s in failed.breakdown] == ["manual_text_data_check"]
 
 
 def test_the_queue_holds_always_checks_and_fallback_checks_not_approved(world):
