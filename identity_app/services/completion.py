@@ -1,4 +1,6 @@
-"""When a session is COMPLETED: one rule, used by the worker and by reviews."""
+"""When a session is COMPLETED: one rule, used by the worker once a session's checks are
+written (verification.run_session_checks) and by the review that was the last one waiting
+(review.record_review)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -28,8 +28,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit
-from identity_app.services.completion import complete_if_ready
+from identity_app.services import audit, completion
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from identity_app.services.permissions import permissions_for, require
@@ -205,10 +204,5 @@ def record_review(db: Session, *, actor: OperatorView | None, check_id: int, res
     audit.record(db, AuditAction.REVIEW_RECORDED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, target=f"check:{check.id}", ip=ip,
                  check_type=check.type, result=result, reason_code=code)
-    maybe_complete_session(db, vs.id, now=now)
+    completion.complete_if_ready(db, vs.id, now=now)  # the last review done completes the session
     return check_card(db, check)
-
-
-def maybe_complete_session(db: Session, session_id: int, now: datetime | None = None) -> bool:
-    """Complete the session when its last review is done (see services/completion.py)."""
-    return complete_if_ready(db, session_id, now=now)

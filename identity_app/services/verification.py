@@ -421,15 +421,8 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
                              ManualCheck(cfg.text_extraction.manual_check))
             if result.authenticity_report is not None:
                 _write_check(db, wanted[authenticity], result.authenticity_report)
-    complete_if_ready(db, session_id)
-
-
-def complete_if_ready(db: Session, session_id: int) -> bool:
-    """COMPLETED when all checks and tasks are done and no review is pending."""
-    done = completion.complete_if_ready(db, session_id)
-    if done:
+    if completion.complete_if_ready(db, session_id):
         db.commit()
-    return done
 
 
 # ----------------------------------------------------------------- sweeps
