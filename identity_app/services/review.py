@@ -49,15 +49,18 @@ FAIL_REASONS = {
 }
 
 
-def initial_review_state(manual_check: str | ManualCheck, recommendation: str | None,
-                         check_type: str = CheckType.ID_DOCUMENT_FACE_MATCH) -> ReviewState:
-    """Where a freshly made check stands with respect to manual review."""
+def initial_review_state(check_type: str, manual_check: str | ManualCheck,
+                         recommendation: str | None) -> ReviewState:
+    """Where a freshly made check stands with respect to manual review (the worker writes it,
+    verification._write_check): PENDING when its manual check is ALWAYS, or FALLBACK and the
+    automated result is not APPROVE; never for a check a person cannot review (MANUAL_SUB_CHECK),
+    which would otherwise wait in the queue for ever."""
     if check_type not in MANUAL_SUB_CHECK:
         return ReviewState.NOT_REQUIRED
     mc = ManualCheck(manual_check)
     if mc is ManualCheck.ALWAYS:
         return ReviewState.PENDING
-    if mc is ManualCheck.FALLBACK and recommendation != Recommendation.APPROVE.value:
+    if mc is ManualCheck.FALLBACK and recommendation != Recommendation.APPROVE:
         return ReviewState.PENDING
     return ReviewState.NOT_REQUIRED
 

@@ -37,7 +37,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import completion
+from identity_app.services import completion, review
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.media import store_session_media
 from identity_app.storage import MediaStore
@@ -71,11 +71,6 @@ def _media(db: Session, session_id: int, kind: MediaKind, resource_id: int | Non
     return list(db.exec(q.order_by(MediaItem.id)))
 
 
-def review_needed(manual_check: ManualCheck, recommendation: str | None) -> bool:
-    return manual_check == ManualCheck.ALWAYS or (
-        manual_check == ManualCheck.FALLBACK and recommendation != "APPROVE")
-
-
 def _check_row(db: Session, session_id: int, check_type: CheckType, resource_id: int | None) -> Check:
     row = db.exec(select(Check).where(Check.session_id == session_id, Check.type == check_type,
                                       Check.resource_id == resource_id)).first()
@@ -90,7 +85,7 @@ def _write_check(db: Session, row: Check, report, manual: ManualCheck = ManualCh
     row.recommendation = report.recommendation.value
     row.reason = report.reason
     row.manual_check = manual
-    row.review_state = ReviewState.PENDING if review_needed(manual, row.recommendation) else ReviewState.NOT_REQUIRED
+    row.review_state = review.initial_review_state(row.type, manual, row.recommendation)
     row.completed_at = utcnow()
     db.add(row)
     db.commit()

@@ -32,13 +32,19 @@ def item_of(world, check_type: str):
 
 
 def test_review_state_follows_the_manual_check_setting():
-    fm = "ID_DOCUMENT_FACE_MATCH"
-    assert review.initial_review_state(ManualCheck.ALWAYS, "APPROVE", fm) is ReviewState.PENDING
-    assert review.initial_review_state("FALLBACK", "APPROVE", fm) is ReviewState.NOT_REQUIRED
-    assert review.initial_review_state("FALLBACK", "REJECT", fm) is ReviewState.PENDING
-    assert review.initial_review_state("FALLBACK", "NOT_AVAILABLE", fm) is ReviewState.PENDING
-    assert review.initial_review_state("NEVER", "REJECT", fm) is ReviewState.NOT_REQUIRED
-    assert review.initial_review_state("ALWAYS", "REJECT", "LIVENESS") is ReviewState.NOT_REQUIRED
+    # The rule the worker applies to every check it writes (verification._write_check); the
+    # world above went through it: text ALWAYS and face match FALLBACK-not-approved wait in the queue.
+    fm, text = CheckType.ID_DOCUMENT_FACE_MATCH, "ID_DOCUMENT_TEXT_DATA_CHECK"
+    assert review.initial_review_state(fm, ManualCheck.ALWAYS, "APPROVE") is ReviewState.PENDING
+    assert review.initial_review_state(fm, "FALLBACK", Recommendation.APPROVE) is ReviewState.NOT_REQUIRED
+    assert review.initial_review_state(fm, "FALLBACK", "REJECT") is ReviewState.PENDING
+    assert review.initial_review_state(text, "FALLBACK", "NOT_AVAILABLE") is ReviewState.PENDING
+    assert review.initial_review_state(text, "FALLBACK", None) is ReviewState.PENDING
+    assert review.initial_review_state(fm, "NEVER", "REJECT") is ReviewState.NOT_REQUIRED
+    # Checks a person cannot review never wait for one, whatever the setting says.
+    assert review.initial_review_state(CheckType.LIVENESS, "ALWAYS", "REJECT") is ReviewState.NOT_REQUIRED
+    assert review.initial_review_state(CheckType.ID_DOCUMENT_AUTHENTICITY, "FALLBACK", "REJECT") \
+        is ReviewState.NOT_REQUIRED
 
 
 def test_a_persons_result_joins_the_report_and_the_recommendation_follows_it():
