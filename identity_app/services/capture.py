@@ -40,7 +40,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit
+from identity_app.services import audit, expiry
 from identity_app.services.app_config import ChecksConfig
 from identity_app.services.errors import DomainError
 from identity_app.services.media import store_session_media
@@ -159,14 +159,6 @@ def _session(db: Session, token: str) -> VerificationSession | None:
     return db.exec(select(VerificationSession).where(VerificationSession.token == token)).first()
 
 
-def _expire_if_due(db: Session, vs: VerificationSession, now: datetime) -> None:
-    """A link whose lifetime passed before capture finished expires now."""
-    if vs.state == SessionState.ONGOING and vs.expires_at <= now and vs.capture_finished_at is None:
-        vs.state = SessionState.EXPIRED
-        db.add(vs)
-        audit.record(db, AuditAction.SESSION_EXPIRED, application_id=vs.application_id, session_id=vs.id)
-
-
 def _status(vs: VerificationSession) -> LinkStatus:
     if vs.state == SessionState.COMPLETED:
         return LinkStatus.DONE
@@ -243,7 +235,7 @@ def open_link(db: Session, *, token: str, user_agent: str = "", ip: str = "",
     vs = _session(db, token)
     if vs is None:
         return CLOSED
-    _expire_if_due(db, vs, now)
+    expiry.expire_if_due(db, vs, now)  # a link used after its lifetime expires now, not at the next job
     if _status(vs) == LinkStatus.OPEN:
         browser, system = describe_device(user_agent)
         device = dict(vs.device or {})
@@ -263,7 +255,7 @@ def require_open(db: Session, token: str, now: datetime | None = None) -> Verifi
     """The session of an open link, or CaptureRefused(LINK_CLOSED)."""
     vs = _session(db, token)
     if vs is not None:
-        _expire_if_due(db, vs, now or utcnow())
+        expiry.expire_if_due(db, vs, now)
     if vs is None or _status(vs) != LinkStatus.OPEN:
         raise CaptureRefused("LINK_CLOSED", "This link is not valid any more.")
     return vs

@@ -31,7 +31,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit
+from identity_app.services import audit, expiry
 from identity_app.services.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.permissions import permissions_for, require
@@ -161,12 +161,12 @@ def session_for(db: Session, actor: OperatorView | None, session_id: int,
     return vs
 
 
-def effective_state(vs: VerificationSession, now: datetime | None = None) -> str:
-    """The state to show: an ongoing session whose link lifetime passed is expired
-    even before the scheduled job has marked it."""
-    if vs.state == SessionState.ONGOING and vs.expires_at <= (now or utcnow()):
-        return SessionState.EXPIRED.value
-    return vs.state.value if isinstance(vs.state, SessionState) else str(vs.state)
+def effective_state(vs: VerificationSession, checks: list[Check], now: datetime | None = None) -> SessionState:
+    """The state to show: a session the expiry rule says is due is EXPIRED even before the
+    scheduled job has marked it (a read never writes)."""
+    if expiry.is_due(vs, now or utcnow(), lambda: any(c.review_state == ReviewState.PENDING for c in checks)):
+        return SessionState.EXPIRED
+    return SessionState(vs.state)
 
 
 def _operator_label(db: Session, operator_id: int | None, cache: dict[int, str]) -> str:
@@ -224,12 +224,12 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
                     .order_by(MediaItem.created_at, MediaItem.id)).all()  # type: ignore[arg-type]
     decisions = decision_views(db, vs.id, cache)
     app = db.get(Application, vs.application_id)
-    state = effective_state(vs)
+    state = effective_state(vs, checks)
     perms = permissions_for(db, actor, vs.application_id)
     return SessionDetail(
         id=vs.id, application_id=vs.application_id, application_name=app.name if app else "",
         user_name=vs.user_name, user_email=vs.user_email, reference=vs.reference,
-        state=state, state_label=SessionState(state).label, link=session_link(vs.token),
+        state=state.value, state_label=state.label, link=session_link(vs.token),
         created_by=_operator_label(db, vs.created_by_id, cache), created_at=vs.created_at,
         expires_at=vs.expires_at, started_at=vs.started_at, capture_finished_at=vs.capture_finished_at,
         completed_at=vs.completed_at,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from identity_app.models import AuditEvent, SessionState, VerificationSession, utcnow
@@ -104,3 +105,59 @@ def test_expiry_marks_ongoing_sessions_past_their_lifetime(db):
     db.add(Check(session_id=waiting, type="ID_DOCUMENT_FACE_MATCH", review_state=ReviewState.PENDING))
     db.commit()
     assert expire_sessions(db, utcnow() + timedelta(days=30)) == 0
+
+
+# One expiry rule (services/expiry.py) for its three callers: the job, the capture link and the
+# session detail. Each case is a session whose link lifetime passed a minute ago unless it says otherwise.
+EXPIRY_CASES = {
+    # case: (captured how long ago, a review pending, lifetime passed, expires)
+    "never started": (None, False, True, True),
+    "captured, checks within their grace": (timedelta(hours=1), False, True, False),
+    "captured, checks never finished": (timedelta(hours=25), False, True, True),
+    "waiting for a person's review": (timedelta(days=3), True, True, False),
+    "link still valid": (None, False, False, False),
+}
+
+
+def _expiry_case(db, captured_ago, review_pending, lifetime_passed, now):
+    from identity_app.checks.report import CheckType
+    from identity_app.models import Check, ReviewState
+    from tests.services.session_factory import make_session
+
+    vs = make_session(db, lifetime=timedelta(minutes=-1) if lifetime_passed else timedelta(days=1))
+    if captured_ago is not None:
+        vs.capture_finished_at = now - captured_ago
+        db.add(vs)
+    if review_pending:
+        db.add(Check(session_id=vs.id, type=CheckType.ID_DOCUMENT_FACE_MATCH, review_state=ReviewState.PENDING))
+    db.commit()
+    return vs
+
+
+@pytest.mark.parametrize("case", list(EXPIRY_CASES))
+def test_the_capture_link_the_session_detail_and_the_job_apply_one_expiry_rule(db, case):
+    from identity_app.models import Check
+    from identity_app.services import capture, expiry
+    from identity_app.services.session_detail import effective_state
+
+    captured_ago, review_pending, lifetime_passed, expires = EXPIRY_CASES[case]
+    want = SessionState.EXPIRED if expires else SessionState.ONGOING
+    now = utcnow()
+    by_link, by_detail, by_job = (_expiry_case(db, captured_ago, review_pending, lifetime_passed, now)
+                                  for _ in range(3))
+    # The capture link: a due session expires as its link is opened.
+    view = capture.open_link(db, token=by_link.token, now=now)
+    db.commit()
+    db.refresh(by_link)
+    assert by_link.state == want and (view == capture.CLOSED) == expires
+    # The session detail shows what the rule says before the job has run, and writes nothing.
+    checks = list(db.exec(select(Check).where(Check.session_id == by_detail.id)))
+    assert effective_state(by_detail, checks, now) == want
+    db.refresh(by_detail)
+    assert by_detail.state == SessionState.ONGOING
+    # The job marks the other two.
+    assert expiry.expire_sessions(db, now) == (2 if expires else 0)
+    db.commit()
+    for vs in (by_detail, by_job):
+        db.refresh(vs)
+        assert vs.state == want
