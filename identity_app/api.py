@@ -50,8 +50,8 @@ def media(request: Request) -> Response:
 
 def api_app() -> Starlette:
     return Starlette(routes=[
-        Route("/api/health", health),
-        Route("/api/media/{media_id}", media),
+        Route(routes.API_HEALTH, health),
+        Route(routes.API_MEDIA, media),
         *console_api.ROUTES,  # application logo, sessions CSV export
         *auth_routes.ROUTES,  # sign-in cookies, the enrolment key and recovery codes, invitation links
         *csp_reports.ROUTES,  # what browsers report the page policy blocked

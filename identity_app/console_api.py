@@ -72,6 +72,6 @@ def sessions_csv(request: Request) -> Response:  # sync: runs in Starlette's thr
 
 
 ROUTES = [
-    Route("/api/applications/{app_id}/logo", application_logo),
-    Route("/api/applications/{app_id}/sessions.csv", sessions_csv),
+    Route(routes.API_APPLICATION_LOGO, application_logo),
+    Route(routes.API_SESSIONS_CSV, sessions_csv),
 ]

@@ -1,4 +1,7 @@
-"""Route constants and builders: no component or service assembles a URL by hand."""
+"""Route constants and builders: no component or service assembles a URL by hand.
+
+A builder formats its arguments into the path (f-strings, str.format), so a page may
+pass its state's id var instead of an int: Reflex fills the link in, in the browser."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -76,7 +79,7 @@ def review_queue_path(app_id: int) -> str:
 def media_path(media_id: int, *, portrait: bool = False, download: bool = False) -> str:
     """The authenticated media route (never a public folder)."""
     query = "?portrait=1" if portrait else ("?download=1" if download else "")
-    return f"/api/media/{media_id}{query}"
+    return API_MEDIA.format(media_id=media_id) + query
 
 
 # Application settings, sessions list export, logo (console helper).
@@ -92,8 +95,8 @@ def application_settings_path(app_id: int) -> str:
 def application_logo_path(app_id: int, session_token: str = "") -> str:
     """The logo route; the capture page passes its session token, the console its sign-in cookie."""
     query = f"?session={quote(session_token, safe='')}" if session_token else ""
-    return f"/api/applications/{app_id}/logo{query}"
+    return API_APPLICATION_LOGO.format(app_id=app_id) + query
 
 
 def sessions_csv_path(app_id: int, query: str = "") -> str:
-    return f"/api/applications/{app_id}/sessions.csv" + (f"?{query}" if query else "")
+    return API_SESSIONS_CSV.format(app_id=app_id) + (f"?{query}" if query else "")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from identity_app import routes
 from identity_app.checks.report import CheckType
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.pages.session_detail import result_badge
@@ -110,7 +111,7 @@ def item_view() -> rx.Component:
 def review_queue_page() -> rx.Component:
     return console_shell(
         rx.vstack(
-            rx.link("← Sessions", href="/applications/" + R.app_id_value.to_string(), size="2"),
+            rx.link("← Sessions", href=routes.application_path(R.app_id_value), size="2"),
             rx.heading("Manual review · " + R.application_name, size="6", as_="h1"),
             error_callout(R.error),
             info_callout(R.notice),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from identity_app import routes
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.state.media_viewer import MediaViewerState as V
 from identity_app.state.rows import CheckRow, DecisionRow, DetailRow, MediaRow, SubCheckRow
@@ -272,7 +273,7 @@ def decision_panel() -> rx.Component:
 def session_detail_page() -> rx.Component:
     return console_shell(
         rx.vstack(
-            rx.link("← Sessions", href="/applications/" + S.app_id_value.to_string(), size="2"),
+            rx.link("← Sessions", href=routes.application_path(S.app_id_value), size="2"),
             error_callout(S.error),
             info_callout(S.notice),
             rx.cond(
