@@ -37,10 +37,6 @@ COUNTRY_FIELDS = ("issuing_country", "nationality")
 # Characters OCR engines return for the filler `<` (PassportEye reads it as K).
 FILLER_LOOKALIKES = frozenset("KCELX")
 
-LINE_LENGTHS = {"TD1": (30, 30, 30), "TD2": (36, 36), "TD3": (44, 44),
-                "MRV_A": (44, 44), "MRV_B": (36, 36)}
-
-
 @dataclass(frozen=True)
 class Segment:
     name: str

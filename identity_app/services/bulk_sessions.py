@@ -154,7 +154,3 @@ def create_from_csv(db: Session, *, actor: OperatorView, application_id: int, da
     created = tuple(CreatedSession(vs.id, session_link(vs.token), vs.token, vs.expires_at)  # type: ignore[arg-type]
                     for vs in rows)
     return BulkResult(created, tuple(errors))
-
-
-def template_csv() -> str:
-    return "name,email,reference\nAda Lovelace,ada@example.com,CUST-0001\n"

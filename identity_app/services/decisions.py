@@ -43,10 +43,3 @@ def decide(db: Session, *, actor: OperatorView | None, session_id: int, value: s
                  application_id=vs.application_id, session_id=vs.id, target=f"decision:{row.id}", ip=ip,
                  value=decision.value, previous=previous)
     return decision_views(db, vs.id)[0]
-
-
-def decision_history(db: Session, *, actor: OperatorView | None, session_id: int) -> list[DecisionView]:
-    """Every decision on the session, newest first."""
-    vs = session_for(db, actor, session_id, Permission.VIEW_SESSIONS)
-    assert vs.id is not None
-    return list(decision_views(db, vs.id))

@@ -15,7 +15,6 @@ PERMISSION_LABELS = {
     Permission.DELETE_SESSIONS: "Delete sessions",
     Permission.MANAGE_APPLICATION: "Manage application",
 }
-DEFAULT_PERMISSIONS = (Permission.VIEW_SESSIONS.value,)
 
 
 def clean_permissions(values: list[str] | tuple[str, ...]) -> list[str]:

@@ -104,8 +104,6 @@ def actions(w) -> list[tuple[str, str, Callable]]:
         ("session_detail", "VIEW_SESSIONS", lambda db, a: session_detail.get_session_detail(
             db, actor=a, session_id=w.done)),
         ("read_media", "VIEW_SESSIONS", lambda db, a: media.read_media(db, w.store, actor=a, media_id=w.doc_id)),
-        ("decision_history", "VIEW_SESSIONS", lambda db, a: decisions.decision_history(
-            db, actor=a, session_id=w.done)),
         ("decide", "DECIDE", lambda db, a: decisions.decide(
             db, actor=a, session_id=w.done, value="APPROVE", note="checked")),
         ("review_queue", "VIEW_SESSIONS", lambda db, a: review.list_queue(db, actor=a, application_id=w.app_id)),

@@ -64,14 +64,14 @@ def test_a_decision_is_shown_with_who_and_when_and_every_change_is_kept(world):
     assert second.value == "REJECT" and second.decided_at >= first.decided_at
     with Session(world.engine) as db:
         d = get_session_detail(db, actor=world.viewer, session_id=world.session_id)
-        history = decisions.decision_history(db, actor=world.viewer, session_id=world.session_id)
         vs = db.get(VerificationSession, world.session_id)
         events = db.exec(select(AuditEvent).where(AuditEvent.action == "session.decided")
                          .order_by(AuditEvent.id)).all()
     assert vs.decision.value == "REJECT"
     assert d.decision.value == "REJECT" and d.decision.decided_by == "Olive Owner <owner@example.com>"
-    assert [h.value for h in history] == ["REJECT", "APPROVE"]
-    assert [h.note for h in history] == ["Specimen document: reject", "Document and face reviewed"]
+    # The history is the session detail's, newest first (the page shows it).
+    assert [h.value for h in d.decisions] == ["REJECT", "APPROVE"]
+    assert [h.note for h in d.decisions] == ["Specimen document: reject", "Document and face reviewed"]
     assert [(e.actor, e.details["value"], e.details["previous"]) for e in events] == [
         ("decider@example.com", "APPROVE", None), ("owner@example.com", "REJECT", "APPROVE")]
     # The note may hold personal data: the audit keeps the value only.
