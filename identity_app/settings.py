@@ -1,6 +1,7 @@
 """One typed settings object, read from the environment and an optional .env.
 
-Every variable is prefixed IDV_ and documented in README.md and .env.example.
+Every variable is prefixed IDV_ and documented in README.md and .env.example. The
+test-only switches live apart, in identity_app/test_hooks.py.
 """
 from __future__ import annotations
 
@@ -58,11 +59,7 @@ class Settings(BaseSettings):
     # each may use this many MB beyond its libraries before it is refused and replaced.
     image_workers: int = Field(default=0, ge=0)
     image_worker_memory_mb: int = Field(default=1024, ge=64)
-    # TEST ONLY: fixed liveness challenges (comma-separated, e.g. TURN_LEFT,BLINK) so a
-    # recorded fake-camera video can answer them. Ignored unless IDV_TEST_HOOKS=true;
-    # never set either in a real deployment (random challenges defeat replays).
-    test_hooks: bool = False
-    test_liveness_challenges: str = ""
+    # The switches for the tests only (IDV_TEST_HOOKS, ...) are not product settings: test_hooks.py.
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, func, select
 
-from identity_app import image_pool, jobs
+from identity_app import image_pool, jobs, test_hooks
 from identity_app.checks import image_work
 from identity_app.checks.image_io import DEFAULT_MAX_ASPECT, ImageDecodeError, ImageLimits, check_header
 from identity_app.checks.report import CheckType, Recommendation
@@ -435,9 +435,8 @@ def _challenge_count() -> int:
 def choose_challenges() -> tuple[str, ...]:
     from identity_app.checks.liveness import Challenge, random_challenges
 
-    s = get_settings()
-    if s.test_hooks and s.test_liveness_challenges:  # test-only: see settings.py
-        fixed = tuple(c.strip().upper() for c in s.test_liveness_challenges.split(",") if c.strip())
+    fixed = test_hooks.liveness_challenges()  # tests only, and only with IDV_TEST_HOOKS=true
+    if fixed:
         return tuple(Challenge(c).value for c in fixed)
     return tuple(c.value for c in random_challenges(_challenge_count()))
 

@@ -189,13 +189,19 @@ def test_finishing_capture_creates_pending_checks_and_closes_the_link_for_captur
     assert vs.capture_finished_at is not None and vs.capture_finished_at <= utcnow()
 
 
-def test_test_only_challenges_need_the_test_hooks_switch(settings, monkeypatch):
-    monkeypatch.setattr(settings, "test_liveness_challenges", "TURN_LEFT,BLINK")
-    monkeypatch.setattr(settings, "test_hooks", False)
-    for _ in range(5):
-        assert 2 <= len(capture.choose_challenges()) <= 3
-    monkeypatch.setattr(settings, "test_hooks", True)
+def test_test_only_challenges_need_the_test_hooks_switch(monkeypatch):
+    monkeypatch.setenv("IDV_TEST_LIVENESS_CHALLENGES", "turn_left, BLINK")
+    for hooks in (None, "false", "no", "maybe"):  # off unless IDV_TEST_HOOKS is true
+        if hooks is None:
+            monkeypatch.delenv("IDV_TEST_HOOKS", raising=False)
+        else:
+            monkeypatch.setenv("IDV_TEST_HOOKS", hooks)
+        for _ in range(5):
+            assert 2 <= len(capture.choose_challenges()) <= 3
+    monkeypatch.setenv("IDV_TEST_HOOKS", "true")
     assert capture.choose_challenges() == ("TURN_LEFT", "BLINK")
+    monkeypatch.setenv("IDV_TEST_LIVENESS_CHALLENGES", "")
+    assert 2 <= len(capture.choose_challenges()) <= 3
 
 
 # ---------------------------------------------------------------- hostile images (issue 9, finding 1)

@@ -33,9 +33,9 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def fixed_challenges(settings, monkeypatch):
-    monkeypatch.setattr(settings, "test_hooks", True)
-    monkeypatch.setattr(settings, "test_liveness_challenges", "TURN_LEFT,BLINK")
+def fixed_challenges(monkeypatch):
+    monkeypatch.setenv("IDV_TEST_HOOKS", "true")
+    monkeypatch.setenv("IDV_TEST_LIVENESS_CHALLENGES", "TURN_LEFT,BLINK")
 
 
 def captured(db, store, frames, *, checks):

@@ -48,3 +48,15 @@ def test_every_setting_is_documented():
         var = f"IDV_{name.upper()}"
         assert var in readme, f"{var} missing from README.md"
         assert var in example, f"{var} missing from .env.example"
+
+
+def test_the_test_hooks_are_no_settings_and_keep_their_own_readme_rows():
+    from identity_app import test_hooks
+
+    readme = (ROOT / "README.md").read_text().splitlines()
+    example = (ROOT / ".env.example").read_text()
+    settings = {f"IDV_{name.upper()}" for name in Settings.model_fields}
+    for var in test_hooks.VARIABLES:
+        assert var not in settings, f"{var} is a test switch, not a product setting"
+        assert any(line.startswith(f"| `{var}` |") for line in readme), f"{var} has no row in README.md"
+        assert var not in example, f"{var} is read from the environment only, never from .env"
