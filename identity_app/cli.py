@@ -34,7 +34,8 @@ CLI = "cli"  # the actor and address the audit trail names for the command line
 
 
 def _cmd_create_owner(args: argparse.Namespace) -> int:
-    from identity_app.services import auth, doorway
+    from identity_app.services import doorway
+    from identity_app.services.access import auth
 
     password = os.environ.get("IDV_OWNER_PASSWORD") or getpass.getpass("Password (10+ characters): ")
     op = doorway.run(lambda w: auth.create_owner(w.db, name=args.name, email=args.email, password=password, ip=w.ip),
@@ -44,7 +45,8 @@ def _cmd_create_owner(args: argparse.Namespace) -> int:
 
 
 def _cmd_reset_totp(args: argparse.Namespace) -> int:
-    from identity_app.services import auth, doorway
+    from identity_app.services import doorway
+    from identity_app.services.access import auth
 
     op = doorway.run(lambda w: auth.reset_totp(w.db, email=args.email, actor=CLI))
     print(f"two-factor reset for {op.email}: they enrol again at their next sign-in")
@@ -52,7 +54,8 @@ def _cmd_reset_totp(args: argparse.Namespace) -> int:
 
 
 def _cmd_list_operators(_: argparse.Namespace) -> int:
-    from identity_app.services import auth, doorway
+    from identity_app.services import doorway
+    from identity_app.services.access import auth
 
     ops = doorway.run(lambda w: auth.list_operators(w.db))
     if not ops:

@@ -8,7 +8,7 @@ from reflex.app import default_backend_exception_handler
 from reflex.event import EventSpec
 
 from identity_app import routes
-from identity_app.api import api_app
+from identity_app.web.api import api_app
 from identity_app.pages import capture as capture_pages
 from identity_app.pages import application_settings as settings_pages
 from identity_app.pages import applications as app_pages

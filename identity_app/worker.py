@@ -115,35 +115,31 @@ def clear_session_lock(session_id: int) -> None:
         huey.lock_task(_lock_name(session_id)).clear()
 
 
-def _services():
-    from identity_app.db import session_scope
-    from identity_app.storage import get_media_store
+def _run(use_case):
+    """A job's work: one use case through the doorway (services/doorway.py), as the system."""
+    from identity_app.services import doorway
 
-    return session_scope, get_media_store()
+    return doorway.run(use_case)
 
 
 @huey.task(retries=2, retry_delay=10)
 def run_checks(session_id: int) -> None:
-    from identity_app.services.verification import run_session_checks
+    from identity_app.services.review.verification import run_session_checks
 
     _models_ready()
-    session_scope, store = _services()
     try:
         with session_lock(session_id):
-            with session_scope() as db:
-                run_session_checks(db, store, session_id=session_id)
+            _run(lambda w: run_session_checks(w.db, w.store, session_id=session_id))
     except TaskLockedException:
         log.info("session %s is being checked by another worker", session_id)
 
 
 @huey.task(retries=1, retry_delay=5)
 def evaluate_liveness(resource_id: int) -> None:
-    from identity_app.services.verification import evaluate_liveness_attempt
+    from identity_app.services.review.verification import evaluate_liveness_attempt
 
     _models_ready()
-    session_scope, store = _services()
-    with session_scope() as db:
-        evaluate_liveness_attempt(db, store, resource_id=resource_id)
+    _run(lambda w: evaluate_liveness_attempt(w.db, w.store, resource_id=resource_id))
 
 
 # At most one early document reading per session is queued or running: its marker (in the queue's own
@@ -169,13 +165,11 @@ def early_reading_pending(session_id: int) -> bool:
 @huey.task(retries=1, retry_delay=5)
 def read_document(resource_id: int, session_id: int | None = None) -> None:
     """Read a document's text while its user goes on to liveness (services.verification.read_document_early)."""
-    from identity_app.services.verification import read_newest_document_early
+    from identity_app.services.review.verification import read_newest_document_early
 
     try:
         _models_ready()
-        session_scope, store = _services()
-        with session_scope() as db:
-            read_newest_document_early(db, store, resource_id=resource_id, rounds=EARLY_READ_ROUNDS)
+        _run(lambda w: read_newest_document_early(w.db, w.store, resource_id=resource_id, rounds=EARLY_READ_ROUNDS))
     finally:
         if session_id is not None:
             huey.storage.delete_data(_early_read_key(session_id))
@@ -217,12 +211,10 @@ def _pending_session_ids() -> set[int]:
 
 def requeue_unfinished(*, older_than: timedelta | None = None, clear_locks: bool = False) -> list[int]:
     """Enqueue captured sessions with unfinished checks that are not queued already."""
-    from identity_app.db import session_scope
     from identity_app.models import utcnow
-    from identity_app.services.verification import sessions_needing_checks
+    from identity_app.services.review.verification import sessions_needing_checks
 
-    with session_scope() as db:
-        ids = sessions_needing_checks(db, finished_before=utcnow() - older_than if older_than else None)
+    ids = _run(lambda w: sessions_needing_checks(w.db, finished_before=utcnow() - older_than if older_than else None))
     queued = _pending_session_ids()
     enqueued = []
     for sid in ids:
@@ -239,22 +231,24 @@ def requeue_unfinished(*, older_than: timedelta | None = None, clear_locks: bool
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep() -> None:
     """Safety net: re-enqueue captured sessions whose checks were lost (expiry: expire_links)."""
-    from identity_app.services.verification import STALE_AFTER
+    from identity_app.services.review.verification import STALE_AFTER
 
     requeue_unfinished(older_than=STALE_AFTER)
+
+
+def _scheduled(use_case, done: str) -> None:
+    """A scheduled job: one use case through the doorway, one log line when it did something."""
+    count = _run(use_case)
+    if count:
+        log.info(done, count)
 
 
 @huey.periodic_task(crontab(minute="17", hour="*"))
 def media_retention() -> None:
     """Hourly: delete media older than each application's retention period."""
-    from identity_app.db import session_scope
-    from identity_app.services.deletion import delete_expired_media
-    from identity_app.storage import get_media_store
+    from identity_app.services.sessions.deletion import delete_expired_media
 
-    with session_scope() as db:
-        deleted = delete_expired_media(db, get_media_store())
-    if deleted:
-        log.info("retention deleted %d media item(s)", deleted)
+    _scheduled(lambda w: delete_expired_media(w.db, w.store), "retention deleted %d media item(s)")
 
 
 @huey.periodic_task(crontab(minute="*/10"))
@@ -268,36 +262,26 @@ def truncate_wal() -> None:
 
 @huey.periodic_task(crontab(minute="*/5"))
 def expire_links() -> None:
-    """Sessions whose link lifetime passed before completion become EXPIRED (see services/expiry.py)."""
-    from identity_app.db import session_scope
-    from identity_app.services.expiry import expire_sessions
+    """Sessions whose link lifetime passed before completion become EXPIRED (see services/sessions/expiry.py)."""
+    from identity_app.services.sessions.expiry import expire_sessions
 
-    with session_scope() as db:
-        expired = expire_sessions(db)
-    if expired:
-        log.info("expired %d session(s)", expired)
+    _scheduled(lambda w: expire_sessions(w.db), "expired %d session(s)")
 
 
 @huey.periodic_task(crontab(minute="*/15"))
 def send_reminders() -> None:
     """Reminder emails for sessions not started yet (each application's count and interval)."""
-    from identity_app.db import session_scope
-    from identity_app.services.reminders import send_due_reminders
+    from identity_app.services.sessions.reminders import send_due_reminders
 
-    with session_scope() as db:
-        sent = send_due_reminders(db)
-    if sent:
-        log.info("sent %d reminder email(s)", sent)
+    _scheduled(lambda w: send_due_reminders(w.db), "sent %d reminder email(s)")
 
 
 @huey.periodic_task(crontab(minute="41", hour="*"))
 def forget_old_guesses() -> None:
-    """Hourly: wrong passwords and codes older than the guessing window (services/guessing.py) go."""
-    from identity_app.db import session_scope
-    from identity_app.services.guessing import purge
+    """Hourly: wrong passwords and codes older than the guessing window (services/access/guessing.py) go."""
+    from identity_app.services.access.guessing import purge
 
-    with session_scope() as db:
-        purge(db)
+    _scheduled(lambda w: purge(w.db), "forgot %d old wrong password(s) and code(s)")
 
 
 def recover() -> list[int]:

@@ -16,9 +16,11 @@ from sqlmodel import Session
 
 from identity_app.crypto import hash_token
 from identity_app.models import ALL_PERMISSIONS, Application
-from identity_app.services import applications, auth, invitations, sessions
-from identity_app.services.app_config import ChecksConfig, ManualCheckSettings
-from identity_app.services.auth import OperatorView
+from identity_app.services.applications import registry as applications
+from identity_app.services.access import auth, invitations
+from identity_app.services.sessions import links as sessions
+from identity_app.services.applications.checks_config import ChecksConfig, ManualCheckSettings
+from identity_app.services.access.auth import OperatorView
 from identity_app.storage import MediaStore
 
 OWNER_EMAIL = "owner@example.com"
@@ -50,7 +52,7 @@ def application(db: Session, actor: OperatorView, name: str = "Onboarding", *, f
         text_extraction=ManualCheckSettings(enabled=True, manual_check=text),
     )
     try:
-        from identity_app.services import app_settings
+        from identity_app.services.applications import settings as app_settings
 
         app_settings.update_checks(db, actor=actor, application_id=app.id, checks=cfg)
     except ImportError:  # before the settings service exists
@@ -102,8 +104,8 @@ def capture(db: Session, store: MediaStore, token: str, *, printed_photo_first: 
             run_checks: bool = True) -> int:
     """The end user's capture behind an existing link, then (by default) the real check job.
     Returns the session id."""
-    from identity_app.services import capture as capture_service
-    from identity_app.services import verification
+    from identity_app.services.capture import flow as capture_service
+    from identity_app.services.review import verification
     from tests import capture_media as cm
 
     capture_service.open_link(db, token=token, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/156")
@@ -127,7 +129,7 @@ def capture(db: Session, store: MediaStore, token: str, *, printed_photo_first: 
 
 def store_image(db: Session, store: MediaStore, session_id: int, path, kind) -> int:
     """Real image bytes stored as a media item of the session (no checks run)."""
-    from identity_app.services.media import store_session_media
+    from identity_app.services.capture.media import store_session_media
 
     item = store_session_media(db, store, session_id=session_id, kind=kind, data=path.read_bytes(),
                                content_type="image/jpeg")

@@ -6,7 +6,7 @@ Create Date: 2026-11-29 19:46:56.533163
 
 - auth_failure: wrong passwords and codes per bucket (account from unknown
   browsers, account from one trusted browser, address), for growing pauses
-  instead of a lockout (services/guessing.py). Replaces totp_failure, whose
+  instead of a lockout (services/access/guessing.py). Replaces totp_failure, whose
   per-operator lockout let anyone with the password keep the operator out.
 - trusted_device: browsers that completed a sign-in (hash of their cookie).
 - sign_in_session.failed_codes: wrong codes given to one pending sign-in.

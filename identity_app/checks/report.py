@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 class CheckType(StrEnum):
     """The checks (Yoti's names). A report carries its type, and the Check table stores the
-    value (services/verification.py), so the type lives here, where the pure checks can
+    value (services/review/verification.py), so the type lives here, where the pure checks can
     use it without importing the models. A StrEnum: str() and f-strings give the value."""
 
     ID_DOCUMENT_AUTHENTICITY = "ID_DOCUMENT_AUTHENTICITY"

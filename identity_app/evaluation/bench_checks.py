@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return [r.recommendation.value for r in reports]
 
     # The web process analyses each frame as it streams in (the per-frame row below) and stores the
-    # analysis with the frame; the worker reads those analyses (services/verification.py).
+    # analysis with the frame; the worker reads those analyses (services/review/verification.py).
     streamed = [analyse_frame(f) for f in frames]
 
     def face_branch(doc: np.ndarray, analyses_in_job: bool = False) -> list[str]:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="document-checks")
 
     def verification(doc: np.ndarray, analyses_in_job: bool = False) -> list[str]:
-        """As the worker runs a session (services/verification.py): the document branch on a
+        """As the worker runs a session (services/review/verification.py): the document branch on a
         second thread, liveness then face match on this one."""
         document = pool.submit(document_branch, doc)
         face = face_branch(doc, analyses_in_job)

@@ -58,9 +58,9 @@ def _seed(engine, n: int, seed: int = 7) -> tuple[int, object]:
     from sqlmodel import Session
 
     from identity_app.models import Application, Operator, VerificationSession
-    from identity_app.services.app_config import ChecksConfig
-    from identity_app.services.auth import OperatorView
-    from identity_app.services.sessions import application_snapshot, search_text
+    from identity_app.services.applications.checks_config import ChecksConfig
+    from identity_app.services.access.auth import OperatorView
+    from identity_app.services.sessions.links import application_snapshot, search_text
 
     rng = random.Random(seed)
     with Session(engine) as db:
@@ -117,7 +117,7 @@ def _seed(engine, n: int, seed: int = 7) -> tuple[int, object]:
 def _run(engine, app_id: int, actor, repeat: int) -> list[tuple[str, float, float, float, float, int]]:
     from sqlmodel import Session
 
-    from identity_app.services.session_search import SearchQuery, search_sessions
+    from identity_app.services.sessions.search import SearchQuery, search_sessions
 
     today = date.today()
     out = []

@@ -7,7 +7,7 @@ from identity_app import routes
 from identity_app.checks.report import CheckType
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout
-from identity_app.services.app_config import DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES
+from identity_app.services.applications.checks_config import DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES
 from identity_app.state.application_settings import AppSettingsState as S
 
 # The application's settings as the service gives them (shown once loaded).

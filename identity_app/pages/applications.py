@@ -6,7 +6,7 @@ import reflex as rx
 from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
-from identity_app.services.applications import ApplicationView, MemberView
+from identity_app.services.applications.registry import ApplicationView, MemberView
 from identity_app.state.applications import PERMISSION_CHOICES, ApplicationsState, UsersState
 
 

@@ -7,10 +7,11 @@ from identity_app import routes
 from identity_app.checks.report import CheckType
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.pages.session_detail import result_badge
-from identity_app.state.review_queue import QueueRow, ReviewQueueState as R
+from identity_app.services.review.manual import QueueItem
+from identity_app.state.review_queue import ReviewQueueState as R
 
 
-def _queue_row(r: QueueRow) -> rx.Component:
+def _queue_row(r: QueueItem) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r.label + " #" + r.attempt.to_string()),
         rx.table.cell(r.user_name),
@@ -35,16 +36,16 @@ def _figure(caption: str, src: rx.Var, alt: str) -> rx.Component:
 
 def evidence() -> rx.Component:
     return rx.cond(
-        R.item_type == CheckType.ID_DOCUMENT_FACE_MATCH.value,
-        rx.hstack(_figure("Document portrait", R.portrait_url, "Document portrait"),
-                  _figure("Selfie", R.selfie_url, "Selfie"), width="100%", spacing="4", wrap="wrap",
+        R.item.type == CheckType.ID_DOCUMENT_FACE_MATCH.value,
+        rx.hstack(_figure("Document portrait", R.item.portrait_url, "Document portrait"),
+                  _figure("Selfie", R.item.selfie_url, "Selfie"), width="100%", spacing="4", wrap="wrap",
                   align="start", id="evidence"),
         rx.hstack(
-            _figure("Document", R.document_url, "Document image"),
+            _figure("Document", R.item.document_url, "Document image"),
             rx.vstack(
                 rx.text("Extracted fields", weight="bold", size="2"),
-                rx.cond(R.item_fields.length() > 0,
-                        rx.table.root(rx.table.body(rx.foreach(R.item_fields, lambda f: rx.table.row(
+                rx.cond(R.item.fields.length() > 0,
+                        rx.table.root(rx.table.body(rx.foreach(R.item.fields, lambda f: rx.table.row(
                             rx.table.row_header_cell(f.name), rx.table.cell(rx.code(f.value))))),
                             size="1", width="100%"),
                         rx.text("No fields were extracted.", color_scheme="gray", size="2")),
@@ -58,16 +59,16 @@ def evidence() -> rx.Component:
 def item_view() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(R.item_label, size="4"), rx.spacer(),
-                      rx.link("Open session", href=R.item_session_url, size="2"),
+            rx.hstack(rx.heading(R.item.label, size="4"), rx.spacer(),
+                      rx.link("Open session", href=R.item.session_url, size="2"),
                       rx.button("Close", size="1", variant="soft", on_click=R.close_item), width="100%",
                       align="center"),
-            rx.text(R.item_person, size="2"),
-            rx.text("Automated result: ", rx.code(R.item_automated), size="2"),
+            rx.text(R.item.person, size="2"),
+            rx.text("Automated result: ", rx.code(R.item.automated), size="2"),
             evidence(),
             rx.accordion.root(
                 rx.accordion.item(header="Automated breakdown", value="b", content=rx.vstack(
-                    rx.foreach(R.item_breakdown, lambda s: rx.hstack(
+                    rx.foreach(R.item.breakdown, lambda s: rx.hstack(
                         rx.code(s.sub_check), result_badge(s.result),
                         rx.text(s.details.length().to_string() + " details", size="1", color_scheme="gray"))),
                     spacing="1")),
@@ -87,7 +88,7 @@ def item_view() -> rx.Component:
                             name="result", required=True,
                         ),
                         rx.el.label("Reason code if FAIL", html_for="reason_code", font_size="0.9rem"),
-                        rx.el.select(rx.foreach(R.fail_reasons, lambda r: rx.el.option(r, value=r)),
+                        rx.el.select(rx.foreach(R.item.fail_reasons, lambda r: rx.el.option(r, value=r)),
                                      id="reason_code", name="reason_code"),
                         rx.el.label("Reason", html_for="reason", font_size="0.9rem"),
                         rx.text_area(id="reason", name="reason", width="100%",

@@ -8,8 +8,8 @@ from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
 from identity_app.components.when import timestamp
 from identity_app.models import SessionState
-from identity_app.services.bulk_sessions import RowError
-from identity_app.services.session_search import SessionRow
+from identity_app.services.sessions.bulk import RowError
+from identity_app.services.sessions.search import SessionRow
 from identity_app.state.new_sessions import NewSessionsState as N
 from identity_app.state.sessions_list import SessionsListState as S
 

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from identity_app.models import Application, AuditEvent, Membership, Permission
-from identity_app.services.auth import OperatorView
+from identity_app.services.access.auth import OperatorView
+from identity_app.services.forms import Page
 from identity_app.services.errors import Forbidden, ValidationError
-from identity_app.services.permissions import require
+from identity_app.services.access.permissions import require
 
 MAX_PAGE_SIZE = 200
 
@@ -35,16 +36,7 @@ class AuditRow:
     details: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    rows: tuple[AuditRow, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+AuditPage = Page  # Page[AuditRow]: one page of them
 
 
 def _visible_app_ids(db: Session, actor: OperatorView) -> list[int]:

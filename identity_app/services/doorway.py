@@ -17,8 +17,8 @@ from typing import Callable, TypeVar
 from sqlmodel import Session
 
 from identity_app.db import session_scope
-from identity_app.services import auth
-from identity_app.services.auth import OperatorView
+from identity_app.services.access import auth
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import NotSignedIn
 from identity_app.storage import MediaStore, get_media_store
 

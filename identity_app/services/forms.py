@@ -1,9 +1,27 @@
 """What a person types in a filter (a form field or a URL parameter), read the same way by every edge."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 from identity_app.services.errors import ValidationError
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """One page of a list (sessions, audit events) and where it stands in the whole."""
+
+    rows: tuple[Row, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
 
 
 def day(raw: str | None) -> date | None:

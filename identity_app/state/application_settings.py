@@ -10,9 +10,9 @@ from typing import Callable
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import app_settings, applications
-from identity_app.services.app_config import DOCUMENT_TYPES
-from identity_app.services.app_settings import ApplicationSettings, Preferences
+from identity_app.services.applications import registry as applications, settings as app_settings
+from identity_app.services.applications.checks_config import DOCUMENT_TYPES
+from identity_app.services.applications.settings import ApplicationSettings, Preferences
 from identity_app.services.doorway import Work
 from identity_app.state.base import ConsoleState, PageFeedback
 

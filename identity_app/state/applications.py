@@ -7,10 +7,11 @@ from typing import Any, Callable
 import reflex as rx
 
 from identity_app.models import ALL_PERMISSIONS
-from identity_app.services import applications, invitations
-from identity_app.services.applications import ApplicationView, MemberView
+from identity_app.services.applications import registry as applications
+from identity_app.services.access import invitations
+from identity_app.services.applications.registry import ApplicationView, MemberView
 from identity_app.services.doorway import Work
-from identity_app.services.permissions import PERMISSION_LABELS, Permission
+from identity_app.services.access.permissions import PERMISSION_LABELS, Permission
 from identity_app.state.base import ConsoleState, Done, PageFeedback, then
 
 PERMISSION_CHOICES = [(p, PERMISSION_LABELS[Permission(p)]) for p in ALL_PERMISSIONS]

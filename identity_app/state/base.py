@@ -8,38 +8,21 @@ call through the doorway (services/doorway.py) looks the sign-in up by that hash
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import auth, doorway
+from identity_app.services import doorway
+from identity_app.services.access import auth
 from identity_app.services.doorway import Caller, Work
 from identity_app.services.errors import DomainError, NotSignedIn
+from identity_app.state.browser import load_in_full
 from identity_app.storage import StorageError
 from identity_app.web import cookies
 
 T = TypeVar("T")
-
-
-def go_with_cookie(kind: str, token: str, next_path: str) -> rx.event.EventSpec:
-    """Hand a fresh sign-in token to the browser as an HttpOnly cookie, then load `next_path`
-    in full (the new websocket connects with the cookie). The token travels once, as this
-    event's payload; it is never a state var."""
-    js = ("fetch({url},{{method:'POST',credentials:'same-origin',headers:{{'Content-Type':'application/json'}},"
-          "body:JSON.stringify({{kind:{kind},token:{token}}})}})"
-          ".then((r)=>window.location.assign(r.ok?{next}:{signin}))"
-          ".catch(()=>window.location.assign({signin}))").format(
-        url=json.dumps(routes.API_AUTH_COOKIE), kind=json.dumps(kind), token=json.dumps(token),
-        next=json.dumps(next_path), signin=json.dumps(routes.SIGN_IN))
-    return rx.call_script(js)
-
-
-def load_in_full(path: str) -> rx.event.EventSpec:
-    """A full page load (an HTTP route, or a page that must connect with new cookies)."""
-    return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
 
 def who_asks(w: Work) -> tuple[auth.OperatorView | None, bool]:

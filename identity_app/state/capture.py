@@ -17,8 +17,9 @@ from typing import Callable, TypeVar
 import reflex as rx
 
 from identity_app import i18n
-from identity_app.services import capture, doorway
-from identity_app.services.capture import CaptureRefused, CaptureView, LinkStatus
+from identity_app.services import doorway
+from identity_app.services.capture import flow as capture
+from identity_app.services.capture.flow import CaptureRefused, CaptureView, LinkStatus
 from identity_app.services.doorway import Caller, Work
 
 T = TypeVar("T")

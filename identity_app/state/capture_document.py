@@ -6,7 +6,7 @@ import json
 
 import reflex as rx
 
-from identity_app.services.capture import CaptureView
+from identity_app.services.capture.flow import CaptureView
 from identity_app.state.capture import CaptureState, idv
 
 

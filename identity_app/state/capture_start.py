@@ -5,9 +5,10 @@ import json
 
 import reflex as rx
 
-from identity_app.services import capture, sessions
-from identity_app.services.capture import CaptureRefused, CaptureView, LinkStatus
-from identity_app.services.totp import qr_svg_data_uri
+from identity_app.services.capture import flow as capture
+from identity_app.services.sessions import links as sessions
+from identity_app.services.capture.flow import CaptureRefused, CaptureView, LinkStatus
+from identity_app.services.access.totp import qr_svg_data_uri
 from identity_app.state.capture import CaptureState, idv
 
 

@@ -12,10 +12,12 @@ from typing import Callable
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import auth, doorway, invitations
-from identity_app.services.auth import OperatorView
+from identity_app.services import doorway
+from identity_app.services.access import auth, invitations
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.doorway import Work
-from identity_app.state.base import go_with_cookie, who_asks
+from identity_app.state.base import who_asks
+from identity_app.state.browser import go_with_cookie
 from identity_app.state.sign_in import SignInState
 from identity_app.web import cookies
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from identity_app.services import bulk_sessions, sessions
-from identity_app.services.bulk_sessions import RowError
-from identity_app.services.sessions import SessionLink
+from identity_app.services.sessions import bulk as bulk_sessions, links as sessions
+from identity_app.services.sessions.bulk import RowError
+from identity_app.services.sessions.links import SessionLink
 from identity_app.state.base import ConsoleState
 from identity_app.state.sessions_list import SessionsListState
 

@@ -6,41 +6,49 @@ import dataclasses
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import applications, review
-from identity_app.services.review import ReviewItem
+from identity_app.services.applications import registry as applications
+from identity_app.services.review import manual as review
+from identity_app.services.review.manual import ReviewItem
 from identity_app.state import rows
 from identity_app.state.base import ConsoleState, PageFeedback
 
 
 @dataclasses.dataclass
-class QueueRow:
-    check_id: int
-    label: str
-    attempt: int
-    session_id: int
-    user_name: str
-    reference: str
-    manual_check: str
-    automated: str
+class OpenItem:
+    """The item under review as the page shows it: the evidence side by side."""
+
+    label: str = ""
+    type: str = ""
+    person: str = ""
+    session_url: str = ""
+    automated: str = ""
+    breakdown: list[rows.SubCheckRow] = dataclasses.field(default_factory=list)
+    document_url: str = ""
+    portrait_url: str = ""
+    selfie_url: str = ""
+    fields: list[rows.DetailRow] = dataclasses.field(default_factory=list)
+    fail_reasons: list[str] = dataclasses.field(default_factory=list)
+
+
+def open_item_of(item: ReviewItem) -> OpenItem:
+    c, doc = item.check, item.document_media_id
+    return OpenItem(
+        label=f"{c.label} (attempt {c.attempt})", type=c.type,
+        person=item.user_name + (f" · {item.reference}" if item.reference else ""),
+        session_url=routes.session_detail_path(item.application_id, item.session_id),
+        automated=rows.outcome(c.recommendation, c.reason), breakdown=rows.breakdown(c.breakdown),
+        document_url=routes.media_path(doc) if doc else "",
+        portrait_url=routes.media_path(doc, portrait=True) if doc else "",
+        selfie_url=routes.media_path(item.selfie_media_id) if item.selfie_media_id else "",
+        fields=rows.details(item.fields), fail_reasons=list(item.fail_reasons))
 
 
 class ReviewQueueState(PageFeedback, ConsoleState):
     application_name: str = ""
     app_id_value: int = 0
-    items: list[QueueRow] = []
-    # The item under review (0: none open).
-    check_id: int = 0
-    item_label: str = ""
-    item_type: str = ""
-    item_person: str = ""
-    item_session_url: str = ""
-    item_automated: str = ""
-    item_breakdown: list[rows.SubCheckRow] = []
-    document_url: str = ""
-    portrait_url: str = ""
-    selfie_url: str = ""
-    item_fields: list[rows.DetailRow] = []
-    fail_reasons: list[str] = []
+    items: list[review.QueueItem] = []
+    check_id: int = 0  # the item under review (0: none open)
+    item: OpenItem = OpenItem()
     can_review: bool = False
 
     @rx.event
@@ -59,8 +67,7 @@ class ReviewQueueState(PageFeedback, ConsoleState):
             return
         app, queue = done.value
         self.application_name, self.can_review = app.name, "DECIDE" in app.permissions
-        self.items = [QueueRow(r.check_id, r.label, r.attempt, r.session_id, r.user_name, r.reference, r.manual_check,
-                               rows.outcome(r.automated_recommendation, r.automated_reason)) for r in queue]
+        self.items = list(queue)
 
     @rx.event
     async def open_item(self, check_id: int):
@@ -68,21 +75,7 @@ class ReviewQueueState(PageFeedback, ConsoleState):
         if done.ok and done.value.application_id != self.app_id_value:
             self.error = "That review item does not exist."
         elif done.ok:
-            self._show(done.value)
-
-    def _show(self, item: ReviewItem) -> None:
-        c, doc = item.check, item.document_media_id
-        self.check_id = c.id
-        self.item_label, self.item_type = f"{c.label} (attempt {c.attempt})", c.type
-        self.item_person = item.user_name + (f" · {item.reference}" if item.reference else "")
-        self.item_session_url = routes.session_detail_path(item.application_id, item.session_id)
-        self.item_automated = rows.outcome(c.recommendation, c.reason)
-        self.item_breakdown = rows.breakdown(c.breakdown)
-        self.document_url = routes.media_path(doc) if doc else ""
-        self.portrait_url = routes.media_path(doc, portrait=True) if doc else ""
-        self.selfie_url = routes.media_path(item.selfie_media_id) if item.selfie_media_id else ""
-        self.item_fields = rows.details(item.fields)
-        self.fail_reasons, self.can_review = list(item.fail_reasons), item.can_review
+            self.check_id, self.item, self.can_review = check_id, open_item_of(done.value), done.value.can_review
 
     @rx.event
     def close_item(self):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from identity_app import routes
 from identity_app.checks.report import Detail, SubCheck
-from identity_app.services.session_detail import CheckCard, DecisionView, MediaView
+from identity_app.services.sessions.detail import CheckCard, DecisionView, MediaView
 
 
 @dataclasses.dataclass

@@ -8,9 +8,9 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import decisions, deletion, traces
+from identity_app.services.sessions import decisions, deletion, traces
 from identity_app.services.doorway import Work
-from identity_app.services.session_detail import SessionDetail, get_session_detail
+from identity_app.services.sessions.detail import SessionDetail, get_session_detail
 from identity_app.state import rows
 from identity_app.state.base import ConsoleState, PageFeedback
 from identity_app.state.media_viewer import MediaViewerState

@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import applications
+from identity_app.services.applications import registry as applications
 from identity_app.services.doorway import Work
-from identity_app.services.session_search import SearchResult, SessionRow, query_from_params, search_sessions
+from identity_app.services.sessions.search import SearchResult, SessionRow, query_from_params, search_sessions
 from identity_app.state.base import ConsoleState, Done, PageFeedback, then
 
 PAGE_SIZE = 25

@@ -15,11 +15,13 @@ from typing import Callable
 import reflex as rx
 
 from identity_app import routes
-from identity_app.services import auth, doorway
-from identity_app.services.auth import SignedIn
+from identity_app.services import doorway
+from identity_app.services.access import auth
+from identity_app.services.access.auth import SignedIn
 from identity_app.services.doorway import Work
 from identity_app.services.errors import DomainError, SignInExpired
-from identity_app.state.base import ConsoleState, Done, go_with_cookie, who_asks
+from identity_app.state.base import ConsoleState, Done, who_asks
+from identity_app.state.browser import go_with_cookie
 from identity_app.web import cookies
 
 # The page draws what only the browser may hold; a failed fetch starts the sign-in again.

@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from identity_app import routes
 from identity_app.crypto import hash_token
-from identity_app.services import auth, doorway, invitations
+from identity_app.services import doorway
+from identity_app.services.access import auth, invitations
 from identity_app.services.errors import DomainError
 from identity_app.settings import get_settings
 from identity_app.web import cookies

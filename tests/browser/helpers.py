@@ -45,6 +45,15 @@ def _enrol(page, url: str) -> None:
     expect(page.get_by_role("heading", name="Applications")).to_be_visible()
 
 
+def set_up_owner(page) -> None:
+    """The first-run form, filled in as the owner."""
+    fill(page, "Your name", "Olive Owner")
+    fill(page, "Email", OWNER_EMAIL)
+    fill(page, "Password (at least 10 characters)", OWNER_PASSWORD)
+    fill(page, "Repeat the password", OWNER_PASSWORD)
+    page.get_by_role("button", name="Create owner account").click()
+
+
 def _password(page, url: str) -> None:
     page.goto(url + "/signin")
     fill(page, "Email", OWNER_EMAIL)
@@ -55,7 +64,7 @@ def _password(page, url: str) -> None:
 def _owner_exists(app_server) -> bool:
     """Asked of the app's own database (the pages redirect only after hydration)."""
     from identity_app.db import make_engine
-    from identity_app.services import auth
+    from identity_app.services.access import auth
     from sqlmodel import Session
 
     engine = make_engine(f"sqlite:///{app_server.data_dir / 'identity.db'}")
@@ -72,11 +81,7 @@ def signed_in_owner(page, app_server) -> None:
     if not _owner_exists(app_server):
         page.goto(url + "/setup")
         expect(page.get_by_role("heading", name="Set up the owner account")).to_be_visible()
-        fill(page, "Your name", "Olive Owner")
-        fill(page, "Email", OWNER_EMAIL)
-        fill(page, "Password (at least 10 characters)", OWNER_PASSWORD)
-        fill(page, "Repeat the password", OWNER_PASSWORD)
-        page.get_by_role("button", name="Create owner account").click()
+        set_up_owner(page)
         _enrol(page, url)
         return
     if url not in _SECRETS:
@@ -94,10 +99,7 @@ def signed_in_owner(page, app_server) -> None:
 
 
 def sign_in_to_code_page(page, url: str) -> None:
-    page.goto(url + "/signin")
-    fill(page, "Email", OWNER_EMAIL)
-    fill(page, "Password", OWNER_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
+    _password(page, url)
     expect(page.get_by_role("heading", name="Two-factor code")).to_be_visible()
 
 
@@ -114,11 +116,7 @@ def front_door_flow(page, url: str) -> None:
     page.goto(url + "/")
     expect(page).to_have_url(url + "/setup")
     expect(page.get_by_role("heading", name="Set up the owner account")).to_be_visible()
-    fill(page, "Your name", "Olive Owner")
-    fill(page, "Email", OWNER_EMAIL)
-    fill(page, "Password (at least 10 characters)", OWNER_PASSWORD)
-    fill(page, "Repeat the password", OWNER_PASSWORD)
-    page.get_by_role("button", name="Create owner account").click()
+    set_up_owner(page)
 
     expect(page.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
     expect(page.get_by_alt_text("QR code for your authenticator app")).to_be_visible()

@@ -128,7 +128,7 @@ def test_a_restart_while_checks_run_still_completes_the_session(capture_app, pla
     """Captured over the same HTTP API the page uses; the app (web + worker) is killed mid-checks."""
     session_id, token = new_session(capture_app, checks=NO_REVIEW)
     with db_of(capture_app) as db:  # welcome page equivalent: open and consent
-        from identity_app.services import capture
+        from identity_app.services.capture import flow as capture
 
         capture.open_link(db, token=token)
         capture.give_consent(db, token=token)

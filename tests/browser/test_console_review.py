@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from identity_app.db import make_engine
 from identity_app.models import VerificationSession
-from identity_app.services import auth
+from identity_app.services.access import auth
 from identity_app.storage import LocalMediaStore
 from tests import seed
 from tests.browser.conftest import screenshot

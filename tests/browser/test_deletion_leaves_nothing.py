@@ -56,7 +56,7 @@ def test_deleting_a_session_leaves_no_byte_of_the_person(browser, lone_app):
     shared_data("liveness-pose-eyes-insightface")
     from identity_app.db import make_engine
     from identity_app.models import Task, VerificationSession
-    from identity_app.services import auth
+    from identity_app.services.access import auth
     from identity_app.storage import LocalMediaStore
 
     url, data = lone_app.url, lone_app.data_dir

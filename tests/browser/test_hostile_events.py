@@ -32,7 +32,10 @@ def world(tmp_path_factory):
     from identity_app.db import make_engine
     from identity_app.models import (Check, CheckState, ManualCheck, MediaKind, ReviewState, SessionState,
                                      VerificationSession)
-    from identity_app.services import applications, auth, invitations, media, sessions
+    from identity_app.services.applications import registry as applications
+    from identity_app.services.access import auth, invitations
+    from identity_app.services.capture import media
+    from identity_app.services.sessions import links as sessions
     from identity_app.crypto import hash_token
     from identity_app.storage import LocalMediaStore
 
@@ -252,7 +255,7 @@ def test_password_guessing_over_the_websocket_is_slowed_audited_and_the_owner_st
     """Two connections firing wrong passwords at the owner's account as fast as events go: a few are
     checked (each audited), the rest are refused unchecked; the owner's own browser signs in at once."""
     from identity_app.models import AuditEvent
-    from identity_app.services import auth, guessing
+    from identity_app.services.access import auth, guessing
     from identity_app.state.sign_in import SignInState
 
     app, engine, cookies, ids = world

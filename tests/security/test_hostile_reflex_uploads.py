@@ -28,7 +28,8 @@ TYPES = ["image/png", "image/jpeg", "text/html", "image/svg+xml", "application/z
 def manager(hostile_app):
     """The owner (who manages everything), signed in, and one application."""
     from identity_app.db import make_engine
-    from identity_app.services import applications, auth
+    from identity_app.services.applications import registry as applications
+    from identity_app.services.access import auth
 
     engine = make_engine(f"sqlite:///{hostile_app.data_dir / 'identity.db'}")
     with Session(engine, expire_on_commit=False) as db:

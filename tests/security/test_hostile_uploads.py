@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from identity_app import i18n
 from identity_app.db import make_engine
 from identity_app.models import MediaItem, MediaKind
-from identity_app.services import capture
+from identity_app.services.capture import flow as capture
 from identity_app.storage import LocalMediaStore
 from tests import capture_media as cm
 from tests import hostile_images as hi

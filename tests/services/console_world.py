@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from identity_app.models import Membership, Operator
-from identity_app.services import applications, auth
-from identity_app.services.auth import OperatorView
+from identity_app.services.applications import registry as applications
+from identity_app.services.access import auth
+from identity_app.services.access.auth import OperatorView
 
 PASSWORD = "correct horse battery"
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSENTED_SESSION = textwrap.dedent("""
     from identity_app.db import session_scope
     from identity_app.migrations import upgrade
-    from identity_app.services import capture
+    from identity_app.services.capture import flow as capture
     from identity_app.settings import get_settings
     from tests import capture_media as cm
     from tests.services.session_factory import make_session

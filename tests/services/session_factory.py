@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from identity_app.crypto import new_token
 from identity_app.models import Application, VerificationSession, utcnow
-from identity_app.services.sessions import application_snapshot
+from identity_app.services.sessions.links import application_snapshot
 
 
 def make_session(db, *, checks: dict | None = None, locale: str = "en", lifetime: timedelta = timedelta(days=7)):

@@ -9,9 +9,10 @@ from PIL import Image
 from sqlmodel import select
 
 from identity_app.models import Application, AuditEvent, VerificationSession
-from identity_app.services import app_settings, sessions
-from identity_app.services.app_config import ChecksConfig
-from identity_app.services.app_settings import Preferences
+from identity_app.services.applications import settings as app_settings
+from identity_app.services.sessions import links as sessions
+from identity_app.services.applications.checks_config import ChecksConfig
+from identity_app.services.applications.settings import Preferences
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from identity_app.storage import LocalMediaStore
 from tests.services.console_world import member, new_app, owner

@@ -7,10 +7,11 @@ import pyotp
 import pytest
 
 from identity_app.models import MediaKind, utcnow
-from identity_app.services import audit_log, auth
+from identity_app.services import audit_log
+from identity_app.services.access import auth
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
-from identity_app.services.media import read_media
-from identity_app.services.session_detail import get_session_detail
+from identity_app.services.capture.media import read_media
+from identity_app.services.sessions.detail import get_session_detail
 from identity_app.storage import LocalMediaStore
 from tests import seed
 from tests.conftest import SHARED_DATA, shared_data

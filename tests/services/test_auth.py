@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from identity_app.crypto import hash_token
 from identity_app.models import AuditEvent, SignInSession, utcnow
-from identity_app.services import auth
+from identity_app.services.access import auth
 from identity_app.services.errors import AuthenticationError, Conflict, SignInExpired, ValidationError
 
 PASSWORD = "correct horse battery"

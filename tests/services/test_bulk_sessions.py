@@ -5,7 +5,7 @@ import pytest
 from sqlmodel import func, select
 
 from identity_app.models import VerificationSession
-from identity_app.services import bulk_sessions
+from identity_app.services.sessions import bulk as bulk_sessions
 from identity_app.services.errors import Forbidden, ValidationError
 from tests.services.console_world import member, new_app, owner
 

@@ -10,8 +10,8 @@ from PIL import Image
 from sqlmodel import select
 
 from identity_app.models import Check, CheckState, MediaItem, MediaKind, Resource, SessionState, Task, utcnow
-from identity_app.services import capture
-from identity_app.services.capture import CaptureRefused, LinkStatus
+from identity_app.services.capture import flow as capture
+from identity_app.services.capture.flow import CaptureRefused, LinkStatus
 from identity_app.storage import LocalMediaStore
 from tests import capture_media as cm
 from tests.services.session_factory import NO_REVIEW, make_session

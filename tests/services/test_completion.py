@@ -1,4 +1,4 @@
-"""The one completion rule (services/completion.py), as the worker and the last review call it:
+"""The one completion rule (services/review/completion.py), as the worker and the last review call it:
 COMPLETED once the capture is finished, every check is DONE, no task is pending and no review waits."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlmodel import select
 from identity_app.checks.report import CheckType
 from identity_app.models import (AuditAction, AuditEvent, Check, CheckState, ReviewState, SessionState, Task,
                                  TaskState, TaskType, utcnow)
-from identity_app.services import completion
+from identity_app.services.review import completion
 from tests.services.session_factory import make_session
 
 

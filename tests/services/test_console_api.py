@@ -11,7 +11,9 @@ from starlette.testclient import TestClient
 
 from identity_app.db import get_engine, session_scope
 from identity_app.migrations import upgrade
-from identity_app.services import app_settings, auth, sessions
+from identity_app.services.applications import settings as app_settings
+from identity_app.services.access import auth
+from identity_app.services.sessions import links as sessions
 from identity_app.settings import get_settings
 from identity_app.web.cookies import SESSION
 from identity_app.storage import get_media_store
@@ -38,13 +40,13 @@ def world():
         step = auth.sign_in_password(db, email="api-owner@example.com", password="a long password")
         enrol = auth.start_enrolment(db, token_hash=step.token_hash)
         token = auth.confirm_enrolment(db, token_hash=step.token_hash, code=pyotp.TOTP(enrol.secret).now()).token
-    from identity_app.api import api_app
+    from identity_app.web.api import api_app
 
     return TestClient(api_app()), app_id, link.token, other.token, token
 
 
 def app_settings_app(db, owner, name="Acme"):
-    from identity_app.services import applications
+    from identity_app.services.applications import registry as applications
 
     return applications.create_application(db, actor=owner, name=name).id
 

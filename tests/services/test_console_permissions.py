@@ -4,7 +4,6 @@ or NotFound that reveals nothing for other applications), each permitted call
 gets past the permission check. Sessions are captured and checked for real."""
 from __future__ import annotations
 
-import importlib
 from types import SimpleNamespace
 from typing import Callable
 
@@ -12,10 +11,13 @@ import pytest
 from sqlmodel import Session, select
 
 from identity_app.models import ALL_PERMISSIONS, Check, MediaItem, MediaKind, ReviewState
-from identity_app.services import (
-    applications, audit_log, decisions, deletion, invitations, media, review, session_detail, sessions,
-)
-from identity_app.services.app_config import ChecksConfig
+from identity_app.services import audit_log
+from identity_app.services.applications import registry as applications, settings as app_settings
+from identity_app.services.sessions import decisions, deletion, detail as session_detail, links as sessions, search
+from identity_app.services.access import invitations
+from identity_app.services.capture import media
+from identity_app.services.review import manual as review
+from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.errors import DomainError, Forbidden, NotFound
 from tests import seed
 
@@ -34,13 +36,6 @@ PERMISSION_SETS = {
 }
 
 
-def optional(name: str):
-    try:
-        return importlib.import_module(f"identity_app.services.{name}")
-    except ImportError:
-        return None
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
     w = seed.captured_world(request, tmp_path_factory, app_name="Alpha", other_name="Beta", face_match="FALLBACK",
@@ -57,15 +52,7 @@ def world(request, tmp_path_factory):
         cfg = replace(cfg, face_match=replace(cfg.face_match, manual_check="NEVER"),
                       text_extraction=replace(cfg.text_extraction, manual_check="NEVER"),
                       liveness=replace(cfg.liveness, max_retries=1))
-        settings_service = optional("app_settings")
-        if settings_service:
-            settings_service.update_checks(db, actor=owner, application_id=app_id, checks=cfg)
-        else:
-            from identity_app.models import Application
-
-            row = db.get(Application, app_id)
-            row.checks_config = cfg.to_dict()
-            db.add(row)
+        app_settings.update_checks(db, actor=owner, application_id=app_id, checks=cfg)
         db.commit()
         done = seed.captured_session(db, store, owner, app_id, name="Carl Done", email="carl@example.org")
         review_check = db.exec(select(Check).where(Check.session_id == pending.session_id,
@@ -118,32 +105,23 @@ def actions(w) -> list[tuple[str, str, Callable]]:
         ("delete_session_media", "DELETE_MEDIA", lambda db, a: deletion.delete_session_media(
             db, w.store, actor=a, session_id=w.pending)),
     ]
-    search = optional("session_search")
-    if search:
-        out += [
-            ("search_sessions", "VIEW_SESSIONS", lambda db, a: search.search_sessions(
-                db, actor=a, application_id=w.app_id, query=search.SearchQuery(text="ada"))),
-            ("export_csv", "VIEW_SESSIONS", lambda db, a: search.export_csv(
-                db, actor=a, application_id=w.app_id, query=search.SearchQuery())),
-        ]
-    if hasattr(sessions, "get_link"):
-        out += [
-            ("get_link", "VIEW_SESSIONS", lambda db, a: sessions.get_link(db, actor=a, session_id=w.pending)),
-            ("send_link_email", "CREATE_SESSIONS", lambda db, a: sessions.send_link_email(
-                db, actor=a, session_id=w.pending)),  # closed session: ValidationError after the check
-        ]
-    settings = optional("app_settings")
-    if settings:
-        out += [
-            ("app_settings", "VIEW_SESSIONS", lambda db, a: settings.get_settings(
-                db, actor=a, application_id=w.app_id)),
-            ("update_details", "MANAGE_APPLICATION", lambda db, a: settings.update_details(
-                db, actor=a, application_id=w.app_id, name="Alpha")),
-            ("update_checks", "MANAGE_APPLICATION", lambda db, a: settings.update_checks(
-                db, actor=a, application_id=w.app_id, checks=ChecksConfig.from_dict(None))),
-            ("set_active", "MANAGE_APPLICATION", lambda db, a: settings.set_active(
-                db, actor=a, application_id=w.app_id, active=True)),
-        ]
+    out += [
+        ("search_sessions", "VIEW_SESSIONS", lambda db, a: search.search_sessions(
+            db, actor=a, application_id=w.app_id, query=search.SearchQuery(text="ada"))),
+        ("export_csv", "VIEW_SESSIONS", lambda db, a: search.export_csv(
+            db, actor=a, application_id=w.app_id, query=search.SearchQuery())),
+        ("get_link", "VIEW_SESSIONS", lambda db, a: sessions.get_link(db, actor=a, session_id=w.pending)),
+        ("send_link_email", "CREATE_SESSIONS", lambda db, a: sessions.send_link_email(
+            db, actor=a, session_id=w.pending)),  # closed session: ValidationError after the check
+        ("app_settings", "VIEW_SESSIONS", lambda db, a: app_settings.get_settings(
+            db, actor=a, application_id=w.app_id)),
+        ("update_details", "MANAGE_APPLICATION", lambda db, a: app_settings.update_details(
+            db, actor=a, application_id=w.app_id, name="Alpha")),
+        ("update_checks", "MANAGE_APPLICATION", lambda db, a: app_settings.update_checks(
+            db, actor=a, application_id=w.app_id, checks=ChecksConfig.from_dict(None))),
+        ("set_active", "MANAGE_APPLICATION", lambda db, a: app_settings.set_active(
+            db, actor=a, application_id=w.app_id, active=True)),
+    ]
     return out
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from identity_app.crypto import hash_token
 from identity_app.models import Application, AuditEvent, SignInSession, VerificationSession
-from identity_app.services import auth
+from identity_app.services.access import auth
 from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.new_sessions import NewSessionsState
 from identity_app.state.sessions_list import SessionsListState

@@ -7,10 +7,12 @@ import pytest
 from sqlmodel import Session, select
 
 from identity_app.models import AuditEvent, Decision, VerificationSession
-from identity_app.services import decisions
+from identity_app.services.sessions import decisions
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
-from identity_app.services.session_detail import get_session_detail
+from identity_app.services.sessions.detail import get_session_detail
 from tests import seed
+
+pytestmark = pytest.mark.slow  # not in the fast tier: a session captured and checked for real
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

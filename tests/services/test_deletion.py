@@ -13,12 +13,14 @@ from sqlmodel import Session, select
 from identity_app.models import (
     AuditEvent, Check, Decision, MediaItem, MediaKind, Resource, Task, VerificationSession, utcnow,
 )
-from identity_app.services import decisions, deletion
+from identity_app.services.sessions import decisions, deletion
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
-from identity_app.services.session_detail import get_session_detail
+from identity_app.services.sessions.detail import get_session_detail
 from identity_app.storage import LocalMediaStore, MediaNotFound, S3MediaStore
 from tests import seed
 from tests.conftest import SHARED_DATA, shared_data
+
+pytestmark = pytest.mark.slow  # not in the fast tier: sessions captured and checked for real
 
 SECRET = "test-secret-" + "y" * 40
 PERSONAL = ("Ada", "ada@example.org", "ERIKSSON", "L898902C3")

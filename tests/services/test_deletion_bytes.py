@@ -21,7 +21,9 @@ from identity_app import db as dbmod
 from identity_app.db import make_engine, session_scope
 from identity_app.migrations import upgrade
 from identity_app.models import AuditEvent, MediaItem, Task, utcnow
-from identity_app.services import capture, deletion, verification
+from identity_app.services.capture import flow as capture
+from identity_app.services.sessions import deletion
+from identity_app.services.review import verification
 from identity_app.storage import LocalMediaStore
 from tests import seed
 from tests.conftest import shared_data

@@ -1,4 +1,4 @@
-"""Guessing limits on passwords and codes (services/guessing.py through services/auth.py),
+"""Guessing limits on passwords and codes (services/access/guessing.py through services/access/auth.py),
 on SQLite and PostgreSQL: they slow attackers down, every failure is audited in a
 transaction of its own, and the rightful operator still gets in."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from identity_app.crypto import hash_token
 from identity_app.models import AuditEvent, AuthFailure
-from identity_app.services import auth, guessing
+from identity_app.services.access import auth, guessing
 from identity_app.services.errors import AuthenticationError, LockedOut
 
 pytestmark = pytest.mark.slow  # not in the fast tier: many password hashes, and threads on both databases

@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from identity_app.crypto import hash_token
 from identity_app.models import AuditEvent, Invitation, Permission, utcnow
-from identity_app.services import applications, auth, invitations
+from identity_app.services.applications import registry as applications
+from identity_app.services.access import auth, invitations
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 
 PASSWORD = "correct horse battery"

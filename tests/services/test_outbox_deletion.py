@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from identity_app.services import applications, auth, deletion, sessions
+from identity_app.services.applications import registry as applications
+from identity_app.services.access import auth
+from identity_app.services.sessions import deletion, links as sessions
 from identity_app.services.mailer import session_tag
 from identity_app.storage import LocalMediaStore
 

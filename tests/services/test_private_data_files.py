@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlmodel import select
 from identity_app.db import get_engine, session_scope
 from identity_app.models import Resource
-from identity_app.services import capture
+from identity_app.services.capture import flow as capture
 from identity_app.services.mailer import send_email
 from identity_app.settings import get_settings
 from identity_app.storage import get_media_store

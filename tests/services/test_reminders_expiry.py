@@ -7,11 +7,12 @@ import pytest
 from sqlmodel import select
 
 from identity_app.models import AuditEvent, SessionState, VerificationSession, utcnow
-from identity_app.services import app_settings, sessions
-from identity_app.services.app_settings import Preferences
-from identity_app.services.expiry import expire_sessions
+from identity_app.services.applications import settings as app_settings
+from identity_app.services.sessions import links as sessions
+from identity_app.services.applications.settings import Preferences
+from identity_app.services.sessions.expiry import expire_sessions
 from identity_app.services.mailer import SentEmail
-from identity_app.services.reminders import send_due_reminders
+from identity_app.services.sessions.reminders import send_due_reminders
 from tests.services.console_world import new_app, owner
 
 
@@ -107,7 +108,7 @@ def test_expiry_marks_ongoing_sessions_past_their_lifetime(db):
     assert expire_sessions(db, utcnow() + timedelta(days=30)) == 0
 
 
-# One expiry rule (services/expiry.py) for its three callers: the job, the capture link and the
+# One expiry rule (services/sessions/expiry.py) for its three callers: the job, the capture link and the
 # session detail. Each case is a session whose link lifetime passed a minute ago unless it says otherwise.
 EXPIRY_CASES = {
     # case: (captured how long ago, a review pending, lifetime passed, expires)
@@ -137,8 +138,9 @@ def _expiry_case(db, captured_ago, review_pending, lifetime_passed, now):
 @pytest.mark.parametrize("case", list(EXPIRY_CASES))
 def test_the_capture_link_the_session_detail_and_the_job_apply_one_expiry_rule(db, case):
     from identity_app.models import Check
-    from identity_app.services import capture, expiry
-    from identity_app.services.session_detail import effective_state
+    from identity_app.services.capture import flow as capture
+    from identity_app.services.sessions import expiry
+    from identity_app.services.sessions.detail import effective_state
 
     captured_ago, review_pending, lifetime_passed, expires = EXPIRY_CASES[case]
     want = SessionState.EXPIRED if expires else SessionState.ONGOING

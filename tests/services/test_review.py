@@ -9,11 +9,13 @@ from sqlmodel import Session, select
 
 from identity_app.checks.report import CheckReport, CheckType, Detail, Process, Recommendation, sub_check
 from identity_app.models import AuditEvent, ManualCheck, MediaItem, ReviewState, VerificationSession
-from identity_app.services import review
+from identity_app.services.review import manual as review
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
-from identity_app.services.media_views import portrait_crop
-from identity_app.services.session_detail import get_session_detail
+from identity_app.services.capture.media_views import portrait_crop
+from identity_app.services.sessions.detail import get_session_detail
 from tests import seed
+
+pytestmark = pytest.mark.slow  # not in the fast tier: a session captured and checked for real
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

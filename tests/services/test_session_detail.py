@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 
 from identity_app.models import AuditEvent, MediaKind
 from identity_app.services.errors import Forbidden, NotFound
-from identity_app.services.session_detail import MediaView, SessionDetail, get_session_detail
+from identity_app.services.sessions.detail import MediaView, SessionDetail, get_session_detail
 from tests import seed
+
+pytestmark = pytest.mark.slow  # not in the fast tier: a session captured and checked for real
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from identity_app.models import AuditEvent, DecisionValue, SessionState, VerificationSession
-from identity_app.services import sessions
+from identity_app.services.sessions import links as sessions
 from identity_app.services.errors import NotFound, ValidationError
-from identity_app.services.session_search import SearchQuery, export_csv, query_from_params, search_sessions
+from identity_app.services.sessions.search import SearchQuery, export_csv, query_from_params, search_sessions
 from tests.services.console_world import member, new_app, owner
 
 PEOPLE = [  # name, email, reference, state, decision, days ago

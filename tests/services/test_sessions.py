@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from identity_app.models import AuditEvent, SessionState, VerificationSession
-from identity_app.services import sessions
+from identity_app.services.sessions import links as sessions
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from tests.services.console_world import member, new_app, owner
 

@@ -19,10 +19,13 @@ from identity_app.models import (
     TaskState,
     TaskType,
 )
-from identity_app.services import capture, completion, verification
+from identity_app.services.capture import flow as capture
+from identity_app.services.review import completion, verification
 from identity_app.storage import LocalMediaStore
 from tests import capture_media as cm
 from tests.services.session_factory import NO_REVIEW, make_session
+
+pytestmark = pytest.mark.slow  # not in the fast tier: the real check job on a real passport photo and real frames
 
 TODAY = date(2026, 11, 25)
 
@@ -285,7 +288,7 @@ def test_links_that_expire_before_capture_finishes_become_expired(db):
     from identity_app.models import utcnow
 
     vs = make_session(db, lifetime=timedelta(seconds=-5))
-    from identity_app.services.expiry import expire_sessions
+    from identity_app.services.sessions.expiry import expire_sessions
 
     assert expire_sessions(db) == 1
     db.commit()

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 from identity_app.crypto import hash_token
 from identity_app.db import get_engine, session_scope
 from identity_app.migrations import upgrade
-from identity_app.services import applications, auth, invitations
+from identity_app.services.applications import registry as applications
+from identity_app.services.access import auth, invitations
 from identity_app.settings import get_settings
 from identity_app.web import cookies
 from identity_app.web.guard import WebGuard, script_hashes
@@ -39,7 +40,7 @@ def signed():
 
 
 def api(https: bool = False) -> TestClient:
-    from identity_app.api import api_app
+    from identity_app.web.api import api_app
 
     return TestClient(WebGuard(api_app(), https=https), base_url="http://testserver")
 
@@ -171,7 +172,8 @@ def test_out_of_range_ids_are_not_found(signed, path):
                                   "/api/capture/{t}/liveness/-5/frames", "/api/capture/{t}/liveness/1e9/finish"])
 def test_out_of_range_attempt_ids_are_refused_not_failed(signed, path):
     from identity_app.models import Application
-    from identity_app.services import capture, sessions
+    from identity_app.services.capture import flow as capture
+    from identity_app.services.sessions import links as sessions
     from sqlmodel import select
 
     with session_scope() as db:  # an open link with consent: the id is what gets looked up

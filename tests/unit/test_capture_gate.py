@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from identity_app.capture_api import Busy, LinkGate, UploadRate
+from identity_app.web.capture_routes import Busy, LinkGate, UploadRate
 
 
 def test_a_link_has_two_requests_in_flight_at_most_working_one_at_a_time():

@@ -32,8 +32,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from identity_app import i18n, routes
-from identity_app.services import capture, doorway, liveness_feedback
-from identity_app.services.capture import CaptureRefused
+from identity_app.services import doorway
+from identity_app.services.capture import flow as capture, liveness_feedback
+from identity_app.services.capture.flow import CaptureRefused
 from identity_app.services.doorway import Work
 from identity_app.settings import get_settings
 from identity_app.web import callers

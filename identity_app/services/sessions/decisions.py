@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from identity_app.models import AuditAction, Decision, DecisionValue, Permission, SessionState, utcnow
 from identity_app.services import audit
-from identity_app.services.auth import OperatorView
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import ValidationError
-from identity_app.services.session_detail import DecisionView, decision_views, session_for
+from identity_app.services.access.permissions import session_for
+from identity_app.services.sessions.detail import DecisionView, decision_views
 
 MAX_NOTE = 4000
 

@@ -22,9 +22,10 @@ from sqlmodel import Session, col, func, select
 
 from identity_app.models import AuditAction, DecisionValue, Permission, SessionState, VerificationSession
 from identity_app.services import audit, forms
-from identity_app.services.auth import OperatorView
+from identity_app.services.access.auth import OperatorView
+from identity_app.services.forms import Page
 from identity_app.services.errors import ValidationError
-from identity_app.services.permissions import require
+from identity_app.services.access.permissions import require
 
 SORTS = ("created", "name", "state")
 DECISION_FILTERS = ("", "APPROVE", "REJECT", "NONE")  # NONE: no decision yet
@@ -59,16 +60,7 @@ class SessionRow:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    rows: tuple[SessionRow, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+SearchResult = Page  # Page[SessionRow]: one page of them
 
 
 def clean_query(q: SearchQuery) -> SearchQuery:

@@ -40,10 +40,11 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit, expiry
-from identity_app.services.app_config import ChecksConfig
+from identity_app.services import audit
+from identity_app.services.sessions import expiry
+from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.errors import DomainError
-from identity_app.services.media import store_session_media
+from identity_app.services.capture.media import store_session_media
 from identity_app.settings import get_settings
 from identity_app.storage import MediaStore
 

@@ -11,11 +11,11 @@ from identity_app import routes
 from identity_app.crypto import new_token
 from identity_app.models import Application, AuditAction, Permission, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
-from identity_app.services.app_config import ChecksConfig
-from identity_app.services.auth import OperatorView, normalise_email
+from identity_app.services.applications.checks_config import ChecksConfig
+from identity_app.services.access.auth import OperatorView, normalise_email
 from identity_app.services.errors import NotFound, ValidationError
 from identity_app.services.mailer import EmailError, send_email, session_tag
-from identity_app.services.permissions import require
+from identity_app.services.access.permissions import require, session_for
 from identity_app.settings import get_settings
 
 
@@ -138,22 +138,11 @@ class SessionLink:
     user_email: str
 
 
-def _viewable(db: Session, actor: OperatorView | None, session_id: int, permission: Permission) -> VerificationSession:
-    vs = db.get(VerificationSession, session_id)
-    if vs is None:
-        raise NotFound("That session does not exist.")
-    try:
-        require(db, actor, vs.application_id, permission)
-    except NotFound:
-        raise NotFound("That session does not exist.") from None
-    return vs
-
-
 def get_link(db: Session, *, actor: OperatorView, session_id: int) -> SessionLink:
     """The link of a session with its QR code (for the desktop-to-phone hand-off)."""
-    from identity_app.services.totp import qr_svg_data_uri
+    from identity_app.services.access.totp import qr_svg_data_uri
 
-    vs = _viewable(db, actor, session_id, Permission.VIEW_SESSIONS)
+    vs = session_for(db, actor, session_id, Permission.VIEW_SESSIONS)
     assert vs.id is not None
     link = session_link(vs.token)
     return SessionLink(vs.id, link, qr_svg_data_uri(link), vs.expires_at, vs.state.value, vs.state.label,
@@ -176,7 +165,7 @@ def link_email(app_name: str, user_name: str, link: str, expires_at: datetime, r
 
 def send_link_email(db: Session, *, actor: OperatorView, session_id: int, ip: str = "") -> str:
     """Email the link to the session's person; returns the transport used (smtp or outbox)."""
-    vs = _viewable(db, actor, session_id, Permission.CREATE_SESSIONS)
+    vs = session_for(db, actor, session_id, Permission.CREATE_SESSIONS)
     if not is_open(vs):
         raise ValidationError("This session is not open any more: create a new one.")
     app = db.get(Application, vs.application_id)

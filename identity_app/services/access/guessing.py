@@ -2,7 +2,7 @@
 
 Failures are counted per *bucket*, in the database so that every web process
 sees them: an account from browsers it has never been signed in with, an
-account from one trusted browser (services/auth.py sets a device cookie after
+account from one trusted browser (services/access/auth.py sets a device cookie after
 a full sign-in), and a network address. Each bucket allows a few failures a
 day, then asks for a growing pause before the next attempt (1 s, 2 s, 4 s, ...
 up to 15 minutes). An attempt made during a pause is refused without checking

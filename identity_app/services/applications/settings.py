@@ -3,7 +3,7 @@
 Every change needs MANAGE_APPLICATION and is audited with the names of the
 fields that changed (never their values: a redirect URL or a description may
 be sensitive, and the audit log is not a copy of the configuration).
-Sessions already created keep their snapshot (services/sessions.py).
+Sessions already created keep their snapshot (services/sessions/links.py).
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from sqlmodel import Session
 
 from identity_app.models import Application, AuditAction, Permission, utcnow
 from identity_app.services import audit
-from identity_app.services.app_config import ChecksConfig
-from identity_app.services.auth import OperatorView
+from identity_app.services.applications.checks_config import ChecksConfig
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import NotFound, ValidationError
-from identity_app.services.permissions import require
+from identity_app.services.access.permissions import require
 from identity_app.storage import MediaNotFound, MediaStore, new_media_key
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

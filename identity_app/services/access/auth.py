@@ -6,7 +6,7 @@ them the hash only), which is why the sign-in functions take `token_hash`. A
 correct password leaves a PASSWORD_OK sign-in valid for 5 minutes, which only
 the TOTP step (or enrolment, for an operator without TOTP) turns into an
 ACTIVE sign-in valid for 24 hours. The token is replaced at that moment.
-Guessing is slowed, never turned into a lockout: see services/guessing.py.
+Guessing is slowed, never turned into a lockout: see services/access/guessing.py.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from identity_app.models import (
     TrustedDevice,
     utcnow,
 )
-from identity_app.services import audit, guessing, totp
+from identity_app.services import audit
+from identity_app.services.access import guessing, totp
 from identity_app.services.errors import (
     AuthenticationError,
     Conflict,
@@ -33,7 +34,7 @@ from identity_app.services.errors import (
     SignInExpired,
     ValidationError,
 )
-from identity_app.services.passwords import hash_password, verify_password
+from identity_app.services.access.passwords import hash_password, verify_password
 
 PENDING_LIFETIME = timedelta(minutes=5)
 SIGN_IN_LIFETIME = timedelta(hours=24)

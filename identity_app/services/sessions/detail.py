@@ -31,11 +31,12 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit, expiry
-from identity_app.services.auth import OperatorView
+from identity_app.services import audit
+from identity_app.services.sessions import expiry
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound
-from identity_app.services.permissions import permissions_for, require
-from identity_app.services.sessions import session_link
+from identity_app.services.access.permissions import permissions_for, session_for
+from identity_app.services.sessions.links import session_link
 
 
 @dataclass(frozen=True)
@@ -141,24 +142,6 @@ class SessionDetail:
     decisions: tuple[DecisionView, ...]  # newest first
     pending_reviews: int
     permissions: tuple[str, ...]         # what the viewer may do on this session
-
-
-def session_for(db: Session, actor: OperatorView | None, session_id: int,
-                permission: Permission) -> VerificationSession:
-    """The session if the actor holds `permission` on its application.
-
-    A session of an application the actor does not belong to is reported
-    exactly like a missing one, so ids reveal nothing."""
-    vs = db.get(VerificationSession, session_id)
-    if vs is None:
-        if actor is None:
-            raise Forbidden("Sign in first.")
-        raise NotFound("That session does not exist.")
-    try:
-        require(db, actor, vs.application_id, permission)
-    except NotFound:
-        raise NotFound("That session does not exist.") from None
-    return vs
 
 
 def effective_state(vs: VerificationSession, checks: list[Check], now: datetime | None = None) -> SessionState:

@@ -37,9 +37,9 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import completion, review
-from identity_app.services.app_config import ChecksConfig
-from identity_app.services.media import store_session_media
+from identity_app.services.review import completion, manual as review
+from identity_app.services.applications.checks_config import ChecksConfig
+from identity_app.services.capture.media import store_session_media
 from identity_app.storage import MediaStore
 
 log = logging.getLogger(__name__)

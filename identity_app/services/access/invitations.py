@@ -11,11 +11,11 @@ from identity_app import routes
 from identity_app.crypto import hash_token, new_token
 from identity_app.models import Application, AuditAction, Invitation, Membership, Operator, Permission, utcnow
 from identity_app.services import audit
-from identity_app.services.auth import OperatorView, normalise_email
+from identity_app.services.access.auth import OperatorView, normalise_email
 from identity_app.services.errors import NotFound, ValidationError
 from identity_app.services.mailer import send_email
-from identity_app.services.passwords import hash_password
-from identity_app.services.permissions import clean_permissions, require
+from identity_app.services.access.passwords import hash_password
+from identity_app.services.access.permissions import clean_permissions, require
 from identity_app.settings import get_settings
 
 INVITATION_LIFETIME = timedelta(days=7)

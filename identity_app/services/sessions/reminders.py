@@ -15,7 +15,7 @@ from sqlmodel import Session, col, or_, select
 from identity_app.models import Application, AuditAction, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
 from identity_app.services.mailer import EmailError, SentEmail, send_email, session_tag
-from identity_app.services.sessions import link_email, session_link
+from identity_app.services.sessions.links import link_email, session_link
 
 log = logging.getLogger(__name__)
 MAX_REMINDERS = 6

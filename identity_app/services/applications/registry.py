@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 
 from identity_app.models import ALL_PERMISSIONS, Application, AuditAction, Membership, Operator, Permission, utcnow
 from identity_app.services import audit
-from identity_app.services.app_config import ChecksConfig
-from identity_app.services.auth import OperatorView
+from identity_app.services.applications.checks_config import ChecksConfig
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
-from identity_app.services.permissions import PERMISSION_LABELS, clean_permissions, permissions_for, require
+from identity_app.services.access.permissions import PERMISSION_LABELS, clean_permissions, permissions_for, require
 
 
 @dataclass(frozen=True)

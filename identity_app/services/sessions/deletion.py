@@ -34,10 +34,10 @@ from identity_app.models import (
     utcnow,
 )
 from identity_app.services import audit
-from identity_app.services.auth import OperatorView
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from identity_app.services.mailer import delete_outbox, session_tag
-from identity_app.services.session_detail import session_for
+from identity_app.services.access.permissions import session_for
 from identity_app.storage import MediaStore
 
 CONFIRMATION_WORD = "DELETE"

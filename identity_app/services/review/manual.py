@@ -28,16 +28,12 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services import audit, completion
-from identity_app.services.auth import OperatorView
+from identity_app.services import audit
+from identity_app.services.review import completion
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
-from identity_app.services.permissions import permissions_for, require
-from identity_app.services.session_detail import (
-    CheckCard,
-    check_card,
-    document_fields,
-    session_for,
-)
+from identity_app.services.access.permissions import permissions_for, require, session_for
+from identity_app.services.sessions.detail import CheckCard, check_card, document_fields
 
 # The sub-check a person's result becomes, per reviewable check.
 MANUAL_SUB_CHECK = {CheckType.ID_DOCUMENT_FACE_MATCH: "manual_face_match",
@@ -78,6 +74,7 @@ class QueueItem:
     automated_recommendation: str
     automated_reason: str
     created_at: datetime
+    automated: str  # "REJECT (DIFFERENT_PERSON)": the automated result as the queue shows it
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,8 @@ def list_queue(db: Session, *, actor: OperatorView | None, application_id: int) 
         .order_by(Check.created_at, Check.id)  # type: ignore[arg-type]
     ).all()
     return [QueueItem(c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, vs.user_name,  # type: ignore[arg-type]
-                      vs.reference, c.manual_check.value, c.recommendation or "", c.reason or "", c.created_at)
+                      vs.reference, c.manual_check.value, c.recommendation or "", c.reason or "", c.created_at,
+                      (c.recommendation or "") + (f" ({c.reason})" if c.reason else ""))
             for c, vs in rows]
 
 

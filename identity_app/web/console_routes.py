@@ -15,12 +15,14 @@ from starlette.routing import Route
 
 from identity_app import routes
 from identity_app.models import Permission
-from identity_app.services import app_settings, doorway, session_search
-from identity_app.services.app_settings import Logo
+from identity_app.services import doorway
+from identity_app.services.applications import settings as app_settings
+from identity_app.services.sessions import search as session_search
+from identity_app.services.applications.settings import Logo
 from identity_app.services.doorway import Work
 from identity_app.services.errors import DomainError, Forbidden, NotFound
-from identity_app.services.permissions import require
-from identity_app.services.sessions import find_by_token
+from identity_app.services.access.permissions import require
+from identity_app.services.sessions.links import find_by_token
 from identity_app.storage import StorageError
 from identity_app.web import callers
 from identity_app.web.callers import NO_STORE, plain

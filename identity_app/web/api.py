@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from identity_app import capture_api, console_api, routes
+from identity_app import routes
+from identity_app.web import capture_routes, console_routes
 from identity_app.services import doorway
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
-from identity_app.services.media import read_media
+from identity_app.services.capture.media import read_media
 from identity_app.storage import StorageError
 from identity_app.web import auth_routes, callers, csp_reports
 from identity_app.web.callers import NO_STORE, plain
@@ -38,7 +39,7 @@ def media(request: Request) -> Response:
     data, media_type = content.data, content.content_type
     if request.query_params.get("portrait") == "1":
         # The document's portrait, cropped on the server for side-by-side review.
-        from identity_app.services.media_views import portrait_crop
+        from identity_app.services.capture.media_views import portrait_crop
 
         crop = portrait_crop(data)
         if crop is not None:
@@ -52,14 +53,14 @@ def api_app() -> Starlette:
     return Starlette(routes=[
         Route(routes.API_HEALTH, health),
         Route(routes.API_MEDIA, media),
-        *console_api.ROUTES,  # application logo, sessions CSV export
+        *console_routes.ROUTES,  # application logo, sessions CSV export
         *auth_routes.ROUTES,  # sign-in cookies, the enrolment key and recovery codes, invitation links
         *csp_reports.ROUTES,  # what browsers report the page policy blocked
-        # Capture flow (the link token is the credential); see capture_api.py.
-        Route("/api/capture/{token}/quality", capture_api.quality, methods=["POST"]),
-        Route("/api/capture/{token}/document", capture_api.document, methods=["POST"]),
-        Route("/api/capture/{token}/liveness", capture_api.liveness_start, methods=["POST"]),
-        Route("/api/capture/{token}/liveness/{resource_id}/frames", capture_api.liveness_frames, methods=["POST"]),
-        Route("/api/capture/{token}/liveness/{resource_id}/finish", capture_api.liveness_finish, methods=["POST"]),
-        Route("/api/capture/{token}/liveness/{resource_id}", capture_api.liveness_result),
+        # Capture flow (the link token is the credential); see capture_routes.py.
+        Route("/api/capture/{token}/quality", capture_routes.quality, methods=["POST"]),
+        Route("/api/capture/{token}/document", capture_routes.document, methods=["POST"]),
+        Route("/api/capture/{token}/liveness", capture_routes.liveness_start, methods=["POST"]),
+        Route("/api/capture/{token}/liveness/{resource_id}/frames", capture_routes.liveness_frames, methods=["POST"]),
+        Route("/api/capture/{token}/liveness/{resource_id}/finish", capture_routes.liveness_finish, methods=["POST"]),
+        Route("/api/capture/{token}/liveness/{resource_id}", capture_routes.liveness_result),
     ])

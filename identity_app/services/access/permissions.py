@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from identity_app.models import ALL_PERMISSIONS, Application, Membership, Permission
-from identity_app.services.auth import OperatorView
+from identity_app.models import ALL_PERMISSIONS, Application, Membership, Permission, VerificationSession
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound
 
 PERMISSION_LABELS = {
@@ -43,3 +43,21 @@ def require(db: Session, operator: OperatorView | None, application_id: int, per
         raise NotFound("That application does not exist.")
     if permission not in perms:
         raise Forbidden(f"You need the '{PERMISSION_LABELS[permission]}' permission for that.")
+
+
+def session_for(db: Session, actor: OperatorView | None, session_id: int,
+                permission: Permission) -> VerificationSession:
+    """The session if the actor holds `permission` on its application.
+
+    A session of an application the actor does not belong to is reported
+    exactly like a missing one, so ids reveal nothing."""
+    vs = db.get(VerificationSession, session_id)
+    if vs is None:
+        if actor is None:
+            raise Forbidden("Sign in first.")
+        raise NotFound("That session does not exist.")
+    try:
+        require(db, actor, vs.application_id, permission)
+    except NotFound:
+        raise NotFound("That session does not exist.") from None
+    return vs

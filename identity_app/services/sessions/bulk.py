@@ -15,9 +15,9 @@ from sqlmodel import Session
 
 from identity_app.models import AuditAction, utcnow
 from identity_app.services import audit
-from identity_app.services.auth import OperatorView
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import ValidationError
-from identity_app.services.sessions import (
+from identity_app.services.sessions.links import (
     CreatedSession,
     Person,
     active_application,

@@ -8,9 +8,9 @@ from sqlmodel import Session
 
 from identity_app.models import AuditAction, MediaItem, MediaKind, Permission, VerificationSession
 from identity_app.services import audit
-from identity_app.services.auth import OperatorView
+from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import NotFound
-from identity_app.services.permissions import require
+from identity_app.services.access.permissions import require
 from identity_app.storage import MediaStore, new_media_key
 
 

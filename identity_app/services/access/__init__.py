@@ -1,0 +1,1 @@
+"""Who may do what: sign-in (password, TOTP, guessing limits), invitations, permissions."""

@@ -1,0 +1,1 @@
+"""Applications: creating them, their members, their requested checks and preferences."""

@@ -1,0 +1,1 @@
+"""The end user's capture flow behind a session link: documents, liveness frames, stored media."""

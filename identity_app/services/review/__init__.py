@@ -1,0 +1,1 @@
+"""Deciding: running the checks (verification), the manual review queue, completing a session."""

@@ -1,0 +1,1 @@
+"""Verification sessions as operators handle them: links, search, detail, decisions, deletion, expiry."""
