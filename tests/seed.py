@@ -40,6 +40,24 @@ def owner(db: Session) -> OperatorView:
     return op
 
 
+def new_app(db: Session, actor: OperatorView, name: str = "Onboarding") -> int:
+    """An application with the default configuration, made by `actor`."""
+    return applications.create_application(db, actor=actor, name=name).id
+
+
+def account(db: Session, application_id: int, permissions: list[str], email: str = "ivy@example.com") -> OperatorView:
+    """An operator with these permissions on one application, written straight into the
+    database (no invitation, no password hashing: for the fast service tests)."""
+    from identity_app.models import Membership, Operator
+
+    op = Operator(email=email, name=email.split("@")[0].title(), password_hash="not-a-real-hash")
+    db.add(op)
+    db.flush()
+    db.add(Membership(application_id=application_id, operator_id=op.id, permissions=permissions))
+    db.flush()
+    return OperatorView.of(op)
+
+
 def application(db: Session, actor: OperatorView, name: str = "Onboarding", *, face_match: str = "FALLBACK",
                 text: str = "FALLBACK", liveness_retries: int = 1) -> int:
     """An application whose manual checks are set as asked (through the settings service)."""

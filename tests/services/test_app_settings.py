@@ -15,7 +15,7 @@ from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.applications.settings import Preferences
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from identity_app.storage import LocalMediaStore
-from tests.services.console_world import member, new_app, owner
+from tests import seed
 
 
 @pytest.fixture
@@ -37,16 +37,16 @@ def png_bytes(w: int = 900, h: int = 300, exif: bool = False) -> bytes:
 
 
 def test_defaults_are_the_documented_ones(db):
-    op = owner(db)
-    s = app_settings.get_settings(db, actor=op, application_id=new_app(db, op))
+    op = seed.owner(db)
+    s = app_settings.get_settings(db, actor=op, application_id=seed.new_app(db, op))
     assert s.preferences.session_lifetime_days == 7 and s.preferences.media_retention_days == 90
     assert s.checks.liveness.liveness_type == "ACTIVE" and s.checks.liveness.max_retries == 3
     assert s.is_active and not s.has_logo
 
 
 def test_checks_and_preferences_are_saved_and_audited_without_values(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     cfg = ChecksConfig.from_dict({
         "document_authenticity": {"accepted_types": ["PASSPORT"], "country_mode": "DENY", "countries": ["prk", "IRN"],
                                   "accept_expired": True, "document_count": 2, "capture_method": "CAMERA"},
@@ -83,8 +83,8 @@ def test_checks_and_preferences_are_saved_and_audited_without_values(db):
     ({"document_authenticity": {"capture_method": "FAX"}}, "Capture method"),
 ])
 def test_wrong_checks_are_refused(db, raw, message):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     with pytest.raises(ValidationError, match=message):
         app_settings.update_checks(db, actor=op, application_id=app_id, checks=raw)
 
@@ -100,16 +100,16 @@ def test_wrong_checks_are_refused(db, raw, message):
     ("media_retention_days", "ninety", "whole number"),
 ])
 def test_wrong_preferences_are_refused(db, field, value, message):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     prefs = Preferences(**{field: value})
     with pytest.raises(ValidationError, match=message):
         app_settings.update_preferences(db, actor=op, application_id=app_id, preferences=prefs)
 
 
 def test_a_session_keeps_the_configuration_it_was_created_with(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     first = sessions.create_session(db, actor=op, application_id=app_id, user_name="Ada", user_email="ada@example.com")
     app_settings.update_checks(db, actor=op, application_id=app_id,
                                checks={"face_match": {"manual_check": "ALWAYS"}, "liveness": {"max_retries": 5}})
@@ -127,8 +127,8 @@ def test_a_session_keeps_the_configuration_it_was_created_with(db):
 
 
 def test_details_and_activation(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     app_settings.update_details(db, actor=op, application_id=app_id, name="  KYC  ", description="Retail onboarding")
     app_settings.set_active(db, actor=op, application_id=app_id, active=False)
     with pytest.raises(ValidationError, match="deactivated"):
@@ -142,11 +142,11 @@ def test_details_and_activation(db):
 
 
 def test_only_managers_change_settings_and_others_see_nothing(db, store):
-    op = owner(db)
-    app_id = new_app(db, op)
-    other_app = new_app(db, op, "Other")
-    viewer = member(db, app_id, ["VIEW_SESSIONS", "CREATE_SESSIONS", "DECIDE"])
-    stranger = member(db, other_app, ["VIEW_SESSIONS", "MANAGE_APPLICATION"], email="sam@example.com")
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
+    other_app = seed.new_app(db, op, "Other")
+    viewer = seed.account(db, app_id, ["VIEW_SESSIONS", "CREATE_SESSIONS", "DECIDE"])
+    stranger = seed.account(db, other_app, ["VIEW_SESSIONS", "MANAGE_APPLICATION"], email="sam@example.com")
     assert app_settings.get_settings(db, actor=viewer, application_id=app_id).id == app_id
     calls = [
         lambda a: app_settings.update_details(db, actor=a, application_id=app_id, name="X"),
@@ -166,8 +166,8 @@ def test_only_managers_change_settings_and_others_see_nothing(db, store):
 
 
 def test_the_logo_is_checked_by_content_reencoded_small_and_stored_privately(db, store, tmp_path):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     with pytest.raises(ValidationError, match="PNG, JPEG or WebP"):
         app_settings.upload_logo(db, store, actor=op, application_id=app_id, data=b"<svg onload=alert(1)>")
     with pytest.raises(ValidationError, match="PNG, JPEG or WebP"):
@@ -194,8 +194,8 @@ def test_the_logo_is_checked_by_content_reencoded_small_and_stored_privately(db,
 def test_the_logo_follows_the_upload_header_limits_and_is_decoded_in_the_pool(db, store):
     from tests import hostile_images as hi
 
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     for bomb in (hi.finding_png(), hi.webp_vp8x(16_000, 16_000), hi.png(12_000, 2_000), hi.png(6_000, 6_000)):
         with pytest.raises(ValidationError, match="too large in pixels"):
             app_settings.upload_logo(db, store, actor=op, application_id=app_id, data=bomb)

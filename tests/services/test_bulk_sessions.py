@@ -7,7 +7,7 @@ from sqlmodel import func, select
 from identity_app.models import VerificationSession
 from identity_app.services.sessions import bulk as bulk_sessions
 from identity_app.services.errors import Forbidden, ValidationError
-from tests.services.console_world import member, new_app, owner
+from tests import seed
 
 
 def count(db) -> int:
@@ -20,8 +20,8 @@ def create(db, op, app_id, text: str | bytes):
 
 
 def test_valid_rows_are_created_and_invalid_ones_reported_with_line_numbers(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     result = create(db, op, app_id, (
         "Name,Email,Reference\n"
         "Ada Lovelace,ada@example.com,C-1\n"
@@ -45,8 +45,8 @@ def test_valid_rows_are_created_and_invalid_ones_reported_with_line_numbers(db):
 
 
 def test_other_separators_encodings_and_a_file_without_header(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     excel = "name;email;reference\r\nJosé Núñez;jose@example.es;R1\r\n".encode("cp1252")
     utf16 = "name\temail\nZoë Ölund\tzoe@example.se\n".encode("utf-16")
     bom = "\ufeffname,email\nChloé,chloe@example.fr\n".encode("utf-8")
@@ -68,25 +68,25 @@ def test_other_separators_encodings_and_a_file_without_header(db):
     (b"name,email\n", "no rows"),
 ])
 def test_unusable_files_are_refused_whole_with_a_clear_message(db, data, message):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     with pytest.raises(ValidationError, match=message):
         create(db, op, app_id, data)
     assert count(db) == 0
 
 
 def test_bulk_needs_the_create_permission(db):
-    op = owner(db)
-    app_id = new_app(db, op)
-    viewer = member(db, app_id, ["VIEW_SESSIONS"])
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
+    viewer = seed.account(db, app_id, ["VIEW_SESSIONS"])
     with pytest.raises(Forbidden):
         create(db, viewer, app_id, "name,email\nA,a@example.com\n")
     assert count(db) == 0
 
 
 def test_five_thousand_rows_in_one_go(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     text = "name,email,reference\n" + "".join(f"Person {i},p{i}@example.com,R{i}\n" for i in range(5000))
     result = create(db, op, app_id, text)
     db.commit()

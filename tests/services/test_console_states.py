@@ -22,7 +22,8 @@ from identity_app.state.new_sessions import NewSessionsState
 from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.sign_in import SignInState
 from identity_app.web import cookies
-from tests.services.console_world import PASSWORD, new_app, owner
+from tests import seed
+from tests.seed import PASSWORD
 
 
 class Console:
@@ -49,8 +50,8 @@ def world(engine, monkeypatch):
 
     monkeypatch.setattr(db_module, "get_engine", lambda: engine)
     with Session(engine, expire_on_commit=False) as db:
-        op = owner(db)
-        app_id = new_app(db, op)
+        op = seed.owner(db)
+        app_id = seed.new_app(db, op)
         step = auth.sign_in_password(db, email=op.email, password=PASSWORD)
         secret = auth.start_enrolment(db, token_hash=step.token_hash).secret
         token = auth.confirm_enrolment(db, token_hash=step.token_hash, code=pyotp.TOTP(secret).now()).token
@@ -139,7 +140,7 @@ def test_the_password_step_hands_its_token_to_the_browser_and_keeps_none(engine,
 
     monkeypatch.setattr(db_module, "get_engine", lambda: engine)
     with Session(engine) as db:
-        owner(db)
+        seed.owner(db)
         db.commit()
     tab = Console("/signin", {}, {})
     tab.send(SignInState, "submit_password", {"email": "owner@example.com", "password": "not the password"})

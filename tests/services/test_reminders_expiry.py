@@ -13,7 +13,7 @@ from identity_app.services.applications.settings import Preferences
 from identity_app.services.sessions.expiry import expire_sessions
 from identity_app.services.mailer import SentEmail
 from identity_app.services.sessions.reminders import send_due_reminders
-from tests.services.console_world import new_app, owner
+from tests import seed
 
 
 class Outbox:
@@ -28,8 +28,8 @@ class Outbox:
 
 
 def app_with_reminders(db, count: int, interval: int, lifetime: int = 30):
-    op = owner(db)
-    app_id = new_app(db, op, "Acme Bank")
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op, "Acme Bank")
     app_settings.update_preferences(db, actor=op, application_id=app_id, preferences=Preferences(
         reminder_count=count, reminder_interval_days=interval, session_lifetime_days=lifetime))
     return op, app_id

@@ -12,7 +12,7 @@ from identity_app.models import AuditEvent, DecisionValue, SessionState, Verific
 from identity_app.services.sessions import links as sessions
 from identity_app.services.errors import NotFound, ValidationError
 from identity_app.services.sessions.search import SearchQuery, export_csv, query_from_params, search_sessions
-from tests.services.console_world import member, new_app, owner
+from tests import seed
 
 PEOPLE = [  # name, email, reference, state, decision, days ago
     ("Ada Lovelace", "ada@example.com", "CUST-001", "COMPLETED", "APPROVE", 1),
@@ -25,9 +25,9 @@ PEOPLE = [  # name, email, reference, state, decision, days ago
 
 @pytest.fixture
 def world(db):
-    op = owner(db)
-    app_id = new_app(db, op)
-    other = new_app(db, op, "Other")
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
+    other = seed.new_app(db, op, "Other")
     now = datetime.now(timezone.utc)
     ids = {}
     for name, email, ref, state, decision, days in PEOPLE:
@@ -115,8 +115,8 @@ def test_the_csv_export_holds_the_filtered_list_and_defuses_formulas(db, world):
 
 def test_only_members_who_can_view_search_and_export(db, world):
     op, app_id, other, _ = world
-    stranger = member(db, other, ["VIEW_SESSIONS"], email="sam@example.com")
-    viewer = member(db, app_id, ["VIEW_SESSIONS"])
+    stranger = seed.account(db, other, ["VIEW_SESSIONS"], email="sam@example.com")
+    viewer = seed.account(db, app_id, ["VIEW_SESSIONS"])
     assert search(db, viewer, app_id).total == 5
     with pytest.raises(NotFound):
         search(db, stranger, app_id)

@@ -10,12 +10,12 @@ from sqlmodel import select
 from identity_app.models import AuditEvent, SessionState, VerificationSession
 from identity_app.services.sessions import links as sessions
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
-from tests.services.console_world import member, new_app, owner
+from tests import seed
 
 
 def test_a_session_gets_a_link_and_a_searchable_text(db, settings):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     created = sessions.create_session(db, actor=op, application_id=app_id, user_name=" Ada Lovelace ",
                                       user_email="Ada@Example.COM", reference="CUST-42")
     vs = db.get(VerificationSession, created.id)
@@ -28,8 +28,8 @@ def test_a_session_gets_a_link_and_a_searchable_text(db, settings):
 
 
 def test_the_link_comes_with_a_qr_code_of_the_same_link(db):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     created = sessions.create_session(db, actor=op, application_id=app_id, user_name="Ada", user_email="a@example.com")
     link = sessions.get_link(db, actor=op, session_id=created.id)
     assert link.link == created.link and link.state_label == "IN PROGRESS" and link.state == "ONGOING"
@@ -61,20 +61,20 @@ def test_the_link_comes_with_a_qr_code_of_the_same_link(db):
     ("Ada", "a@example.com", "R" * 201, "too long"),
 ])
 def test_bad_input_is_refused(db, name, email, reference, message):
-    op = owner(db)
-    app_id = new_app(db, op)
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
     with pytest.raises(ValidationError, match=message):
         sessions.create_session(db, actor=op, application_id=app_id, user_name=name, user_email=email,
                                 reference=reference)
 
 
 def test_creating_needs_the_create_permission_and_the_application(db):
-    op = owner(db)
-    app_id = new_app(db, op)
-    other = new_app(db, op, "Other")
-    viewer = member(db, app_id, ["VIEW_SESSIONS"])
-    creator = member(db, app_id, ["VIEW_SESSIONS", "CREATE_SESSIONS"], email="cat@example.com")
-    stranger = member(db, other, ["VIEW_SESSIONS", "CREATE_SESSIONS"], email="sam@example.com")
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op)
+    other = seed.new_app(db, op, "Other")
+    viewer = seed.account(db, app_id, ["VIEW_SESSIONS"])
+    creator = seed.account(db, app_id, ["VIEW_SESSIONS", "CREATE_SESSIONS"], email="cat@example.com")
+    stranger = seed.account(db, other, ["VIEW_SESSIONS", "CREATE_SESSIONS"], email="sam@example.com")
     with pytest.raises(Forbidden, match="Create sessions"):
         sessions.create_session(db, actor=viewer, application_id=app_id, user_name="Ada", user_email="a@example.com")
     with pytest.raises(NotFound):
@@ -89,8 +89,8 @@ def test_creating_needs_the_create_permission_and_the_application(db):
 
 
 def test_the_link_is_emailed_to_the_person(db, settings):
-    op = owner(db)
-    app_id = new_app(db, op, "Acme Bank")
+    op = seed.owner(db)
+    app_id = seed.new_app(db, op, "Acme Bank")
     created = sessions.create_session(db, actor=op, application_id=app_id, user_name="Ada Lovelace",
                                       user_email="ada@example.com")
     before = set(Path(settings.outbox_dir).glob("*.eml")) if Path(settings.outbox_dir).exists() else set()
