@@ -379,38 +379,6 @@ def evaluate_challenges(
     return outcomes
 
 
-# ---------------------------------------------------------------- frame choice
-
-
-def best_frontal_frame(
-    frames: Sequence[np.ndarray], analyses: Sequence[FrameAnalysis] | None = None
-) -> int | None:
-    """Index of the frame best suited as the selfie for face match.
-
-    One face, near-frontal, eyes open, and the sharpest among the most frontal.
-    """
-    analyses = list(analyses) if analyses is not None else [analyse_frame(f) for f in frames]
-    open_level = _open_eye_level(analyses, _state_frames(analyses, LivenessThresholds()))
-    candidates = []
-    for i, a in enumerate(analyses):
-        if a.face_count != 1 or a.face_box is None:
-            continue
-        eyes = a.eye_open / open_level if open_level > 0 else 1.0
-        pose = abs(a.yaw) + 0.5 * abs(a.pitch) + (20.0 if eyes < 0.85 else 0.0)
-        candidates.append((pose, i))
-    if not candidates:
-        return None
-    candidates.sort()
-    best_pose = candidates[0][0]
-    near = [i for p, i in candidates if p <= best_pose + 5.0][:8]
-
-    def sharpness(i: int) -> float:
-        x, y, w, h = analyses[i].face_box  # type: ignore[misc]
-        return faces.face_quality(frames[i], (y, x + w, y + h, x))[0]
-
-    return max(near, key=sharpness)
-
-
 # ---------------------------------------------------------------- report
 
 
@@ -462,7 +430,7 @@ def liveness_report(
     `timestamps`: seconds, one per frame, from when the first challenge was shown.
     `analyses`: optional FrameAnalysis per frame already computed live.
     `selfie_index`, `selfie_face`: the frame chosen as the selfie for face
-    match (`best_frontal_frame`) and its `faces.encode_selfie` result. When
+    match (`selfie.best_frontal_frame`) and its `faces.encode_selfie` result. When
     its face is usable it joins the same-face comparison, so the face that
     face match compares with the document is the face that answered the
     challenges; the breakdown says whether it was compared.

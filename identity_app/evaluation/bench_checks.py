@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     from identity_app.checks.face_match import face_match_report
     from identity_app.checks.faces import encode_selfie
     from identity_app.checks.image_quality import assess_quality
-    from identity_app.checks.liveness import Challenge, analyse_frame, best_frontal_frame, liveness_report
+    from identity_app.checks.liveness import Challenge, analyse_frame, liveness_report
+    from identity_app.checks.selfie import best_frontal_frame
     from identity_app.checks.text_extraction import extract_document_text, text_data_report
 
     load_before = _load()

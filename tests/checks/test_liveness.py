@@ -289,15 +289,6 @@ def test_a_blink_from_real_open_and_closed_eye_stills() -> None:
     assert o.completed and o.frame_index == 7
 
 
-def test_the_best_frontal_frame_is_the_one_facing_the_camera_with_eyes_open() -> None:
-    frames = [_camera_frame(_still(p)) for p in
-              ("pose/left_face.jpeg", "reaction/close_eyes.jpeg", "reaction/open_eyes.png", "pose/rise_face.jpeg")]
-    frames.append(cv2.flip(frames[0], 1))
-    best = liveness.best_frontal_frame(frames)
-    assert best in (2, 3)  # eyes open, head not turned (rise_face is raised but frontal)
-    assert liveness.best_frontal_frame([np.zeros((480, 640, 3), np.uint8)]) is None
-
-
 def test_a_selfie_frame_of_someone_else_is_caught_by_the_same_face_check() -> None:
     # One frame of another person slipped in where no challenge is answered: the
     # key frames alone miss it, but once it is the frame face match would use,

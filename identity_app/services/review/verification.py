@@ -119,14 +119,15 @@ class _Attempt:
     frames: list[np.ndarray]
     times: list[float]
     analyses: list
-    best: int | None          # best_frontal_frame: the selfie this attempt would give
+    best: int | None          # selfie.best_frontal_frame: the selfie this attempt would give
     selfie_face: object | None  # faces.EncodedFace of frames[best]
 
 
 def _analyse_attempt(db: Session, store: MediaStore, resource: Resource,
                      attempts: dict[int, _Attempt] | None = None) -> _Attempt:
     from identity_app.checks.faces import encode_selfie
-    from identity_app.checks.liveness import FrameAnalysis, analyse_frame, best_frontal_frame
+    from identity_app.checks.liveness import FrameAnalysis, analyse_frame
+    from identity_app.checks.selfie import best_frontal_frame
 
     assert resource.id is not None
     if attempts is not None and resource.id in attempts:
