@@ -22,6 +22,7 @@ class JobKind(str, Enum):
     SESSION_CHECKS = "SESSION_CHECKS"        # a capture finished: run the session's checks
     LIVENESS_DECISION = "LIVENESS_DECISION"  # an attempt finished: decide it now
     DOCUMENT_READING = "DOCUMENT_READING"    # a photo was stored: read it while the user goes on
+    WEBHOOK_DELIVERY = "WEBHOOK_DELIVERY"    # an event for a receiver (services/api/webhooks.py)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ class Job:
 
     @property
     def best_effort(self) -> bool:
-        """A reading made early is only a head start: the session's checks read the document anyway."""
-        return self.kind == JobKind.DOCUMENT_READING
+        """A reading made early is only a head start: the session's checks read the document anyway;
+        a webhook delivery not enqueued is picked up by the worker's sweep of due deliveries."""
+        return self.kind in (JobKind.DOCUMENT_READING, JobKind.WEBHOOK_DELIVERY)
 
 
 def later(db: Session, job: Job) -> None:
@@ -74,3 +76,5 @@ def send(job: Job) -> None:
         worker.enqueue_liveness(job.id)
     elif job.kind == JobKind.DOCUMENT_READING:
         worker.enqueue_document_reading(job.id, job.session_id)
+    elif job.kind == JobKind.WEBHOOK_DELIVERY:
+        worker.deliver_webhook(job.id)

@@ -200,6 +200,47 @@ class AuditAction(StrEnum):
     SESSION_EXPIRED = "session.expired"
     REMINDER_SENT = "session.reminder_sent"
     RETENTION_DELETED = "media.retention_deleted"
+    # the REST API and its webhooks
+    API_KEY_CREATED = "api.key_created"
+    API_KEY_REVOKED = "api.key_revoked"
+    API_REQUEST = "api.request"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_DELETED = "webhook.deleted"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+    WEBHOOK_DISABLED = "webhook.disabled"
+    WEBHOOK_RESENT = "webhook.resent"
+    SDK_KEY_CREATED = "api.sdk_key_created"
+    SDK_KEY_REVOKED = "api.sdk_key_revoked"
+
+
+class ApiScope(StrEnum):
+    """What an API key may do on its application (services/api/keys.py)."""
+
+    SESSIONS_CREATE = "sessions:create"
+    RESULTS_READ = "results:read"
+    MEDIA_READ = "media:read"
+    DELETE = "delete"
+    DECISIONS_WRITE = "decisions:write"
+
+
+class WebhookTopic(StrEnum):
+    """What a webhook endpoint can subscribe to (Yoti's notification topics, named our way)."""
+
+    SESSION_CREATED = "session.created"
+    RESOURCE_UPDATED = "resource.updated"
+    CHECK_COMPLETED = "check.completed"
+    TASK_COMPLETED = "task.completed"
+    SESSION_COMPLETED = "session.completed"
+    SESSION_EXPIRED = "session.expired"
+    SESSION_DELETED = "session.deleted"
+    DECISION_RECORDED = "decision.recorded"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "PENDING"      # waiting for its next attempt
+    DELIVERED = "DELIVERED"  # the receiver answered 2xx
+    DEAD = "DEAD"            # retried for the whole retry period, or the endpoint was disabled
 
 
 # --- console users -----------------------------------------------------------
@@ -363,6 +404,7 @@ class VerificationSession(SQLModel, table=True):
     state: SessionState = Field(default=SessionState.ONGOING, index=True)
     config_snapshot: dict = json_field()
     created_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    created_via: str = Field(default="", max_length=200)  # the API key that created it, if one did
     created_at: datetime = ts(nullable=False, default=True)
     expires_at: datetime = ts(nullable=False, index=True)
     started_at: Optional[datetime] = ts()
@@ -460,6 +502,7 @@ class Decision(SQLModel, table=True):
     value: DecisionValue
     note: str = Field(default="", max_length=4000)
     decided_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    decided_via: str = Field(default="", max_length=200)  # the API key that recorded it, if one did
     decided_at: datetime = ts(nullable=False, default=True)
 
 
@@ -467,7 +510,8 @@ class AuditEvent(SQLModel, table=True):
     """Who did what, when. Never holds the deleted personal data itself."""
 
     __tablename__ = "audit_event"
-    __table_args__ = NO_ID_REUSE
+    # (target, at): an API key's requests in the last minute are counted on every request.
+    __table_args__ = (sa.Index("ix_audit_event_target_at", "target", "at"), NO_ID_REUSE)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     at: datetime = ts(nullable=False, default=True, index=True)
@@ -479,3 +523,103 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     ip: str = Field(default="", max_length=64)
     details: dict = json_field()
+
+
+# --- the REST API and webhooks ---------------------------------------------------------
+
+
+class ApiKey(SQLModel, table=True):
+    """A key a team's backend uses on /api/v1: shown once, kept as a hash, scoped to one application."""
+
+    __tablename__ = "api_key"
+    __table_args__ = NO_ID_REUSE
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = fk("application.id")
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, index=True)  # shown in the console: idv_<prefix>_...
+    key_hash: str = Field(max_length=128, unique=True, index=True)
+    scopes: list = json_field(list)  # ApiScope values
+    created_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = ts(nullable=False, default=True)
+    last_used_at: Optional[datetime] = ts()
+    revoked_at: Optional[datetime] = ts()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A creation request made with an Idempotency-Key: the same key and body get the same answer."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("api_key_id", "key"), NO_ID_REUSE)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    api_key_id: int = fk("api_key.id")
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int = 201
+    response: dict = json_field()
+    created_at: datetime = ts(nullable=False, default=True, index=True)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where an application's events go, signed per Standard Webhooks with its secret."""
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = NO_ID_REUSE
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = fk("application.id")
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    topics: list = json_field(list)  # WebhookTopic values
+    secret_enc: str = Field(max_length=512)
+    # The secret before the last rotation, still accepted by the signature until previous_until.
+    previous_secret_enc: Optional[str] = Field(default=None, max_length=512)
+    previous_until: Optional[datetime] = ts()
+    include_personal_data: bool = False  # payloads carry ids only unless the team asks for names and emails
+    enabled: bool = True
+    consecutive_failures: int = 0
+    disabled_at: Optional[datetime] = ts()
+    created_at: datetime = ts(nullable=False, default=True)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event to one receiver, retried from the durable queue until delivered or dead."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.Index("ix_delivery_endpoint_created", "endpoint_id", "created_at"), NO_ID_REUSE)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = Field(index=True)
+    # A webhook endpoint, or none for a session's own notification endpoint (Yoti compatibility).
+    endpoint_id: Optional[int] = fk("webhook_endpoint.id", nullable=True)
+    session_id: Optional[int] = Field(default=None, index=True)  # kept without a key: deletion is an event too
+    message_id: str = Field(max_length=64, unique=True)
+    topic: str = Field(max_length=64)
+    url: str = Field(max_length=2000)
+    auth_enc: Optional[str] = Field(default=None, max_length=512)  # a session notification's auth token
+    payload: dict = json_field()
+    state: DeliveryState = Field(default=DeliveryState.PENDING, index=True)
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = ts()
+    last_status_code: Optional[int] = None
+    last_response_ms: Optional[int] = None
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = ts(nullable=False, default=True)
+    delivered_at: Optional[datetime] = ts()
+
+
+class SdkKey(SQLModel, table=True):
+    """Yoti compatibility: an application's SDK id and the public half of its key pair (the private
+    half is handed to the team once and never kept), which Yoti-style signed requests are checked with."""
+
+    __tablename__ = "sdk_key"
+    __table_args__ = NO_ID_REUSE
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    application_id: int = fk("application.id")
+    sdk_id: str = Field(max_length=64, unique=True, index=True)
+    public_key_pem: str = Field(max_length=4000)
+    created_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = ts(nullable=False, default=True)
+    revoked_at: Optional[datetime] = ts()

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # each may use this many MB beyond its libraries before it is refused and replaced.
     image_workers: int = Field(default=0, ge=0)
     image_worker_memory_mb: int = Field(default=1024, ge=64)
+    # Requests one API key may make per minute (/api/v1 and the Yoti-compatible prefix).
+    api_requests_per_minute: int = Field(default=300, ge=1)
     # The switches for the tests only (IDV_TEST_HOOKS, ...) are not product settings: test_hooks.py.
 
     @model_validator(mode="after")

@@ -193,6 +193,40 @@ def enqueue_document_reading(resource_id: int, session_id: int | None = None) ->
     return True
 
 
+@huey.task()
+def deliver_webhook(delivery_id: int) -> None:
+    """Send one webhook delivery; a failure schedules the next attempt (backoff with jitter, up to
+    three days: services/api/webhooks.py). The request is made outside any unit of work."""
+    import httpx
+
+    from identity_app.services.api import webhooks
+
+    out = _run(lambda w: webhooks.outgoing(w.db, delivery_id))
+    if out is None:
+        return
+    status, error, started = None, "", time.monotonic()
+    try:
+        response = httpx.post(out.url, content=out.body, headers=out.headers, timeout=webhooks.TIMEOUT_S,
+                              follow_redirects=False)
+        status = response.status_code
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    delay = _run(lambda w: webhooks.record_attempt(w.db, delivery_id, status=status, elapsed_ms=elapsed_ms,
+                                                   error=error))
+    if delay is not None:
+        deliver_webhook.schedule((delivery_id,), delay=delay.total_seconds())
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def sweep_webhooks() -> None:
+    """Deliveries due but not queued (the enqueue failed, or the queue lost them) go out again."""
+    from identity_app.services.api import webhooks
+
+    for delivery_id in _run(lambda w: webhooks.due_deliveries(w.db)):
+        deliver_webhook(delivery_id)
+
+
 def enqueue_session_checks(session_id: int) -> None:
     run_checks(session_id)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from identity_app import routes
 from identity_app.web import capture_routes, console_routes
@@ -17,6 +17,7 @@ from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.capture.media import read_media
 from identity_app.storage import StorageError
 from identity_app.web import auth_routes, callers, csp_reports
+from identity_app.web.api_v1 import app as api_v1
 from identity_app.web.callers import NO_STORE, plain
 
 
@@ -63,4 +64,6 @@ def api_app() -> Starlette:
         Route("/api/capture/{token}/liveness/{resource_id}/frames", capture_routes.liveness_frames, methods=["POST"]),
         Route("/api/capture/{token}/liveness/{resource_id}/finish", capture_routes.liveness_finish, methods=["POST"]),
         Route("/api/capture/{token}/liveness/{resource_id}", capture_routes.liveness_result),
+        # The REST API for a team's backend (API keys, OpenAPI at /api/v1/openapi.json): web/api_v1/.
+        Mount(api_v1.PREFIX, app=api_v1.build()),
     ])

@@ -55,6 +55,27 @@ class OperatorView:
         assert op.id is not None
         return cls(op.id, op.email, op.name, op.is_owner, op.totp_secret_enc is not None)
 
+    @property
+    def via(self) -> str:
+        """What the console names as the author when it is not an operator ("" for an operator)."""
+        return ""
+
+
+@dataclass(frozen=True)
+class ApiKeyActor(OperatorView):
+    """A team's backend calling /api/v1 with one of its application's keys. It is nobody in the
+    console: `id` is None (nothing it makes has an operator as its author), `email` names the key
+    in the audit trail ("api-key:<prefix>"), and it may act on its own application only, as far as
+    its scopes go (services/access/permissions.py)."""
+
+    application_id: int = 0
+    scopes: frozenset[str] = frozenset()
+    key_id: int = 0
+
+    @property
+    def via(self) -> str:
+        return f"API key {self.name} ({self.email.removeprefix('api-key:')})"
+
 
 @dataclass(frozen=True)
 class PasswordStep:

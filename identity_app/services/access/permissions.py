@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from identity_app.models import ALL_PERMISSIONS, Application, Membership, Permission, VerificationSession
-from identity_app.services.access.auth import OperatorView
+from identity_app.models import ALL_PERMISSIONS, ApiScope, Application, Membership, Permission, VerificationSession
+from identity_app.services.access.auth import ApiKeyActor, OperatorView
 from identity_app.services.errors import Forbidden, NotFound
 
 PERMISSION_LABELS = {
@@ -24,9 +24,23 @@ def clean_permissions(values: list[str] | tuple[str, ...]) -> list[str]:
     return [p for p in ALL_PERMISSIONS if p in chosen]
 
 
+# What an API key's scopes allow, as console permissions (an API endpoint also checks its own scope).
+SCOPE_PERMISSIONS = {
+    ApiScope.SESSIONS_CREATE: {Permission.VIEW_SESSIONS, Permission.CREATE_SESSIONS},
+    ApiScope.RESULTS_READ: {Permission.VIEW_SESSIONS},
+    ApiScope.MEDIA_READ: {Permission.VIEW_SESSIONS},
+    ApiScope.DELETE: {Permission.VIEW_SESSIONS, Permission.DELETE_MEDIA, Permission.DELETE_SESSIONS},
+    ApiScope.DECISIONS_WRITE: {Permission.VIEW_SESSIONS, Permission.DECIDE},
+}
+
+
 def permissions_for(db: Session, operator: OperatorView, application_id: int) -> frozenset[Permission]:
     if db.get(Application, application_id) is None:
         raise NotFound("That application does not exist.")
+    if isinstance(operator, ApiKeyActor):
+        if operator.application_id != application_id:
+            return frozenset()
+        return frozenset(p for s in operator.scopes if s in SCOPE_PERMISSIONS for p in SCOPE_PERMISSIONS[ApiScope(s)])
     if operator.is_owner:
         return frozenset(Permission)
     m = db.exec(select(Membership).where(Membership.application_id == application_id,

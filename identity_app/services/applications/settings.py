@@ -130,7 +130,8 @@ def update_checks(db: Session, *, actor: OperatorView, application_id: int, chec
     return _view(app)
 
 
-def _url(value: str, label: str) -> str:
+def url_or_empty(value: str, label: str) -> str:
+    """A web address (http or https) or nothing; ValidationError naming `label` otherwise."""
     value = (value or "").strip()
     if not value:
         return ""
@@ -161,9 +162,9 @@ def clean_preferences(prefs: Preferences) -> Preferences:
         primary_colour=prefs.primary_colour.strip().lower(),
         secondary_colour=prefs.secondary_colour.strip().lower(),
         locale=prefs.locale,
-        success_url=_url(prefs.success_url, "success redirect URL"),
-        error_url=_url(prefs.error_url, "error redirect URL"),
-        privacy_policy_url=_url(prefs.privacy_policy_url, "privacy policy URL"),
+        success_url=url_or_empty(prefs.success_url, "success redirect URL"),
+        error_url=url_or_empty(prefs.error_url, "error redirect URL"),
+        privacy_policy_url=url_or_empty(prefs.privacy_policy_url, "privacy policy URL"),
         session_lifetime_days=_int(prefs.session_lifetime_days, "session link lifetime (days)", 1, 90),
         media_retention_days=_int(prefs.media_retention_days, "media retention (days)", 1, 3650),
         reminder_count=_int(prefs.reminder_count, "number of reminders", 0, MAX_REMINDERS),

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from identity_app.models import (AuditAction, Check, CheckState, ReviewState, SessionState, Task, TaskState,
                                  VerificationSession, utcnow)
 from identity_app.services import audit
+from identity_app.services.api import events
 
 
 
@@ -32,4 +33,6 @@ def complete_if_ready(db: Session, session_id: int, now: datetime | None = None)
     audit.record(db, AuditAction.SESSION_COMPLETED, application_id=vs.application_id, session_id=vs.id,
                  target=f"session:{vs.id}", checks=len(checks))
     db.flush()
+    events.session_completed(db, vs, [{"check_id": c.id, "check_type": c.type,
+                                       "recommendation": c.recommendation} for c in checks])
     return True

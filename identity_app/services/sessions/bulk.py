@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from identity_app.models import AuditAction, utcnow
 from identity_app.services import audit
+from identity_app.services.api import events
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import ValidationError
 from identity_app.services.sessions.links import (
@@ -148,6 +149,7 @@ def create_from_csv(db: Session, *, actor: OperatorView, application_id: int, da
     for vs in rows:
         audit.record(db, AuditAction.SESSION_CREATED, operator_id=actor.id, actor=actor.email,
                      application_id=application_id, session_id=vs.id, ip=ip, bulk=True)
+    events.sessions_created(db, rows)
     audit.record(db, AuditAction.SESSIONS_BULK_CREATED, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, ip=ip, created=len(rows), invalid_rows=len(errors))
     db.flush()

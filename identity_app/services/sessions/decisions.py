@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from identity_app.models import AuditAction, Decision, DecisionValue, Permission, SessionState, utcnow
 from identity_app.services import audit
+from identity_app.services.api import events
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import ValidationError
 from identity_app.services.access.permissions import session_for
@@ -34,7 +35,8 @@ def decide(db: Session, *, actor: OperatorView | None, session_id: int, value: s
     if len(note) > MAX_NOTE:
         raise ValidationError(f"The note is too long ({MAX_NOTE} characters at most).")
     previous = vs.decision.value if vs.decision else None
-    row = Decision(session_id=vs.id, value=decision, note=note, decided_by_id=actor.id, decided_at=utcnow())
+    row = Decision(session_id=vs.id, value=decision, note=note, decided_by_id=actor.id, decided_via=actor.via,
+                   decided_at=utcnow())
     db.add(row)
     vs.decision = decision
     db.add(vs)
@@ -43,4 +45,5 @@ def decide(db: Session, *, actor: OperatorView | None, session_id: int, value: s
     audit.record(db, AuditAction.SESSION_DECIDED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, target=f"decision:{row.id}", ip=ip,
                  value=decision.value, previous=previous)
+    events.decision_recorded(db, vs, decision_id=int(row.id), value=decision.value)  # type: ignore[arg-type]
     return decision_views(db, vs.id)[0]

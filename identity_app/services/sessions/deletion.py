@@ -34,6 +34,7 @@ from identity_app.models import (
     utcnow,
 )
 from identity_app.services import audit
+from identity_app.services.api import events, webhooks
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound, ValidationError
 from identity_app.services.mailer import delete_outbox, session_tag
@@ -136,6 +137,8 @@ def delete_session(db: Session, store: MediaStore, *, actor: OperatorView | None
     audit.record(db, AuditAction.SESSION_DELETED, operator_id=actor.id, actor=actor.email, application_id=app_id,
                  session_id=sid, target=f"session:{sid}", ip=ip, media_items=len(items),
                  stored_objects=len(items) + objects, outbox_emails=emails, **counts)
+    webhooks.forget_session(db, sid)
+    events.session_deleted(db, application_id=app_id, session_id=sid)
     db.flush()
     return SessionDeleted(sid, len(items), len(items) + objects, int(counts["checks"]), int(counts["decisions"]))
 

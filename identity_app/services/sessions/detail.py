@@ -152,9 +152,9 @@ def effective_state(vs: VerificationSession, checks: list[Check], now: datetime 
     return SessionState(vs.state)
 
 
-def _operator_label(db: Session, operator_id: int | None, cache: dict[int, str]) -> str:
+def _operator_label(db: Session, operator_id: int | None, cache: dict[int, str], via: str = "") -> str:
     if operator_id is None:
-        return "deleted user"
+        return via or "deleted user"
     if operator_id not in cache:
         op = db.get(Operator, operator_id)
         cache[operator_id] = f"{op.name} <{op.email}>" if op else "deleted user"
@@ -193,7 +193,7 @@ def decision_views(db: Session, session_id: int, cache: dict[int, str] | None = 
     cache = {} if cache is None else cache
     rows = db.exec(select(Decision).where(Decision.session_id == session_id)
                    .order_by(Decision.decided_at.desc(), Decision.id.desc())).all()  # type: ignore[attr-defined]
-    return tuple(DecisionView(d.id, d.value.value, d.note, _operator_label(db, d.decided_by_id, cache),  # type: ignore[arg-type]
+    return tuple(DecisionView(d.id, d.value.value, d.note, _operator_label(db, d.decided_by_id, cache, d.decided_via),  # type: ignore[arg-type]
                               d.decided_at) for d in rows)
 
 
@@ -213,7 +213,7 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
         id=vs.id, application_id=vs.application_id, application_name=app.name if app else "",
         user_name=vs.user_name, user_email=vs.user_email, reference=vs.reference,
         state=state.value, state_label=state.label, link=session_link(vs.token),
-        created_by=_operator_label(db, vs.created_by_id, cache), created_at=vs.created_at,
+        created_by=_operator_label(db, vs.created_by_id, cache, vs.created_via), created_at=vs.created_at,
         expires_at=vs.expires_at, started_at=vs.started_at, capture_finished_at=vs.capture_finished_at,
         completed_at=vs.completed_at,
         checks=tuple(check_card(db, c, cache) for c in checks),

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from identity_app.models import AuditAction, Check, ReviewState, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
+from identity_app.services.api import events
 
 CHECKS_GRACE = timedelta(hours=24)
 BATCH = 1000
@@ -40,6 +41,7 @@ def _expire(db: Session, vs: VerificationSession) -> None:
     vs.state = SessionState.EXPIRED
     db.add(vs)
     audit.record(db, AuditAction.SESSION_EXPIRED, application_id=vs.application_id, session_id=vs.id)
+    events.session_expired(db, vs)
 
 
 def expire_if_due(db: Session, vs: VerificationSession, now: datetime | None = None) -> bool:

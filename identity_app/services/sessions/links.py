@@ -2,6 +2,7 @@
 (a 256-bit capability) and a snapshot of the application's configuration."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,9 +12,11 @@ from identity_app import routes
 from identity_app.crypto import new_token
 from identity_app.models import Application, AuditAction, Permission, SessionState, VerificationSession, utcnow
 from identity_app.services import audit
+from identity_app.services.api import events
 from identity_app.services.applications.checks_config import ChecksConfig
+from identity_app.services.applications.overrides import SessionOverrides, apply_checks, apply_preferences
 from identity_app.services.access.auth import OperatorView, normalise_email
-from identity_app.services.errors import NotFound, ValidationError
+from identity_app.services.errors import ValidationError
 from identity_app.services.mailer import EmailError, send_email, session_tag
 from identity_app.services.access.permissions import require, session_for
 from identity_app.settings import get_settings
@@ -65,7 +68,17 @@ class Person:
     reference: str
 
 
+def _printable(value: str, label: str) -> str:
+    """Control characters (NUL, escapes, line breaks) have no place in a name or an email; PostgreSQL
+    refuses NUL outright, and the others would forge lines in emails and exports."""
+    if any(unicodedata.category(c) == "Cc" for c in value or ""):
+        raise ValidationError(f"The {label} contains characters that are not allowed.")
+    return value
+
+
 def clean_person(user_name: str, user_email: str, reference: str = "") -> Person:
+    user_name, user_email = _printable(user_name, "name"), _printable(user_email, "email")
+    reference = _printable(reference, "reference")
     name = (user_name or "").strip()
     if not name:
         raise ValidationError("Enter the person's name.")
@@ -90,26 +103,39 @@ def active_application(db: Session, actor: OperatorView, application_id: int) ->
 
 
 def new_session_row(app: Application, person: Person, *, created_by_id: int | None, now: datetime,
-                    snapshot: dict | None = None) -> VerificationSession:
+                    snapshot: dict | None = None, created_via: str = "") -> VerificationSession:
     """A session row (not yet added); bulk creation shares the snapshot dict."""
+    snapshot = snapshot if snapshot is not None else application_snapshot(app)
+    lifetime = int(snapshot.get("preferences", {}).get("session_lifetime_days", app.session_lifetime_days))
     return VerificationSession(
         application_id=app.id, token=new_token(), user_name=person.name, user_email=person.email,
         reference=person.reference, search_text=search_text(person.name, person.email, person.reference),
-        config_snapshot=snapshot if snapshot is not None else application_snapshot(app),
-        created_by_id=created_by_id, created_at=now, expires_at=now + timedelta(days=app.session_lifetime_days),
+        config_snapshot=snapshot, created_by_id=created_by_id, created_via=created_via, created_at=now,
+        expires_at=now + timedelta(days=lifetime),
     )
 
 
+def snapshot_with(app: Application, overrides: SessionOverrides | None) -> dict:
+    """The application's snapshot, narrowed by what the request asked (services/applications/overrides.py)."""
+    snapshot = application_snapshot(app)
+    if overrides is not None:
+        snapshot["checks"] = apply_checks(ChecksConfig.from_dict(snapshot["checks"]), overrides).to_dict()
+        snapshot["preferences"] = apply_preferences(snapshot["preferences"], overrides)
+    return snapshot
+
+
 def create_session(db: Session, *, actor: OperatorView, application_id: int, user_name: str, user_email: str,
-                   reference: str = "", ip: str = "") -> CreatedSession:
+                   reference: str = "", ip: str = "", overrides: SessionOverrides | None = None) -> CreatedSession:
     app = active_application(db, actor, application_id)
     person = clean_person(user_name, user_email, reference)
-    vs = new_session_row(app, person, created_by_id=actor.id, now=utcnow())
+    vs = new_session_row(app, person, created_by_id=actor.id, now=utcnow(), snapshot=snapshot_with(app, overrides),
+                         created_via=actor.via)
     db.add(vs)
     db.flush()
     assert vs.id is not None
     audit.record(db, AuditAction.SESSION_CREATED, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, session_id=vs.id, ip=ip)
+    events.session_created(db, vs)
     return CreatedSession(vs.id, session_link(vs.token), vs.token, vs.expires_at)
 
 

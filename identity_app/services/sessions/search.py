@@ -75,7 +75,8 @@ def clean_query(q: SearchQuery) -> SearchQuery:
         raise ValidationError("Sort by created, name or state.")
     if q.created_from and q.created_to and q.created_from > q.created_to:
         raise ValidationError("The 'from' date is after the 'to' date.")
-    text = " ".join((q.text or "").lower().split())[:200]
+    # Control characters never match (names are stored without them) and PostgreSQL refuses NUL.
+    text = " ".join("".join(c for c in (q.text or "") if c.isprintable() or c.isspace()).lower().split())[:200]
     return replace(q, text=text, states=states, decision=decision, page=max(1, int(q.page)),
                    page_size=min(MAX_PAGE_SIZE, max(1, int(q.page_size))))
 
@@ -158,6 +159,22 @@ def search_sessions(db: Session, *, actor: OperatorView, application_id: int, qu
         count_stmt = _hinted(db, q, select(func.count()).select_from(VerificationSession).where(*where))
         total = int(db.exec(count_stmt).one())
     return SearchResult(rows, total, q.page, q.page_size)
+
+
+def sessions_after(db: Session, *, actor: OperatorView, application_id: int, query: SearchQuery,
+                   after_id: int | None, limit: int) -> tuple[tuple[SessionRow, ...], bool]:
+    """Newest first, the sessions created before session `after_id` (a cursor that stays right while
+    sessions are created or deleted: ids are never reused). Returns the rows and whether more follow."""
+    require(db, actor, application_id, Permission.VIEW_SESSIONS)
+    q = clean_query(replace(query, sort="created", descending=True))
+    where = _conditions(db, application_id, q)
+    if after_id is not None:
+        where.append(VerificationSession.id < after_id)
+    limit = min(MAX_PAGE_SIZE, max(1, limit))
+    stmt = _hinted(db, q, select(*_COLUMNS).where(*where).order_by(col(VerificationSession.id).desc())
+                   .limit(limit + 1))
+    rows = tuple(_row(r) for r in db.exec(stmt).all())
+    return rows[:limit], len(rows) > limit
 
 
 def export_csv(db: Session, *, actor: OperatorView, application_id: int, query: SearchQuery,

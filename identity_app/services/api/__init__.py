@@ -1,0 +1,1 @@
+"""The REST API's own records: keys (and Yoti-style SDK keys), idempotent creation, webhooks."""
