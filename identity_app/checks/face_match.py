@@ -34,6 +34,7 @@ ALGORITHM_VERSION = "face_match/dlib-resnet-5pt/1"
 CALIBRATION_SLOPE = -14.745
 CALIBRATION_INTERCEPT = 8.7738
 DEFAULT_MAX_DISTANCE = 0.60  # FMR ~0.1% on the shared pairs (normal fit, see above)
+MIRRORED = False
 
 
 def confidence_from_distance(distance: float) -> float:
@@ -88,15 +89,19 @@ def face_match_report(
     min_brightness: float = faces.MIN_BRIGHTNESS,
     document_min_face_px: int = 40,
     selfie_face: faces.EncodedFace | None = None,
+    mirrored: bool = MIRRORED,
 ) -> CheckReport:
     """Compare the document portrait with the selfie.
 
     `threshold` is the minimum confidence_score (0..1) to APPROVE; the
     default corresponds to an estimated FMR of 0.1% (see module docstring).
     Document portraits are often small, so they get their own minimum size.
-    `selfie_face`: the selfie already found and encoded by `faces.encode_selfie`
-    (the worker does so once for liveness and face match); it must have been
-    judged with this call's minimums, and `selfie_bgr` is then not read again.
+    `selfie_face`: the selfie already found and encoded by `faces.encode_selfie` or
+    `faces.encode_selfie_frames` (the worker does so once for liveness and face match, as
+    the mean of several frames of the attempt); it must have been judged with this call's
+    minimums and encoded the same way (`mirrored`), and `selfie_bgr` is then not read again.
+    `mirrored`: both faces encoded as the mean of the chip's and its mirror image's embedding
+    (the default threshold was chosen for the default).
     """
     thresholds = details(
         threshold=threshold,
@@ -105,6 +110,7 @@ def face_match_report(
         document_min_face_px=document_min_face_px,
         min_sharpness=min_sharpness,
         min_brightness=min_brightness,
+        mirrored=mirrored,
     )
     doc = faces.find_face(
         document_bgr, allow_multiple=True, min_face_px=document_min_face_px,
@@ -118,6 +124,8 @@ def face_match_report(
     elif (selfie_face.min_face_px, selfie_face.min_sharpness, selfie_face.min_brightness) != (
             min_face_px, min_sharpness, min_brightness):
         raise ValueError("selfie_face was judged with other minimums than this face match")
+    elif selfie_face.mirrored != mirrored:
+        raise ValueError("selfie_face was encoded otherwise (mirrored or not) than this face match")
     else:
         selfie = selfie_face.finding
     checks = [_finding_check("document_face", doc), _finding_check("selfie_face", selfie)]
@@ -134,13 +142,15 @@ def face_match_report(
             )
     assert doc.box is not None and selfie.box is not None
     selfie_encoding = selfie_face.encoding if selfie_face is not None else None
+    selfie_frames = selfie_face.frames if selfie_encoding is not None else 1  # type: ignore[union-attr]
     if selfie_encoding is None:
-        selfie_encoding = faces.encode_face(selfie_bgr, selfie.box)
-    distance = faces.face_distance(faces.encode_face(document_bgr, doc.box), selfie_encoding)
+        selfie_encoding = faces.encode_face(selfie_bgr, selfie.box, mirrored=mirrored)
+    distance = faces.face_distance(faces.encode_face(document_bgr, doc.box, mirrored=mirrored), selfie_encoding)
     confidence = confidence_from_distance(distance)
     same = confidence >= threshold
     checks.append(
-        sub_check("ai_face_match", same, confidence_score=round(confidence, 4), distance=round(distance, 4))
+        sub_check("ai_face_match", same, confidence_score=round(confidence, 4), distance=round(distance, 4),
+                  selfie_frames=selfie_frames)
     )
     return CheckReport(
         CheckType.ID_DOCUMENT_FACE_MATCH,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
@@ -169,8 +169,21 @@ def stop_encoder_process() -> None:
         process.stop()
 
 
-def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0) -> np.ndarray:
-    """128-d dlib embedding of the face in `box` (5-point alignment)."""
+def _encode_chip(chip: np.ndarray) -> np.ndarray:
+    if _encoder_process is not None:
+        try:
+            return _encoder_process.encode(chip)
+        except (OSError, EOFError):  # it died and could not restart: same embedding, computed here
+            log.warning("the face encoder process failed: encoding this face in this process")
+    return np.asarray(face_models.face_encoder().compute_face_descriptor(chip), dtype=np.float64)
+
+
+def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0, mirrored: bool = False) -> np.ndarray:
+    """128-d dlib embedding of the face in `box` (5-point alignment).
+
+    `mirrored`: the mean of the aligned chip's embedding and its mirror image's (a second
+    encoding, ~75 ms): face_match.py says what it gains.
+    """
     import dlib
 
     rgb = to_rgb(image_bgr)
@@ -182,12 +195,10 @@ def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0) -> np.ndar
     # The aligned chip compute_face_descriptor(rgb, shape) extracts itself (150 px, padding 0.25),
     # so both ways give the same embedding.
     chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
-    if _encoder_process is not None:
-        try:
-            return _encoder_process.encode(chip)
-        except (OSError, EOFError):  # it died and could not restart: same embedding, computed here
-            log.warning("the face encoder process failed: encoding this face in this process")
-    return np.asarray(face_models.face_encoder().compute_face_descriptor(chip), dtype=np.float64)
+    embedding = _encode_chip(chip)
+    if mirrored:
+        embedding = (embedding + _encode_chip(np.ascontiguousarray(chip[:, ::-1]))) / 2
+    return embedding
 
 
 def face_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -199,8 +210,9 @@ def face_distance(a: np.ndarray, b: np.ndarray) -> float:
 class EncodedFace:
     """A selfie's face found, judged and (when usable) encoded once, for liveness and face match.
 
-    The thresholds it was judged with travel along, so a check reusing it can
-    refuse a finding judged by other rules.
+    The thresholds it was judged with and the way it was encoded travel along, so a check
+    reusing it can refuse a finding judged or encoded by other rules. `frames`: how many
+    frames' embeddings the encoding is the mean of (`encode_selfie_frames`).
     """
 
     finding: FaceFinding
@@ -208,6 +220,8 @@ class EncodedFace:
     min_face_px: int = MIN_FACE_PX
     min_sharpness: float = MIN_SHARPNESS
     min_brightness: float = MIN_BRIGHTNESS
+    mirrored: bool = False
+    frames: int = 1
 
 
 def encode_selfie(
@@ -216,9 +230,38 @@ def encode_selfie(
     min_face_px: int = MIN_FACE_PX,
     min_sharpness: float = MIN_SHARPNESS,
     min_brightness: float = MIN_BRIGHTNESS,
+    mirrored: bool = False,
 ) -> EncodedFace:
     """Find the selfie's face exactly as face match does (one person only) and encode it if usable."""
-    finding = find_face(image_bgr, allow_multiple=False, min_face_px=min_face_px,
-                        min_sharpness=min_sharpness, min_brightness=min_brightness)
-    encoding = encode_face(image_bgr, finding.box) if finding.usable and finding.box is not None else None
-    return EncodedFace(finding, encoding, min_face_px, min_sharpness, min_brightness)
+    return encode_selfie_frames([image_bgr], min_face_px=min_face_px, min_sharpness=min_sharpness,
+                                min_brightness=min_brightness, mirrored=mirrored)
+
+
+def encode_selfie_frames(
+    frames: "Sequence[np.ndarray]",
+    *,
+    min_face_px: int = MIN_FACE_PX,
+    min_sharpness: float = MIN_SHARPNESS,
+    min_brightness: float = MIN_BRIGHTNESS,
+    mirrored: bool = False,
+) -> EncodedFace:
+    """The selfie (`frames[0]`) judged as face match judges it, encoded as the mean embedding of
+    it and of the other frames (more moments of the same attempt) whose face is usable too.
+
+    Only the selfie's finding decides usability; another frame whose face is missing, small,
+    dark, blurred or not alone is left out of the mean.
+    """
+    def judged(image: np.ndarray) -> FaceFinding:
+        return find_face(image, allow_multiple=False, min_face_px=min_face_px,
+                         min_sharpness=min_sharpness, min_brightness=min_brightness)
+
+    finding = judged(frames[0])
+    if not (finding.usable and finding.box is not None):
+        return EncodedFace(finding, None, min_face_px, min_sharpness, min_brightness, mirrored, 0)
+    encodings = [encode_face(frames[0], finding.box, mirrored=mirrored)]
+    for image in frames[1:]:
+        other = judged(image)
+        if other.usable and other.box is not None:
+            encodings.append(encode_face(image, other.box, mirrored=mirrored))
+    return EncodedFace(finding, np.mean(encodings, axis=0), min_face_px, min_sharpness, min_brightness, mirrored,
+                       len(encodings))

@@ -119,15 +119,16 @@ class _Attempt:
     frames: list[np.ndarray]
     times: list[float]
     analyses: list
-    best: int | None          # selfie.best_frontal_frame: the selfie this attempt would give
-    selfie_face: object | None  # faces.EncodedFace of frames[best]
+    best: int | None          # selfie.choose_selfie: the selfie this attempt would give
+    selfie_face: object | None  # faces.EncodedFace of frames[best], the mean over the choice's match_frames
 
 
 def _analyse_attempt(db: Session, store: MediaStore, resource: Resource,
                      attempts: dict[int, _Attempt] | None = None) -> _Attempt:
-    from identity_app.checks.faces import encode_selfie
+    from identity_app.checks.face_match import MIRRORED
+    from identity_app.checks.faces import encode_selfie_frames
     from identity_app.checks.liveness import FrameAnalysis, analyse_frame
-    from identity_app.checks.selfie import best_frontal_frame
+    from identity_app.checks.selfie import choose_selfie
 
     assert resource.id is not None
     if attempts is not None and resource.id in attempts:
@@ -136,8 +137,11 @@ def _analyse_attempt(db: Session, store: MediaStore, resource: Resource,
     # The web process analysed each frame as it arrived (capture.add_liveness_frames); only frames
     # stored without a usable analysis (older rows, another analysis version) are analysed here.
     analyses = [FrameAnalysis.from_dict(raw) or analyse_frame(f) for f, raw in zip(frames, stored)]
-    best = best_frontal_frame(frames, analyses) if frames else None
-    attempt = _Attempt(frames, times, analyses, best, encode_selfie(frames[best]) if best is not None else None)
+    choice = choose_selfie(frames, analyses) if frames else None
+    best = choice.index if choice is not None else None
+    selfie_face = encode_selfie_frames([frames[i] for i in choice.match_frames], mirrored=MIRRORED) \
+        if choice is not None and best is not None else None
+    attempt = _Attempt(frames, times, analyses, best, selfie_face)
     if attempts is not None:
         attempts[resource.id] = attempt
     return attempt
