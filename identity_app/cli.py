@@ -4,7 +4,7 @@
   create-owner --email --name      create the owner (asks for the password)
   reset-totp --email               make someone enrol two-factor again
   list-operators                   list console users
-  evaluate {mrz,face,pad,liveness} --data DIR [--json FILE]
+  evaluate {mrz,face,pad,liveness} --data DIR [--json FILE] (face: [--people DIR] [--cache DIR])
   bench checks                     check latencies with warm models
 """
 from __future__ import annotations
@@ -79,7 +79,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         run_mrz_evaluation(data, json_path, baseline=not args.no_baseline, visual_zone=args.with_visual_zone)
         return 0
     elif args.kind == "face":
-        from identity_app.evaluation.face_eval import run_face_evaluation as run
+        from identity_app.evaluation.face_eval import run_face_evaluation
+
+        run_face_evaluation(data, json_path, people=args.people, cache_dir=args.cache, workers=args.workers)
+        return 0
     elif args.kind == "pad":
         from identity_app.evaluation.pad_eval import run_pad_evaluation as run
     else:  # printed photos moved in front of the camera against the active challenge
@@ -115,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", help="also write the figures to this JSON file")
     e.add_argument("--with-visual-zone", action="store_true", help="mrz: also time reading the printed fields")
     e.add_argument("--no-baseline", action="store_true", help="mrz: skip the PassportEye baseline")
+    e.add_argument("--people", action="append", default=[],
+                   help="face: also a folder of people (one sub-folder per person, as LFW); repeatable")
+    e.add_argument("--cache", help="face: folder for the embedding cache (kept between runs)")
+    e.add_argument("--workers", type=int, default=1, help="face: processes encoding faces")
     e.set_defaults(fn=_cmd_evaluate)
     b = sub.add_parser("bench", help="print latency figures")
     b.add_argument("what", choices=["checks", "search"])

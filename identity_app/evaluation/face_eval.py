@@ -105,7 +105,8 @@ def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, 
     return best
 
 
-def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = None) -> dict[str, Any]:
+def run_pair_evaluation(data_dir: str | Path, json_path: str | Path | None = None) -> dict[str, Any]:
+    """A folder of pair lists only (no known layout of people): FNMR at fixed FMR on those pairs."""
     from identity_app.checks import face_match, faces
     from identity_app.checks.face_models import warm_up
 
@@ -207,12 +208,150 @@ def _print(r: dict[str, Any]) -> None:
           f" face_match_report per pair median {r.get('face_match_report_ms_per_pair_median')} ms")
 
 
+# ----------------------------------------------------------------- people: the calibration set
+
+
+def _representation(e, mirrored: bool) -> np.ndarray:
+    """The embedding face match compares: the chip's, or the mean with its mirror image's."""
+    return (e.emb + e.emb_flip) / 2 if mirrored else e.emb
+
+
+def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str | Path | None = None,
+           workers: int = 1, max_per_identity: int = 20):
+    """Samples of ../shared/data (when `data_dir` is laid out like it) and of each people folder,
+    embedded (cached per source in `cache_dir`), at most `max_per_identity` images a person."""
+    from identity_app.evaluation import face_calibration as cal, face_sets
+
+    parts = []
+    shared = face_sets.shared_samples(data_dir)
+    lfw_stems: set[str] = set()
+    for folder in people:
+        samples = face_sets.people_samples(folder)
+        lfw_stems |= {Path(s.path).stem for s in samples}
+        cache = Path(cache_dir) / f"{Path(folder).name}.npz" if cache_dir else None
+        parts.append(face_sets.embed(samples, cache, workers=workers, progress=True))
+    # The LFW samples of ../shared/data are LFW's own photos: once is enough.
+    shared = [s for s in shared if not (s.source == "face-lfw-samples" and Path(s.path).stem in lfw_stems)]
+    if shared:
+        cache = Path(cache_dir) / "shared.npz" if cache_dir else None
+        parts.insert(0, face_sets.embed(shared, cache, workers=workers))
+    if not parts:
+        return None
+    samples = [s for p in parts for s in p.samples]
+    merged = face_sets.Embedded(samples, *(np.concatenate([getattr(p, k) for p in parts]) for k in
+                                           ("found", "width", "sharpness", "brightness", "emb", "emb_flip", "ms")))
+    found = np.nonzero(merged.found)[0]
+    kept = found[cal.select([samples[i].identity for i in found], [samples[i].path + str(samples[i].frame)
+                                                                  for i in found], max_per_identity)]
+    return merged, merged.subset(kept)
+
+
+def _figures(ps, fmrs=(0.001, 0.01)) -> dict[str, Any]:
+    from identity_app.evaluation import face_calibration as cal
+
+    out: dict[str, Any] = {}
+    for fmr in fmrs:
+        cv = cal.cross_validate(ps, fmr)
+        fnmr, thr = cal.oracle_fnmr(ps, fmr)
+        out[f"fmr_{fmr:g}"] = {
+            "heldout_fmr": cv.heldout_fmr, "heldout_false_matches": cv.heldout_false_matches,
+            "heldout_impostor_pairs": cv.heldout_impostors, "heldout_false_match_people_pairs": cv.heldout_false_match_people,
+            "heldout_fnmr": cv.heldout_fnmr, "heldout_genuine_pairs": cv.heldout_genuine,
+            "fold_thresholds": [round(t, 4) for t in cv.threshold_per_fold],
+            "training_fnmr": fnmr, "training_threshold": round(thr, 4),
+        }
+    e, t = cal.eer(ps)
+    out["training_eer"], out["training_eer_distance"] = e, round(t, 4)
+    return out
+
+
+def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = None, *,
+                        people: list[str | Path] = (), cache_dir: str | Path | None = None,
+                        workers: int = 1, max_per_identity: int = 20, folds: int = 5) -> dict[str, Any]:
+    """FNMR at FMR 0.1% and 1%, EER and the FMR at the default threshold on every labelled face of
+    ../shared/data and of `people` folders (LFW layout), held-out (subject-wise cross-validation)
+    and training figures apart. A folder with only pair lists is measured on its pairs instead."""
+    from identity_app.checks import face_match
+    from identity_app.evaluation import face_calibration as cal
+
+    gathered = gather(data_dir, people, cache_dir, workers, max_per_identity)
+    if gathered is None:
+        return run_pair_evaluation(data_dir, json_path)
+    everything, e = gathered
+    mirrored = face_match.MIRRORED
+    result: dict[str, Any] = {
+        "data_dir": str(data_dir), "people_folders": [str(p) for p in people],
+        "images": len(everything.samples), "images_without_face": int((~everything.found).sum()),
+        "images_used": len(e.samples), "max_images_per_person": max_per_identity,
+        "identities": len({s.identity for s in e.samples}),
+        "sources": {src: int(sum(1 for s in e.samples if s.source == src)) for src in sorted({s.source for s in e.samples})},
+        "encode_ms_per_image_median": round(float(np.median(everything.ms[everything.found])), 1),
+        "mirrored": mirrored, "folds": folds,
+        "default_threshold_confidence": face_match.DEFAULT_THRESHOLD,
+        "default_max_distance": face_match.DEFAULT_MAX_DISTANCE,
+    }
+    widths = e.width.astype(float)
+    ids = [s.identity for s in e.samples]
+    groups = [s.group for s in e.samples]
+    for name, mir in (("single", False), ("mirrored", True)):
+        ps = cal.build_pairs(_representation(e, mir), ids, groups, widths, folds=folds)
+        figs = _figures(ps)
+        figs.update({"genuine_pairs": int(len(ps.genuine)), "impostor_pairs": int(ps.impostor_count),
+                     "fmr_resolution": 1 / ps.impostor_count, "duplicates_dropped": ps.duplicates_dropped})
+        if mir == mirrored:
+            t = face_match.DEFAULT_MAX_DISTANCE
+            fmr, hits = cal.fmr_at(ps, t)
+            people_pairs = {tuple(sorted(p)) for p in ps.impostor_tail_people[ps.impostor_tail <= t].tolist()}
+            figs["at_default_threshold"] = {
+                "fmr": fmr, "false_matches": hits, "false_match_people_pairs": len(people_pairs),
+                "fnmr": float(np.mean(ps.genuine > t)),
+                "fnmr_faces_under_80px": float(np.mean(ps.genuine[ps.genuine_width < 80] > t))
+                if (ps.genuine_width < 80).any() else None,
+                "fnmr_faces_80px_and_over": float(np.mean(ps.genuine[ps.genuine_width >= 80] > t))
+                if (ps.genuine_width >= 80).any() else None,
+            }
+            result["genuine_pairs"], result["impostor_pairs"] = figs["genuine_pairs"], figs["impostor_pairs"]
+        result[name] = figs
+    _print_people(result)
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2, default=float))
+    return result
+
+
+def _print_people(r: dict[str, Any]) -> None:
+    print(f"Face match evaluation: {r['data_dir']} {' '.join(r['people_folders'])}")
+    print(f"  {r['images_used']} images of {r['identities']} people used ({r['images']} read, "
+          f"{r['images_without_face']} without a face found; at most {r['max_images_per_person']} a person)")
+    print("  sources: " + ", ".join(f"{k} {v}" for k, v in r["sources"].items()))
+    for name in ("single", "mirrored"):
+        f = r[name]
+        used = " (face match uses this)" if (name == "mirrored") == r["mirrored"] else ""
+        print(f"  {name} embedding{used}: {f['genuine_pairs']} genuine pairs, {f['impostor_pairs']} impostor pairs"
+              f" (FMR resolvable to about {f['fmr_resolution']:.1e}; pairs share people, so less in practice)")
+        for fmr in ("0.001", "0.01"):
+            g = f[f"fmr_{fmr}"]
+            print(f"    FMR {float(fmr):.1%}: held-out ({r['folds']}-fold by person) FNMR {g['heldout_fnmr']:.2%}"
+                  f" at FMR {g['heldout_fmr']:.3%} ({g['heldout_false_matches']}/{g['heldout_impostor_pairs']},"
+                  f" {g['heldout_false_match_people_pairs']} people pairs); training: FNMR {g['training_fnmr']:.2%}"
+                  f" at distance {g['training_threshold']}")
+        print(f"    EER (training): {f['training_eer']:.2%} at distance {f['training_eer_distance']}")
+        d = f.get("at_default_threshold")
+        if d:
+            print(f"    default threshold confidence {r['default_threshold_confidence']} (distance {r['default_max_distance']},"
+                  f" chosen on these pairs: training figures): FMR {d['fmr']:.3%} ({d['false_matches']} pairs,"
+                  f" {d['false_match_people_pairs']} people pairs), FNMR {d['fnmr']:.2%}")
+    print(f"  detect + 2 encodings per image, median {r['encode_ms_per_image_median']} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", help="folder with pairs*.csv (img_a,img_b,label) or LFW pairs*.txt")
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--people", action="append", default=[], help="a folder of people (LFW layout); repeatable")
+    parser.add_argument("--cache", help="folder for the embedding cache")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
-    run_face_evaluation(args.data, args.json)
+    run_face_evaluation(args.data, args.json, people=args.people, cache_dir=args.cache, workers=args.workers)
     return 0
 
 

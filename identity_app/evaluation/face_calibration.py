@@ -1,0 +1,209 @@
+"""Genuine and impostor pairs from identity-labelled embeddings, the threshold for a target
+FMR chosen in a subject-wise cross-validation, and the confidence calibration.
+
+Pairs: every two images of one person from different groups (a group is one clip or
+one capture session: its images are near-copies) are a genuine pair; every two images
+of different people an impostor pair. A person with many images would dominate both
+sets, so at most `max_per_identity` images of a person are used (the first ones by
+path).
+
+Subject-wise cross-validation: people are dealt into `folds` folds by a hash of their
+name. For each fold the threshold is chosen on the impostor pairs of the other folds'
+people only, then measured on the pairs whose two people are both in the fold (pairs
+across folds are in neither). The pooled measurements are held-out figures; a threshold
+chosen on all pairs and measured on them is a training figure.
+
+With N impostor pairs an FMR can only be resolved to about 1/N, and less than that in
+practice: the pairs share images and people, so errors come in clusters (the report
+counts the distinct people pairs among false matches).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TAIL = 0.75  # impostor distances above this are only counted (FMR targets <= 1% lie far below)
+
+
+def fold_of(identity: str, folds: int) -> int:
+    return int(hashlib.md5(identity.encode()).hexdigest(), 16) % folds
+
+
+@dataclass
+class PairSet:
+    """Genuine distances in full; impostor distances only below TAIL, plus counts per fold."""
+
+    genuine: np.ndarray             # distances
+    genuine_fold: np.ndarray        # fold of the person
+    genuine_width: np.ndarray       # smaller face width of the pair (px)
+    impostor_tail: np.ndarray       # impostor distances < TAIL
+    impostor_tail_fold: np.ndarray  # fold of both people when they share one, else -1
+    impostor_tail_folds: np.ndarray  # (k, 2): the fold of each person
+    impostor_tail_people: np.ndarray  # (k, 2): index of each person in `people`
+    people: np.ndarray               # the people's names
+    impostor_count: int             # all impostor pairs
+    impostor_count_in_fold: np.ndarray   # impostor pairs with both people in fold f
+    impostor_count_outside: np.ndarray   # impostor pairs with neither person in fold f
+    impostor_sample: np.ndarray     # distances of random impostor pairs (for the calibration curve)
+    duplicates_dropped: int = 0
+    identities: int = 0
+    images: int = 0
+    folds: int = 5
+    sources: dict = field(default_factory=dict)
+
+
+def select(identities: list[str], paths: list[str], max_per_identity: int) -> np.ndarray:
+    """Indices kept: at most max_per_identity per person, the first by path."""
+    order = sorted(range(len(identities)), key=lambda i: (identities[i], paths[i]))
+    kept, count = [], {}
+    for i in order:
+        c = count.get(identities[i], 0)
+        if c < max_per_identity:
+            kept.append(i)
+            count[identities[i]] = c + 1
+    return np.array(sorted(kept), dtype=int)
+
+
+def _pairs_in(counts_by_identity: dict[str, int]) -> int:
+    n = sum(counts_by_identity.values())
+    return n * (n - 1) // 2 - sum(c * (c - 1) // 2 for c in counts_by_identity.values())
+
+
+def build_pairs(emb: np.ndarray, identities: list[str], groups: list[str], widths: np.ndarray, *,
+                folds: int = 5, duplicate_below: float = 0.05, sample: int = 200_000, seed: int = 0,
+                block: int = 768) -> PairSet:
+    """All pairs of the given embeddings (rows already selected)."""
+    n = len(identities)
+    E = np.asarray(emb, dtype=np.float64)
+    sq = (E * E).sum(1)
+    ids = np.array(identities)
+    people, id_code = np.unique(ids, return_inverse=True)
+    _, grp_code = np.unique(np.array(groups), return_inverse=True)
+    fold = np.array([fold_of(i, folds) for i in identities])
+    gen, gen_fold, gen_w = [], [], []
+    tail, tail_fold, tail_folds, tail_people = [], [], [], []
+    dups = 0
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        d2 = sq[a:b, None] + sq[None, a:] - 2 * E[a:b] @ E[a:].T
+        d = np.sqrt(np.maximum(d2, 0))
+        rows = np.arange(a, b)[:, None]
+        cols = np.arange(a, n)[None, :]
+        upper = cols > rows
+        same = id_code[a:b, None] == id_code[None, a:]
+        same_group = grp_code[a:b, None] == grp_code[None, a:]
+        g = upper & same & ~same_group
+        dup = g & (d < duplicate_below)
+        dups += int(dup.sum())
+        g &= ~dup
+        r, c = np.nonzero(g)
+        gen.append(d[r, c])
+        gen_fold.append(fold[a + r])
+        gen_w.append(np.minimum(widths[a + r], widths[a + c]))
+        imp = upper & ~same & (d < TAIL)
+        r, c = np.nonzero(imp)
+        tail.append(d[r, c])
+        fa, fb = fold[a + r], fold[a + c]
+        tail_fold.append(np.where(fa == fb, fa, -1))
+        tail_folds.append(np.stack([fa, fb], 1))
+        tail_people.append(np.stack([id_code[a + r], id_code[a + c]], 1))
+    # Counts of impostor pairs per fold, from the number of images of each person.
+    per_id: dict[str, int] = {}
+    for i in identities:
+        per_id[i] = per_id.get(i, 0) + 1
+    total = _pairs_in(per_id)
+    inside = np.array([_pairs_in({k: v for k, v in per_id.items() if fold_of(k, folds) == f}) for f in range(folds)])
+    outside = np.array([_pairs_in({k: v for k, v in per_id.items() if fold_of(k, folds) != f}) for f in range(folds)])
+    # Random impostor pairs, for the shape of the whole impostor distribution.
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, sample * 2)
+    j = rng.integers(0, n, sample * 2)
+    keep = id_code[i] != id_code[j]
+    i, j = i[keep][:sample], j[keep][:sample]
+    rand = np.linalg.norm(E[i] - E[j], axis=1)
+    return PairSet(np.concatenate(gen) if gen else np.zeros(0), np.concatenate(gen_fold) if gen else np.zeros(0, int),
+                   np.concatenate(gen_w) if gen else np.zeros(0), np.concatenate(tail) if tail else np.zeros(0),
+                   np.concatenate(tail_fold) if tail else np.zeros(0, int),
+                   np.concatenate(tail_folds) if tail else np.zeros((0, 2), int),
+                   np.concatenate(tail_people) if tail else np.zeros((0, 2), int), people, total, inside, outside, rand,
+                   dups, len(per_id), n, folds)
+
+
+def threshold_for_fmr(tail: np.ndarray, count: int, fmr: float) -> float:
+    """The largest distance threshold (match when distance <= threshold) whose FMR on these
+    impostors is at most `fmr`; with `count` impostor pairs in all, of which `tail` are the near ones."""
+    allowed = int(math.floor(fmr * count + 1e-9))
+    s = np.sort(tail)
+    if allowed >= len(s):
+        return TAIL
+    return float(np.nextafter(s[allowed], -np.inf))
+
+
+@dataclass(frozen=True)
+class CrossValidated:
+    fmr_target: float
+    threshold_per_fold: tuple[float, ...]
+    heldout_fmr: float
+    heldout_false_matches: int
+    heldout_impostors: int
+    heldout_fnmr: float
+    heldout_genuine: int
+    heldout_false_match_people: int   # distinct people pairs among the held-out false matches
+
+
+def cross_validate(ps: PairSet, fmr: float) -> CrossValidated:
+    thresholds, fm, imp, fnm, gen, people = [], 0, 0, 0, 0, set()
+    for f in range(ps.folds):
+        # Training impostors: both people outside fold f (the tail holds pairs across folds too).
+        outside = (ps.impostor_tail_folds != f).all(axis=1)
+        train_tail = ps.impostor_tail[outside]
+        t = threshold_for_fmr(train_tail, int(ps.impostor_count_outside[f]), fmr)
+        thresholds.append(t)
+        test = ps.impostor_tail_fold == f
+        hits = test & (ps.impostor_tail <= t)
+        fm += int(hits.sum())
+        people |= {tuple(sorted(p)) for p in ps.impostor_tail_people[hits].tolist()}
+        imp += int(ps.impostor_count_in_fold[f])
+        g = ps.genuine[ps.genuine_fold == f]
+        fnm += int((g > t).sum())
+        gen += len(g)
+    return CrossValidated(fmr, tuple(thresholds), fm / imp if imp else float("nan"), fm, imp,
+                          fnm / gen if gen else float("nan"), gen, len(people))
+
+
+def oracle_fnmr(ps: PairSet, fmr: float) -> tuple[float, float]:
+    """(FNMR, threshold) with the threshold chosen on all impostors (a training figure)."""
+    t = threshold_for_fmr(ps.impostor_tail, ps.impostor_count, fmr)
+    return float(np.mean(ps.genuine > t)) if len(ps.genuine) else float("nan"), t
+
+
+def fmr_at(ps: PairSet, threshold: float) -> tuple[float, int]:
+    if threshold >= TAIL:
+        raise ValueError("threshold beyond the stored impostor tail")
+    hits = int((ps.impostor_tail <= threshold).sum())
+    return hits / ps.impostor_count, hits
+
+
+def eer(ps: PairSet) -> tuple[float, float]:
+    """Equal error rate from the genuine distances and the random impostor sample."""
+    best = (1.0, 0.0)
+    gap = float("inf")
+    for t in np.linspace(0.3, 0.9, 601):
+        fnmr = float(np.mean(ps.genuine > t))
+        fmr = float(np.mean(ps.impostor_sample <= t))
+        if abs(fnmr - fmr) < gap:
+            gap, best = abs(fnmr - fmr), ((fnmr + fmr) / 2, float(t))
+    return best
+
+
+def fit_confidence(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
+    """Logistic curve confidence = 1 / (1 + exp(-(slope * distance + intercept))), classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([genuine, impostor])[:, None]
+    y = np.concatenate([np.ones(len(genuine)), np.zeros(len(impostor))])
+    m = LogisticRegression(C=10.0, class_weight="balanced").fit(x, y)
+    return float(m.coef_[0][0]), float(m.intercept_[0])
