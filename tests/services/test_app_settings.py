@@ -13,7 +13,7 @@ from identity_app.services.applications import settings as app_settings
 from identity_app.services.sessions import links as sessions
 from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.applications.settings import Preferences
-from identity_app.services.errors import Forbidden, NotFound, ValidationError
+from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from identity_app.storage import LocalMediaStore
 from tests import seed
 
@@ -131,7 +131,7 @@ def test_details_and_activation(db):
     app_id = seed.new_app(db, op)
     app_settings.update_details(db, actor=op, application_id=app_id, name="  KYC  ", description="Retail onboarding")
     app_settings.set_active(db, actor=op, application_id=app_id, active=False)
-    with pytest.raises(ValidationError, match="deactivated"):
+    with pytest.raises(Conflict, match="deactivated"):
         sessions.create_session(db, actor=op, application_id=app_id, user_name="Ada", user_email="ada@example.com")
     s = app_settings.set_active(db, actor=op, application_id=app_id, active=True)
     assert s.name == "KYC" and s.is_active

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from identity_app.models import AuditEvent, Decision, VerificationSession
 from identity_app.services.sessions import decisions
-from identity_app.services.errors import Forbidden, NotFound, ValidationError
+from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from identity_app.services.sessions.detail import get_session_detail
 from tests import seed
 
@@ -40,7 +40,7 @@ def test_the_real_session_completed_by_itself(world):
 
 
 def test_no_decision_before_the_session_is_completed(world):
-    with pytest.raises(ValidationError, match="COMPLETED"):
+    with pytest.raises(Conflict, match="COMPLETED"):
         decide(world, world.decider, "APPROVE", "fine", session_id=world.waiting_id)
 
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from identity_app.models import AuditEvent, SessionState, VerificationSession
 from identity_app.services.sessions import links as sessions
-from identity_app.services.errors import Forbidden, NotFound, ValidationError
+from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from tests import seed
 
 
@@ -104,7 +104,7 @@ def test_the_link_is_emailed_to_the_person(db, settings):
     vs = db.get(VerificationSession, created.id)
     vs.state = SessionState.EXPIRED
     db.add(vs)
-    with pytest.raises(ValidationError, match="not open"):
+    with pytest.raises(Conflict, match="not open"):
         sessions.send_link_email(db, actor=op, session_id=created.id)
 
 

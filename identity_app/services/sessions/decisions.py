@@ -12,7 +12,7 @@ from identity_app.models import AuditAction, Decision, DecisionValue, Permission
 from identity_app.services import audit
 from identity_app.services.api import events
 from identity_app.services.access.auth import OperatorView
-from identity_app.services.errors import ValidationError
+from identity_app.services.errors import Conflict, ValidationError
 from identity_app.services.access.permissions import session_for
 from identity_app.services.sessions.detail import DecisionView, decision_views
 
@@ -24,12 +24,14 @@ def decide(db: Session, *, actor: OperatorView | None, session_id: int, value: s
     vs = session_for(db, actor, session_id, Permission.DECIDE)
     assert actor is not None and vs.id is not None
     if vs.state != SessionState.COMPLETED:
-        raise ValidationError("A decision can be made only once the session is COMPLETED.")
+        raise Conflict("A decision can be made only once the session is COMPLETED.")
     try:
         decision = DecisionValue((value or "").strip().upper())
     except ValueError:
         raise ValidationError("Choose APPROVE or REJECT.") from None
     note = (note or "").strip()
+    if "\x00" in note:  # PostgreSQL refuses NUL in text
+        raise ValidationError("The note contains characters that are not allowed.")
     if not note:
         raise ValidationError("Add a note that explains the decision.")
     if len(note) > MAX_NOTE:

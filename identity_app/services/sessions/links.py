@@ -16,7 +16,7 @@ from identity_app.services.api import events
 from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.applications.overrides import SessionOverrides, apply_checks, apply_preferences
 from identity_app.services.access.auth import OperatorView, normalise_email
-from identity_app.services.errors import ValidationError
+from identity_app.services.errors import Conflict, ValidationError
 from identity_app.services.mailer import EmailError, send_email, session_tag
 from identity_app.services.access.permissions import require, session_for
 from identity_app.settings import get_settings
@@ -98,7 +98,7 @@ def active_application(db: Session, actor: OperatorView, application_id: int) ->
     app = db.get(Application, application_id)
     assert app is not None
     if not app.is_active:
-        raise ValidationError("This application is deactivated: activate it to create sessions.")
+        raise Conflict("This application is deactivated: activate it to create sessions.")
     return app
 
 
@@ -193,7 +193,7 @@ def send_link_email(db: Session, *, actor: OperatorView, session_id: int, ip: st
     """Email the link to the session's person; returns the transport used (smtp or outbox)."""
     vs = session_for(db, actor, session_id, Permission.CREATE_SESSIONS)
     if not is_open(vs):
-        raise ValidationError("This session is not open any more: create a new one.")
+        raise Conflict("This session is not open any more: create a new one.")
     app = db.get(Application, vs.application_id)
     assert app is not None and vs.id is not None
     subject, body = link_email(vs.config_snapshot.get("preferences", {}).get("application_name", app.name),

@@ -4,7 +4,7 @@ scope it needs, then runs the console's own services through the doorway as that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Callable, Literal, Optional
+from typing import Annotated, Callable, Optional
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -62,7 +62,7 @@ def build() -> FastAPI:
     app.get("/docs", include_in_schema=False)(docs_page.render)
 
     @app.post("/sessions", status_code=201, response_model=schemas.CreatedSession, tags=["sessions"],
-              responses=documented(401, 403, 409, 422, 429), summary="Create a session")
+              responses=documented(400, 401, 403, 409, 422, 429), summary="Create a session")
     def create_session(body: schemas.CreateSession, response: Response,
                        call: ApiCall = Depends(key_with(ApiScope.SESSIONS_CREATE)),
                        idempotency_key: Annotated[Optional[str], Header(max_length=200)] = None,
@@ -81,15 +81,14 @@ def build() -> FastAPI:
 
     @app.get("/sessions", response_model=schemas.SessionList, tags=["sessions"],
              responses=documented(401, 403, 422, 429), summary="List and search sessions")
-    def list_sessions(call: ApiCall = Depends(key_with(ApiScope.RESULTS_READ)),
-                      q: Annotated[str, Query(max_length=200, description="Part of a name, email or reference")] = "",
-                      state: Optional[schemas.SessionStateName] = None,
-                      decision: Optional[Literal["APPROVE", "REJECT", "NONE"]] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 25,
-                      cursor: Annotated[Optional[str], Query(max_length=40)] = None) -> schemas.SessionList:
-        """Newest first, `limit` at a time; `next_cursor` fetches the next page."""
-        query = SearchQuery(text=q, states=(state,) if state else (), decision=decision or "")
-        page = call.run(lambda w: api_sessions.page(w.db, actor=call.actor, query=query, cursor=cursor, limit=limit))
+    def list_sessions(filters: Annotated[schemas.SessionFilters, Query()],
+                      call: ApiCall = Depends(key_with(ApiScope.RESULTS_READ))) -> schemas.SessionList:
+        """Newest first, `limit` at a time; `next_cursor` fetches the next page. An unknown parameter
+        is refused (a misspelt filter would otherwise list everything)."""
+        f = filters
+        query = SearchQuery(text=f.q, states=(f.state,) if f.state else (), decision=f.decision or "")
+        page = call.run(lambda w: api_sessions.page(w.db, actor=call.actor, query=query, cursor=f.cursor,
+                                                    limit=f.limit))
         assert isinstance(page, api_sessions.CursorPage)
         return schemas.SessionList(data=[schemas.SessionSummary.of(r) for r in page.rows], next_cursor=page.next_cursor)
 
@@ -118,13 +117,13 @@ def build() -> FastAPI:
         return schemas.SessionDeleted(id=session_id, media_items=int(count), checks=0, decisions=0)  # type: ignore[call-overload]
 
     @app.post("/sessions/{session_id}/email", status_code=202, response_model=schemas.LinkEmailed, tags=["sessions"],
-              responses=documented(401, 403, 404, 422, 429), summary="Email the capture link to the person")
+              responses=documented(401, 403, 404, 409, 429), summary="Email the capture link to the person")
     def email_link(session_id: Id, call: ApiCall = Depends(key_with(ApiScope.SESSIONS_CREATE))) -> schemas.LinkEmailed:
         transport = call.run(lambda w: links.send_link_email(w.db, actor=call.actor, session_id=session_id, ip=w.ip))
         return schemas.LinkEmailed(id=session_id, transport=str(transport))
 
     @app.post("/sessions/{session_id}/decisions", status_code=201, response_model=schemas.DecisionBody,
-              tags=["sessions"], responses=documented(401, 403, 404, 422, 429), summary="Record a decision")
+              tags=["sessions"], responses=documented(400, 401, 403, 404, 409, 422, 429), summary="Record a decision")
     def decide(session_id: Id, body: schemas.RecordDecision,
                call: ApiCall = Depends(key_with(ApiScope.DECISIONS_WRITE))) -> schemas.DecisionBody:
         """APPROVE or REJECT a COMPLETED session, with a note saying why."""

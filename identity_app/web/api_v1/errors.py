@@ -53,12 +53,27 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "Bad Request", str(exc), request)
 
 
+def _plain(error: dict) -> str:
+    # The patterns are regular expressions nobody should have to read in an error message.
+    if error.get("type") != "string_pattern_mismatch":
+        return str(error.get("msg", "invalid"))
+    field = str((error.get("loc") or ("",))[-1])
+    if field.endswith("email"):
+        return "is not an email address"
+    if field.endswith("url"):
+        return "is not an http(s) URL"
+    if field == "cursor":
+        return "is not a cursor this API gave"
+    return "is blank or contains characters that are not allowed (control characters)"
+
+
 def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     parts = []
     for e in exc.errors()[:5]:
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+        msg = _plain(e)
+        parts.append(f"{where}: {msg}" if where else str(msg))
     return problem(422, "Unprocessable Content", "; ".join(parts) or "The request is not valid.", request)
 
 
@@ -98,7 +113,7 @@ def documented(*statuses: int) -> dict:
     """The problem responses an operation declares in the OpenAPI document."""
     from identity_app.web.api_v1.schemas import Problem
 
-    names = {400: "Bad request", 401: "No live API key", 403: "The key lacks the scope", 404: "Not found",
+    names = {400: "The body is not JSON", 401: "No live API key", 403: "The key lacks the scope", 404: "Not found",
              409: "Conflict", 422: "Invalid request", 429: "Too many requests (see Retry-After)",
              503: "Media store unavailable"}
     return {s: {"description": names[s], "model": Problem} for s in statuses}

@@ -8,17 +8,27 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from identity_app.services.applications.checks_config import DOCUMENT_TYPES
+from identity_app.services.api.sessions import CURSOR
 from identity_app.services.applications.overrides import SessionOverrides
 from identity_app.services.sessions.detail import CheckCard, SessionDetail
 from identity_app.services.sessions.search import SessionRow
 
 DocumentType = Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]
+
+# What the services accept, said in the document so that a client (and Schemathesis) knows it:
+# no control characters (PostgreSQL refuses NUL; line breaks would forge lines in emails and
+# exports), a name with something in it, an email with an @ and a dot after the last @.
+_CC = r"\x00-\x1f\x7f-\x9f"
+TEXT = rf"^[^{_CC}]*$"
+NAME = rf"^[^{_CC}]*[^\s{_CC}][^{_CC}]*$"
+EMAIL = rf"^ *[^@\s{_CC}][^\s{_CC}]*@[^@\s{_CC}]*\.[^@\s{_CC}]* *$"
+URL = rf"^ *(?:[hH][tT][tT][pP][sS]?://[^\s/?#@{_CC}][^\s{_CC}]*)? *$"
 ManualCheck = Literal["ALWAYS", "FALLBACK", "NEVER"]
 SessionStateName = Literal["ONGOING", "COMPLETED", "EXPIRED"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not 1, "5" is not 5
 
 
 class RequestedChecks(Strict):
@@ -43,14 +53,15 @@ class SessionPreferences(Strict):
 
 
 class CreateSession(Strict):
-    user_name: str = Field(min_length=1, max_length=200, description="The person's name (not verified)")
-    user_email: str = Field(min_length=3, max_length=320, description="The person's email (not verified)")
-    reference: str = Field(default="", max_length=200, description="Your own id for the person")
+    user_name: str = Field(min_length=1, max_length=200, pattern=NAME, description="The person's name (not verified)")
+    user_email: str = Field(min_length=3, max_length=160, pattern=EMAIL,
+                            description="The person's email (not verified)")
+    reference: str = Field(default="", max_length=200, pattern=TEXT, description="Your own id for the person")
     checks: Optional[RequestedChecks] = None
     preferences: Optional[SessionPreferences] = None
-    success_url: Optional[str] = Field(default=None, max_length=2000,
-                                       description="Where the person goes once the capture is done")
-    error_url: Optional[str] = Field(default=None, max_length=2000)
+    success_url: Optional[str] = Field(default=None, max_length=2000, pattern=URL,
+                                       description="Where the person goes once the capture is done (http or https)")
+    error_url: Optional[str] = Field(default=None, max_length=2000, pattern=URL)
 
     def overrides(self) -> SessionOverrides | None:
         c, p = self.checks, self.preferences
@@ -194,6 +205,16 @@ class SessionSummary(BaseModel):
                    created_at=r.created_at, expires_at=r.expires_at)
 
 
+class SessionFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # query strings: "25" is read as 25
+
+    q: str = Field(default="", max_length=200, description="Part of a name, email or reference")
+    state: Optional[SessionStateName] = None
+    decision: Optional[Literal["APPROVE", "REJECT", "NONE"]] = Field(default=None, description="NONE: not decided yet")
+    limit: int = Field(default=25, ge=1, le=200)
+    cursor: Optional[str] = Field(default=None, pattern=CURSOR.pattern, description="next_cursor of the page before")
+
+
 class SessionList(BaseModel):
     data: list[SessionSummary]
     next_cursor: Optional[str] = Field(description="Pass as `cursor` for the next page; null on the last page")
@@ -201,7 +222,8 @@ class SessionList(BaseModel):
 
 class RecordDecision(Strict):
     value: Literal["APPROVE", "REJECT"]
-    note: str = Field(min_length=1, max_length=4000, description="Why (kept with the decision, never sent in webhooks)")
+    note: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*\S[^\x00]*$",
+                      description="Why (kept with the decision, never sent in webhooks)")
 
 
 class SessionDeleted(BaseModel):
