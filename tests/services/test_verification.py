@@ -18,11 +18,14 @@ from identity_app.models import (
     Task,
     TaskState,
     TaskType,
+    WebhookDelivery,
+    WebhookTopic,
 )
 from identity_app.services.capture import flow as capture
+from identity_app.services.api import webhooks
 from identity_app.services.review import completion, verification
 from identity_app.storage import LocalMediaStore
-from tests import capture_media as cm
+from tests import capture_media as cm, seed
 from tests.services.session_factory import NO_REVIEW, make_session
 
 pytestmark = pytest.mark.slow  # not in the fast tier: the real check job on a real passport photo and real frames
@@ -41,15 +44,15 @@ def fixed_challenges(monkeypatch):
     monkeypatch.setenv("IDV_TEST_LIVENESS_CHALLENGES", "TURN_LEFT,BLINK")
 
 
-def captured(db, store, frames, *, checks):
+def captured(db, store, frames, *, checks, session=None):
     """A session taken through the capture services: document, one liveness attempt, finished."""
-    vs, _ = with_document(db, store, checks=checks)
+    vs, _ = with_document(db, store, checks=checks, session=session)
     return vs, liveness_and_finish(db, store, vs, frames)
 
 
-def with_document(db, store, *, checks, document_type="PASSPORT"):
+def with_document(db, store, *, checks, document_type="PASSPORT", session=None):
     """A consented session with the front of its document stored."""
-    vs = make_session(db, checks=checks)
+    vs = session or make_session(db, checks=checks)
     capture.open_link(db, token=vs.token, user_agent="pytest", ip="127.0.0.1")
     capture.give_consent(db, token=vs.token)
     doc = capture.store_document_image(db, store, token=vs.token, data=cm.jpeg(cm.document_frame(), 92),
@@ -76,7 +79,11 @@ def reports(db, session_id) -> dict[str, Check]:
 
 
 def test_a_captured_session_is_checked_and_completed_with_real_reports(db, store, fixed_challenges):
-    vs, attempt = captured(db, store, cm.face_loop() * 2, checks=NO_REVIEW)
+    vs = make_session(db, checks=NO_REVIEW)
+    hook = webhooks.create_endpoint(db, actor=seed.owner(db), application_id=vs.application_id,
+                                    url="https://hooks.example.com/idv", topics=[t.value for t in WebhookTopic])
+    db.commit()
+    vs, attempt = captured(db, store, cm.face_loop() * 2, checks=NO_REVIEW, session=vs)
     started = time.perf_counter()
     verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
     print(f"checks of one session: {time.perf_counter() - started:.1f} s")
@@ -101,6 +108,17 @@ def test_a_captured_session_is_checked_and_completed_with_real_reports(db, store
     assert task.state == TaskState.DONE and task.result["mrz_found"]
     selfies = db.exec(select(MediaItem).where(MediaItem.session_id == vs.id, MediaItem.kind == MediaKind.SELFIE)).all()
     assert len(selfies) == 1 and selfies[0].resource_id == attempt.resource_id
+
+    # The application's webhook heard every step, in order, with ids and no personal data.
+    told = [d.payload for d in db.exec(select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == hook.endpoint.id).order_by(WebhookDelivery.id))]
+    topics = [p["type"] for p in told]
+    assert topics[:2] == ["resource.updated", "resource.updated"] and topics[-1] == "session.completed", topics
+    assert sorted(topics[2:-1]) == ["check.completed"] * 4 + ["task.completed"], topics
+    assert {p["data"]["check_id"]: p["data"]["recommendation"] for p in told if p["type"] == "check.completed"} == {
+        c.id: c.recommendation for c in checks.values()}
+    assert [p["data"]["resource_type"] for p in told[:2]] == ["ID_DOCUMENT", "LIVENESS"]
+    assert "Ada" not in str(told) and "ada@" not in str(told)
 
     # Running the job again (a duplicate delivery) changes nothing.
     before = {t: (c.completed_at, c.report) for t, c in checks.items()}

@@ -41,6 +41,7 @@ from identity_app.models import (
     utcnow,
 )
 from identity_app.services import audit
+from identity_app.services.api import events
 from identity_app.services.sessions import expiry
 from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.errors import DomainError
@@ -417,6 +418,7 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
     audit.record(db, AuditAction.DOCUMENT_STORED, application_id=vs.application_id, session_id=vs.id, ip=ip,
                  target=f"media:{item.id}", side=side)
     assert item.id is not None
+    events.resource_updated(db, vs, resource_id=resource.id, resource_type=ResourceKind.ID_DOCUMENT.value)
     # Read while the user goes on, so the checks after the last capture reuse the reading: best effort,
     # one reading per session queued or running (it reads the newest photo; see worker.enqueue_document_reading).
     jobs.later(db, Job(JobKind.DOCUMENT_READING, resource.id, vs.id))
@@ -534,6 +536,9 @@ def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: st
         _finish_attempt_row(db, vs, r)
         audit.record(db, AuditAction.LIVENESS_FINISHED, application_id=vs.application_id, session_id=vs.id, ip=ip,
                      attempt=r.attempt, frames=frame_count(db, resource_id))
+        db.flush()
+        assert r.id is not None
+        events.resource_updated(db, vs, resource_id=r.id, resource_type=ResourceKind.LIVENESS.value)
     db.flush()
     assert r.id is not None
     jobs.later(db, Job(JobKind.LIVENESS_DECISION, r.id))

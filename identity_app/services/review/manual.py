@@ -29,6 +29,7 @@ from identity_app.models import (
     utcnow,
 )
 from identity_app.services import audit
+from identity_app.services.api import events
 from identity_app.services.review import completion
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -201,6 +202,9 @@ def record_review(db: Session, *, actor: OperatorView | None, check_id: int, res
     check.completed_at = check.completed_at or now
     db.add(check)
     db.flush()
+    assert check.id is not None
+    events.check_completed(db, vs, check_id=check.id, check_type=str(check.type),
+                           recommendation=check.recommendation, reason=code)
     # The reviewer's free text may describe the person: the audit keeps the result only.
     audit.record(db, AuditAction.REVIEW_RECORDED, operator_id=actor.id, actor=actor.email,
                  application_id=vs.application_id, session_id=vs.id, target=f"check:{check.id}", ip=ip,

@@ -37,6 +37,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
+from identity_app.services.api import events
 from identity_app.services.review import completion, manual as review
 from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.capture.media import store_session_media
@@ -88,6 +89,11 @@ def _write_check(db: Session, row: Check, report, manual: ManualCheck = ManualCh
     row.review_state = review.initial_review_state(row.type, manual, row.recommendation)
     row.completed_at = utcnow()
     db.add(row)
+    db.flush()
+    vs = db.get(VerificationSession, row.session_id)
+    if vs is not None and row.id is not None:  # told in the same commit as the report it announces
+        events.check_completed(db, vs, check_id=row.id, check_type=str(row.type),
+                               recommendation=row.recommendation, reason=row.reason)
     db.commit()
 
 
@@ -287,6 +293,9 @@ def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _
     task.error = result.error
     task.completed_at = utcnow()
     db.add(task)
+    db.flush()
+    assert task.id is not None
+    events.task_completed(db, vs, task_id=task.id, task_type=str(task.type))
     db.commit()
 
 
