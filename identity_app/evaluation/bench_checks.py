@@ -100,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     from identity_app.checks import face_models, faces
     from identity_app.checks.document_authenticity import (AuthenticityThresholds, DocumentPolicy,
                                                            document_authenticity_report)
-    from identity_app.checks.face_match import face_match_report
-    from identity_app.checks.faces import encode_selfie
+    from identity_app.checks.face_match import MIRRORED, face_match_report
+    from identity_app.checks.faces import encode_selfie_frames
     from identity_app.checks.image_quality import assess_quality
     from identity_app.checks.liveness import Challenge, analyse_frame, liveness_report
-    from identity_app.checks.selfie import best_frontal_frame
+    from identity_app.checks.selfie import choose_selfie
     from identity_app.checks.text_extraction import extract_document_text, text_data_report
 
     load_before = _load()
@@ -135,9 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         # As the worker: the selfie chosen and encoded once, compared with the challenge frames
         # in liveness and reused by face match.
         analyses = [analyse_frame(f) for f in frames] if analyses_in_job else streamed
-        best = best_frontal_frame(frames, analyses)
+        choice = choose_selfie(frames, analyses)
+        best = choice.index
         chosen = frames[best] if best is not None else selfie
-        selfie_face = encode_selfie(chosen)
+        selfie_face = encode_selfie_frames([frames[i] for i in choice.match_frames] if best is not None else [selfie],
+                                           mirrored=MIRRORED)
         live = liveness_report(frames, timestamps, challenges, analyses=analyses,
                                selfie_index=best, selfie_face=selfie_face)
         match = face_match_report(doc, chosen, selfie_face=selfie_face)
@@ -171,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
                                                                    thresholds=doc_thresholds), 2)]))
     rows.append(("face match (document vs selfie)",
                  [x for d in docs for x in timed(lambda d=d: face_match_report(d, selfie), 2)]))
+    # What the selfie's extra encodings cost (the worker encodes the selfie once, for liveness and face match).
+    match = choose_selfie(frames, streamed).match_frames
+    for n, mirrored in ((1, False), (1, True), (len(match), MIRRORED)):
+        rows.append((f"  selfie encoding, {n} frame(s){', mirrored' if mirrored else ''}",
+                     timed(lambda n=n, m=mirrored: encode_selfie_frames([frames[i] for i in match[:n]], mirrored=m), 5)))
     analyses = streamed
     rows.append(("liveness decision, 30 frames analysed live",
                  timed(lambda: liveness_report(frames, timestamps, challenges, analyses=analyses), 5)))

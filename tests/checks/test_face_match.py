@@ -183,3 +183,42 @@ def test_the_encoder_process_gives_the_same_embeddings_and_survives_a_crash():
         faces.stop_encoder_process()
     assert faces._encoder_process is None
     assert np.array_equal(faces.encode_face(images[1], boxes[1]), here[1])  # back in this process
+
+
+def test_a_mirrored_encoding_is_the_mean_of_the_chip_and_its_mirror_image() -> None:
+    import dlib
+
+    from identity_app.checks import face_models, faces
+
+    image = _image("tests/obama.jpg")
+    box = faces.find_face(image).box
+    assert box is not None
+    rgb = faces.to_rgb(image)
+    shape = face_models.shape_predictor_5()(rgb, dlib.rectangle(box[3], box[0], box[1], box[2]))
+    chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+    enc = face_models.face_encoder()
+    expected = (np.asarray(enc.compute_face_descriptor(chip)) +
+                np.asarray(enc.compute_face_descriptor(np.ascontiguousarray(chip[:, ::-1])))) / 2
+    assert np.allclose(faces.encode_face(image, box, mirrored=True), expected)
+    assert not np.allclose(faces.encode_face(image, box), expected)
+
+
+def test_a_selfie_from_several_frames_averages_the_usable_ones_only() -> None:
+    from identity_app.checks import faces
+
+    selfie, other = _image("tests/obama2.jpg"), _image("tests/obama3.jpg")
+    blurred = cv2.GaussianBlur(other[:, :, :3], (0, 0), 6)
+    mirrored = face_match.MIRRORED
+    one = faces.encode_selfie(selfie, mirrored=mirrored)
+    several = faces.encode_selfie_frames([selfie, other, blurred], mirrored=mirrored)
+    assert one.frames == 1 and several.frames == 2 and several.mirrored == mirrored
+    assert several.finding == one.finding  # the selfie's own finding decides usability
+    alone = faces.encode_face(other, faces.find_face(other).box, mirrored=mirrored)  # type: ignore[arg-type]
+    assert np.allclose(several.encoding, (one.encoding + alone) / 2)  # type: ignore[operator]
+    unusable = faces.encode_selfie_frames([blurred, selfie])
+    assert unusable.encoding is None and unusable.finding.problem is not None
+    report = face_match.face_match_report(_image("tests/obama.jpg"), selfie, selfie_face=several)
+    assert report.recommendation is Recommendation.APPROVE and _detail(report, "ai_face_match", "selfie_frames") == "2"
+    with pytest.raises(ValueError):  # encoded otherwise than this face match compares
+        face_match.face_match_report(_image("tests/obama.jpg"), selfie, selfie_face=several,
+                                     mirrored=not mirrored)
