@@ -44,7 +44,7 @@ class Repair:
 @dataclass(frozen=True)
 class DocumentText:
     mrz_found: bool
-    mrz_format: str | None = None          # TD1, TD2, TD3, MRV_A, MRV_B
+    mrz_format: str | None = None          # TD1, TD2, TD3, MRV_A, MRV_B, FRA_ID, NON_ICAO (lines as read)
     mrz_lines: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()          # MRZ fields, see FIELD_NAMES
     check_digits: tuple[CheckDigit, ...] = ()
@@ -53,6 +53,8 @@ class DocumentText:
     raw_text: str = ""                                 # all OCR text, for specimen wording
     rotation: int = 0                                  # degrees the image was turned to read it
     engine: str = ""                                   # which OCR engine(s) produced the MRZ
+    # Other readings whose check digits hold too, that the printed fields could not rule out.
+    mrz_alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def check_digits_valid(self) -> bool:
@@ -82,6 +84,7 @@ class DocumentText:
             raw_text=raw.get("raw_text") or "",
             rotation=int(raw.get("rotation") or 0),
             engine=raw.get("engine") or "",
+            mrz_alternatives=tuple(tuple(a) for a in raw.get("mrz_alternatives") or ()),
         )
 
     def expiry(self) -> date | None:

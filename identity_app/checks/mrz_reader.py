@@ -12,7 +12,6 @@ wrong is reported invalid.
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -23,10 +22,9 @@ from identity_app.checks import ocr_engines
 from identity_app.checks.document_data import Repair
 from identity_app.checks.icao import MRZ_ALPHABET
 from identity_app.checks.mrz_locate import MRZCandidate, binarise, find_mrz_candidates, rotate
-from identity_app.checks.mrz_parse import FILLER_LOOKALIKES, TO_DIGIT, TO_LETTER, ParsedMRZ, parse_mrz
+from identity_app.checks.mrz_parse import FILLER_LOOKALIKES, FRA_ID, MRZ_CHARS, TO_DIGIT, TO_LETTER, ParsedMRZ, parse_mrz
 
 FORMAT_WIDTHS = {2: (44, 36), 3: (30,)}
-MAX_VOTE_POSITIONS = 10          # 2**10 combinations at most
 LINE_HEIGHT_FOR_TESSERACT = 48   # px: Tesseract reads OCR-B best around this size
 CONFIDENT_READING = 0.9          # RapidOCR mean line confidence that ends the search
 
@@ -68,26 +66,38 @@ def fit_length(line: str, target: int, line_no: int) -> tuple[str, list[Repair]]
     OCR engines most often drop or double a `<` inside a long run of them;
     other length errors are left for the check digits to expose.
     """
+    fitted, _, repairs = fit_length_rows(line, None, target, line_no)
+    return fitted, repairs
+
+
+def fit_length_rows(line: str, rows, target: int, line_no: int) -> tuple[str, list, list[Repair]]:
+    """fit_length, keeping the recogniser's probability rows aligned with the characters
+    (an added filler has no row: None)."""
     repairs: list[Repair] = []
+    rows = list(rows) if rows is not None else [None] * len(line)
     while len(line) != target:
         runs = [(m_end - m_start, m_start, m_end) for m_start, m_end in _filler_runs(line)]
         if len(line) > target:
             if runs and max(runs)[0] >= 2:
                 _, start, end = max(runs)
                 line = line[:end - 1] + line[end:]
+                del rows[end - 1]
                 repairs.append(Repair(line_no, end, "<", "", "line too long: one filler removed from a run"))
             else:
                 repairs.append(Repair(line_no, len(line), line[-1], "", "line too long: last character dropped"))
                 line = line[:-1]
+                rows.pop()
         else:
             if runs:
                 _, start, end = max(runs)
                 line = line[:end] + "<" + line[end:]
+                rows.insert(end, None)
                 repairs.append(Repair(line_no, end + 1, "", "<", "line too short: one filler added to a run"))
             else:
                 line = line + "<"
+                rows.append(None)
                 repairs.append(Repair(line_no, len(line), "", "<", "line too short: filler added at the end"))
-    return line, repairs
+    return line, rows, repairs
 
 
 def _filler_runs(line: str) -> list[tuple[int, int]]:
@@ -131,40 +141,58 @@ def split_lines(crop: np.ndarray) -> list[np.ndarray]:
 
 # --- engines on lines -----------------------------------------------------
 
-def _rapid(line_img: np.ndarray) -> tuple[str, float]:
-    text, score = ocr_engines.rapidocr_read_line(line_img)
-    return clean_line(text), score
+@dataclass(frozen=True)
+class LineRead:
+    """One engine's reading of one line: MRZ characters, mean confidence, and per
+    character its probabilities over MRZ_CHARS (None when the engine gives none)."""
+    text: str
+    confidence: float
+    rows: tuple | None = None
 
 
-def _tesseract(line_img: np.ndarray) -> tuple[str, float]:
+def _rapid(line_img: np.ndarray) -> LineRead:
+    text, score, probs = ocr_engines.rapidocr_line_distributions(line_img)
+    return LineRead(text, score, tuple(probs))
+
+
+def _rapid_lines(line_imgs: Sequence[np.ndarray]) -> list[LineRead]:
+    return [LineRead(t, s, tuple(p)) for t, s, p in ocr_engines.rapidocr_lines_distributions(line_imgs)]
+
+
+def _tesseract(line_img: np.ndarray) -> LineRead:
     h, w = line_img.shape[:2]
     scale = LINE_HEIGHT_FOR_TESSERACT / max(h, 1)
     up = cv2.resize(line_img, (max(1, int(w * scale)), LINE_HEIGHT_FOR_TESSERACT), interpolation=cv2.INTER_CUBIC)
     bw = cv2.copyMakeBorder(binarise(up), 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
-    return clean_line(ocr_engines.tesseract_text(bw, psm=7)), 0.5
+    return LineRead(clean_line(ocr_engines.tesseract_text(bw, psm=7)), 0.5)
 
 
-def _best_window(readings: Sequence[str], confidences: Sequence[float]) -> tuple[ParsedMRZ, list[Repair], tuple[int, int], float] | None:
+def _fit(read: LineRead, width: int, line_no: int) -> tuple[str, list, list[Repair]]:
+    return fit_length_rows(read.text, read.rows, width, line_no)
+
+
+def _best_window(readings: Sequence[LineRead]) -> tuple[ParsedMRZ, list[Repair], tuple[int, int], float, list] | None:
     """Pick the 2 or 3 consecutive lines that parse best as some MRZ format."""
     best = None
     for count, widths in FORMAT_WIDTHS.items():
         for first in range(0, len(readings) - count + 1):
             window = readings[first:first + count]
             for width in widths:
-                if any(abs(len(r) - width) > 4 for r in window):
+                if any(abs(len(r.text) - width) > 4 for r in window):
                     continue
-                fitted, repairs = [], []
+                fitted, rows, repairs = [], [], []
                 for i, r in enumerate(window):
-                    line, rep = fit_length(r, width, i + 1)
+                    line, line_rows, rep = _fit(r, width, i + 1)
                     fitted.append(line)
+                    rows.append(line_rows)
                     repairs += rep
-                parsed = parse_mrz(fitted)
+                parsed = parse_mrz(fitted, probs=rows)
                 if parsed is None:
                     continue
-                conf = float(np.mean(confidences[first:first + count]))
-                key = (parsed.valid_count, -len(repairs), conf)
+                conf = float(np.mean([r.confidence for r in window]))
+                key = (parsed.valid_count, parsed.icao or parsed.format == FRA_ID, -len(repairs), conf)
                 if best is None or key > best[0]:
-                    best = (key, parsed, repairs, (first, count), conf)
+                    best = (key, parsed, repairs, (first, count), conf, rows)
     return None if best is None else best[1:]
 
 
@@ -177,45 +205,33 @@ def _variants(line_img: np.ndarray) -> list[np.ndarray]:
     return [up, clahe, bw, border]
 
 
-def _vote(readings: Sequence[Sequence[str]]) -> list[tuple[tuple[str, ...], int]]:
-    """Candidate line sets mixing the readings position by position, with their vote support.
+def _one_hot(ch: str) -> np.ndarray:
+    row = np.zeros(len(MRZ_CHARS), np.float32)
+    row[MRZ_CHARS.index(ch)] = 1.0
+    return row
 
-    Every character of every candidate was read there by some engine; at
-    most MAX_VOTE_POSITIONS disputed positions (the least agreed first) are
-    varied, each between its two most read characters, and only where the
-    runner-up has at least half the votes of the leader.
+
+def combine(readings: Sequence[tuple[str, Sequence]]) -> tuple[str, list]:
+    """Readings of one line (same length) pooled position by position: the mean of
+    their probability rows (an engine without probabilities counts as certain of
+    its character). The text is each position's likeliest character.
+
+    A character read by one engine against several others keeps only its share
+    of the pooled probability, so it is an alternative for the check digits to
+    weigh (mrz_search) only when that share is large enough, never a
+    replacement by itself.
     """
-    widths = [len(x) for x in readings[0]]
-    flats = ["".join(r) for r in readings]
-    options: list[list[tuple[str, int]]] = []
-    for pos in range(len(flats[0])):
-        counts: dict[str, int] = {}
-        for f in flats:
-            counts[f[pos]] = counts.get(f[pos], 0) + 1
-        options.append(sorted(counts.items(), key=lambda kv: -kv[1]))
-    # A minority reading is a candidate only with at least half the leader's
-    # votes: one stray engine must not be able to "fix" a check digit alone.
-    disputed = sorted((i for i, o in enumerate(options) if len(o) > 1 and 2 * o[1][1] >= o[0][1]),
-                      key=lambda i: options[i][0][1] - options[i][1][1])[:MAX_VOTE_POSITIONS]
-    base = [o[0][0] for o in options]
-    base_support = sum(o[0][1] for o in options)
-    out = []
-    for choice in itertools.product((0, 1), repeat=len(disputed)):
-        chars, support = list(base), base_support
-        for pick, pos in zip(choice, disputed):
-            if pick:
-                chars[pos] = options[pos][1][0]
-                support += options[pos][1][1] - options[pos][0][1]
-        text, split, start = "".join(chars), [], 0
-        for w in widths:
-            split.append(text[start:start + w])
-            start += w
-        out.append((tuple(split), support))
-    return out
-
-
-# Differences the parser's own alphabet repairs explain (recorded by the parser).
-_ALPHABET_REPAIRED = {(a, b) for a, b in {**TO_DIGIT, **TO_LETTER}.items()} | {(c, "<") for c in FILLER_LOOKALIKES}
+    width = len(readings[0][0])
+    rows, text = [], []
+    for pos in range(width):
+        stack = []
+        for line, line_rows in readings:
+            row = line_rows[pos] if line_rows is not None else None
+            stack.append(np.asarray(row, np.float32) if row is not None else _one_hot(line[pos]))
+        mean = np.mean(stack, axis=0)
+        rows.append(mean)
+        text.append(MRZ_CHARS[int(mean.argmax())])
+    return "".join(text), rows
 
 
 def _score(parsed: ParsedMRZ) -> tuple[int, int]:
@@ -224,31 +240,34 @@ def _score(parsed: ParsedMRZ) -> tuple[int, int]:
 
 def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                seen: list[str] | None = None) -> tuple[ParsedMRZ, list[Repair], str, float] | None:
-    rapid = [(clean_line(text), score) for text, score in ocr_engines.rapidocr_read_lines(line_imgs)]
+    rapid = _rapid_lines(line_imgs)
     if seen is not None:
-        seen.extend(t for t, _ in rapid if t)
-    found = _best_window([t for t, _ in rapid], [s for _, s in rapid])
+        seen.extend(r.text for r in rapid if r.text)
+    found = _best_window(rapid)
     if found is None:
         return None
-    parsed, repairs, (first, count), conf = found
-    if parsed.valid and parsed.plausible:
+    parsed, repairs, (first, count), conf, rows = found
+    if (parsed.valid and parsed.plausible) or not parsed.check_digits:
         return parsed, repairs, "rapidocr", conf
-    # Second opinions: RapidOCR on other renderings of the lines, then Tesseract.
+    # Second opinions: RapidOCR on other renderings of the lines, then Tesseract;
+    # their probabilities are pooled with the first reading's, position by position.
     widths = [len(line) for line in parsed.lines]
     band = line_imgs[first:first + count]
-    readings: list[list[str]] = [[fit_length(rapid[first + i][0], w, i + 1)[0] for i, w in enumerate(widths)]]
+    per_line: list[list[tuple[str, list]]] = [
+        [_fit(rapid[first + i], w, i + 1)[:2]] for i, w in enumerate(widths)]
     engines = {"rapidocr"}
-    sources: list[tuple[str, Callable[[np.ndarray], tuple[str, float]], list[list[np.ndarray]]]] = [
+    sources: list[tuple[str, Callable[[np.ndarray], LineRead], list[list[np.ndarray]]]] = [
         ("rapidocr", _rapid, [list(v) for v in zip(*(_variants(img) for img in band))]),
     ]
     if use_tesseract and ocr_engines.tesseract_available():
         sources.append(("tesseract", _tesseract, [band]))
-    best, best_key = parsed, (*_score(parsed), -1)
+    best, best_key = parsed, (*_score(parsed), 1)
+    first_lines = [p[0][0] for p in per_line]
     # Re-read only the lines that can change the outcome: those holding
     # check-digit data when a digit fails, any line when a field is implausible.
     needed = set(range(len(widths))) if not parsed.plausible else set()
     if not parsed.valid:
-        needed |= {0, 1} if parsed.format == "TD1" else {1}
+        needed |= {0, 1} if parsed.format in ("TD1", FRA_ID) else {1}
     # A reading whose check digits pass but whose country code is unknown (an
     # old code like SI<) gets one second opinion, an invalid one all of them.
     rounds = 1 if parsed.valid else len(sources[0][2]) + 1
@@ -257,36 +276,47 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
             if rounds == 0:
                 break
             rounds -= 1
-            texts = [read(img)[0] if i in needed else readings[0][i] for i, img in enumerate(images)]
-            if any(abs(len(t) - w) > 4 for t, w in zip(texts, widths)):
-                continue
-            readings.append([fit_length(t, w, i + 1)[0] for i, (t, w) in enumerate(zip(texts, widths))])
-            engines.add(name)
-            # Whole readings first, then position-by-position mixes of all of them.
-            candidates = [(tuple(r), 0) for r in readings] + _vote(readings)
-            for lines, support in candidates:
-                cand = parse_mrz(lines)
-                if cand is None:
+            added = False
+            for i, img in enumerate(images):
+                if i not in needed:
                     continue
-                key = (*_score(cand), support)
-                if key > best_key:
-                    best, best_key = cand, key
+                r = read(img)
+                if abs(len(r.text) - widths[i]) > 4:
+                    continue
+                per_line[i].append(_fit(r, widths[i], i + 1)[:2])
+                added = True
+            if not added:
+                continue
+            engines.add(name)
+            pooled = [combine(readings) for readings in per_line]
+            cand = parse_mrz([t for t, _ in pooled], probs=[r for _, r in pooled])
+            if cand is None or cand.format != parsed.format:
+                continue
+            key = (*_score(cand), 0)
+            if key > best_key:
+                best, best_key = cand, key
             if best.valid and best.plausible:
                 break
         if best.valid and best.plausible:
             break
     if best is parsed:
         return best, repairs, "rapidocr", conf
-    # Say where the chosen reading departs from RapidOCR's first one.
+    # Say where the chosen reading departs from RapidOCR's first one (beyond the
+    # repairs the parser recorded itself).
+    own = {(r.line, r.position) for r in best.repairs}
     voted: list[Repair] = []
-    for li, (first_line, final_line) in enumerate(zip(readings[0], best.lines)):
-        diffs = [Repair(li + 1, pos + 1, a, b, "chosen by vote among the engines' readings")
+    for li, (first_line, final_line) in enumerate(zip(first_lines, best.lines)):
+        diffs = [Repair(li + 1, pos + 1, a, b, "chosen by pooling the engines' readings")
                  for pos, (a, b) in enumerate(zip(first_line, final_line))
-                 if a != b and (a, b) not in _ALPHABET_REPAIRED]
+                 if a != b and (li + 1, pos + 1) not in own and (a, b) not in _ALPHABET_REPAIRED]
         if len(diffs) > 4:  # a shifted first reading: one entry for the line (position 0)
-            diffs = [Repair(li + 1, 0, first_line, final_line, "line re-read: chosen by vote among the engines' readings")]
+            diffs = [Repair(li + 1, 0, first_line, final_line, "line re-read: chosen by pooling the engines' readings")]
         voted += diffs
     return best, voted, "+".join(sorted(engines)), conf
+
+
+# Differences the parser's own alphabet repairs explain (recorded by the parser).
+_ALPHABET_REPAIRED = {(a, b) for a, b in {**TO_DIGIT, **TO_LETTER}.items()} | {(c, "<") for c in FILLER_LOOKALIKES}
 
 
 def _orientations(candidate: MRZCandidate, image_shape: tuple[int, ...]) -> list[tuple[int, np.ndarray, tuple[int, int, int, int]]]:

@@ -100,6 +100,86 @@ def rapidocr_read_line(image: np.ndarray) -> tuple[str, float]:
     return str(texts[0]), float(scores[0])
 
 
+MRZ_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+# Characters the recogniser returns for an MRZ character (case, filler look-alikes).
+_AS_MRZ = {"«": "<", "‹": "<", "〈": "<", "(": "<", "[": "<", "{": "<", "≤": "<", "く": "<"}
+MIN_MRZ_MASS = 0.2   # a character whose MRZ-alphabet probability is below this is not an MRZ character
+
+
+@lru_cache(maxsize=1)
+def _mrz_projection() -> tuple[np.ndarray, np.ndarray]:
+    """(the recogniser's classes that are MRZ characters, a (those x 37) matrix summing them
+    into the MRZ alphabet): upper and lower case, filler look-alikes."""
+    chars = rapidocr_engine("line")._load_rec_model().postprocess_op.character
+    cols, targets = [], []
+    for i, ch in enumerate(chars):
+        if i == 0 or len(ch) != 1:  # the CTC blank, multi-character tokens
+            continue
+        mapped = _AS_MRZ.get(ch, ch.upper())
+        j = MRZ_CHARS.find(mapped) if len(mapped) == 1 else -1
+        if j >= 0:
+            cols.append(i)
+            targets.append(j)
+    proj = np.zeros((len(cols), len(MRZ_CHARS)), np.float32)
+    proj[np.arange(len(cols)), targets] = 1.0
+    return np.array(cols), proj
+
+
+def rapidocr_line_distributions(image: np.ndarray) -> tuple[str, float, np.ndarray]:
+    """Recognition only, keeping what the recogniser hesitated about.
+
+    Returns (text, confidence, probabilities): `text` holds only MRZ
+    characters (the most likely MRZ character of every character the
+    recogniser emitted with enough MRZ-alphabet probability), and
+    `probabilities` is a (len(text) x 37) array over MRZ_CHARS, each row
+    the recogniser's probabilities at that character (renormalised over the
+    MRZ alphabet). The same preprocessing and model as `rapidocr_read_line`.
+    """
+    import cv2
+
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    engine = rapidocr_engine("line")
+    rec = engine._load_rec_model()
+    img, _ = engine.preprocess_img(engine.load_img(image))
+    c, h_target, w_target = rec.rec_image_shape[:3]
+    h, w = img.shape[:2]
+    norm = rec.resize_norm_img(img, max(w_target / h_target, w / max(h, 1)))[np.newaxis].astype(np.float32)
+    preds = rec.session(norm)[0]                       # (T, classes), softmax
+    best = preds.argmax(axis=1)
+    cols, proj = _mrz_projection()
+    mrz = preds[:, cols] @ proj                        # (T, 37)
+    rows, confidences, prev = [], [], -1
+    start = 0
+    for t in range(len(best) + 1):
+        k = best[t] if t < len(best) else -1
+        if t < len(best) and k == prev:
+            continue
+        if prev > 0:  # the segment [start, t) emitted one character
+            seg = mrz[start:t]
+            peak = int(seg.sum(axis=1).argmax())
+            mass = float(seg[peak].sum())
+            if mass >= MIN_MRZ_MASS:
+                rows.append(seg[peak] / mass)
+                confidences.append(float(preds[start:t, prev].max()))
+        prev, start = k, t
+    probs = np.array(rows, np.float32).reshape(-1, len(MRZ_CHARS))
+    text = "".join(MRZ_CHARS[i] for i in probs.argmax(axis=1)) if len(rows) else ""
+    return text, (float(np.mean(confidences)) if confidences else 0.0), probs
+
+
+def rapidocr_lines_distributions(images: Sequence[np.ndarray]) -> list[tuple[str, float, np.ndarray]]:
+    """`rapidocr_line_distributions` of each image, every other one on the helper thread."""
+    images = list(images)
+    if len(images) < 2:
+        return [rapidocr_line_distributions(image) for image in images]
+    helper = _helper_pool().submit(lambda: [rapidocr_line_distributions(image) for image in images[1::2]])
+    out: list = [None] * len(images)
+    out[0::2] = [rapidocr_line_distributions(image) for image in images[0::2]]
+    out[1::2] = helper.result()
+    return out
+
+
 def rapidocr_read_lines(images: Sequence[np.ndarray], parallel: bool = True) -> list[tuple[str, float]]:
     """`rapidocr_read_line` of each image (the lines of one MRZ band), in order.
 

@@ -11,7 +11,13 @@ ID_DOCUMENT_TEXT_DATA_CHECK report:
   breakdown says which digit. Whether that means tampering is for the
   document authenticity check to say.
 - NOT_AVAILABLE / DOCUMENT_NOT_SUPPORTED: text was read but there is no MRZ
-  (automated extraction needs one); NO_DOCUMENT when no text at all was read.
+  (automated extraction needs one), or lines of an MRZ's shape that are not
+  an ICAO MRZ nor a national format we know ("not an ICAO MRZ": reported as
+  read, never repaired into one); NO_DOCUMENT when no text at all was read.
+- A reading whose check digits hold but that other readings of the same
+  characters satisfy too (mrz_search's alternatives) is decided by the
+  printed fields of the visual zone; when they cannot decide, the
+  `mrz_unambiguous` sub-check fails and the reading is not approved.
 Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 """
 from __future__ import annotations
@@ -21,9 +27,11 @@ from datetime import date
 
 import numpy as np
 
-from identity_app.checks.document_data import DocumentText
+from identity_app.checks import mrz_search
+from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.mrz_locate import rotate
-from identity_app.checks.mrz_reader import MAX_VOTE_POSITIONS, MRZReading, attempt_mrz
+from identity_app.checks.mrz_parse import NON_ICAO, ParsedMRZ, parse_mrz
+from identity_app.checks.mrz_reader import MRZReading, attempt_mrz
 from identity_app.checks.report import (
     CheckReport,
     CheckType,
@@ -34,7 +42,8 @@ from identity_app.checks.report import (
     sub_check,
 )
 
-ALGORITHM_VERSION = "text-extraction-2 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 voting, ICAO 9303)"
+ALGORITHM_VERSION = ("text-extraction-3 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 pooled, "
+                     "check-digit confusable search, ICAO 9303 and the French identity card)")
 PRINTED_COMPARED = ("surname", "given_names", "document_number", "date_of_birth", "expiration_date")
 
 
@@ -93,22 +102,49 @@ def _with_printed_centuries(fields: tuple[tuple[str, str], ...], printed: dict[s
     return tuple(out)
 
 
+def _agreement(parsed: ParsedMRZ, printed: dict[str, str]) -> int:
+    """How many printed fields the reading's fields equal (see `comparable`)."""
+    return sum(comparable(n, printed[n]) == comparable(n, parsed.field(n) or "")
+               for n in PRINTED_COMPARED if printed.get(n) and parsed.field(n))
+
+
+def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[ParsedMRZ, tuple[Repair, ...], bool]:
+    """Among a reading and its alternatives (all valid), the one the printed
+    fields agree with strictly most: (reading, repairs that made it, decided).
+    Not decided when they agree with two equally, or there are none."""
+    if not parsed.alternatives:
+        return parsed, (), True
+    options = [parsed] + [parse_mrz(lines, repair=False) for lines in parsed.alternatives]
+    scored = sorted(((_agreement(o, printed), -i, o) for i, o in enumerate(options) if o is not None),
+                    key=lambda t: t[:2], reverse=True)
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return parsed, (), False
+    chosen = scored[0][2]
+    if chosen is parsed:
+        return parsed, (), True
+    repairs = tuple(Repair(li + 1, pos + 1, a, b, "the check digits hold either way: the printed fields choose")
+                    for li, (old, new) in enumerate(zip(parsed.lines, chosen.lines))
+                    for pos, (a, b) in enumerate(zip(old, new)) if a != b)
+    return chosen, repairs, True
+
+
 def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text: str) -> DocumentText:
     printed_fields = tuple((k, v) for k, v in printed.items())
     if reading is None:
         return DocumentText(mrz_found=False, printed_fields=printed_fields, raw_text=raw_text)
-    p = reading.parsed
+    p, chosen_by_printed, decided = decide_by_printed(reading.parsed, printed)
     return DocumentText(
         mrz_found=True,
         mrz_format=p.format,
         mrz_lines=p.lines,
         fields=_with_printed_centuries(p.fields, printed),
         check_digits=p.check_digits,
-        repairs=reading.repairs,
+        repairs=reading.length_repairs + p.repairs + chosen_by_printed,
         printed_fields=printed_fields,
         raw_text=raw_text,
         rotation=reading.rotation,
         engine=reading.engine,
+        mrz_alternatives=() if decided else reading.parsed.alternatives,
     )
 
 
@@ -135,6 +171,9 @@ def text_data_report(doc: DocumentText) -> CheckReport:
     for r in doc.repairs:
         breakdown.append(sub_check("ocr_repair", True, line=r.line, position=r.position,
                                    read=r.read or "(nothing)", repaired=r.repaired or "(removed)", reason=r.reason))
+    if doc.mrz_alternatives:
+        breakdown.append(sub_check("mrz_unambiguous", False, other_readings=" / ".join(
+            "|".join(lines) for lines in doc.mrz_alternatives)))
     if doc.mrz_found:
         for name in PRINTED_COMPARED:
             printed, mrz = doc.printed(name), doc.field(name)
@@ -149,7 +188,11 @@ def text_data_report(doc: DocumentText) -> CheckReport:
         data += [Detail(f"mrz_line_{i}", line) for i, line in enumerate(doc.mrz_lines, start=1)]
     data += [Detail(f"printed_{name}", value) for name, value in doc.printed_fields]
 
-    if not doc.mrz_found:
+    if doc.mrz_format == NON_ICAO:
+        rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "DOCUMENT_NOT_SUPPORTED", (
+            "This is not an ICAO MRZ (a national format this check does not read): use a passport, "
+            "or an identity card or visa with an ICAO machine readable zone."), None
+    elif not doc.mrz_found:
         if "<<" in doc.raw_text:
             rec, reason, hint = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
                 "The machine readable zone could not be read: photograph the page flat, in focus and without glare.")
@@ -166,6 +209,10 @@ def text_data_report(doc: DocumentText) -> CheckReport:
         rec, reason, hint = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
             f"The machine readable zone does not validate ({bad}): retake the photo, or review the document by hand.")
         score = sum(c.valid for c in doc.check_digits) / len(doc.check_digits) if doc.check_digits else 0.0
+    elif doc.mrz_alternatives:
+        rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
+            "The machine readable zone reads more than one way with valid check digits: retake the photo "
+            "with the printed page in view, or review the document by hand."), 0.5
     else:
         rec, reason, hint, score = Recommendation.APPROVE, None, None, 1.0
 
@@ -177,6 +224,7 @@ def text_data_report(doc: DocumentText) -> CheckReport:
         breakdown=tuple(breakdown),
         score=score,
         algorithm_version=ALGORITHM_VERSION,
-        thresholds=details(max_vote_positions=MAX_VOTE_POSITIONS, minority_vote_share=0.5),
+        thresholds=details(confusable_min_ratio=mrz_search.MIN_RATIO, failing_digit_penalty=mrz_search.DIGIT_PENALTY,
+                           max_change_cost=mrz_search.MAX_CHANGE_COST, ambiguity_margin=mrz_search.AMBIGUITY_MARGIN),
         data=tuple(data),
     )

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from identity_app.checks.mrz_parse import detect_format, mrz_date, parse_mrz
-from identity_app.checks.mrz_reader import _vote, clean_line, fit_length
+from identity_app.checks.mrz_reader import clean_line, combine, fit_length
 from tests.checks.specimens import MRV_A, MRV_B, TD1, TD2, TD3
 
 TODAY = date(2026, 11, 25)
@@ -151,15 +151,16 @@ def test_line_clean_up_and_length_fitting():
     assert long == TD3[0] and all(r.read == "<" for r in repairs)
 
 
-def test_voting_offers_only_readings_some_engine_made_with_enough_support():
-    a = ("ABC", "123")
-    b = ("ABC", "124")
-    c = ("ABC", "123")
-    two = {lines for lines, _ in _vote([a, b])}
-    assert two == {a, b}
-    # A dissent with half the leader's votes is offered; a lone one against three is not.
-    assert {lines for lines, _ in _vote([a, b, c])} == {a, b}
-    assert {lines for lines, _ in _vote([a, b, c, a])} == {a}
+def test_pooled_readings_keep_a_lone_dissent_as_a_minority_share_only():
+    # Three engines certain of "123", one of "124": the pooled reading is "123", and the
+    # dissent keeps a quarter of the probability at its position (an alternative for the
+    # check digits to weigh), never the majority.
+    from identity_app.checks.mrz_parse import MRZ_CHARS
+
+    text, rows = combine([("123", None), ("124", None), ("123", None), ("123", None)])
+    assert text == "123"
+    assert rows[2][MRZ_CHARS.index("4")] == pytest.approx(0.25)
+    assert rows[0][MRZ_CHARS.index("1")] == pytest.approx(1.0)
 
 
 def test_an_initial_after_a_single_filler_is_kept():

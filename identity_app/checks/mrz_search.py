@@ -1,0 +1,254 @@
+"""Let the check digits choose among the characters the recogniser hesitated about.
+
+OCR-B's confusable pairs (O/0, I/1, Z/2, S/5, B/8, D/0, G/6 ...) are where an
+MRZ reading goes wrong, and the recogniser usually knows it: at such a
+position it gives the other character a fair share of its probability (a
+Hungarian passport number `BD0002028` read with B 0.59 / 8 0.40 and
+0 0.50 / D 0.48). This module searches those alternatives, per position,
+for the reading whose check digits hold:
+
+- only characters the recogniser itself offered count, each at least
+  MIN_RATIO as likely as the character read, within the field's alphabet
+  (digits in dates, letters in names, anything in document numbers); a
+  cleanly printed character has no alternative, so a check digit printed
+  wrong stays wrong;
+- the cost of a reading is how much less likely the recogniser found it
+  (the sum of ln(p(read) / p(alternative)) over changed positions); every
+  check digit that fails costs DIGIT_PENALTY; the cheapest reading wins,
+  and only change sets costing at most MAX_CHANGE_COST are considered;
+- every change is reported as a Repair, with both probabilities;
+- other readings whose check digits all hold and whose cost is within
+  AMBIGUITY_MARGIN of the chosen one are returned as `alternatives`: the
+  check digits cannot tell them apart (K and `<` never can: K counts 20,
+  0 modulo 10), so the printed fields of the visual zone must.
+
+Only positions some check digit covers are searched: a name letter no
+digit covers cannot be chosen by one.
+
+The recogniser is sometimes certain of the wrong member of a pair (a
+general model reads OCR-B's `IOG1518313` as `10G1518313` without a
+doubt). When the reading still fails its check digits, the usual pairs
+(STATIC_PAIRS) are tried without the recogniser's say, at most
+MAX_STATIC_CHANGES of them, and a reading is taken only when a change set
+of the smallest size makes every check digit hold, the composite one
+included (a check digit printed wrong would need a change that satisfies
+two digits at once by chance), and it is the only one of that size whose
+document number keeps the letters-then-digits shape numbers are printed in;
+otherwise the reading is ambiguous and stays invalid.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from identity_app.checks.document_data import Repair
+from identity_app.checks.mrz_parse import (
+    ALNUM,
+    DIGITS,
+    FRA_ID,
+    LAYOUTS,
+    MRZ_CHARS,
+    _ALLOWED,
+    compute_check_digits,
+)
+
+MIN_RATIO = 0.05          # an alternative at least this likely relative to the character read
+DIGIT_PENALTY = 5.0       # nats a failing check digit costs (e^5: 150 times less likely)
+MAX_CHANGE_COST = 5.0     # nats: change sets less likely than this are never considered
+AMBIGUITY_MARGIN = 2.3    # nats (10x): a valid reading this close to the chosen one is an alternative
+MAX_EVALUATIONS = 3000
+MAX_STATIC_CHANGES = 2
+SEARCH_VERSION = "confusable-search/1"
+STATIC_PAIRS = ("O0", "I1", "Z2", "S5", "B8", "D0", "G6")
+_STATIC = {}
+for _a, _b in STATIC_PAIRS:
+    _STATIC.setdefault(_a, set()).add(_b)
+    _STATIC.setdefault(_b, set()).add(_a)
+
+_INDEX = {c: i for i, c in enumerate(MRZ_CHARS)}
+_CHECKED = ("document_number", "document_number_check", "date_of_birth", "date_of_birth_check",
+            "expiration_date", "expiration_date_check", "personal_number", "personal_number_check",
+            "composite_check")
+# Fields a composite digit covers beyond the ones above, per format.
+_COMPOSITE_ONLY = {"TD1": ("optional_data_1", "optional_data_2"), "TD2": (), "TD3": (), "MRV_A": (),
+                   "MRV_B": (), FRA_ID: ("document_type", "issuing_country", "surname", "administration_code",
+                                         "given_names", "sex")}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    lines: tuple[str, ...]
+    repairs: tuple[Repair, ...]
+    alternatives: tuple[tuple[str, ...], ...]
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class _Option:
+    cost: float
+    line: int
+    pos: int
+    char: str
+    p_read: float
+    p_alt: float
+
+
+def searched_positions(fmt: str) -> list[tuple[int, int, str]]:
+    """(line, position, alphabet) of every character some check digit covers."""
+    names = set(_CHECKED) | set(_COMPOSITE_ONLY.get(fmt, ()))
+    return [(seg.line, pos, seg.alphabet) for seg in LAYOUTS[fmt] if seg.name in names
+            for pos in range(seg.start, seg.end)]
+
+
+def _options(lines: Sequence[str], fmt: str, probs: Sequence) -> list[_Option]:
+    out = []
+    for li, pos, alphabet in searched_positions(fmt):
+        rows = probs[li] if li < len(probs) else None
+        row = rows[pos] if rows is not None and pos < len(rows) else None
+        if row is None:
+            continue
+        read = lines[li][pos]
+        p_read = float(row[_INDEX[read]]) if read in _INDEX else 0.0
+        allowed = _ALLOWED[alphabet] if alphabet != ALNUM else MRZ_CHARS
+        if alphabet == DIGITS:
+            allowed = "0123456789"  # a filler `<` is not a confusion of a date digit
+        for c in allowed:
+            if c == read:
+                continue
+            p_alt = float(row[_INDEX[c]])
+            if p_alt <= 0.0 or p_alt < MIN_RATIO * max(p_read, 1e-9):
+                continue
+            cost = max(0.0, math.log(max(p_read, 1e-9) / p_alt))
+            if cost <= MAX_CHANGE_COST:
+                out.append(_Option(cost, li, pos, c, p_read, p_alt))
+    out.sort(key=lambda o: o.cost)
+    return out
+
+
+def _apply(lines: Sequence[str], options: Sequence[_Option]) -> tuple[str, ...] | None:
+    chars = [list(line) for line in lines]
+    seen = set()
+    for o in options:
+        if (o.line, o.pos) in seen:
+            return None  # two alternatives for one position
+        seen.add((o.line, o.pos))
+        chars[o.line][o.pos] = o.char
+    return tuple("".join(c) for c in chars)
+
+
+def _failures(lines: Sequence[str], fmt: str) -> int:
+    return sum(not c.valid for c in compute_check_digits(lines, fmt))
+
+
+def _subsets_by_cost(costs: list[float]):
+    """Index subsets of a cost-sorted list in nondecreasing total cost (each once)."""
+    yield 0.0, ()
+    if not costs:
+        return
+    heap = [(costs[0], (0,))]
+    while heap:
+        total, subset = heapq.heappop(heap)
+        yield total, subset
+        last = subset[-1]
+        if last + 1 < len(costs):
+            heapq.heappush(heap, (total + costs[last + 1], subset + (last + 1,)))
+            heapq.heappush(heap, (total - costs[last] + costs[last + 1], subset[:-1] + (last + 1,)))
+
+
+def search_confusables(lines: Sequence[str], fmt: str, probs: Sequence) -> SearchResult:
+    """The likeliest reading given the recogniser's probabilities and the check digits (see module doc)."""
+    lines = tuple(lines)
+    options = _options(lines, fmt, probs)
+    base_fail = _failures(lines, fmt)
+    best_obj, best = DIGIT_PENALTY * base_fail, ()
+    valid: list[tuple[float, tuple[str, ...], tuple[_Option, ...]]] = []
+    if base_fail == 0:
+        valid.append((0.0, lines, ()))
+    evaluations = 1
+    for cost, subset in _subsets_by_cost([o.cost for o in options]):
+        if not subset:
+            continue
+        bound = best_obj
+        if valid:
+            bound = max(bound, min(v[0] for v in valid) + AMBIGUITY_MARGIN)
+        if cost > min(bound, MAX_CHANGE_COST) or evaluations >= MAX_EVALUATIONS:
+            break
+        chosen = tuple(options[i] for i in subset)
+        candidate = _apply(lines, chosen)
+        if candidate is None:
+            continue
+        evaluations += 1
+        fails = _failures(candidate, fmt)
+        obj = cost + DIGIT_PENALTY * fails
+        if fails == 0:
+            valid.append((cost, candidate, chosen))
+        if obj < best_obj:
+            best_obj, best = obj, chosen
+    out_lines = _apply(lines, best) or lines
+    repairs = tuple(
+        Repair(o.line + 1, o.pos + 1, lines[o.line][o.pos], o.char,
+               f"confusable {lines[o.line][o.pos]}/{o.char}: the check digits hold with {o.char}"
+               f" (recogniser {o.p_alt:.2f} for {o.char}, {o.p_read:.2f} for {lines[o.line][o.pos]})")
+        for o in sorted(best, key=lambda o: (o.line, o.pos)))
+    chosen_cost = sum(o.cost for o in best)
+    alternatives = tuple(dict.fromkeys(
+        v[1] for v in sorted(valid, key=lambda v: v[0])
+        if v[1] != out_lines and v[0] <= chosen_cost + AMBIGUITY_MARGIN
+    ))[:3]
+    if _failures(out_lines, fmt):
+        alternatives = ()  # an invalid reading is reported invalid; its near misses are not alternatives
+        static = _static_pairs(out_lines, fmt)
+        if static is not None:
+            fixed, changes = static
+            repairs += tuple(
+                Repair(li + 1, pos + 1, out_lines[li][pos], ch,
+                       f"confusable {out_lines[li][pos]}/{ch}: the only change of the usual OCR-B confusions"
+                       " that makes every check digit hold")
+                for li, pos, ch in changes)
+            out_lines = fixed
+    return SearchResult(out_lines, repairs, alternatives, evaluations)
+
+
+def _shape(lines: Sequence[str], fmt: str) -> int:
+    """Letter/digit alternations inside the free-form fields (document number,
+    optional data): numbers are printed as a letter prefix then digits
+    (`AZ5670001`, `ID9875401`), rarely as `A256700D1`."""
+    changes = 0
+    for seg in LAYOUTS[fmt]:
+        if seg.alphabet != ALNUM:
+            continue
+        kinds = [c.isdigit() for c in lines[seg.line][seg.start:seg.end] if c != "<"]
+        changes += sum(a != b for a, b in zip(kinds, kinds[1:]))
+    return changes
+
+
+def _static_pairs(lines: tuple[str, ...], fmt: str) -> tuple[tuple[str, ...], list[tuple[int, int, str]]] | None:
+    """The set of at most MAX_STATIC_CHANGES usual confusions that makes every check digit hold, or None.
+
+    Among the smallest such sets, the one whose free-form fields alternate
+    least between letters and digits (see _shape) is taken when it is the
+    only one that simple; a tie means the check digits cannot choose."""
+    from itertools import combinations
+
+    allowed = {"digits": "0123456789", "letters": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "alnum": MRZ_CHARS}
+    options = [(li, pos, alt) for li, pos, alphabet in searched_positions(fmt) if alphabet in allowed
+               for alt in sorted(_STATIC.get(lines[li][pos], ())) if alt in allowed[alphabet]]
+    for size in range(1, MAX_STATIC_CHANGES + 1):
+        found = []
+        for combo in combinations(options, size):
+            if len({(li, pos) for li, pos, _ in combo}) < size:
+                continue
+            chars = [list(line) for line in lines]
+            for li, pos, alt in combo:
+                chars[li][pos] = alt
+            candidate = tuple("".join(c) for c in chars)
+            if _failures(candidate, fmt) == 0:
+                found.append((_shape(candidate, fmt), candidate, list(combo)))
+        if found:
+            found.sort(key=lambda f: f[0])
+            if len(found) > 1 and found[1][0] == found[0][0]:
+                return None  # ambiguous: neither the check digits nor the shape can choose
+            return found[0][1], found[0][2]
+    return None

@@ -1,0 +1,147 @@
+"""The check digits choosing among confusable characters, filler runs, the
+French identity card as its own format, and lines that are not an ICAO MRZ."""
+from __future__ import annotations
+
+import numpy as np
+
+from identity_app.checks.document_data import DocumentText
+from identity_app.checks.icao import check_digit
+from identity_app.checks.mrz_parse import FRA_ID, MRZ_CHARS, NON_ICAO, detect_format, parse_mrz
+from identity_app.checks.report import Recommendation
+from identity_app.checks.text_extraction import decide_by_printed, text_data_report
+from tests.checks.specimens import TD2, TD3
+
+# A French identity card (pre-2021 layout) as printed on a specimen.
+FRA = ("IDFRADOUEL<<<<<<<<<<<<<<<<<<<<932013", "0506932020438CHRISTIANE<<NI2906209F3")
+
+
+def rows(line: str, **shares: dict[str, float]) -> list[np.ndarray]:
+    """One-hot probability rows for `line`; shares={"p12": {"C": .4, "G": .6}} at position 12."""
+    out = []
+    for pos, ch in enumerate(line):
+        row = np.zeros(len(MRZ_CHARS), np.float32)
+        spread = shares.get(f"p{pos}")
+        if spread:
+            for c, p in spread.items():
+                row[MRZ_CHARS.index(c)] = p
+        else:
+            row[MRZ_CHARS.index(ch)] = 1.0
+        out.append(row)
+    return out
+
+
+def td1(number: str, country: str = "SEN") -> tuple[str, str, str]:
+    l1 = f"I<{country}{number}"
+    l1 = (l1 + check_digit(l1[5:14])).ljust(30, "<")
+    l2 = f"7408122F1204159{country}".ljust(29, "<")
+    l2 += check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
+    return l1, l2, "DIALLO<<AMADOU".ljust(30, "<")
+
+
+def test_the_check_digits_choose_the_character_the_recogniser_hesitated_about():
+    # The passport number's C read as G (0.6 against 0.4): the check digits say C.
+    read = TD3[1][:7] + "G" + TD3[1][8:]
+    parsed = parse_mrz((TD3[0], read), probs=[rows(TD3[0]), rows(read, p7={"G": 0.6, "C": 0.4})])
+    assert parsed.lines == TD3 and parsed.valid and not parsed.ambiguous
+    (repair,) = parsed.repairs
+    assert (repair.line, repair.position, repair.read, repair.repaired) == (2, 8, "G", "C")
+    assert "0.40" in repair.reason and "0.60" in repair.reason
+
+
+def test_a_check_digit_printed_wrong_and_read_cleanly_stays_wrong():
+    bad = TD3[1][:9] + "5" + TD3[1][10:]
+    parsed = parse_mrz((TD3[0], bad), probs=[rows(TD3[0]), rows(bad)])
+    assert not parsed.valid and parsed.lines == (TD3[0], bad) and parsed.repairs == ()
+
+
+def test_an_alternative_the_check_digits_cannot_rule_out_is_reported():
+    # K counts 20, the same as `<` modulo 10: a personal-number filler the recogniser
+    # nearly read as K satisfies every check digit either way.
+    parsed = parse_mrz(TD3, probs=[rows(TD3[0]), rows(TD3[1], p38={"<": 0.55, "K": 0.45})])
+    assert parsed.valid and parsed.lines == TD3
+    assert parsed.ambiguous and parsed.alternatives[0][1][38] == "K"
+
+
+def test_the_usual_confusions_are_tried_when_the_recogniser_was_certain_and_wrong():
+    # AZ5670001 read A25670001 without a doubt: Z/2 at the number's second place, or 0/D at
+    # its eighth, both make every check digit hold; numbers are letters then digits.
+    truth = td1("AZ5670001")
+    read = (truth[0].replace("AZ567", "A2567"), truth[1], truth[2])
+    parsed = parse_mrz(read, probs=[rows(line) for line in read])
+    assert parsed.lines == truth and parsed.valid
+    assert [(r.read, r.repaired) for r in parsed.repairs] == [("2", "Z")]
+    # Without the recogniser's rows nothing is searched: the reading stays invalid.
+    assert not parse_mrz(read).valid
+
+
+def test_a_filler_run_read_as_k_is_fillers_whatever_the_mix():
+    truth = td1("AB1234567")
+    read = (truth[0], truth[1][:18] + "K<<<<KKKKKK" + truth[1][29], truth[2])
+    parsed = parse_mrz(read)
+    assert parsed.lines == truth and parsed.valid
+    assert all("filler run" in r.reason for r in parsed.repairs) and len(parsed.repairs) == 7
+
+
+def test_letters_that_are_data_are_not_fillers():
+    for name in ("SMITH<<KEL", "ALEX<<JOHN<K", "DOE<<ERIK"):
+        line = ("P<UTO" + name).ljust(44, "<")
+        assert parse_mrz((line, TD3[1])).lines[0] == line, name
+
+
+def test_the_french_identity_card_is_its_own_format_with_its_check_digits():
+    assert detect_format(FRA) == FRA_ID
+    parsed = parse_mrz(FRA)
+    assert parsed.format == FRA_ID and parsed.valid and parsed.plausible and parsed.repairs == ()
+    assert [c.field for c in parsed.check_digits] == ["document_number", "date_of_birth", "composite"]
+    f = dict(parsed.fields)
+    assert (f["surname"], f["given_names"], f["document_number"]) == ("DOUEL", "CHRISTIANE NI", "050693202043")
+    assert (f["date_of_birth"], f["sex"], f["personal_number"]) == ("1929-06-20", "F", "932013")
+    # Its last digit checks both lines: a wrong one is reported, not repaired.
+    wrong = parse_mrz((FRA[0], FRA[1][:35] + "4"))
+    assert [c.field for c in wrong.check_digits if not c.valid] == ["composite"]
+    assert wrong.lines[1][-1] == "4"
+
+
+def test_a_td2_card_of_another_country_is_still_td2():
+    assert detect_format(TD2) == "TD2"
+    fra_td2 = ("I<FRA" + TD2[0][5:], TD2[1])
+    assert detect_format(fra_td2) == "TD2"
+
+
+def test_lines_of_an_mrz_shape_that_fit_no_layout_are_not_an_icao_mrz():
+    lines = ("IDBGR1234567890123456789012345678901", "123456789012345678901234567890123456")
+    parsed = parse_mrz(lines)
+    assert parsed.format == NON_ICAO and parsed.lines == lines
+    assert (parsed.fields, parsed.check_digits, parsed.repairs) == ((), (), ())
+    assert not parsed.valid and not parsed.plausible
+    report = text_data_report(DocumentText(mrz_found=True, mrz_format=NON_ICAO, mrz_lines=lines))
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert report.reason == "DOCUMENT_NOT_SUPPORTED" and "not an ICAO MRZ" in report.recovery_suggestion
+
+
+def td3(number: str) -> tuple[str, str]:
+    body = f"{number}{check_digit(number)}UTO7408122F1204159ZE184226B<<<<<"
+    body += check_digit(body[28:42])
+    return TD3[0], body + check_digit(body[0:10] + body[13:20] + body[21:43])
+
+
+def test_the_printed_fields_choose_among_valid_readings_or_the_reading_is_not_trusted():
+    # A short passport number AB12345 (two fillers) whose first filler the recogniser read as
+    # K (0.55, `<` 0.45): K touches data so it is no filler run, and K holds every check
+    # digit as well as `<` does.
+    truth = td3("AB12345<<")
+    read = (truth[0], truth[1].replace("AB12345<<", "AB12345K<"))
+    parsed = parse_mrz(read, probs=[rows(read[0]), rows(read[1], p7={"<": 0.45, "K": 0.55})])
+    assert parsed.valid and parsed.lines == read and parsed.alternatives == (truth,)
+    # Printed fields that do not show the number cannot choose: the reading is not trusted.
+    chosen, repairs, decided = decide_by_printed(parsed, {"surname": "ERIKSSON"})
+    assert not decided and chosen is parsed and repairs == ()
+    doc = DocumentText(mrz_found=True, mrz_format="TD3", mrz_lines=parsed.lines, fields=parsed.fields,
+                       check_digits=parsed.check_digits, mrz_alternatives=parsed.alternatives)
+    report = text_data_report(doc)
+    assert report.recommendation == Recommendation.NOT_AVAILABLE and report.reason == "INCORRECT_MRZ"
+    assert any(s.sub_check == "mrz_unambiguous" and not s.passed for s in report.breakdown)
+    # The printed number chooses, and the change is recorded.
+    chosen, repairs, decided = decide_by_printed(parsed, {"surname": "ERIKSSON", "document_number": "AB12345"})
+    assert decided and chosen.lines == truth and chosen.valid
+    assert [(r.line, r.position, r.read, r.repaired) for r in repairs] == [(2, 8, "K", "<")]
