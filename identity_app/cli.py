@@ -4,7 +4,9 @@
   create-owner --email --name      create the owner (asks for the password)
   reset-totp --email               make someone enrol two-factor again
   list-operators                   list console users
-  evaluate {mrz,face,pad,liveness} --data DIR [--json FILE] (face: [--people DIR] [--cache DIR])
+  evaluate {mrz,face,pad,liveness,liveness-video} --data DIR [--json FILE]
+                                   (face: [--people DIR] [--cache DIR];
+                                    liveness-video: [--labels FILE] [--draws N] [--seed S])
   bench checks                     check latencies with warm models
 """
 from __future__ import annotations
@@ -83,6 +85,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
         run_face_evaluation(data, json_path, people=args.people, cache_dir=args.cache, workers=args.workers)
         return 0
+    elif args.kind == "liveness-video":
+        from identity_app.evaluation.liveness_video import run_liveness_video_evaluation
+
+        run_liveness_video_evaluation(data, json_path, labels=args.labels, draws=args.draws, seed=args.seed)
+        return 0
     elif args.kind == "pad":
         from identity_app.evaluation.pad_eval import run_pad_evaluation as run
     else:  # printed photos moved in front of the camera against the active challenge
@@ -113,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=_cmd_reset_totp)
     sub.add_parser("list-operators", help="list console users").set_defaults(fn=_cmd_list_operators)
     e = sub.add_parser("evaluate", help="measure a check on a labelled folder")
-    e.add_argument("kind", choices=["mrz", "face", "pad", "liveness"])
+    e.add_argument("kind", choices=["mrz", "face", "pad", "liveness", "liveness-video"])
     e.add_argument("--data", required=True, help="folder in the format of ../shared/data")
     e.add_argument("--json", help="also write the figures to this JSON file")
     e.add_argument("--with-visual-zone", action="store_true", help="mrz: also time reading the printed fields")
@@ -122,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="face: also a folder of people (one sub-folder per person, as LFW); repeatable")
     e.add_argument("--cache", help="face: folder for the embedding cache (kept between runs)")
     e.add_argument("--workers", type=int, default=1, help="face: processes encoding faces")
+    e.add_argument("--labels", help="liveness-video: labels CSV when the folder has no labels.csv")
+    e.add_argument("--draws", type=int, default=12, help="liveness-video: challenge sets drawn per spoof clip")
+    e.add_argument("--seed", type=int, default=11, help="liveness-video: seed of the drawn challenge sets")
     e.set_defaults(fn=_cmd_evaluate)
     b = sub.add_parser("bench", help="print latency figures")
     b.add_argument("what", choices=["checks", "search"])

@@ -412,6 +412,38 @@ def _spread(indices: list[int], n: int) -> list[int]:
     return [indices[round(k * (len(indices) - 1) / (n - 1))] for k in range(n)] if n > 1 else [indices[0]]
 
 
+@dataclass(frozen=True)
+class PassiveCue:
+    """One passive presentation-attack cue of an attempt: what it measured and whether it fired."""
+
+    name: str                   # its sub-check in the report
+    attack: bool                # fired: the frames show a screen or a print
+    score: float
+    reason: str                 # DIGITAL_COPY (screen) or PHOTOCOPY (print) when it fires
+    details: dict = field(default_factory=dict)
+
+
+def passive_cues(
+    frames: Sequence[np.ndarray],
+    analyses: Sequence[FrameAnalysis],
+    thresholds: LivenessThresholds = LivenessThresholds(),
+    outcomes: Sequence[ChallengeOutcome] | None = None,
+) -> list[PassiveCue]:
+    """The passive cues of a screen or a print, in the order the report applies them."""
+    th = thresholds
+    with_face = [i for i, a in enumerate(analyses) if a.has_face]
+    if not with_face:
+        return []
+    cues: list[PassiveCue] = []
+    # Texture of a print (pad.py) on near-frontal face crops.
+    frontal = [i for i in with_face if abs(analyses[i].yaw) <= th.neutral_yaw_deg] or with_face
+    scores = [pad.presentation_attack_score(_face_crop(frames[i], analyses[i])) for i in _spread(frontal, th.pad_frames)]
+    pad_score = float(np.median(scores))
+    cues.append(PassiveCue("passive_presentation_attack", pad_score >= th.pad_threshold, pad_score, "PHOTOCOPY",
+                           {"attack_score": round(pad_score, 4), "frames_scored": len(scores)}))
+    return cues
+
+
 def liveness_report(
     frames: Sequence[np.ndarray] | Sequence[FrameAnalysis],
     timestamps: Sequence[float],
@@ -521,14 +553,13 @@ def liveness_report(
     if not same_ok:
         return report(Recommendation.REJECT, "MULTIPLE_PEOPLE", "The same person must stay in view throughout.")
 
-    # Passive cues on near-frontal frames (texture of a print or a screen).
-    frontal = [i for i in with_face if abs(analyses[i].yaw) <= th.neutral_yaw_deg] or with_face
-    scores = [pad.presentation_attack_score(_face_crop(images[i], analyses[i])) for i in _spread(frontal, th.pad_frames)]
-    pad_score = float(np.median(scores))
-    pad_ok = pad_score < th.pad_threshold
-    checks.append(sub_check("passive_presentation_attack", pad_ok, attack_score=round(pad_score, 4),
-                            frames_scored=len(scores)))
-    if not pad_ok:
-        return report(Recommendation.REJECT, "PHOTOCOPY", "Use your real face in good light, not a photo or screen.",
+    # Passive cues: what a screen or a print leaves in the frames (passive_cues).
+    cues = passive_cues(images, analyses, th, outcomes)
+    for c in cues:
+        checks.append(sub_check(c.name, not c.attack, **c.details))
+    pad_score = next((c.score for c in cues if c.name == "passive_presentation_attack"), 0.0)
+    fired = next((c for c in cues if c.attack), None)
+    if fired is not None:
+        return report(Recommendation.REJECT, fired.reason, "Use your real face in good light, not a photo or screen.",
                       score=round(1 - pad_score, 4))
     return report(Recommendation.APPROVE, None, None, score=round(1 - pad_score, 4))
