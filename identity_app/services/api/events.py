@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from sqlmodel import Session
 
 from identity_app.models import VerificationSession, WebhookTopic
+from identity_app.services.api import yoti_notifications
 from identity_app.services.api.webhooks import Event, emit
 
 
@@ -21,6 +22,8 @@ def _session_event(vs: VerificationSession, **data: Any) -> Event:
 
 def _tell(db: Session, vs: VerificationSession, topic: WebhookTopic, **data: Any) -> None:
     emit(db, application_id=vs.application_id, topic=topic, events=[_session_event(vs, **data)])
+    # A session made through the Yoti-compatible API may have its own notification endpoint.
+    yoti_notifications.tell(db, vs, topic, data)
 
 
 def sessions_created(db: Session, sessions: Iterable[VerificationSession]) -> None:

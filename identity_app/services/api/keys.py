@@ -120,10 +120,16 @@ def _target(key_id: int) -> str:
 
 def check_rate(db: Session, actor: ApiKeyActor, limit_per_minute: int, now: datetime | None = None) -> None:
     """RateLimited when the key made `limit_per_minute` requests in the last minute."""
+    check_target_rate(db, _target(actor.key_id), limit_per_minute, now)
+
+
+def check_target_rate(db: Session, target: str, limit_per_minute: int, now: datetime | None = None) -> None:
+    """RateLimited when `target` (an API key, or a Yoti SDK key: sdk_key:<id>) made `limit_per_minute`
+    API requests in the last minute, counted from their audit events."""
     now = now or utcnow()
     since = now - timedelta(minutes=1)
     count, oldest = db.exec(select(func.count(), func.min(AuditEvent.at)).where(
-        AuditEvent.action == AuditAction.API_REQUEST, AuditEvent.target == _target(actor.key_id),
+        AuditEvent.action == AuditAction.API_REQUEST, AuditEvent.target == target,
         AuditEvent.at > since)).one()
     if int(count) >= limit_per_minute:
         if isinstance(oldest, str):
