@@ -16,7 +16,7 @@ from identity_app.services import doorway
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.capture.media import read_media
 from identity_app.storage import StorageError
-from identity_app.web import auth_routes, callers, csp_reports
+from identity_app.web import auth_routes, callers, csp_reports, yoti_compat
 from identity_app.web.api_v1 import app as api_v1
 from identity_app.web.callers import NO_STORE, plain
 
@@ -66,4 +66,6 @@ def api_app() -> Starlette:
         Route("/api/capture/{token}/liveness/{resource_id}", capture_routes.liveness_result),
         # The REST API for a team's backend (API keys, OpenAPI at /api/v1/openapi.json): web/api_v1/.
         Mount(api_v1.PREFIX, app=api_v1.build()),
+        # Yoti's Doc Scan API as its SDKs call it (request signing with an SDK key): web/yoti_compat.py.
+        Mount(yoti_compat.PREFIX, app=yoti_compat.build()),
     ])
