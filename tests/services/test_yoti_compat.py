@@ -109,8 +109,6 @@ def world(request, tmp_path_factory):
 
     from identity_app import db as db_module
 
-    shared_data("mrz-passporteye")
-    shared_data("liveness-pose-eyes-insightface")
     engine = seed.module_engine(request)
     patch = pytest.MonkeyPatch()
     patch.setattr(db_module, "get_engine", lambda: engine)  # this process's doorway (worker deliveries)
@@ -180,6 +178,8 @@ def _deliver_notifications(world, session_id: int) -> None:
 
 
 def test_the_sdk_creates_a_session_reads_it_completes_it_fetches_and_deletes_its_media_and_the_session(world):
+    shared_data("mrz-passporteye")
+    shared_data("liveness-pose-eyes-insightface")
     client = world.client
     made = client.create_session(_spec(world.receiver.url))
     assert made.session_id.isdigit() and made.client_session_token and 3500 <= made.client_session_token_ttl <= 3600
