@@ -299,6 +299,25 @@ def test_a_replayed_forged_or_stale_request_is_refused(world, monkeypatch):
     assert refused.json()["code"] == "UNAUTHORIZED"
 
 
+def test_one_request_sent_twice_at_once_is_admitted_once(world):
+    made = world.client.create_session(SessionSpecBuilder().with_requested_check(
+        RequestedLivenessCheckBuilder().for_zoom_liveness().build()).build())
+    for _ in range(4):
+        signed = _signed(world, "GET", f"/sessions/{made.session_id}")
+        start, statuses = threading.Barrier(2), []
+
+        def send() -> None:
+            start.wait()
+            statuses.append(requests.get(signed.url, headers=signed.headers, timeout=30).status_code)
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join()
+        assert sorted(statuses) == [200, 401]
+
+
 def test_a_specification_we_cannot_honour_is_refused_naming_its_property(world):
     spec = {"requested_checks": [{"type": "WATCHLIST_SCREENING", "config": {}}]}
     request = _signed(world, "POST", "/sessions", json.dumps(spec).encode())

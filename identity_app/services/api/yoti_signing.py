@@ -8,7 +8,7 @@ signature, base64, in `X-Yoti-Auth-Digest`. The query carries `sdkId` (which key
 A request is admitted when its signature verifies, its timestamp is within CLOCK_SKEW of ours and
 its nonce was not seen in the last NONCE_MEMORY. The nonces live in the audit trail: every
 admitted request is an API_REQUEST event (target sdk_key:<id>) that names its nonce, which also
-counts the key's requests for the rate limit, exactly as for API keys. The key's row is locked
+counts the key's requests for the rate limit, exactly as for API keys. The key's row is written
 while a request is admitted, so two copies of one request sent at once cannot both pass."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import parse_qs
 
+import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -155,8 +156,10 @@ def admit(db: Session, request: SignedRequest, *, limit_per_minute: int, ip: str
     if key is None:
         raise BadSignature()
     assert key.id is not None
-    # Serialise this key's admissions: the nonce check and its record are one step.
-    db.exec(select(SdkKey.id).where(SdkKey.id == key.id).with_for_update()).one()
+    # Serialise this key's admissions, so the nonce check and its record are one step: a write to
+    # the key's row (PostgreSQL locks the row; SQLite takes its write lock here, where a SELECT ...
+    # FOR UPDATE would be ignored and two copies read "unseen" before either writes).
+    db.exec(sa.update(SdkKey).where(SdkKey.id == key.id).values(sdk_id=SdkKey.sdk_id))  # type: ignore[call-overload]
     stamp = timestamp_of(request.param("timestamp"))
     if stamp is None or abs(now - stamp) > CLOCK_SKEW:
         raise BadSignature(f"The request's timestamp must be within {int(CLOCK_SKEW.total_seconds() // 60)} "
