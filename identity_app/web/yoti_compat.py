@@ -8,6 +8,7 @@ unused nonce, rate limit, audited: services/api/yoti_signing.py), then runs its 
 ({"code", "message", "errors"}) with Yoti's statuses; the SDK raises DocScanException on them."""
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, TypeVar
 
 from fastapi import FastAPI, Request, Response
@@ -48,6 +49,8 @@ def refusal(exc: Exception) -> JSONResponse:
         return _error(404, "NOT_FOUND", "Not found")
     if isinstance(exc, Forbidden):
         return _error(403, "FORBIDDEN", str(exc))
+    if isinstance(exc, BodyTooLarge):
+        return _error(413, "PAYLOAD_TOO_LARGE", str(exc))
     if isinstance(exc, SpecError):
         return _error(400, "PAYLOAD_VALIDATION", "The session specification is not valid here.",
                       [{"property": exc.property, "message": str(exc)}])
@@ -76,10 +79,27 @@ class YotiCall:
         return await doorway.run_async(use_case, self.caller)
 
 
+class BodyTooLarge(ValidationError):
+    def __init__(self) -> None:
+        super().__init__(f"The request body is larger than {MAX_BODY // 1024} KB.")
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, read no further than MAX_BODY (a client cannot make us hold more)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def admit(request: Request) -> YotiCall:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ValidationError("The request body is too large.")
+    body = await read_body(request)
     signed = yoti_signing.SignedRequest(method=request.method, path=signed_path(request),
                                         query=request.scope.get("query_string", b"").decode("latin-1"),
                                         body=body, digest=request.headers.get(yoti_signing.DIGEST_HEADER, ""))
@@ -112,8 +132,6 @@ def build() -> FastAPI:
     async def create_session(request: Request) -> JSONResponse:
         call = await admit(request)
         try:
-            import json
-
             spec = json.loads(call.body or b"null")
         except ValueError:
             raise SpecError("body", "must be JSON") from None

@@ -326,6 +326,18 @@ def test_a_specification_we_cannot_honour_is_refused_naming_its_property(world):
     assert json.loads(refused.text)["errors"][0]["property"] == "requested_checks[0].type"
 
 
+def test_a_body_over_64_kb_is_refused_unread(world):
+    body = json.dumps({"user_tracking_id": "x", "padding": "y" * 70_000}).encode()
+    request = _signed(world, "POST", "/sessions", body)
+    assert request.execute().status_code == 413
+
+    def chunks():  # no Content-Length: the server stops reading past the limit
+        for _ in range(20):
+            yield b"y" * 8192
+
+    assert requests.post(request.url, data=chunks(), headers=request.headers, timeout=30).status_code == 413
+
+
 def test_supported_documents_are_the_applications(world):
     supported = world.client.get_supported_documents()
     codes = [c.code for c in supported.supported_countries]
