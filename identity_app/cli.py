@@ -70,15 +70,19 @@ def _cmd_list_operators(_: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    data = Path(args.data)
     json_path = Path(args.json) if args.json else None
-    if not data.is_dir():
-        print(f"no such folder: {data}", file=sys.stderr)
+    if args.kind == "mrz" and args.generated and not args.data:
+        data = None  # synthetic documents only
+    elif not args.data or not Path(args.data).is_dir():
+        print(f"no such folder: {args.data}" if args.data else "--data DIR is required", file=sys.stderr)
         return 2
+    else:
+        data = Path(args.data)
     if args.kind == "mrz":
         from identity_app.evaluation.mrz_eval import run_mrz_evaluation
 
-        run_mrz_evaluation(data, json_path, baseline=not args.no_baseline, visual_zone=args.with_visual_zone)
+        run_mrz_evaluation(data, json_path, baseline=not args.no_baseline, visual_zone=args.with_visual_zone,
+                           generated=args.generated)
         return 0
     elif args.kind == "face":
         from identity_app.evaluation.face_eval import run_face_evaluation
@@ -121,10 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list-operators", help="list console users").set_defaults(fn=_cmd_list_operators)
     e = sub.add_parser("evaluate", help="measure a check on a labelled folder")
     e.add_argument("kind", choices=["mrz", "face", "pad", "liveness", "liveness-video"])
-    e.add_argument("--data", required=True, help="folder in the format of ../shared/data")
+    e.add_argument("--data", help="folder in the format of ../shared/data (mrz: may be left out with --generated)")
     e.add_argument("--json", help="also write the figures to this JSON file")
     e.add_argument("--with-visual-zone", action="store_true", help="mrz: also time reading the printed fields")
     e.add_argument("--no-baseline", action="store_true", help="mrz: skip the PassportEye baseline")
+    e.add_argument("--generated", type=int, default=0, help="mrz: also N synthetic documents (seeds 1000..)")
     e.add_argument("--people", action="append", default=[],
                    help="face: also a folder of people (one sub-folder per person, as LFW); repeatable")
     e.add_argument("--cache", help="face: folder for the embedding cache (kept between runs)")

@@ -16,9 +16,20 @@ ignored). Prints:
   the true MRZ;
 - mean and median seconds per image (MRZ reading only unless
   --with-visual-zone; models warmed on the first image before timing);
-- the same for PassportEye's read_mrz (its `valid` flag: all check digits).
+- per true format, national formats (the French identity card, FRA_ID)
+  counted as their own: documents, MRZ found, read exactly, and readings
+  reported as another format or as "not an ICAO MRZ";
+- with the visual zone, valid-but-wrong readings the cross-check did not
+  flag (no printed field disagreeing, no alternative reading reported);
+- the same for PassportEye's read_mrz (its `valid` flag: all check digits),
+  and the ratios of valid reads and median times (no ratio of valid reads
+  when PassportEye read none).
 
-    python -m identity_app.evaluation.mrz_eval DIR [--json FILE] [--no-baseline] [--with-visual-zone]
+--generated N measures on N synthetic documents instead of (or beside) a
+folder (evaluation/synthetic_documents.py; written as JPEG to a temporary
+folder outside the repository so both readers open the same files).
+
+    python -m identity_app.evaluation.mrz_eval [DIR] [--generated N] [--json FILE] [--no-baseline] [--with-visual-zone]
 """
 from __future__ import annotations
 
@@ -38,13 +49,14 @@ import cv2
 
 from identity_app.checks.document_data import FIELD_NAMES
 from identity_app.checks.mrz_parse import parse_mrz
-from identity_app.checks.text_extraction import comparable
+from identity_app.checks.text_extraction import PRINTED_COMPARED, comparable
 
 
 @dataclass(frozen=True)
 class Sample:
     path: Path
     lines: tuple[str, ...]
+    kind: str = ""            # generated documents: scan, photo, small, two_sides, wide_spacing
 
 
 def load_samples(data_dir: Path) -> tuple[list[Sample], int]:
@@ -62,6 +74,25 @@ def load_samples(data_dir: Path) -> tuple[list[Sample], int]:
                     continue
                 samples.append(Sample(path, tuple(mrz.split("|"))))
     return samples, missing
+
+
+def generated_samples(n: int, folder: Path, seed: int = 1000) -> list[Sample]:
+    """n synthetic documents written to `folder` as JPEG (quality 95: the
+    generator has already compressed the ones it meant to), with their truth."""
+    from identity_app.evaluation.synthetic_documents import generate
+
+    out = []
+    for i in range(n):
+        doc = generate(seed + i)
+        path = folder / f"{doc.seed}_{doc.format}_{doc.kind}.jpg"
+        cv2.imwrite(str(path), doc.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        out.append(Sample(path, doc.lines, doc.kind))
+    return out
+
+
+def _format(lines) -> str:
+    parsed = parse_mrz(lines, repair=False) if lines else None
+    return parsed.format if parsed else "none"
 
 
 def _fields(lines) -> dict[str, str]:
@@ -86,6 +117,9 @@ def _ours(samples: list[Sample], visual_zone: bool = False) -> list[dict[str, An
         doc = extract_document_text(image, read_visual_zone=visual_zone) if image is not None else None
         elapsed = time.perf_counter() - t0
         found = bool(doc and doc.mrz_found)
+        printed = dict(doc.printed_fields) if doc is not None else {}
+        disagree = found and any(comparable(k, v) != comparable(k, doc.field(k) or "")
+                                 for k, v in printed.items() if k in PRINTED_COMPARED and doc.field(k))
         out.append({
             "lines": tuple(doc.mrz_lines) if found else (),
             "valid": bool(found and doc.check_digits_valid),
@@ -94,7 +128,10 @@ def _ours(samples: list[Sample], visual_zone: bool = False) -> list[dict[str, An
             "rotation": doc.rotation if found else None,
             "engine": doc.engine if found else "",
             "repairs": len(doc.repairs) if found else 0,
-            "printed": dict(doc.printed_fields) if doc is not None else {},
+            "printed": printed,
+            "format": doc.mrz_format if found else "none",
+            # The reading carries its own warning: printed fields disagree or it reads two ways.
+            "flagged": bool(found and (doc.mrz_alternatives or disagree)),
         })
     return out
 
@@ -120,6 +157,8 @@ def _passporteye(samples: list[Sample]) -> list[dict[str, Any]]:
             "valid": bool(mrz is not None and mrz.valid),
             "found": mrz is not None,
             "seconds": elapsed,
+            "format": _format(tuple(line for line in text.splitlines() if line)) if mrz is not None else "none",
+            "flagged": False,
         })
     return out
 
@@ -146,6 +185,25 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
     negatives = [i for i, v in enumerate(truth_valid) if not v]
     positives = [i for i, v in enumerate(truth_valid) if v]
     times = [r["seconds"] for r in results]
+    by_format: dict[str, dict[str, int]] = {}
+    for s, r, e, tv in zip(samples, results, exact, truth_valid):
+        row = by_format.setdefault(_format(s.lines), {"documents": 0, "found": 0, "exact": 0, "valid_as_printed": 0,
+                                                      "exact_valid_as_printed": 0, "read_as_other_format": 0,
+                                                      "read_as_not_icao": 0})
+        row["documents"] += 1
+        row["found"] += r["found"]
+        row["exact"] += e
+        row["valid_as_printed"] += tv
+        row["exact_valid_as_printed"] += e and tv
+        row["read_as_not_icao"] += r.get("format") == "NON_ICAO"
+        row["read_as_other_format"] += r["found"] and r.get("format") not in (_format(s.lines), "NON_ICAO")
+    kinds: dict[str, dict[str, int]] = {}
+    for s, r, e in zip(samples, results, exact):
+        if s.kind:
+            row = kinds.setdefault(s.kind, {"documents": 0, "found": 0, "exact": 0})
+            row["documents"] += 1
+            row["found"] += r["found"]
+            row["exact"] += e
     return {
         "images": n,
         "found": sum(r["found"] for r in results),
@@ -159,6 +217,9 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         "integrity_negatives_not_read": sum(not results[i]["found"] for i in negatives),
         "read_with_valid_check_digits": sum(r["valid"] for r in results),
         "valid_but_wrong": sum(r["valid"] and not e for r, e in zip(results, exact)),
+        "valid_but_wrong_not_flagged": sum(r["valid"] and not e and not r.get("flagged") for r, e in zip(results, exact)),
+        "by_format": by_format,
+        "by_kind": kinds,
         "printed_fields": sum(len(p) for p in printed),
         "printed_field_images": sum(bool(p) for p in printed),
         "printed_fields_agreeing_with_truth": printed_agree,
@@ -166,7 +227,8 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         "seconds_median": statistics.median(times) if times else 0.0,
         "per_image": [
             {"file": s.path.name, "exact": e, "valid": r["valid"], "found": r["found"],
-             "truth_valid": tv, "seconds": round(r["seconds"], 4)}
+             "truth_valid": tv, "seconds": round(r["seconds"], 4), "read": "|".join(r["lines"]),
+             "truth": "|".join(s.lines)}
             for s, r, e, tv in zip(samples, results, exact, truth_valid)
         ],
     }
@@ -182,38 +244,58 @@ def _print(name: str, m: dict[str, Any]) -> None:
     print(f"  integrity negatives reported invalid: {m['integrity_negatives_reported_invalid']}/{m['integrity_negatives']}"
           f" (not read at all: {m['integrity_negatives_not_read']})")
     print(f"  read with valid check digits: {m['read_with_valid_check_digits']}/{m['images']}"
-          f"   valid but wrong: {m['valid_but_wrong']}")
+          f"   valid but wrong: {m['valid_but_wrong']}"
+          f" (not flagged by the visual-zone cross-check: {m['valid_but_wrong_not_flagged']})")
+    for fmt, row in sorted(m["by_format"].items()):
+        print(f"  {fmt:7s} documents {row['documents']:3d}  found {row['found']:3d}  exact {row['exact']:3d}"
+              f"  (of valid as printed {row['exact_valid_as_printed']}/{row['valid_as_printed']})"
+              f"  read as another format {row['read_as_other_format']}  as not ICAO {row['read_as_not_icao']}")
+    for kind, row in sorted(m["by_kind"].items()):
+        print(f"  {kind:12s} documents {row['documents']:3d}  found {row['found']:3d}  exact {row['exact']:3d}")
     if m.get("printed_fields"):
         print(f"  printed (visual zone) fields read: {m['printed_fields']} on {m['printed_field_images']} images;"
               f" agreeing with the true MRZ: {m['printed_fields_agreeing_with_truth']}")
     print(f"  seconds per image: mean {m['seconds_mean']:.3f}  median {m['seconds_median']:.3f}")
 
 
-def run_mrz_evaluation(data_dir: Path, json_path: Path | None = None, baseline: bool = True,
-                       visual_zone: bool = False) -> dict[str, Any]:
-    samples, missing = load_samples(Path(data_dir))
-    if not samples:
-        print(f"no ground_truth_mrz.csv rows with images under {data_dir}")
-        return {"images": 0, "missing_images": missing}
-    print(f"MRZ evaluation on {len(samples)} images from {data_dir}"
-          + (f" ({missing} listed images missing)" if missing else "")
-          + f"; {os.cpu_count()} CPUs; timings exclude model loading")
-    report: dict[str, Any] = {"data": str(data_dir), "missing_images": missing}
-    report["ours"] = _summarise(samples, _ours(samples, visual_zone))
-    _print("ours (identity_app.checks.text_extraction, " + ("MRZ and visual zone" if visual_zone else "MRZ only") + ")",
-           report["ours"])
-    if baseline:
-        try:
-            report["passporteye"] = _summarise(samples, _passporteye(samples))
-            _print("PassportEye read_mrz (baseline)", report["passporteye"])
-        except ImportError as exc:
-            print(f"PassportEye baseline skipped: {exc}")
+def valid_read_ratio(ours: int, theirs: int) -> str:
+    """'ours/theirs = r x', or no ratio when the baseline read none (not 1/0 = 1.0x)."""
+    if theirs == 0:
+        return f"{ours}/0 (PassportEye read none with valid check digits: no ratio)"
+    return f"{ours}/{theirs} = {ours / theirs:.1f}x"
+
+
+def run_mrz_evaluation(data_dir: Path | None, json_path: Path | None = None, baseline: bool = True,
+                       visual_zone: bool = False, generated: int = 0, seed: int = 1000) -> dict[str, Any]:
+    import tempfile
+
+    samples, missing = load_samples(Path(data_dir)) if data_dir else ([], 0)
+    with tempfile.TemporaryDirectory(prefix="mrz-generated-") as tmp:
+        if generated:
+            samples = samples + generated_samples(generated, Path(tmp), seed)
+        source = " and ".join(([str(data_dir)] if data_dir else []) +
+                              ([f"{generated} generated documents (seed {seed})"] if generated else []))
+        if not samples:
+            print(f"no ground_truth_mrz.csv rows with images under {data_dir}")
+            return {"images": 0, "missing_images": missing}
+        print(f"MRZ evaluation on {len(samples)} images from {source}"
+              + (f" ({missing} listed images missing)" if missing else "")
+              + f"; {os.cpu_count()} CPUs; timings exclude model loading")
+        report: dict[str, Any] = {"data": source, "missing_images": missing}
+        report["ours"] = _summarise(samples, _ours(samples, visual_zone))
+        _print("ours (identity_app.checks.text_extraction, "
+               + ("MRZ and visual zone" if visual_zone else "MRZ only") + ")", report["ours"])
+        if baseline:
+            try:
+                report["passporteye"] = _summarise(samples, _passporteye(samples))
+                _print("PassportEye read_mrz (baseline)", report["passporteye"])
+            except ImportError as exc:
+                print(f"PassportEye baseline skipped: {exc}")
     if "passporteye" in report:
         ours, pe = report["ours"], report["passporteye"]
-        ratio = ours["read_with_valid_check_digits"] / max(pe["read_with_valid_check_digits"], 1)
-        print(f"== valid reads ours/PassportEye: {ours['read_with_valid_check_digits']}/"
-              f"{pe['read_with_valid_check_digits']} = {ratio:.1f}x; median time "
-              f"{ours['seconds_median']:.3f}s vs {pe['seconds_median']:.3f}s")
+        time_ratio = ours["seconds_median"] / pe["seconds_median"] if pe["seconds_median"] else float("nan")
+        print(f"== valid reads ours/PassportEye: {valid_read_ratio(ours['read_with_valid_check_digits'], pe['read_with_valid_check_digits'])};"
+              f" median time {ours['seconds_median']:.3f}s vs {pe['seconds_median']:.3f}s = {time_ratio:.2f}x")
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2))
         print(f"wrote {json_path}")
@@ -222,15 +304,18 @@ def run_mrz_evaluation(data_dir: Path, json_path: Path | None = None, baseline: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", type=Path)
+    ap.add_argument("data", type=Path, nargs="?")
+    ap.add_argument("--generated", type=int, default=0, help="also N synthetic documents")
+    ap.add_argument("--seed", type=int, default=1000, help="seed of the first synthetic document")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--no-baseline", action="store_true", help="skip PassportEye")
     ap.add_argument("--with-visual-zone", action="store_true", help="time the full extraction (printed fields too)")
     args = ap.parse_args(argv)
-    if not args.data.is_dir():
-        print(f"no such folder: {args.data}", file=sys.stderr)
+    if args.data is None and not args.generated or args.data is not None and not args.data.is_dir():
+        print(f"no such folder: {args.data}" if args.data else "give a folder or --generated N", file=sys.stderr)
         return 2
-    run_mrz_evaluation(args.data, args.json, baseline=not args.no_baseline, visual_zone=args.with_visual_zone)
+    run_mrz_evaluation(args.data, args.json, baseline=not args.no_baseline, visual_zone=args.with_visual_zone,
+                       generated=args.generated, seed=args.seed)
     return 0
 
 

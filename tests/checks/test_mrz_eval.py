@@ -67,3 +67,26 @@ def test_with_the_visual_zone_it_counts_printed_fields_against_the_true_mrz(tmp_
     assert ours["printed_field_images"] == 1
     assert ours["printed_fields"] >= 4  # surname, document number and both dates at least
     assert ours["printed_fields_agreeing_with_truth"] == ours["printed_fields"]
+
+
+def test_no_ratio_of_valid_reads_when_passporteye_reads_none():
+    from identity_app.evaluation.mrz_eval import valid_read_ratio
+
+    assert valid_read_ratio(1, 0).startswith("1/0 (PassportEye read none") and "x" not in valid_read_ratio(1, 0)
+    assert valid_read_ratio(30, 4) == "30/4 = 7.5x"
+
+
+def test_generated_documents_are_measured_and_counted_by_their_own_format(tmp_path):
+    from identity_app.evaluation.synthetic_documents import fonts_available, generate
+
+    if not fonts_available():
+        pytest.skip("OCR-B (Debian fonts-ocr-b) is not installed")
+    # Seeds 1006 and 1007 of the generator: a TD3 photo invalid as printed, a French card (both sides).
+    result = run_mrz_evaluation(None, tmp_path / "r.json", baseline=False, generated=2, seed=1006)
+    ours = result["ours"]
+    formats = {generate(1006).format, generate(1007).format}
+    assert ours["images"] == 2 and set(ours["by_format"]) == formats
+    assert sum(row["documents"] for row in ours["by_format"].values()) == 2
+    assert sum(row["documents"] for row in ours["by_kind"].values()) == 2
+    assert ours["by_format"].get("FRA_ID", {}).get("read_as_other_format", 0) == 0
+    assert "generated" in json.loads((tmp_path / "r.json").read_text())["data"]
