@@ -106,6 +106,14 @@ def test_the_default_threshold_is_the_calibrated_distance() -> None:
         assert math.isclose(face_match.confidence_from_distance(d), c, rel_tol=1e-9)
 
 
+def test_only_the_default_threshold_states_its_fmr() -> None:
+    document, selfie = _image("tests/obama.jpg"), _image("tests/obama2.jpg")
+    stated = face_match.face_match_report(document, selfie).to_dict()["thresholds"]
+    assert {"name": "stated_fmr", "value": "0.001"} in stated
+    other = face_match.face_match_report(document, selfie, threshold=0.5).to_dict()["thresholds"]
+    assert {"name": "stated_fmr", "value": "not measured"} in other
+
+
 def test_the_evaluation_reads_csv_pairs_and_reports_fnmr_at_fixed_fmr(tmp_path: Path) -> None:
     from identity_app.evaluation.face_eval import run_face_evaluation
 
@@ -118,7 +126,8 @@ def test_the_evaluation_reads_csv_pairs_and_reports_fnmr_at_fixed_fmr(tmp_path: 
     assert result["pairs_without_face"] == 0
     for key in ("fnmr_at_fmr_0.01", "fnmr_at_fmr_0.001", "eer"):
         assert 0.0 <= result[key] <= 1.0
-    assert result["at_default_threshold"]["accuracy"] == 1.0  # dlib separates these famous faces
+    assert result["genuine_distance_max"] < result["impostor_distance_min"]  # dlib separates these famous faces
+    assert result["at_default_threshold"]["fmr"] == 0.0
     assert out.read_text().startswith("{")
 
 

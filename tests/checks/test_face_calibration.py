@@ -1,0 +1,111 @@
+"""Face match calibration: pairs by person, the threshold for an FMR chosen held-out by person,
+the multi-frame selfie compared with one frame, and the people evaluation on real photos."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from identity_app.evaluation import face_attempts, face_calibration as cal
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def _people(n_people: int, per_person: int, spread: float, seed: int = 1):
+    """Embeddings clustered by person: a centre each, frames scattered around it."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (n_people, 128)) * 0.06
+    emb, ids, groups = [], [], []
+    for p in range(n_people):
+        for k in range(per_person):
+            emb.append(centres[p] + rng.normal(0, spread, 128))
+            ids.append(f"person{p}")
+            groups.append(f"person{p}:session{k // 3}")  # three frames a session
+    return np.array(emb), ids, groups
+
+
+def test_genuine_pairs_skip_one_session_and_every_impostor_pair_is_counted() -> None:
+    emb, ids, groups = _people(6, 6, 0.02)
+    ps = cal.build_pairs(emb, ids, groups, np.full(len(ids), 100.0), folds=3)
+    # 6 images a person in 2 sessions of 3: 3 x 3 cross-session pairs each; 36 images of 6 people.
+    assert len(ps.genuine) == 6 * 9
+    assert ps.impostor_count == 36 * 35 // 2 - 6 * 15
+    assert ps.impostor_count_in_fold.sum() + ps.impostor_count_outside.sum() <= ps.impostor_count * 3
+
+
+def test_the_threshold_for_an_fmr_lets_through_at_most_that_share_of_impostors() -> None:
+    tail = np.array([0.30, 0.35, 0.40, 0.45])
+    t = cal.threshold_for_fmr(tail, 1000, 0.002)  # 2 of 1,000 allowed: the third nearest is refused
+    assert 0.35 <= t < 0.40
+    assert cal.threshold_for_fmr(tail, 1000, 0.0005) < 0.30
+
+
+def test_cross_validation_measures_each_fold_with_a_threshold_from_the_others() -> None:
+    emb, ids, groups = _people(30, 6, 0.025)
+    ps = cal.build_pairs(emb, ids, groups, np.full(len(ids), 100.0), folds=5)
+    cv = cal.cross_validate(ps, 0.01)
+    assert len(cv.threshold_per_fold) == 5
+    assert cv.heldout_impostors == int(ps.impostor_count_in_fold.sum())
+    assert cv.heldout_genuine == len(ps.genuine)
+    for f, t in enumerate(cv.threshold_per_fold):  # each threshold meets the target on its training folds
+        outside = (ps.impostor_tail_folds != f).all(axis=1)
+        assert (ps.impostor_tail[outside] <= t).sum() <= 0.01 * ps.impostor_count_outside[f]
+
+
+def test_a_selfie_of_several_frames_is_the_mean_of_their_embeddings_against_the_same_threshold() -> None:
+    e = np.eye(128)
+    a, b = np.zeros(128), e[2]  # two people 1.0 apart
+    # A's attempt: two frames 0.4 off (either way) and one on the face: their mean is A's face.
+    emb = np.array([a + 0.4 * e[0], a - 0.4 * e[0], a, a + 0.05 * e[1],   # A: attempt, then another photo
+                    b, b + 0.1 * e[3], b - 0.1 * e[3], b + 0.5 * e[4]])   # B: attempt, then another photo
+    ids = ["a"] * 4 + ["b"] * 4
+    groups = ["a:1"] * 3 + ["a:2"] + ["b:1"] * 3 + ["b:2"]
+    att = face_attempts.compare(emb, ids, groups, [str(i) for i in range(8)], (0.3,), folds=1, frames=3)
+    assert (att.attempts, att.people) == (2, 2)
+    assert (att.genuine_single, att.genuine_multi) == (6, 2)  # each frame, and the mean, vs the other photo
+    assert att.fnmr_single == pytest.approx(5 / 6)  # A's two frames 0.4 off, B's three all 0.5 off
+    assert att.fnmr_multi == pytest.approx(1 / 2)  # A's mean matches, B's (0.5 off) does not
+    assert (att.impostor_single, att.impostor_multi) == (2 * 3 * 4, 2 * 4)  # vs the other person's 4 images
+    assert att.false_matches_single == att.false_matches_multi == 0
+
+
+def test_a_selfie_of_several_frames_on_scattered_synthetic_people() -> None:
+    emb, ids, groups = _people(30, 6, 0.02)
+    ps = cal.build_pairs(emb, ids, groups, np.full(len(ids), 100.0), folds=5)
+    thresholds = cal.cross_validate(ps, 0.01).threshold_per_fold
+    att = face_attempts.compare(emb, ids, groups, [f"{i:04d}" for i in range(len(ids))], thresholds, 5, frames=3)
+    assert att.attempts == 60 and att.people == 30  # two sessions of three frames each
+    assert att.genuine_single == 3 * att.genuine_multi  # each frame vs the other session's images
+    # Held out: only people of the attempt's own fold are compared.
+    assert att.impostor_multi < 60 * (180 - 6)
+
+
+@pytest.mark.slow
+def test_the_people_evaluation_on_real_photos_states_held_out_and_training_figures(tmp_path: Path) -> None:
+    from identity_app.evaluation.face_eval import run_face_evaluation
+
+    fr, lfw = DATA / "face-verify-face_recognition", DATA / "face-lfw-samples"
+    if not (fr.is_dir() and lfw.is_dir()):
+        pytest.skip("evaluation data missing (see ../shared/data/README.md)")
+    people = tmp_path / "people"
+    photos = {"Barack_Obama": [fr / "tests/obama.jpg", fr / "tests/obama2.jpg", fr / "tests/obama3.jpg"],
+              "Joe_Biden": [fr / "tests/biden.jpg", fr / "knn/train/biden/biden2.jpg"],
+              "Rose_Leslie": [fr / "knn/train/rose_leslie/img1.jpg", fr / "knn/train/rose_leslie/img2.jpg"],
+              "Anthony_Hopkins": [lfw / "Anthony_Hopkins_0001.jpg", lfw / "Anthony_Hopkins_0002.jpg"],
+              "Rob_Lowe": [lfw / "Rob_Lowe_0001.jpg", lfw / "Rob_Lowe_0002.jpg"]}
+    for name, files in photos.items():  # LFW's layout, by symlink (no copies)
+        (people / name).mkdir(parents=True)
+        for i, f in enumerate(files):
+            (people / name / f"photo{i}{f.suffix}").symlink_to(f)
+    result = run_face_evaluation(tmp_path / "no-shared-data", tmp_path / "face.json", people=[people],
+                                 cache_dir=tmp_path, folds=2)
+    assert result["images_used"] == 11 and result["identities"] == 5
+    single = result["single"]
+    assert single["genuine_pairs"] == 3 + 1 + 1 + 1 + 1 and single["impostor_pairs"] == 55 - 7
+    for fmr in ("0.001", "0.01"):
+        g = single[f"fmr_{fmr}"]
+        assert 0.0 <= g["heldout_fnmr"] <= 1.0 and 0.0 <= g["training_fnmr"] <= 1.0
+        assert len(g["fold_thresholds"]) == 2
+    assert single["at_default_threshold"]["false_matches"] == 0  # famous faces, none alike
+    assert (tmp_path / "people.npz").is_file()  # the embeddings are cached for the next run
