@@ -382,7 +382,8 @@ def evaluate_challenges(
 # ---------------------------------------------------------------- report
 
 
-def _face_crop(frame: np.ndarray, a: FrameAnalysis, margin: float = 0.0) -> np.ndarray:
+def face_crop(frame: np.ndarray, a: FrameAnalysis, margin: float = 0.0) -> np.ndarray:
+    """The face's landmark box cut from the frame: what the passive cues (pad.py) score."""
     x, y, w, h = a.face_box  # type: ignore[misc]
     return faces.crop(frame, (y, x + w, y + h, x), margin)
 
@@ -437,7 +438,7 @@ def passive_cues(
     cues: list[PassiveCue] = []
     # Texture of a print (pad.py) on near-frontal face crops.
     frontal = [i for i in with_face if abs(analyses[i].yaw) <= th.neutral_yaw_deg] or with_face
-    scores = [pad.presentation_attack_score(_face_crop(frames[i], analyses[i])) for i in _spread(frontal, th.pad_frames)]
+    scores = [pad.presentation_attack_score(face_crop(frames[i], analyses[i])) for i in _spread(frontal, th.pad_frames)]
     pad_score = float(np.median(scores))
     cues.append(PassiveCue("passive_presentation_attack", pad_score >= th.pad_threshold, pad_score, "PHOTOCOPY",
                            {"attack_score": round(pad_score, 4), "frames_scored": len(scores)}))

@@ -43,3 +43,12 @@ def load_labels(data_dir: str | Path) -> list[PadSample]:
                 subject = row[s_col].strip() if s_col else Path(name).name.split("_")[0]
                 samples.append(PadSample(labels.parent / name, attack, subject))
     return samples
+
+
+def app_face_crop(image_bgr):
+    """The crop the liveness check scores (liveness.passive_cues): the face's MediaPipe
+    landmark box, no margin; None when no face is found (the check would not score it)."""
+    from identity_app.checks import liveness
+
+    analysis = liveness.analyse_frame(image_bgr)
+    return liveness.face_crop(image_bgr, analysis) if analysis.has_face else None

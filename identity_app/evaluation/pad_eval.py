@@ -1,17 +1,22 @@
 """Presentation-attack evaluation (ISO/IEC 30107-3 APCER / BPCER).
 
-    python -m identity_app.evaluation.pad_eval DIR [--json FILE] [--threshold T]
+    python -m identity_app.evaluation.pad_eval DIR [--json FILE] [--threshold T] [--no-nested]
 
-Reads DIR/labels.csv (`file,label`, see pad_data.py), scores every image
-with the shipped single-frame passive score (pad.presentation_attack_score,
-the image taken as the face crop), and prints APCER per attack type (the
-worst type is the headline figure) and BPCER at the operating threshold,
-plus the ROC AUC and time per image.
+Reads DIR/labels.csv (`file,label[,subject]`, see pad_data.py) and scores
+what the app scores: the face's landmark box cut from the image
+(pad_data.app_face_crop, as liveness.passive_cues cuts it from each frame);
+an image in which no face is found is counted apart (the liveness check
+stops at NO_FACE_PRESENT before scoring it).
 
-Caution: the shipped weights were fitted on ../shared/data/pad-nuaa-dev, so
-figures on that folder are training figures. The held-out estimate comes
-from `python -m identity_app.evaluation.pad_fit ../shared/data/pad-nuaa-dev`
-(nested leave-one-subject-out).
+Two sets of figures:
+- the shipped model (pad.presentation_attack_score at its threshold): APCER
+  per attack type (the worst type is the headline figure), BPCER, ROC AUC,
+  time per crop. On ../shared/data/pad-nuaa-dev, which the shipped weights
+  were fitted on, these are TRAINING figures;
+- held-out: a subject-wise nested cross-validation on DIR (pad_fit.nested_cv:
+  for each held-out subject, C and the threshold chosen on inner
+  leave-one-subject-out folds of the other subjects, the model fitted on
+  them). Needs scikit-learn and at least 3 subjects.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from identity_app.evaluation.pad_data import load_labels
+from identity_app.evaluation.pad_data import app_face_crop, load_labels
 
 
 def _auc(bona: np.ndarray, attack: np.ndarray) -> float | None:
@@ -37,8 +42,32 @@ def _auc(bona: np.ndarray, attack: np.ndarray) -> float | None:
     return float(greater / (len(bona) * len(attack)))
 
 
+def _held_out(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05) -> dict[str, Any] | None:
+    """Subject-wise nested CV figures (pad_fit.nested_cv), or None when they cannot be made."""
+    n_subjects = len(set(subjects.tolist()))
+    if n_subjects < 3 or not 0 < y.sum() < len(y):
+        print(f"  held-out: not computed ({n_subjects} subjects; needs 3 and both classes)")
+        return None
+    try:
+        from identity_app.evaluation.pad_fit import C_GRID, nested_cv
+        r = nested_cv(x, y, subjects, bpcer)
+    except ImportError:
+        print("  held-out: not computed (needs scikit-learn)")
+        return None
+    out = {"method": f"subject-wise nested CV, leave one subject out; C among {list(C_GRID)} and the threshold"
+                     f" at BPCER {bpcer:.0%} chosen on inner leave-one-subject-out folds",
+           "subjects": n_subjects, "attacks": r.attacks, "bona_fide": r.bona_fide,
+           "apcer": round(r.apcer, 4), "bpcer": round(r.bpcer, 4), "roc_auc": round(r.auc, 4),
+           "c_per_outer_fold": list(r.chosen_c)}
+    print(f"  held-out ({out['method']}; {n_subjects} subjects):")
+    print(f"    APCER {r.apcer:.2%} ({round(r.apcer * r.attacks)}/{r.attacks}),"
+          f" BPCER {r.bpcer:.2%} ({round(r.bpcer * r.bona_fide)}/{r.bona_fide}), ROC AUC {r.auc:.4f}")
+    return out
+
+
 def run_pad_evaluation(
-    data_dir: str | Path, json_path: str | Path | None = None, threshold: float | None = None
+    data_dir: str | Path, json_path: str | Path | None = None, threshold: float | None = None,
+    nested: bool = True, bpcer: float = 0.05,
 ) -> dict[str, Any]:
     from identity_app.checks import pad
 
@@ -47,15 +76,24 @@ def run_pad_evaluation(
     if not samples:
         raise SystemExit(f"no labels.csv with file,label columns under {data_dir}")
     scores: list[tuple[str | None, float]] = []
-    unreadable, times = 0, []
+    unreadable, no_face, times = 0, {"bona_fide": 0, "attack": 0}, []
+    features, labels, subjects = [], [], []
     for s in samples:
-        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
+        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR) if s.path.is_file() else None
         if image is None:
             unreadable += 1
             continue
+        crop = app_face_crop(image)
+        if crop is None:
+            no_face["attack" if s.is_attack else "bona_fide"] += 1
+            continue
         t0 = time.perf_counter()
-        scores.append((s.attack_type, pad.presentation_attack_score(image)))
+        f = pad.pad_features(crop)
+        scores.append((s.attack_type, pad.score_features(f)))
         times.append((time.perf_counter() - t0) * 1000)
+        features.append(f)
+        labels.append(int(s.is_attack))
+        subjects.append(s.subject)
     bona = np.array([v for a, v in scores if a is None])
     per_type: dict[str, dict[str, Any]] = {}
     for attack_type in sorted({a for a, _ in scores if a is not None}):
@@ -70,6 +108,8 @@ def run_pad_evaluation(
         "bona_fide": int(len(bona)),
         "attacks": int(len(attacks)),
         "unreadable": unreadable,
+        "no_face_found": no_face,
+        "scored": "the app's face crop (landmark box)",
         "apcer_per_type": per_type,
         "apcer_worst": max((v["apcer"] for v in per_type.values()), default=None),
         "bpcer": round(rejected / len(bona), 4) if len(bona) else None,
@@ -77,8 +117,10 @@ def run_pad_evaluation(
         "roc_auc": None if (a := _auc(bona, attacks)) is None else round(a, 4),
         "ms_per_image_median": round(statistics.median(times), 2) if times else None,
     }
-    print(f"PAD evaluation: {data_dir} (threshold {t})")
-    print(f"  bona fide {len(bona)}, attacks {len(attacks)}, unreadable {unreadable}")
+    print(f"PAD evaluation: {data_dir}, scoring the face crop the app scores")
+    print(f"  bona fide {len(bona)}, attacks {len(attacks)}, unreadable {unreadable},"
+          f" no face found {no_face['bona_fide']} bona fide / {no_face['attack']} attacks (not scored)")
+    print(f"  shipped model at threshold {t}:")
     for name, v in per_type.items():
         print(f"  APCER [{name}]: {v['apcer']:.2%} ({v['accepted']}/{v['attacks']} accepted)")
     if result["apcer_worst"] is not None:
@@ -86,8 +128,9 @@ def run_pad_evaluation(
     if result["bpcer"] is not None:
         print(f"  BPCER: {result['bpcer']:.2%} ({rejected}/{len(bona)} bona fide rejected)")
     print(f"  ROC AUC {result['roc_auc']}; {result['ms_per_image_median']} ms per image")
-    print("  note: the shipped weights were fitted on ../shared/data/pad-nuaa-dev; on that folder these are"
-          " training figures (held-out: python -m identity_app.evaluation.pad_fit DIR)")
+    print("  note: the shipped weights were fitted on ../shared/data/pad-nuaa-dev; on that folder the figures"
+          " above are training figures")
+    result["held_out"] = _held_out(np.array(features), np.array(labels), np.array(subjects)) if nested else None
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2))
     return result
@@ -98,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("data", help="folder with labels.csv (file,label)")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.add_argument("--threshold", type=float, help="operating threshold (default: pad.DEFAULT_THRESHOLD)")
+    p.add_argument("--no-nested", action="store_true", help="skip the held-out nested cross-validation")
     a = p.parse_args(argv)
-    run_pad_evaluation(a.data, a.json, a.threshold)
+    run_pad_evaluation(a.data, a.json, a.threshold, nested=not a.no_nested)
     return 0
 
 

@@ -1,14 +1,20 @@
 """Fit the passive PAD weights of identity_app/checks/pad.py, with honest figures.
 
-    python -m identity_app.evaluation.pad_fit DIR [--bpcer 0.05] [--C 1.0]
+    python -m identity_app.evaluation.pad_fit DIR [--bpcer 0.05] [--whole-image]
 
-1. Nested leave-one-subject-out: for each held-out subject, fit on the
-   others, choose the threshold on the others' own inner
-   leave-one-subject-out scores at the target BPCER, and apply both to the
-   held-out subject. APCER and BPCER are pooled over held-out subjects.
-2. Final weights: fit on every subject; threshold at the target BPCER on
-   the (single-level) leave-one-subject-out scores. Printed as Python
-   constants to paste into pad.py.
+Features are taken from the crop the app scores (pad_data.app_face_crop:
+the face's landmark box), unless --whole-image.
+
+1. Nested subject-wise cross-validation (leave one subject out, twice): for
+   each held-out subject, the regularisation C is chosen among `C_GRID` on
+   the other subjects' own inner leave-one-subject-out scores (the C with
+   the lowest APCER at the target BPCER, ties to the higher ROC AUC), the
+   threshold is taken at the target BPCER on those inner scores, and the
+   model fitted on the other subjects with that C scores the held-out one.
+   APCER and BPCER are pooled over held-out subjects: held-out figures.
+2. Final weights: C chosen the same way on every subject's leave-one-subject-
+   out scores, fitted on every subject; threshold at the target BPCER on those
+   scores. Printed as Python constants to paste into pad.py.
 
 Needs scikit-learn (offline tool only; the check itself uses numpy).
 """
@@ -16,12 +22,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from identity_app.checks.pad import pad_features
-from identity_app.evaluation.pad_data import load_labels
+from identity_app.evaluation.pad_data import app_face_crop, load_labels
+
+C_GRID = (0.01, 0.1, 1.0, 10.0)
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
@@ -53,54 +62,103 @@ def _threshold(bona_fide_scores: np.ndarray, bpcer: float) -> float:
     return float(np.quantile(bona_fide_scores, 1 - bpcer, method="higher") + 1e-6)
 
 
-def nested_loso(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, c: float = 1.0,
-                bpcer: float = 0.05) -> tuple[float, float, float]:
-    """Held-out (APCER, BPCER, ROC AUC): each subject scored by a model and a
-    threshold that never saw it (threshold from inner leave-one-subject-out)."""
+def _auc(y: np.ndarray, scores: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
-    held_out, attack_flag = np.zeros(len(y)), np.zeros(len(y), dtype=bool)
+    return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else float("nan")
+
+
+@dataclass(frozen=True)
+class Choice:
+    c: float
+    threshold: float
+    apcer: float        # on the leave-one-subject-out scores it was chosen on
+    auc: float
+
+
+def choose(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, bpcer: float,
+           grid: tuple[float, ...] = C_GRID) -> Choice:
+    """C and threshold from leave-one-subject-out scores of these subjects only."""
+    best: Choice | None = None
+    for c in grid:
+        scores = _loso_scores(x, y, subjects, c)
+        t = _threshold(scores[y == 0], bpcer)
+        cand = Choice(c, t, float(np.mean(scores[y == 1] < t)), _auc(y, scores))
+        if best is None or (cand.apcer, -cand.auc) < (best.apcer, -best.auc):
+            best = cand
+    assert best is not None
+    return best
+
+
+@dataclass(frozen=True)
+class NestedResult:
+    apcer: float
+    bpcer: float
+    auc: float
+    attacks: int
+    bona_fide: int
+    chosen_c: tuple[float, ...]   # the C each outer fold chose
+
+
+def nested_cv(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05,
+              grid: tuple[float, ...] = C_GRID) -> NestedResult:
+    """Held-out figures: each subject scored by a model, C and threshold chosen without it."""
+    held_out, flagged, chosen = np.zeros(len(y)), np.zeros(len(y), dtype=bool), []
     for s in np.unique(subjects):
         test = subjects == s
-        inner = _loso_scores(x[~test], y[~test], subjects[~test], c)
-        t = _threshold(inner[y[~test] == 0], bpcer)
-        w, b = _fit(x[~test], y[~test], c)
+        ch = choose(x[~test], y[~test], subjects[~test], bpcer, grid)
+        w, b = _fit(x[~test], y[~test], ch.c)
         held_out[test] = _score(x[test], w, b)
-        attack_flag[test] = held_out[test] >= t
-    return (float(np.mean(~attack_flag[y == 1])), float(np.mean(attack_flag[y == 0])),
-            float(roc_auc_score(y, held_out)))
+        flagged[test] = held_out[test] >= ch.threshold
+        chosen.append(ch.c)
+    return NestedResult(float(np.mean(~flagged[y == 1])), float(np.mean(flagged[y == 0])), _auc(y, held_out),
+                        int(y.sum()), int((1 - y).sum()), tuple(chosen))
 
 
-def load_features(data_dir: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    samples = [s for s in load_labels(data_dir) if s.path.is_file()]
-    x = np.array([pad_features(cv2.imread(str(s.path))) for s in samples])
-    y = np.array([s.is_attack for s in samples], dtype=int)
-    return x, y, np.array([s.subject for s in samples])
+def nested_loso(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, c: float = 1.0,
+                bpcer: float = 0.05) -> tuple[float, float, float]:
+    """Held-out (APCER, BPCER, ROC AUC) with C fixed (the grid of one value)."""
+    r = nested_cv(x, y, subjects, bpcer, (c,))
+    return r.apcer, r.bpcer, r.auc
+
+
+def load_features(data_dir: str, whole_image: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features of the crops the app scores (of the whole image with `whole_image`); images
+    without a face are left out (the liveness check stops at NO_FACE_PRESENT before scoring)."""
+    rows = []
+    for s in load_labels(data_dir):
+        image = cv2.imread(str(s.path), cv2.IMREAD_COLOR) if s.path.is_file() else None
+        crop = image if image is None or whole_image else app_face_crop(image)
+        if crop is not None:
+            rows.append((pad_features(crop), int(s.is_attack), s.subject))
+    return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
+            np.array([r[2] for r in rows]))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data")
     p.add_argument("--bpcer", type=float, default=0.05)
-    p.add_argument("--C", type=float, default=1.0)
+    p.add_argument("--whole-image", action="store_true", help="features of the whole image, not the app's crop")
     a = p.parse_args(argv)
-    x, y, subjects = load_features(a.data)
+    x, y, subjects = load_features(a.data, a.whole_image)
 
-    apcer, bpcer, auc = nested_loso(x, y, subjects, a.C, a.bpcer)
-    print(f"samples {len(y)} ({int(y.sum())} attacks, {int((1 - y).sum())} bona fide), subjects {len(np.unique(subjects))}")
-    print(f"nested leave-one-subject-out, threshold at BPCER {a.bpcer:.0%} on inner folds:")
-    print(f"  APCER {apcer:.2%} ({round(apcer * y.sum())}/{int(y.sum())}),"
-          f" BPCER {bpcer:.2%} ({round(bpcer * (1 - y).sum())}/{int((1 - y).sum())}), ROC AUC {auc:.4f}")
+    r = nested_cv(x, y, subjects, a.bpcer)
+    print(f"samples {len(y)} ({r.attacks} attacks, {r.bona_fide} bona fide), subjects {len(np.unique(subjects))}")
+    print(f"held-out, nested subject-wise CV (C among {C_GRID} and the threshold at BPCER {a.bpcer:.0%}"
+          f" chosen on inner leave-one-subject-out folds; C chosen per outer fold: {r.chosen_c}):")
+    print(f"  APCER {r.apcer:.2%} ({round(r.apcer * r.attacks)}/{r.attacks}),"
+          f" BPCER {r.bpcer:.2%} ({round(r.bpcer * r.bona_fide)}/{r.bona_fide}), ROC AUC {r.auc:.4f}")
 
-    loso = _loso_scores(x, y, subjects, a.C)
-    t = _threshold(loso[y == 0], a.bpcer)
-    w, b = _fit(x, y, a.C)
+    ch = choose(x, y, subjects, a.bpcer)
+    w, b = _fit(x, y, ch.c)
     train = _score(x, w, b)
-    print(f"final fit on all subjects; threshold {t:.4f} from LOSO scores"
-          f" (training-set APCER {np.mean(train[y == 1] < t):.2%}, BPCER {np.mean(train[y == 0] >= t):.2%})")
+    print(f"final fit on all subjects with C {ch.c}; threshold {ch.threshold:.4f} from LOSO scores"
+          f" (training-set APCER {np.mean(train[y == 1] < ch.threshold):.2%},"
+          f" BPCER {np.mean(train[y == 0] >= ch.threshold):.2%})")
     print("WEIGHTS = np.array([" + ", ".join(f"{v:.6g}" for v in w) + "])")
     print(f"INTERCEPT = {b:.6g}")
-    print(f"DEFAULT_THRESHOLD = {t:.4f}")
+    print(f"DEFAULT_THRESHOLD = {ch.threshold:.4f}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Passive presentation-attack score on NUAA face crops (../shared/data/pad-nuaa-dev)."""
+"""Passive presentation-attack score on the app's face crop of NUAA images (../shared/data/pad-nuaa-dev)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,11 +43,13 @@ def test_features_are_finite_and_independent_of_crop_size(nuaa: Path) -> None:
 
 
 def test_prints_score_higher_than_live_faces_for_every_subject(nuaa: Path) -> None:
-    from identity_app.evaluation.pad_data import load_labels
+    from identity_app.evaluation.pad_data import app_face_crop, load_labels
 
     by_subject: dict[str, dict[bool, list[float]]] = {}
     for s in load_labels(nuaa):
-        score = pad.presentation_attack_score(cv2.imread(str(s.path)))
+        crop = app_face_crop(cv2.imread(str(s.path)))
+        assert crop is not None
+        score = pad.presentation_attack_score(crop)
         by_subject.setdefault(s.subject, {True: [], False: []})[s.is_attack].append(score)
     assert len(by_subject) == 8
     for scores in by_subject.values():
@@ -56,21 +58,32 @@ def test_prints_score_higher_than_live_faces_for_every_subject(nuaa: Path) -> No
 
 def test_blurring_a_live_face_raises_the_attack_score(nuaa: Path) -> None:
     # A print re-imaged by a camera loses fine texture: the score must notice.
-    image = cv2.imread(str(nuaa / "bona_fide" / "0003_01_00_01_0.jpg"))
+    from identity_app.evaluation.pad_data import app_face_crop
+
+    image = app_face_crop(cv2.imread(str(nuaa / "bona_fide" / "0003_01_00_01_0.jpg")))
+    assert image is not None
     blurred = cv2.GaussianBlur(image, (0, 0), 3)
     assert pad.presentation_attack_score(blurred) > pad.presentation_attack_score(image)
 
 
-def test_held_out_subjects_meet_the_target_with_a_threshold_chosen_without_them(nuaa: Path) -> None:
-    # The honest figure: nested leave-one-subject-out (model and threshold never see the test subject).
+def test_held_out_figures_on_the_app_crop_choose_c_and_threshold_without_the_test_subject(
+        nuaa: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The honest figure: nested subject-wise CV; every choice (C, threshold) made on inner folds.
     pytest.importorskip("sklearn")
-    from identity_app.evaluation.pad_fit import load_features, nested_loso
+    from identity_app.evaluation import pad_fit
 
-    x, y, subjects = load_features(str(nuaa))
-    apcer, bpcer, auc = nested_loso(x, y, subjects, c=1.0, bpcer=0.05)
-    assert apcer <= 0.01
-    assert bpcer <= 0.05 + 1e-9
-    assert auc > 0.99
+    x, y, subjects = pad_fit.load_features(str(nuaa))
+    assert len(y) == 160  # a face found in every image: all scored on the app's crop
+    seen: list[set[str]] = []
+    real_choose = pad_fit.choose
+    monkeypatch.setattr(pad_fit, "choose", lambda xs, ys, subj, *a: seen.append(set(subj.tolist()))
+                        or real_choose(xs, ys, subj, *a))
+    r = pad_fit.nested_cv(x, y, subjects, bpcer=0.05)
+    everyone = set(subjects.tolist())
+    assert len(seen) == 8 and sorted(len(everyone - s) for s in seen) == [1] * 8
+    assert all(c in pad_fit.C_GRID for c in r.chosen_c)
+    # As measured (pad.py's docstring): APCER 8.75% at BPCER 5%, short of the 5% target.
+    assert r.apcer <= 0.10 and r.bpcer <= 0.05 + 1e-9 and r.auc > 0.98
 
 
 def test_the_evaluation_reports_apcer_per_attack_type_and_bpcer(nuaa: Path, tmp_path: Path) -> None:
@@ -79,9 +92,13 @@ def test_the_evaluation_reports_apcer_per_attack_type_and_bpcer(nuaa: Path, tmp_
     result = run_pad_evaluation(nuaa, tmp_path / "pad.json")
     assert result["bona_fide"] == 80 and result["attacks"] == 80
     assert set(result["apcer_per_type"]) == {"spoof (printed photo)"}
+    assert result["no_face_found"] == {"bona_fide": 0, "attack": 0} and "crop" in result["scored"]
     # Shipped weights were fitted on this folder: these are training figures (regression guard).
-    assert result["apcer_worst"] == 0.0
+    assert result["apcer_worst"] <= 0.0125
     assert result["bpcer"] <= 0.05
+    held_out = result["held_out"]
+    assert held_out["subjects"] == 8 and "nested" in held_out["method"]
+    assert held_out["apcer"] <= 0.10 and held_out["bpcer"] <= 0.05
     assert (tmp_path / "pad.json").is_file()
 
 
