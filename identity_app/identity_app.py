@@ -10,6 +10,7 @@ from reflex.event import EventSpec
 from identity_app import routes
 from identity_app.web.api import api_app
 from identity_app.pages import capture as capture_pages
+from identity_app.pages import integrations as integrations_pages
 from identity_app.pages import application_settings as settings_pages
 from identity_app.pages import applications as app_pages
 from identity_app.pages import sessions_list as sessions_pages
@@ -21,6 +22,7 @@ from identity_app.services.errors import NotSignedIn
 from identity_app.settings import get_settings
 from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.applications import ApplicationsState, UsersState
+from identity_app.state.integrations import IntegrationsState
 from identity_app.state.new_account import NewAccountState
 from identity_app.state.new_sessions import NewSessionsState
 from identity_app.state.sessions_list import SessionsListState
@@ -63,15 +65,18 @@ app.add_page(sign_in.recovery_codes_page, route=routes.RECOVERY_CODES, title="Re
 app.add_page(sign_in.invitation_page, route=routes.INVITATION, title="Invitation",
              on_load=NewAccountState.load_invitation)
 
-# Console
+# Console (the pages with the application tabs ask whether to show Integrations: components/app_tabs.py)
 app.add_page(app_pages.home_page, route=routes.HOME, title="Applications",
              on_load=[ConsoleState.require_operator, ApplicationsState.load])
 app.add_page(app_pages.users_page, route=routes.APPLICATION_USERS, title="Users",
-             on_load=[ConsoleState.require_operator, UsersState.load])
+             on_load=[ConsoleState.require_operator, UsersState.load, IntegrationsState.check_tab])
 app.add_page(sessions_pages.sessions_list_page, route=routes.APPLICATION, title="Sessions",
-             on_load=[ConsoleState.require_operator, SessionsListState.load, NewSessionsState.load])
+             on_load=[ConsoleState.require_operator, SessionsListState.load, NewSessionsState.load,
+                      IntegrationsState.check_tab])
 app.add_page(settings_pages.application_settings_page, route=routes.APPLICATION_SETTINGS, title="Settings",
-             on_load=[ConsoleState.require_operator, AppSettingsState.load])
+             on_load=[ConsoleState.require_operator, AppSettingsState.load, IntegrationsState.check_tab])
+app.add_page(integrations_pages.integrations_page, route=routes.APPLICATION_INTEGRATIONS, title="Integrations",
+             on_load=[ConsoleState.require_operator, IntegrationsState.load])
 
 # Session detail, manual review, audit log
 app.add_page(detail_pages.session_detail_page, route=routes.SESSION_DETAIL, title="Session",

@@ -92,6 +92,21 @@ def application_settings_path(app_id: int) -> str:
     return f"/applications/{app_id}/settings"
 
 
+# An application's API keys, webhooks and Yoti SDK keys (console).
+APPLICATION_INTEGRATIONS = "/applications/[app_id]/integrations"
+
+
+def application_integrations_path(app_id: int) -> str:
+    return f"/applications/{app_id}/integrations"
+
+
+# Where the Integrations tab's page posts to make a secret it shows once (web/integration_routes.py).
+API_NEW_API_KEY = "/api/applications/{app_id}/api-keys"
+API_NEW_WEBHOOK = "/api/applications/{app_id}/webhooks"
+API_ROTATE_WEBHOOK_SECRET = "/api/applications/{app_id}/webhooks/{endpoint_id}/secret"
+API_NEW_SDK_KEY = "/api/applications/{app_id}/sdk-keys"
+
+
 def application_logo_path(app_id: int, session_token: str = "") -> str:
     """The logo route; the capture page passes its session token, the console its sign-in cookie."""
     query = f"?session={quote(session_token, safe='')}" if session_token else ""

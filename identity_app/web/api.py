@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from identity_app import routes
-from identity_app.web import capture_routes, console_routes
+from identity_app.web import capture_routes, console_routes, integration_routes
 from identity_app.services import doorway
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.capture.media import read_media
@@ -55,6 +55,7 @@ def api_app() -> Starlette:
         Route(routes.API_HEALTH, health),
         Route(routes.API_MEDIA, media),
         *console_routes.ROUTES,  # application logo, sessions CSV export
+        *integration_routes.ROUTES,  # the secrets the Integrations tab shows once
         *auth_routes.ROUTES,  # sign-in cookies, the enrolment key and recovery codes, invitation links
         *csp_reports.ROUTES,  # what browsers report the page policy blocked
         # Capture flow (the link token is the credential); see capture_routes.py.

@@ -10,7 +10,6 @@ so the new websocket connects with the cookie.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -22,7 +21,7 @@ from identity_app.services import doorway
 from identity_app.services.access import auth, invitations
 from identity_app.services.errors import DomainError
 from identity_app.settings import get_settings
-from identity_app.web import cookies
+from identity_app.web import callers, cookies
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BODY = 4096
@@ -32,22 +31,9 @@ def _secure() -> bool:
     return get_settings().public_base_url.lower().startswith("https://")
 
 
-def _same_origin(request: Request) -> bool:
-    """A browser's POST from our own pages (a non-browser client sends neither header)."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    own = {urlsplit(get_settings().public_base_url)._replace(path="").geturl().rstrip("/"),
-           f"{request.url.scheme}://{request.headers.get('host', '')}"}
-    return origin.rstrip("/") in own
-
-
 async def adopt_cookie(request: Request) -> Response:
     """POST {kind: "pending" | "session", token}: the token becomes an HttpOnly cookie."""
-    if not _same_origin(request):
+    if not callers.same_origin(request):
         return Response("Cross-site requests are refused.", status_code=403, headers=NO_STORE)
     body = await request.body()
     try:

@@ -2,12 +2,15 @@
 and their plain answers."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from identity_app.crypto import hash_token
 from identity_app.services.doorway import Caller
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
+from identity_app.settings import get_settings
 from identity_app.storage import StorageError
 from identity_app.web import cookies
 
@@ -29,6 +32,19 @@ def operator(request: Request) -> Caller:
     token = request.cookies.get(cookies.SESSION.name, "")
     return Caller(sign_in=hash_token(token) if token else "", ip=client_ip(request),
                   user_agent=request.headers.get("user-agent", ""))
+
+
+def same_origin(request: Request) -> bool:
+    """A browser's POST from our own pages (a non-browser client sends neither header)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {urlsplit(get_settings().public_base_url)._replace(path="").geturl().rstrip("/"),
+           f"{request.url.scheme}://{request.headers.get('host', '')}"}
+    return origin.rstrip("/") in own
 
 
 def plain(text: str, status: int) -> Response:
