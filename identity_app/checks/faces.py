@@ -206,6 +206,16 @@ def face_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
 
+def unit_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Distance (0..2) between the embeddings scaled to length 1: face match's measure.
+
+    dlib's embeddings vary in length from photo to photo; on held-out people the
+    direction alone separates better (face_match.py gives the figures).
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a / np.linalg.norm(a) - b / np.linalg.norm(b)))
+
+
 @dataclass(frozen=True)
 class EncodedFace:
     """A selfie's face found, judged and (when usable) encoded once, for liveness and face match.

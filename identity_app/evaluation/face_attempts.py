@@ -46,9 +46,15 @@ def attempts_of(identities: list[str], groups: list[str], order: list[str], fram
 
 
 def compare(emb: np.ndarray, identities: list[str], groups: list[str], order: list[str],
-            thresholds: tuple[float, ...], folds: int, frames: int = 3) -> AttemptFigures:
-    """Single vs multi-frame selfies against the held-out fold thresholds (see the module docstring)."""
-    E = np.asarray(emb, dtype=np.float64)
+            thresholds: tuple[float, ...], folds: int, frames: int = 3, unit: bool = False) -> AttemptFigures:
+    """Single vs multi-frame selfies against the held-out fold thresholds (see the module docstring).
+    `unit`: distances between embeddings scaled to length 1 (faces.unit_distance), the multi-frame
+    selfie's scaled after averaging, as face match compares the worker's mean embedding."""
+    def scaled(x: np.ndarray) -> np.ndarray:
+        return x / np.linalg.norm(x, axis=-1, keepdims=True) if unit else x
+
+    raw = np.asarray(emb, dtype=np.float64)
+    E = scaled(raw)
     ids = np.array(identities)
     grp = np.array(groups)
     fold = np.array([cal.fold_of(i, folds) for i in identities])
@@ -61,7 +67,7 @@ def compare(emb: np.ndarray, identities: list[str], groups: list[str], order: li
         same = gallery & (ids == person)
         other = gallery & (ids != person)
         single = np.linalg.norm(E[idx][:, None, :] - E[None, :, :], axis=2)  # (frames, N)
-        multi = np.linalg.norm(E[idx].mean(0)[None, :] - E, axis=1)        # (N,)
+        multi = np.linalg.norm(scaled(raw[idx].mean(0))[None, :] - E, axis=1)  # (N,)
         gs += int(same.sum()) * len(idx)
         fs += int((single[:, same] > t).sum())
         gm += int(same.sum())

@@ -141,7 +141,7 @@ def run_pair_evaluation(data_dir: str | Path, json_path: str | Path | None = Non
             no_face_pairs += 1
             distance = float("inf")  # failure to acquire counts as a non-match
         else:
-            distance = faces.face_distance(ea, eb)
+            distance = faces.unit_distance(ea, eb)
         (genuine if same else impostor).append(distance)
     gen, imp = np.array(genuine), np.array(impostor)
     result: dict[str, Any] = {
@@ -213,8 +213,17 @@ def _print(r: dict[str, Any]) -> None:
 
 
 def _representation(e, mirrored: bool) -> np.ndarray:
-    """The embedding face match compares: the chip's, or the mean with its mirror image's."""
+    """The embedding face match encodes: the chip's, or the mean with its mirror image's."""
     return (e.emb + e.emb_flip) / 2 if mirrored else e.emb
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+# (name, mirrored chips, embeddings scaled to length 1): face match compares the variant with
+# MIRRORED and unit=True (faces.unit_distance); dlib's own Euclidean distance for the record.
+VARIANTS = (("unit", False, True), ("unit mirrored", True, True), ("euclidean", False, False))
 
 
 def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str | Path | None = None,
@@ -296,16 +305,21 @@ def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = Non
     ids = [s.identity for s in e.samples]
     groups = [s.group for s in e.samples]
     order = [f"{s.path}|{s.frame:04d}" for s in e.samples]
-    for name, mir in (("single", False), ("mirrored", True)):
-        ps = cal.build_pairs(_representation(e, mir), ids, groups, widths, folds=folds)
+    result["variants"] = [v[0] for v in VARIANTS]
+    for name, mir, unit in VARIANTS:
+        raw = _representation(e, mir)
+        # The same near-copies dropped either way: scaled to length 1, embeddings are ~1/1.4 as long as dlib's.
+        ps = cal.build_pairs(_unit(raw) if unit else raw, ids, groups, widths, folds=folds,
+                             duplicate_below=0.05 / 1.4 if unit else 0.05)
         figs = _figures(ps)
         # The multi-frame selfie against the same held-out thresholds as one frame (face_attempts.py).
-        att = face_attempts.compare(_representation(e, mir), ids, groups, order,
-                                    tuple(figs["fmr_0.001"]["fold_thresholds_exact"]), folds)
+        att = face_attempts.compare(raw, ids, groups, order, tuple(figs["fmr_0.001"]["fold_thresholds_exact"]),
+                                    folds, unit=unit)
         figs["attempts_fmr_0.001"] = dataclasses.asdict(att)
         figs.update({"genuine_pairs": int(len(ps.genuine)), "impostor_pairs": int(ps.impostor_count),
                      "fmr_resolution": 1 / ps.impostor_count, "duplicates_dropped": ps.duplicates_dropped})
-        if mir == mirrored:
+        figs["used_by_face_match"] = mir == mirrored and unit
+        if figs["used_by_face_match"]:
             t = face_match.DEFAULT_MAX_DISTANCE
             fmr, hits = cal.fmr_at(ps, t)
             people_pairs = {tuple(sorted(p)) for p in ps.impostor_tail_people[ps.impostor_tail <= t].tolist()}
@@ -330,9 +344,9 @@ def _print_people(r: dict[str, Any]) -> None:
     print(f"  {r['images_used']} images of {r['identities']} people used ({r['images']} read, "
           f"{r['images_without_face']} without a face found; at most {r['max_images_per_person']} a person)")
     print("  sources: " + ", ".join(f"{k} {v}" for k, v in r["sources"].items()))
-    for name in ("single", "mirrored"):
+    for name in r["variants"]:
         f = r[name]
-        used = " (face match uses this)" if (name == "mirrored") == r["mirrored"] else ""
+        used = " (face match uses this)" if f["used_by_face_match"] else ""
         print(f"  {name} embedding{used}: {f['genuine_pairs']} genuine pairs, {f['impostor_pairs']} impostor pairs"
               f" (FMR resolvable to about {f['fmr_resolution']:.1e}; pairs share people, so less in practice)")
         for fmr in ("0.001", "0.01"):

@@ -101,7 +101,7 @@ def test_the_people_evaluation_on_real_photos_states_held_out_and_training_figur
     result = run_face_evaluation(tmp_path / "no-shared-data", tmp_path / "face.json", people=[people],
                                  cache_dir=tmp_path, folds=2)
     assert result["images_used"] == 11 and result["identities"] == 5
-    single = result["single"]
+    single = result["unit"]  # what face match compares
     assert single["genuine_pairs"] == 3 + 1 + 1 + 1 + 1 and single["impostor_pairs"] == 55 - 7
     for fmr in ("0.001", "0.01"):
         g = single[f"fmr_{fmr}"]

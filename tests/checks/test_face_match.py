@@ -94,8 +94,8 @@ def test_confidence_falls_monotonically_with_distance() -> None:
     scores = [face_match.confidence_from_distance(float(d)) for d in distances]
     assert all(0.0 < s < 1.0 for s in scores)
     assert all(a > b for a, b in zip(scores, scores[1:]))
-    assert face_match.confidence_from_distance(0.3) > 0.95  # a typical genuine pair
-    assert face_match.confidence_from_distance(0.85) < 0.05  # a typical impostor pair
+    assert face_match.confidence_from_distance(0.25) > 0.95  # a typical genuine pair (unit distance)
+    assert face_match.confidence_from_distance(0.55) < 0.05  # a typical impostor pair
 
 
 def test_the_default_threshold_is_the_calibrated_distance() -> None:
@@ -104,6 +104,19 @@ def test_the_default_threshold_is_the_calibrated_distance() -> None:
     for c in (0.1, 0.482, 0.9):
         d = face_match.distance_from_confidence(c)
         assert math.isclose(face_match.confidence_from_distance(d), c, rel_tol=1e-9)
+
+
+def test_face_match_compares_the_directions_of_the_embeddings() -> None:
+    from identity_app.checks import faces
+
+    a, b = np.array([3.0, 4.0]), np.array([0.6, 0.8])
+    assert faces.unit_distance(a, b) == pytest.approx(0.0) and faces.face_distance(a, b) == pytest.approx(4.0)
+    assert faces.unit_distance(np.array([1.0, 0.0]), np.array([0.0, 2.0])) == pytest.approx(math.sqrt(2))
+    document, selfie = _image("tests/obama.jpg"), _image("tests/obama2.jpg")
+    distance = float(_detail(face_match.face_match_report(document, selfie), "ai_face_match", "distance"))
+    expected = faces.unit_distance(faces.encode_face(document, faces.find_face(document).box),  # type: ignore[arg-type]
+                                   faces.encode_selfie(selfie).encoding)  # type: ignore[arg-type]
+    assert distance == pytest.approx(expected, abs=1e-4)
 
 
 def test_only_the_default_threshold_states_its_fmr() -> None:
