@@ -214,6 +214,13 @@ def test_the_sdk_creates_a_session_reads_it_completes_it_fetches_and_deletes_its
     document = after.resources.id_documents[0]
     assert document.document_type == "PASSPORT" and document.pages and document.pages[0].media.id
     assert document.document_fields is not None and after.resources.liveness_capture[0].frames
+    zoom = after.resources.zoom_liveness_resources
+    assert zoom and zoom[0].liveness_type == "ZOOM" and all(f.media.id for f in zoom[0].frames)
+    extraction = document.text_extraction_tasks
+    assert [t.state for t in extraction] == ["DONE"] and extraction[0].generated_media[0].type == "JSON"
+    made_checks = {c.id for c in extraction[0].generated_checks}
+    assert made_checks and made_checks <= {c.id for c in after.id_document_text_data_checks}
+    assert after.biometric_consent_timestamp is not None
 
     page_id = document.pages[0].media.id
     image = client.get_media_content(made.session_id, page_id)
