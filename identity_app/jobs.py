@@ -41,23 +41,23 @@ class Job:
 def later(db: Session, job: Job) -> None:
     """Send `job` once `db` commits."""
     pending: list[Job] = db.info.setdefault(_PENDING, [])
-    if not pending:
-        event.listen(db, "after_commit", _after_commit, once=True)
-        event.listen(db, "after_rollback", _after_rollback, once=True)
+    # Listening stays on for the session's life (removing a listener while SQLAlchemy dispatches
+    # is refused); `once` listeners would not do: a fired one stays registered and registering the
+    # function again is ignored, so a session that commits several times (the check run writes
+    # each report in its own commit) sent only its first commit's jobs.
+    if not event.contains(db, "after_commit", _after_commit):
+        event.listen(db, "after_commit", _after_commit)
+        event.listen(db, "after_rollback", _after_rollback)
     if job not in pending:
         pending.append(job)
 
 
 def _after_rollback(db: Session) -> None:
     db.info.pop(_PENDING, None)
-    if event.contains(db, "after_commit", _after_commit):
-        event.remove(db, "after_commit", _after_commit)
 
 
 def _after_commit(db: Session) -> None:
     jobs = db.info.pop(_PENDING, [])
-    if event.contains(db, "after_rollback", _after_rollback):
-        event.remove(db, "after_rollback", _after_rollback)
     for job in jobs:
         try:
             send(job)

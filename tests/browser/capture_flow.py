@@ -90,10 +90,19 @@ def checks_of(app, session_id: int) -> list[Check]:
 
 def whole_flow(capture_app, playwright_driver, videos, *, screenshots: bool) -> None:
     """Document, then video selfie on a phone, then COMPLETED with real reports of all four checks."""
-    shots = both_sizes if screenshots else (lambda page, name: None)
     session_id, token = new_session(capture_app, checks=NO_REVIEW)
-    url = f"{capture_app.url}/s/{token}"
+    vs = capture_by_link(capture_app, playwright_driver, videos, f"{capture_app.url}/s/{token}", session_id,
+                         screenshots=screenshots)
+    seconds = (vs.completed_at - vs.capture_finished_at).total_seconds()
+    print(f"\nlast capture -> COMPLETED: {seconds:.1f} s (session {session_id})")
+    assert_four_real_reports(capture_app, session_id, vs)
 
+
+def capture_by_link(capture_app, playwright_driver, videos, url: str, session_id: int, *,
+                    screenshots: bool = False) -> VerificationSession:
+    """The person's part, from the link to "All done": the document on a desktop camera, then the
+    video selfie on a phone. Returns the session once COMPLETED."""
+    shots = both_sizes if screenshots else (lambda page, name: None)
     browser = camera_browser(playwright_driver, videos["document"])
     try:
         page = open_page(browser, url)
@@ -126,9 +135,10 @@ def whole_flow(capture_app, playwright_driver, videos, *, screenshots: bool) -> 
         shots(page, "6-done")
     finally:
         browser.close()
+    return vs
 
-    seconds = (vs.completed_at - vs.capture_finished_at).total_seconds()
-    print(f"\nlast capture -> COMPLETED: {seconds:.1f} s (session {session_id})")
+
+def assert_four_real_reports(capture_app, session_id: int, vs: VerificationSession) -> None:
     checks = {c.type: c for c in checks_of(capture_app, session_id)}
     assert set(checks) == {"LIVENESS", "ID_DOCUMENT_AUTHENTICITY", "ID_DOCUMENT_TEXT_DATA_CHECK",
                            "ID_DOCUMENT_FACE_MATCH"}

@@ -211,3 +211,21 @@ def test_many_sessions_at_once_make_one_delivery_each(db, world):
     n = webhooks.emit(db, application_id=app_id, topic=WebhookTopic.SESSION_CREATED,
                       events=[Event(i, {"state": "ONGOING"}) for i in range(1, 51)])
     assert n == 50 and len({d.message_id for d in db.exec(select(WebhookDelivery)).all()}) == 50
+
+
+def test_a_secret_sealed_under_another_server_key_ends_the_delivery_instead_of_retrying(db, world):
+    import base64
+    import os
+
+    owner, app_id, _, _ = world
+    hook = _endpoint(db, owner, app_id)
+    created = seed.created_session(db, owner, app_id)
+    (delivery,) = db.exec(select(WebhookDelivery).where(WebhookDelivery.session_id == created.id)).all()
+    endpoint = db.get(WebhookEndpoint, hook.endpoint.id)
+    endpoint.secret_enc = base64.b64encode(os.urandom(60)).decode()  # as after IDV_SECRET_KEY changed
+    db.add(endpoint)
+    db.flush()
+    assert webhooks.outgoing(db, delivery.id) is None
+    db.commit()
+    db.refresh(delivery)
+    assert delivery.state == DeliveryState.DEAD and "rotate" in delivery.last_error

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from identity_app import jobs, test_hooks
-from identity_app.crypto import decrypt, derive_key, encrypt
+from identity_app.crypto import DecryptionError, decrypt, derive_key, encrypt
 from identity_app.models import (
     Application,
     AuditAction,
@@ -342,9 +342,14 @@ def outgoing(db: Session, delivery_id: int, now: datetime | None = None) -> Outg
         d.state, d.last_error = DeliveryState.DEAD, "endpoint disabled or deleted"
         db.add(d)
         return None
-    secrets_now = [unseal(e.secret_enc)]
-    if e.previous_secret_enc and e.previous_until and e.previous_until > now:
-        secrets_now.append(unseal(e.previous_secret_enc))
+    try:
+        secrets_now = [unseal(e.secret_enc)]
+        if e.previous_secret_enc and e.previous_until and e.previous_until > now:
+            secrets_now.append(unseal(e.previous_secret_enc))
+    except DecryptionError:  # sealed under another IDV_SECRET_KEY: retrying cannot help
+        d.state, d.last_error = DeliveryState.DEAD, "the endpoint's secret cannot be read: rotate it"
+        db.add(d)
+        return None
     stamp = datetime.fromtimestamp(int(now.timestamp()), tz=now.tzinfo)
     signatures = [Webhook(s).sign(d.message_id, stamp, body.decode()) for s in secrets_now]
     headers.update({"webhook-id": d.message_id, "webhook-timestamp": str(int(stamp.timestamp())),
