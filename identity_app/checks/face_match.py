@@ -21,7 +21,12 @@ the other folds' people, measured on people it never saw.
 - Default threshold: unit distance 0.296, the largest at which at most 0.1% of the
   21,935 impostor pairs match (19 pairs, 0.087%, at the rounded confidence 0.946); chosen
   that way on the other folds it let through FMR 0.05% on unseen people, so the stated
-  FMR of 0.1% holds held-out.
+  FMR of 0.1% holds held-out. Checked afterwards on people it never saw (`--people`: 61
+  photos of 13 people labelled in serengil/deepface's tests, kept outside the repository):
+  FMR 0/14,683 impostor pairs, FNMR 19.3% (27/140) between single photos of celebrities
+  years apart. Near impostors cluster by people pair: when the NUAA subjects are held out
+  together, a threshold chosen on the others lets 11 of their pairs through (FMR 0.157%
+  in that cross-validation), so the FMR holds for people like those it was chosen on.
 - Several frames (selfie.choose_selfie's 3, encode_selfie_frames): against the same
   held-out thresholds the selfie of 3 frames missed 0 of 54 genuine comparisons where
   each of its frames alone missed 7.4% of 162, at FMR 0/873 (vs 0/2,619): the worker

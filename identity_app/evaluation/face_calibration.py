@@ -207,3 +207,47 @@ def fit_confidence(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, fl
     y = np.concatenate([np.ones(len(genuine)), np.zeros(len(impostor))])
     m = LogisticRegression(C=10.0, class_weight="balanced").fit(x, y)
     return float(m.coef_[0][0]), float(m.intercept_[0])
+
+
+@dataclass(frozen=True)
+class FixedThreshold:
+    """A fixed threshold measured on the pairs that involve the marked images."""
+
+    threshold: float
+    genuine: int
+    false_non_matches: int
+    impostors: int
+    false_matches: int
+    false_match_people_pairs: int
+
+    @property
+    def fnmr(self) -> float:
+        return self.false_non_matches / self.genuine if self.genuine else float("nan")
+
+    @property
+    def fmr(self) -> float:
+        return self.false_matches / self.impostors if self.impostors else float("nan")
+
+
+def at_threshold(emb: np.ndarray, identities: list[str], groups: list[str], marked: np.ndarray,
+                 threshold: float, duplicate_below: float = 0.05) -> FixedThreshold:
+    """Genuine and impostor pairs (as build_pairs makes them) with at least one marked image,
+    at `threshold`. With the marked images left out of choosing it, these are held-out figures."""
+    E = np.asarray(emb, dtype=np.float64)
+    ids, grp = np.array(identities), np.array(groups)
+    marked = np.asarray(marked, bool)
+    gen = fnm = imp = fm = 0
+    people: set[tuple[str, str]] = set()
+    for i in np.nonzero(marked)[0]:
+        # Each pair once: a marked image with every unmarked one and with the marked ones after it.
+        j = np.nonzero(~marked | (np.arange(len(ids)) > i))[0]
+        d = np.linalg.norm(E[j] - E[i], axis=1)
+        same = ids[j] == ids[i]
+        g = same & (grp[j] != grp[i]) & (d >= duplicate_below)
+        gen += int(g.sum())
+        fnm += int((d[g] > threshold).sum())
+        hits = ~same & (d <= threshold)
+        imp += int((~same).sum())
+        fm += int(hits.sum())
+        people |= {tuple(sorted((str(ids[i]), str(x)))) for x in ids[j][hits]}
+    return FixedThreshold(threshold, gen, fnm, imp, fm, len(people))

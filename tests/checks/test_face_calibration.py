@@ -81,6 +81,19 @@ def test_a_selfie_of_several_frames_on_scattered_synthetic_people() -> None:
     assert att.impostor_multi < 60 * (180 - 6)
 
 
+def test_a_fixed_threshold_is_measured_on_the_pairs_of_the_marked_images_only() -> None:
+    e = np.eye(128)
+    emb = np.array([e[0], e[0] + 0.2 * e[1], e[2], e[2] + 0.6 * e[3], e[0] + 0.1 * e[4]])
+    ids = ["a", "a", "b", "b", "c"]
+    groups = ["a1", "a2", "b1", "b2", "c1"]
+    # Marked: b's two images and c's. Pairs: b-b (genuine, 0.6 apart), and b/c with everyone else.
+    x = cal.at_threshold(emb, ids, groups, np.array([False, False, True, True, True]), 0.3)
+    assert (x.genuine, x.false_non_matches) == (1, 1)
+    assert x.impostors == 3 + 3 + 2  # b1 and b2 each with a1, a2, c; c with a1, a2 (b-c once)
+    assert (x.false_matches, x.false_match_people_pairs) == (2, 1)  # c lies 0.1 and ~0.22 from a's images
+    assert x.fmr == pytest.approx(2 / 8) and x.fnmr == 1.0
+
+
 @pytest.mark.slow
 def test_the_people_evaluation_on_real_photos_states_held_out_and_training_figures(tmp_path: Path) -> None:
     from identity_app.evaluation.face_eval import run_face_evaluation
@@ -108,4 +121,6 @@ def test_the_people_evaluation_on_real_photos_states_held_out_and_training_figur
         assert 0.0 <= g["heldout_fnmr"] <= 1.0 and 0.0 <= g["training_fnmr"] <= 1.0
         assert len(g["fold_thresholds"]) == 2
     assert single["at_default_threshold"]["false_matches"] == 0  # famous faces, none alike
+    held_out = single["default_on_people_folders"]  # every image here is a --people image
+    assert (held_out["genuine"], held_out["impostors"], held_out["false_matches"]) == (7, 48, 0)
     assert (tmp_path / "people.npz").is_file()  # the embeddings are cached for the next run
