@@ -236,7 +236,8 @@ def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str |
     shared = face_sets.shared_samples(data_dir)
     lfw_stems: set[str] = set()
     for folder in people:
-        samples = face_sets.people_samples(folder)
+        has_people = any(p.is_dir() for p in Path(folder).iterdir())
+        samples = face_sets.people_samples(folder) if has_people else face_sets.pair_labelled_samples(folder)
         lfw_stems |= {Path(s.path).stem for s in samples}
         cache = Path(cache_dir) / f"{Path(folder).name}.npz" if cache_dir else None
         parts.append(face_sets.embed(samples, cache, workers=workers, progress=True))

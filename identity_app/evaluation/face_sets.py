@@ -7,8 +7,9 @@ Sources (each optional; a missing folder is skipped and reported):
   liveness-replay-dev (2 people), liveness-pose-eyes-insightface (1 person) and the
   document portraits of mrz-passporteye (identity = the MRZ name).
 - a folder of people (`people_samples`): `DIR/<Person_Name>/*.jpg` as LFW lays it out
-  (e.g. the LFW site's images), passed with `--people DIR`; evaluation only, never
-  copied into the repository.
+  (e.g. the LFW site's images), or a folder of photos labelled by same/different pairs
+  (`pair_labelled_samples`, e.g. serengil/deepface's tests/unit/dataset), passed with
+  `--people DIR`; evaluation only, never copied into the repository.
 
 Each sample carries a `group`: images of one clip or one capture session. Two images of
 one group are near-copies, so they never make a genuine pair (`pairs` skips them).
@@ -150,6 +151,46 @@ def people_samples(folder: str | Path, source: str | None = None) -> list[Sample
             m = re.match(r"(.+?)_\d{4}$", img.stem)
             ident = _norm(m.group(1) if m else person.name)
             out.append(Sample(str(img), ident, source, f"{source}:{img.stem}"))
+    return out
+
+
+def pair_labelled_samples(folder: str | Path, source: str | None = None) -> list[Sample]:
+    """Images labelled only by pairs: CSVs in `folder` with columns file_x, file_y and a same/different
+    decision (Yes/No, as serengil/deepface's tests/unit/dataset labels its photos). People are the
+    groups of images joined by "same" pairs; a "different" pair inside one group is refused."""
+    folder = Path(folder)
+    source = source or folder.name
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    pairs = []
+    for f in sorted(folder.glob("*.csv")):
+        for row in csv.DictReader(f.open(newline="")):
+            cols = {k.lower(): v for k, v in row.items() if k}
+            if {"file_x", "file_y"} <= cols.keys() and "decision" in cols:
+                a, b = Path(cols["file_x"]).name, Path(cols["file_y"]).name
+                pairs.append((a, b, cols["decision"].strip().lower() in ("yes", "same", "1", "true")))
+    for a, b, same in pairs:
+        if same:
+            parent[root(a)] = root(b)
+        else:
+            root(a), root(b)
+    if any(not same and root(a) == root(b) for a, b, same in pairs):
+        raise ValueError(f"{folder}: a pair labelled different joins images labelled the same person")
+    members: dict[str, list[str]] = {}
+    for name in parent:
+        if (folder / name).is_file():
+            members.setdefault(root(name), []).append(name)
+    out = []
+    for names in members.values():
+        ident = _norm(f"{source}_{min(names, key=lambda n: (len(n), n))}")
+        out += [Sample(str(folder / n), ident, source, f"{source}:{n}") for n in sorted(names)]
     return out
 
 

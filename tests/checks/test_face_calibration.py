@@ -94,6 +94,24 @@ def test_a_fixed_threshold_is_measured_on_the_pairs_of_the_marked_images_only() 
     assert x.fmr == pytest.approx(2 / 8) and x.fnmr == 1.0
 
 
+def test_photos_labelled_by_pairs_become_people(tmp_path: Path) -> None:
+    from identity_app.evaluation.face_sets import pair_labelled_samples
+
+    for n in range(1, 7):
+        (tmp_path / f"img{n}.jpg").write_bytes(b"")  # only the labels are read here
+    (tmp_path / "master.csv").write_text("file_x,file_y,Decision\nimg1.jpg,img2.jpg,Yes\nimg2.jpg,img3.jpg,Yes\n"
+                                         "img1.jpg,img4.jpg,No\nimg5.jpg,img9.jpg,Yes\n")
+    (tmp_path / "pivot.csv").write_text("file_x,file_y,decision,score\ndata/img4.jpg,data/img6.jpg,Yes,0.2\n")
+    people: dict[str, list[str]] = {}
+    for s in pair_labelled_samples(tmp_path, "df"):
+        people.setdefault(s.identity, []).append(Path(s.path).name)
+        assert s.group == f"df:{Path(s.path).name}"  # every photo its own group
+    assert sorted(people.values()) == [["img1.jpg", "img2.jpg", "img3.jpg"], ["img4.jpg", "img6.jpg"], ["img5.jpg"]]
+    (tmp_path / "wrong.csv").write_text("file_x,file_y,Decision\nimg3.jpg,img1.jpg,No\n")
+    with pytest.raises(ValueError):
+        pair_labelled_samples(tmp_path)
+
+
 @pytest.mark.slow
 def test_the_people_evaluation_on_real_photos_states_held_out_and_training_figures(tmp_path: Path) -> None:
     from identity_app.evaluation.face_eval import run_face_evaluation
