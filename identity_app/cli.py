@@ -8,6 +8,7 @@
                                    (face: [--people DIR] [--cache DIR];
                                     liveness-video: [--labels FILE] [--draws N] [--seed S])
   bench checks                     check latencies with warm models
+  rotate-secret [--env-file .env]  re-encrypt everything under a new secret key (app stopped)
 """
 from __future__ import annotations
 
@@ -110,6 +111,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench(args.rest) or 0
 
 
+def _cmd_rotate_secret(args: argparse.Namespace) -> int:
+    from identity_app.db import get_engine
+    from identity_app.services.operations import rotation
+    from identity_app.settings import get_settings
+
+    if "IDV_SECRET_KEY" in os.environ:  # the key comes from the environment, which no command can change
+        print("error: IDV_SECRET_KEY is set in the environment; rotate-secret writes the new key to "
+              f"{args.env_file}: move the key there (and out of the environment) first", file=sys.stderr)
+        return 2
+    try:
+        report = rotation.rotate(get_settings(), Path(args.env_file), get_engine())
+    except rotation.RotationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'finished an interrupted rotation: ' if report.resumed else ''}{report.media} media object(s) and "
+          f"{report.values} sealed value(s) re-encrypted ({report.media_already} were already); the new key "
+          f"is in {report.env_file}. Start the app again: the old key opens nothing now")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m identity_app.cli", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("what", choices=["checks", "search"])
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(fn=_cmd_bench)
+    rs = sub.add_parser("rotate-secret", help="re-encrypt media and sealed secrets under a new secret key")
+    rs.add_argument("--env-file", default=".env", help="the .env the app reads its key from (default: .env)")
+    rs.set_defaults(fn=_cmd_rotate_secret)
     return p
 
 

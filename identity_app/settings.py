@@ -83,6 +83,9 @@ class Settings(BaseSettings):
                 "Set IDV_SECRET_KEY in the environment or in .env to a long random value, "
                 "for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        if (self.data_dir / "secret-rotation.json").exists():  # services/operations/rotation.py
+            raise SettingsError("A secret key rotation was interrupted: run `python -m identity_app.cli "
+                                "rotate-secret` again to finish it before starting the app.")
         if self.media_backend == "s3" and not self.s3_bucket:
             raise SettingsError("IDV_MEDIA_BACKEND=s3 needs IDV_S3_BUCKET to be set.")
 

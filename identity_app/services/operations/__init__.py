@@ -1,0 +1,1 @@
+"""Day-2 operations: rotating the secret key, backup and restore, metrics and readiness."""
