@@ -542,6 +542,14 @@ def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: st
     db.flush()
     assert r.id is not None
     jobs.later(db, Job(JobKind.LIVENESS_DECISION, r.id))
+    assert vs.id is not None
+    if len(_attempts(db, vs.id)) >= _config(vs).liveness.max_retries and vs.capture_finished_at is None:
+        # The last attempt is used up: nothing is left to capture, so the capture ends here, on the
+        # server; a page closed at "No attempts left" must not leave the session waiting for its link.
+        try:
+            _close_capture(db, vs, ip)
+        except CaptureRefused:
+            pass  # the document is still missing: the link stays open for it
     return r.id
 
 
@@ -564,9 +572,18 @@ def liveness_result(db: Session, *, token: str, resource_id: int) -> LivenessRes
 
 def finish_capture(db: Session, *, token: str, ip: str = "") -> int:
     """Everything is captured: create the session's checks (PENDING) and close capture; the worker
-    runs them once this commits. Returns the session id."""
+    runs them once this commits. Returns the session id. Asked again once closed (the server closes
+    it itself after the last liveness attempt), it only returns the id."""
+    vs = _session(db, token)
+    if vs is not None and vs.state == SessionState.ONGOING and vs.capture_finished_at is not None:
+        assert vs.id is not None
+        return vs.id
     vs = require_open(db, token)
     _require_consent(vs)
+    return _close_capture(db, vs, ip)
+
+
+def _close_capture(db: Session, vs: VerificationSession, ip: str) -> int:
     cfg = _config(vs)
     assert vs.id is not None
     front = _front(db, vs.id)
