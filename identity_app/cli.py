@@ -9,6 +9,8 @@
                                     liveness-video: [--labels FILE] [--draws N] [--seed S])
   bench checks                     check latencies with warm models
   rotate-secret [--env-file .env]  re-encrypt everything under a new secret key (app stopped)
+  backup --to DIR                  online SQLite backup plus the media folder, with a manifest
+  restore --from DIR [--force]     into an empty data folder (app stopped)
 """
 from __future__ import annotations
 
@@ -131,6 +133,36 @@ def _cmd_rotate_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from identity_app.services.operations import backup
+    from identity_app.settings import get_settings
+
+    try:
+        r = backup.backup(get_settings(), Path(args.to))
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up the database ({r.database_bytes} bytes) and {r.media_files} media file(s) "
+          f"({r.media_bytes} bytes) to {r.folder} in {r.seconds:.1f} s"
+          + (f"; {r.missing_media} media file(s) were deleted while it ran" if r.missing_media else ""))
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from identity_app.services.operations import backup
+    from identity_app.settings import get_settings
+
+    try:
+        r = backup.restore(get_settings(), Path(args.source), force=args.force)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {r.database} and {r.media_files} media file(s) into {r.media_dir}; run migrate, then start "
+          "the app" + ("" if r.same_key else ". WARNING: the backup was made under another IDV_SECRET_KEY: "
+                                             "its media and TOTP secrets open only with that key"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m identity_app.cli", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -166,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("rotate-secret", help="re-encrypt media and sealed secrets under a new secret key")
     rs.add_argument("--env-file", default=".env", help="the .env the app reads its key from (default: .env)")
     rs.set_defaults(fn=_cmd_rotate_secret)
+    bk = sub.add_parser("backup", help="consistent online backup of the SQLite database and the media")
+    bk.add_argument("--to", required=True, help="a new or empty folder")
+    bk.set_defaults(fn=_cmd_backup)
+    rt = sub.add_parser("restore", help="restore a backup into the configured data folder")
+    rt.add_argument("--from", dest="source", required=True, help="a folder written by backup")
+    rt.add_argument("--force", action="store_true", help="replace the database and media of a data folder in use")
+    rt.set_defaults(fn=_cmd_restore)
     return p
 
 
