@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-baseline", action="store_true", help="mrz: skip the PassportEye baseline")
     e.add_argument("--generated", type=int, default=0, help="mrz: also N synthetic documents (seeds 1000..)")
     e.add_argument("--people", action="append", default=[],
-                   help="face: also a folder of people (one sub-folder per person, as LFW); repeatable")
+                   help="face: also a folder of people (one sub-folder per person, as LFW, or photos with same/different pair lists); repeatable")
     e.add_argument("--cache", help="face: folder for the embedding cache (kept between runs)")
     e.add_argument("--workers", type=int, default=1, help="face: processes encoding faces")
     e.add_argument("--labels", help="liveness-video: labels CSV when the folder has no labels.csv")
