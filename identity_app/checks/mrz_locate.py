@@ -25,6 +25,10 @@ class MRZCandidate:
     rotation: int           # 0 or 90: how far the input was turned (clockwise) first
     score: float            # how much the band looks like an MRZ (higher is better)
     box: tuple[int, int, int, int]  # x, y, w, h of the band in the turned image
+    # Top and bottom row of each text line in the crop, as the locator saw them
+    # (for cutting the lines where the crop's ink profile is misled, e.g. by the
+    # dark desk beyond the card's edge).
+    line_spans: tuple[tuple[int, int], ...] = ()
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -99,13 +103,23 @@ def _groups(lines: list[_Line], w: int, h: int) -> list[tuple[float, list[_Line]
                 continue
             mates.append((float(d @ across), other))
         mates.sort(key=lambda t: t[0])
-        # Keep the run of lines around the seed whose gaps stay within ~3 line heights.
+        # Keep the run of lines around the seed whose gaps stay within ~3 line
+        # heights; lines of the seed's very length and start (an MRZ printed with
+        # its lines spaced wide) may be up to ~7 line heights apart.
         idx = next(i for i, (_, l) in enumerate(mates) if l is seed)
         lo = hi = idx
-        gap = 3.2 * seed.height
-        while lo > 0 and mates[lo][0] - mates[lo - 1][0] < gap:
+
+        def near(a: tuple[float, _Line], b: tuple[float, _Line]) -> bool:
+            gap = abs(a[0] - b[0])
+            if gap < 3.2 * seed.height:
+                return True
+            twin = all(0.94 < l.width / seed.width < 1.06 and abs((np.array([l.cx - seed.cx, l.cy - seed.cy])
+                                                                    @ along)) < 0.04 * seed.width for _, l in (a, b))
+            return twin and gap < 7.0 * seed.height
+
+        while lo > 0 and near(mates[lo], mates[lo - 1]):
             lo -= 1
-        while hi < len(mates) - 1 and mates[hi + 1][0] - mates[hi][0] < gap:
+        while hi < len(mates) - 1 and near(mates[hi], mates[hi + 1]):
             hi += 1
         group = [l for _, l in mates[lo:hi + 1]]
         if len(group) > 3:  # the MRZ is the bottom of the document: keep the lowest three
@@ -126,8 +140,9 @@ def _groups(lines: list[_Line], w: int, h: int) -> list[tuple[float, list[_Line]
     return scored
 
 
-def _cut_group(gray: np.ndarray, group: list[_Line], scale: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Cut the group's band out of the full-resolution image, levelled."""
+def _cut_group(gray: np.ndarray, group: list[_Line], scale: float
+               ) -> tuple[np.ndarray, tuple[int, int, int, int], tuple[tuple[int, int], ...]]:
+    """Cut the group's band out of the full-resolution image, levelled; also each line's rows in it."""
     angle = float(np.median([l.angle for l in group]))
     pts = np.vstack([l.points for l in group]).astype(np.float32) / scale
     line_h = float(np.median([l.height for l in group])) / scale
@@ -142,7 +157,11 @@ def _cut_group(gray: np.ndarray, group: list[_Line], scale: float) -> tuple[np.n
     m[1, 2] -= y0
     crop = cv2.warpAffine(gray, m, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_CUBIC,
                           borderMode=cv2.BORDER_REPLICATE)
-    return crop, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+    spans = []
+    for line in sorted(group, key=lambda l: l.cy):
+        ys = cv2.transform((line.points.astype(np.float32) / scale)[None], m)[0][:, 1]
+        spans.append((max(0, int(ys.min())), min(crop.shape[0], int(np.ceil(ys.max())))))
+    return crop, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), tuple(sorted(spans))
 
 
 def find_mrz_candidates(image: np.ndarray, max_candidates: int = 3) -> list[MRZCandidate]:
@@ -157,8 +176,8 @@ def find_mrz_candidates(image: np.ndarray, max_candidates: int = 3) -> list[MRZC
                            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         lines = _text_lines(_line_mask(small), min_width=0.25 * WORK_WIDTH)
         for score, group in _groups(lines, WORK_WIDTH, small.shape[0])[:max_candidates]:
-            crop, box = _cut_group(turned, group, scale)
-            out.append(MRZCandidate(crop, rotation, score, box))
+            crop, box, spans = _cut_group(turned, group, scale)
+            out.append(MRZCandidate(crop, rotation, score, box, spans))
     out.sort(key=lambda c: -c.score)
     return out[:max_candidates]
 

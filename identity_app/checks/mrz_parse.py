@@ -297,12 +297,15 @@ def _filler_run_positions(chars: list[str], start: int, end: int, names: bool) -
     decide: K counts 20, which is 0 modulo 10 like `<`.
     """
     kept: set[int] = set()
-    candidates = [i for i in range(start, end) if chars[i] in FILLER_LOOKALIKES]
+    # Not 0 or O: a visa's optional data really ends in 0 after fillers
+    # (mrz-passporteye's Polish MRV-B), so a round character may be data.
+    lookalikes = FILLER_LOOKALIKES
+    candidates = [i for i in range(start, end) if chars[i] in lookalikes]
     if not candidates:
         return []
 
     def is_data(i: int) -> bool:
-        return start <= i < end and (i in kept or (chars[i] not in FILLER_LOOKALIKES and chars[i] != "<"))
+        return start <= i < end and (i in kept or (chars[i] not in lookalikes and chars[i] != "<"))
 
     changed = True
     while changed:
@@ -326,10 +329,10 @@ def _filler_run_positions(chars: list[str], start: int, end: int, names: bool) -
             continue
         # A run that touches no data: fillers if it holds a filler or is long.
         lo = i
-        while lo > start and (chars[lo - 1] == "<" or chars[lo - 1] in FILLER_LOOKALIKES) and lo - 1 not in kept:
+        while lo > start and (chars[lo - 1] == "<" or chars[lo - 1] in lookalikes) and lo - 1 not in kept:
             lo -= 1
         hi = i
-        while hi + 1 < end and (chars[hi + 1] == "<" or chars[hi + 1] in FILLER_LOOKALIKES) and hi + 1 not in kept:
+        while hi + 1 < end and (chars[hi + 1] == "<" or chars[hi + 1] in lookalikes) and hi + 1 not in kept:
             hi += 1
         run = chars[lo:hi + 1]
         if "<" in run or len(run) >= 3:

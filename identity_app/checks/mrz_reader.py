@@ -113,10 +113,29 @@ def _filler_runs(line: str) -> list[tuple[int, int]]:
 
 # --- line splitting -------------------------------------------------------
 
-def split_lines(crop: np.ndarray) -> list[np.ndarray]:
-    """Cut a levelled MRZ band into its text lines by the row profile of dark ink."""
+def split_lines(crop: np.ndarray, spans: Sequence[tuple[int, int]] = ()) -> list[np.ndarray]:
+    """Cut a levelled MRZ band into its text lines by the row profile of dark ink.
+
+    Ink is first what Otsu calls dark; when that finds fewer than two lines
+    (the band's crop holds the dark desk beyond the card's edge, which
+    outweighs the text), ink is the thin dark strokes only (a black-hat
+    transform wider than a stroke ignores broad dark areas). When the
+    profile still disagrees with the lines the locator saw (`spans`, rows
+    in the crop), the locator's lines are cut instead."""
     blur = cv2.GaussianBlur(crop, (3, 3), 0)
     _, ink = cv2.threshold(blur, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    lines = _lines_of(crop, ink)
+    if len(spans) >= 2 and len(lines) != len(spans):
+        return [crop[max(0, s - (e - s) // 4):min(crop.shape[0], e + (e - s) // 4)] for s, e in spans]
+    if len(lines) < 2:
+        k = max(5, crop.shape[0] // 8) | 1
+        strokes = cv2.morphologyEx(blur, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+        _, ink = cv2.threshold(strokes, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        lines = _lines_of(crop, ink) or lines
+    return lines
+
+
+def _lines_of(crop: np.ndarray, ink: np.ndarray) -> list[np.ndarray]:
     profile = ink.mean(axis=1)
     k = max(3, crop.shape[0] // 40) | 1
     profile = np.convolve(profile, np.ones(k) / k, mode="same")
@@ -319,13 +338,16 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
 _ALPHABET_REPAIRED = {(a, b) for a, b in {**TO_DIGIT, **TO_LETTER}.items()} | {(c, "<") for c in FILLER_LOOKALIKES}
 
 
-def _orientations(candidate: MRZCandidate, image_shape: tuple[int, ...]) -> list[tuple[int, np.ndarray, tuple[int, int, int, int]]]:
-    """(rotation, band crop, band box in the image turned by that rotation) both ways up."""
+def _orientations(candidate: MRZCandidate, image_shape: tuple[int, ...]
+                  ) -> list[tuple[int, np.ndarray, tuple[int, int, int, int], tuple[tuple[int, int], ...]]]:
+    """(rotation, band crop, band box in the image turned by that rotation, line rows) both ways up."""
     x, y, w, h = candidate.box
     turned_h, turned_w = image_shape[:2] if candidate.rotation % 180 == 0 else image_shape[1::-1]
     upside_down = (turned_w - x - w, turned_h - y - h, w, h)
-    return [(candidate.rotation, candidate.crop, candidate.box),
-            ((candidate.rotation + 180) % 360, rotate(candidate.crop, 180), upside_down)]
+    height = candidate.crop.shape[0]
+    flipped = tuple(sorted((height - e, height - s) for s, e in candidate.line_spans))
+    return [(candidate.rotation, candidate.crop, candidate.box, candidate.line_spans),
+            ((candidate.rotation + 180) % 360, rotate(candidate.crop, 180), upside_down, flipped)]
 
 
 @dataclass(frozen=True)
@@ -339,8 +361,8 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
     best: MRZReading | None = None
     seen: list[str] = []
     for candidate in find_mrz_candidates(image_bgr, max_candidates=max_candidates):
-        for rotation, crop, band in _orientations(candidate, image_bgr.shape):
-            lines = split_lines(crop)
+        for rotation, crop, band, spans in _orientations(candidate, image_bgr.shape):
+            lines = split_lines(crop, spans)
             if len(lines) < 2:
                 continue
             result = _read_band(lines, use_tesseract, seen)

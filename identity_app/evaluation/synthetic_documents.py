@@ -181,14 +181,23 @@ def _mrz_name(text: str) -> str:
 
 
 def _number(rng: random.Random, length: int) -> str:
-    """A document number with letters and digits, rich in OCR-B confusables."""
-    pattern = rng.choice(("LLDDDDDDD", "LDDDDDDDD", "DDDDDDDDD", "LLDDDDDDL", "DLDDDDDLD", "LLLDDDDDD"))
+    """A document number with letters and digits, rich in OCR-B confusables.
+
+    Letters stand where issuers put them: a prefix (BD0002028, IOG151831),
+    a letter among the digits (the ICAO specimen's L898902C3) or at the end.
+    A letter among digits is never O, I or Q: issuers leave those out of
+    serials because nobody, person or reader, can tell them from 0 and 1
+    there (a prefix may still hold them, and the reader must cope)."""
+    pattern = rng.choice(("LLDDDDDDD", "LDDDDDDDD", "DDDDDDDDD", "LLDDDDDDL", "LDDDDDDLD", "LLLDDDDDD"))
     out = []
-    for p in pattern[:length].ljust(length, "D"):
+    for k, p in enumerate(pattern[:length].ljust(length, "D")):
+        inner = p == "L" and "D" in pattern[:k]
         if rng.random() < 0.45:
             pool = [c for c in CONFUSABLE if (c.isdigit() if p == "D" else c.isalpha())]
         else:
-            pool = string.digits if p == "D" else string.ascii_uppercase
+            pool = list(string.digits if p == "D" else string.ascii_uppercase)
+        if inner:
+            pool = [c for c in pool if c not in "OIQ"]
         out.append(rng.choice(pool))
     return "".join(out)
 

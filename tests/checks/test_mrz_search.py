@@ -62,16 +62,27 @@ def test_an_alternative_the_check_digits_cannot_rule_out_is_reported():
     assert parsed.ambiguous and parsed.alternatives[0][1][38] == "K"
 
 
-def test_the_usual_confusions_are_tried_when_the_recogniser_was_certain_and_wrong():
-    # AZ5670001 read A25670001 without a doubt: Z/2 at the number's second place, or 0/D at
-    # its eighth, both make every check digit hold; numbers are letters then digits.
+def test_a_confusion_the_recogniser_was_certain_of_stays_invalid_and_a_hesitation_is_repaired():
+    # AZ5670001 read A25670001. Certain of the 2: Z/2 at the number's second place and 0/D at
+    # its eighth would both satisfy the check digits, so no guess is made.
     truth = td1("AZ5670001")
     read = (truth[0].replace("AZ567", "A2567"), truth[1], truth[2])
-    parsed = parse_mrz(read, probs=[rows(line) for line in read])
-    assert parsed.lines == truth and parsed.valid
-    assert [(r.read, r.repaired) for r in parsed.repairs] == [("2", "Z")]
-    # Without the recogniser's rows nothing is searched: the reading stays invalid.
-    assert not parse_mrz(read).valid
+    certain = parse_mrz(read, probs=[rows(line) for line in read])
+    assert not certain.valid and certain.lines == read
+    # Where the recogniser gave Z a share, the check digits choose it.
+    hesitant = parse_mrz(read, probs=[rows(read[0], p6={"2": 0.7, "Z": 0.3}), rows(read[1]), rows(read[2])])
+    assert hesitant.lines == truth and hesitant.valid
+    assert [(r.read, r.repaired) for r in hesitant.repairs] == [("2", "Z")]
+
+
+def test_a_stray_reading_of_an_unrelated_digit_does_not_rewrite_a_date():
+    # Birth date 740812 with its check digit printed wrong (3 for 2); one engine in six read
+    # 740812 as 772812 (shares 0.17), which would satisfy both the birth date digit and the
+    # composite one: 4/7 and 0/2 are no OCR-B pairs and the share is small: no repair.
+    bad = TD3[1][:19] + "3" + TD3[1][20:]
+    probs = rows(bad, p14={"4": 5 / 6, "7": 1 / 6}, p15={"0": 5 / 6, "2": 1 / 6})
+    parsed = parse_mrz((TD3[0], bad), probs=[rows(TD3[0]), probs])
+    assert not parsed.valid and parsed.lines[1] == bad and parsed.repairs == ()
 
 
 def test_a_filler_run_read_as_k_is_fillers_whatever_the_mix():
@@ -119,8 +130,8 @@ def test_lines_of_an_mrz_shape_that_fit_no_layout_are_not_an_icao_mrz():
     assert report.reason == "DOCUMENT_NOT_SUPPORTED" and "not an ICAO MRZ" in report.recovery_suggestion
 
 
-def td3(number: str) -> tuple[str, str]:
-    body = f"{number}{check_digit(number)}UTO7408122F1204159ZE184226B<<<<<"
+def td3(number: str, personal: str = "ZE184226B") -> tuple[str, str]:
+    body = f"{number}{check_digit(number)}UTO7408122F1204159{personal.ljust(14, '<')}"
     body += check_digit(body[28:42])
     return TD3[0], body + check_digit(body[0:10] + body[13:20] + body[21:43])
 
@@ -145,3 +156,12 @@ def test_the_printed_fields_choose_among_valid_readings_or_the_reading_is_not_tr
     chosen, repairs, decided = decide_by_printed(parsed, {"surname": "ERIKSSON", "document_number": "AB12345"})
     assert decided and chosen.lines == truth and chosen.valid
     assert [(r.line, r.position, r.read, r.repaired) for r in repairs] == [(2, 8, "K", "<")]
+
+
+
+def test_a_zero_after_fillers_is_data():
+    # The Polish visa of mrz-passporteye prints its optional data as <<<<<<<0.
+    visa = ("VCPOLKOWALSKA<KWIATKOWSKA<<BEATA<<<<", "PL00000008POL6002084F0505011<<<<<<<0")
+    assert parse_mrz(visa).lines == visa
+    for number in ("AB1234560", "000000000", "AB12300<<"):
+        assert parse_mrz(td3(number)).lines == td3(number), number
