@@ -78,3 +78,11 @@ def send(job: Job) -> None:
         worker.enqueue_document_reading(job.id, job.session_id)
     elif job.kind == JobKind.WEBHOOK_DELIVERY:
         worker.deliver_webhook(job.id)
+
+
+def queue_depth() -> int:
+    """Jobs waiting in the queue (every kind, scheduled retries included): /metrics and /api/ready.
+    Raises whatever the queue raises when it does not answer."""
+    from identity_app import worker
+
+    return int(worker.huey.pending_count()) + int(worker.huey.scheduled_count())

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     image_worker_memory_mb: int = Field(default=1024, ge=64)
     # Requests one API key may make per minute (/api/v1 and the Yoti-compatible prefix).
     api_requests_per_minute: int = Field(default=300, ge=1)
+    # /metrics answers loopback without a token; anyone else must send Authorization: Bearer <this>.
+    metrics_token: SecretStr = SecretStr("")
     # The switches for the tests only (IDV_TEST_HOOKS, ...) are not product settings: test_hooks.py.
 
     @model_validator(mode="after")

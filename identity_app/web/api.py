@@ -6,6 +6,7 @@ cookie and the viewer's permission on every request.
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -16,7 +17,7 @@ from identity_app.services import doorway
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.capture.media import read_media
 from identity_app.storage import StorageError
-from identity_app.web import auth_routes, callers, csp_reports, yoti_compat
+from identity_app.web import auth_routes, callers, csp_reports, ops_routes, yoti_compat
 from identity_app.web.api_v1 import app as api_v1
 from identity_app.web.callers import NO_STORE, plain
 
@@ -53,6 +54,7 @@ def media(request: Request) -> Response:
 def api_app() -> Starlette:
     return Starlette(routes=[
         Route(routes.API_HEALTH, health),
+        *ops_routes.ROUTES,  # /metrics (loopback or IDV_METRICS_TOKEN) and /api/ready
         Route(routes.API_MEDIA, media),
         *console_routes.ROUTES,  # application logo, sessions CSV export
         *integration_routes.ROUTES,  # the secrets the Integrations tab shows once
@@ -69,4 +71,4 @@ def api_app() -> Starlette:
         Mount(api_v1.PREFIX, app=api_v1.build()),
         # Yoti's Doc Scan API as its SDKs call it (request signing with an SDK key): web/yoti_compat.py.
         Mount(yoti_compat.PREFIX, app=yoti_compat.build()),
-    ])
+    ], middleware=[Middleware(ops_routes.RefusalCounter)])  # counts capture refusals by code
