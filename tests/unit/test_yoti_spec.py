@@ -126,3 +126,22 @@ def test_timestamps_in_milliseconds_seconds_and_microseconds_are_told_apart():
         "1795990000000000")
     for bad in ("", "-1", "1e9", "9" * 30, "12.5"):
         assert yoti_signing.timestamp_of(bad) is None
+
+
+def test_refusals_have_yoti_statuses_and_shape():
+    from identity_app.services.api.keys import RateLimited
+    from identity_app.services.errors import Conflict, NotFound, NotSignedIn, ValidationError
+    from identity_app.storage import StorageError
+    from identity_app.web.yoti_compat import BodyTooLarge, refusal
+
+    answers = {type(e).__name__: refusal(e) for e in (
+        RateLimited(7), yoti_signing.BadSignature(), NotSignedIn(), NotFound("secret detail"), Conflict("c"),
+        SpecError("requested_checks[0].type", "no"), BodyTooLarge(), ValidationError("v"), StorageError("s3 down"))}
+    assert {k: r.status_code for k, r in answers.items()} == {
+        "RateLimited": 429, "BadSignature": 401, "NotSignedIn": 401, "NotFound": 404, "Conflict": 409,
+        "SpecError": 400, "BodyTooLarge": 413, "ValidationError": 400, "StorageError": 503}
+    assert answers["RateLimited"].headers["retry-after"] == "7"
+    assert json.loads(answers["NotFound"].body) == {"code": "NOT_FOUND", "message": "Not found"}  # says nothing more
+    assert json.loads(answers["SpecError"].body)["errors"] == [{"property": "requested_checks[0].type",
+                                                                 "message": "no"}]
+    assert "s3" not in answers["StorageError"].body.decode()
