@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import Session, select
 
 from identity_app.models import AuditAction, AuditEvent, SdkKey, WebhookDelivery
-from identity_app.services.api import sdk_keys
+from identity_app.services.api import keys, sdk_keys
 from identity_app.storage import get_media_store
 from tests import seed
 from tests.conftest import ROOT, free_port, shared_data
@@ -120,6 +120,7 @@ def world(request, tmp_path_factory):
         other_id = seed.application(db, owner, "Other")
         key = sdk_keys.create_sdk_key(db, actor=owner, application_id=app_id)
         other = sdk_keys.create_sdk_key(db, actor=owner, application_id=other_id)
+        api_key = keys.create_key(db, actor=owner, application_id=app_id, name="CRM", scopes=["results:read"]).token
         db.commit()
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
@@ -129,7 +130,7 @@ def world(request, tmp_path_factory):
     api = base + "/idverify/v1"
     try:
         yield SimpleNamespace(
-            engine=engine, base=base, api=api, app_id=app_id, owner=owner, receiver=receiver,
+            engine=engine, base=base, api=api, app_id=app_id, owner=owner, receiver=receiver, api_key=api_key,
             sdk_key_id=key.key.id, sdk_id=key.key.sdk_id,
             pem=_pem(tmp_path_factory, "mine.pem", key.private_key_pem),
             client=DocScanClient(key.key.sdk_id, _pem(tmp_path_factory, "mine2.pem", key.private_key_pem), api_url=api),
@@ -269,6 +270,17 @@ def test_another_key_is_refused_and_another_applications_key_sees_nothing(world)
     with Session(world.engine, expire_on_commit=False) as db:
         key = db.get(SdkKey, world.sdk_key_id)
         assert key is not None and key.revoked_at is None
+
+
+def test_a_yoti_session_is_one_of_ours_for_the_rest_api_too(world):
+    made = world.client.create_session(SessionSpecBuilder().with_user_tracking_id("crm-both").with_requested_check(
+        RequestedLivenessCheckBuilder().for_zoom_liveness().build()).build())
+    read = requests.get(f"{world.base}/api/v1/sessions/{made.session_id}", timeout=10,
+                        headers={"Authorization": f"Bearer {world.api_key}"})
+    assert read.status_code == 200
+    body = read.json()
+    assert (body["reference"], body["state"], body["user_name"], body["user_email"]) == ("crm-both", "ONGOING", "", "")
+    assert body["link"].endswith("/s/" + made.client_session_token)
 
 
 def _signed(world, method: str, endpoint: str, payload: bytes | None = None):
