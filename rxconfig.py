@@ -15,6 +15,9 @@ _public = urlsplit(_settings.public_base_url)
 # identity_app/state/store.py), not in a world-readable .states beside the code.
 os.environ.setdefault("REFLEX_STATES_WORKDIR", str(_settings.data_dir / "ui-state"))
 
+if _settings.log_format == "json":  # Reflex's and granian's own lines as JSON too
+    os.environ.setdefault("REFLEX_LOG_JSON", "true")
+
 config = rx.Config(
     app_name="identity_app",
     db_url=_settings.database_url,

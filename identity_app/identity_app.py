@@ -36,6 +36,10 @@ from identity_app.state.sign_in import SignInState
 from identity_app.web.guard import WebGuard
 
 get_settings().validate_for_startup()  # refuse to start with a default secret outside development
+if get_settings().log_format == "json":  # one JSON object per line (identity_app/logs.py)
+    from identity_app import logs
+
+    logs.configure(get_settings().log_level, "json")
 # Everything this process writes (the UI state store above all) is private to its user.
 os.umask(0o077)
 store.secure()

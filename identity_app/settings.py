@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:3000"
     port: int = 3000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (identity_app/logs.py)
 
     media_backend: Literal["local", "s3"] = "local"
     media_dir: Path | None = None  # default: data_dir / "media"

@@ -250,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", default=os.environ.get("IDV_PORT", "3000"), help="the app's one port")
     args = parser.parse_args(argv)
     os.umask(0o077)
-    level = os.environ.get("IDV_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from identity_app import logs  # standard library only, as this module
+
+    logs.configure_from_env()
     return Supervisor(default_children(str(args.port))).run()
 
 

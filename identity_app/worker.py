@@ -26,6 +26,7 @@ from typing import Iterator
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import TaskLockedException
 
+from identity_app import logs
 from identity_app.private_files import private_sqlite_file
 from identity_app.settings import Settings, get_settings
 
@@ -48,6 +49,9 @@ def make_huey(settings: Settings) -> Huey:
 
 
 huey = make_huey(get_settings())
+if get_settings().log_format == "json":  # huey_consumer imports this module before it sets up logging
+    logs.configure(get_settings().log_level, "json")
+    logs.huey_consumer_to_root()
 
 
 @lru_cache(maxsize=1)
@@ -326,7 +330,7 @@ def recover() -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure(get_settings().log_level, get_settings().log_format)
     requeued = recover()
     if requeued:
         log.info("re-enqueued the checks of %d session(s) after a restart", len(requeued))
