@@ -125,7 +125,9 @@ def split_lines(crop: np.ndarray, spans: Sequence[tuple[int, int]] = ()) -> list
     blur = cv2.GaussianBlur(crop, (3, 3), 0)
     _, ink = cv2.threshold(blur, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     lines = _lines_of(crop, ink)
-    if len(spans) >= 2 and len(lines) != len(spans):
+    if len(spans) >= 2 and (len(lines) != len(spans) or _median_height(lines) < 0.8 * _median_height(spans)):
+        # Lines missing, extra, or cut thinner than the text (background patterns
+        # and the card's edge shift the profile): the locator's own lines.
         return [crop[max(0, s - (e - s) // 4):min(crop.shape[0], e + (e - s) // 4)] for s, e in spans]
     if len(lines) < 2:
         k = max(5, crop.shape[0] // 8) | 1
@@ -133,6 +135,12 @@ def split_lines(crop: np.ndarray, spans: Sequence[tuple[int, int]] = ()) -> list
         _, ink = cv2.threshold(strokes, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
         lines = _lines_of(crop, ink) or lines
     return lines
+
+
+def _median_height(lines: Sequence) -> float:
+    """Median height of line images (arrays) or of (top, bottom) row spans."""
+    heights = [line.shape[0] if isinstance(line, np.ndarray) else line[1] - line[0] for line in lines]
+    return float(np.median(heights)) if heights else 0.0
 
 
 def _lines_of(crop: np.ndarray, ink: np.ndarray) -> list[np.ndarray]:

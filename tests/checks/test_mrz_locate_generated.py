@@ -25,6 +25,7 @@ def no_data(tmp_path_factory):
     ("TD3", "small", 0),                                       # about 400 x 285 pixels
     ("TD1", "two_sides", 0), ("FRA_ID", "two_sides", 1),       # front and back side by side or stacked
     ("MRV_A", "scan", 0), ("MRV_B", "scan", 2),                # visas
+    ("TD1", "photo", 0),  # upside down at an angle: the guilloche thins the ink profile's lines
 ])
 def test_it_finds_and_reads_the_mrz_people_photograph(fmt, kind, seed, no_data):
     doc = synth.generate(seed, fmt=fmt, kind=kind, invalid=False, data_dir=no_data)
