@@ -13,6 +13,7 @@ import os
 import logging
 import re
 import sys
+import threading
 from datetime import datetime, timezone
 from typing import IO
 
@@ -78,3 +79,35 @@ def env_value(name: str, default: str, env_file: str = ".env") -> str:
 def configure_from_env() -> None:
     """The supervisor's logging: IDV_LOG_LEVEL and IDV_LOG_FORMAT from the environment or .env."""
     configure(env_value("IDV_LOG_LEVEL", "INFO").upper(), env_value("IDV_LOG_FORMAT", "text"))
+
+
+_RELAY_LOCK = threading.Lock()
+_RAW_LEVEL = ((re.compile(r"^(E|F)\d{4} |^(ERROR|FATAL|CRITICAL)\b|^Traceback "), "ERROR"),
+              (re.compile(r"^W\d{4} |^WARNING\b"), "WARNING"))
+
+
+def as_json_line(line: str, logger: str) -> str:
+    """A line a child process printed, as one JSON line: kept if it already is a JSON log record
+    (ours, Reflex's), otherwise wrapped (native libraries such as TensorFlow Lite write to the
+    descriptor directly, past Python's logging)."""
+    text = line.rstrip("\r\n")
+    try:
+        if isinstance(json.loads(text), dict):
+            return text
+    except ValueError:
+        pass
+    level = next((name for pattern, name in _RAW_LEVEL if pattern.search(text)), "INFO")
+    return json.dumps({"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level,
+                       "logger": logger, "message": scrub(text)}, ensure_ascii=False)
+
+
+def relay_as_json(source: IO[bytes], logger: str, out: IO[str] | None = None) -> None:
+    """Copy a child's output to ours, line by line, as JSON lines, until the child's side closes."""
+    out = out or sys.stdout
+    for raw in iter(source.readline, b""):
+        text = raw.decode("utf-8", errors="replace")
+        if text.strip():
+            with _RELAY_LOCK:  # one thread per child: whole lines, never interleaved
+                out.write(as_json_line(text, logger) + "\n")
+                out.flush()
+    source.close()

@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,14 +142,23 @@ def _reap_orphans(direct: set[int]) -> None:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child]) -> None:
+    def __init__(self, children: list[Child], json_output: bool = False) -> None:
         self.children = children
         self.stopping = False
+        # IDV_LOG_FORMAT=json: the children's output passes through us and every line leaves as JSON.
+        self.json_output = json_output
 
     def start(self, child: Child) -> None:
         # Own session and process group: a signal to the group reaches granian's and Huey's
         # worker processes too, and a terminal's Ctrl-C reaches only the supervisor, which forwards it.
-        child.proc = subprocess.Popen(child.argv, start_new_session=True, preexec_fn=_stop_with_parent)
+        piped = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if self.json_output else {}
+        child.proc = subprocess.Popen(child.argv, start_new_session=True, preexec_fn=_stop_with_parent,
+                                      **piped)  # type: ignore[call-overload]
+        if self.json_output:
+            from identity_app import logs
+
+            threading.Thread(target=logs.relay_as_json, args=(child.proc.stdout, f"{child.name}.output"),
+                             daemon=True).start()
         child.started_at = time.monotonic()
         child.restart_at = None
         log.info("started %s (pid %d)", child.name, child.proc.pid)
@@ -253,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     from identity_app import logs  # standard library only, as this module
 
     logs.configure_from_env()
-    return Supervisor(default_children(str(args.port))).run()
+    json_output = logs.env_value("IDV_LOG_FORMAT", "text") == "json"
+    return Supervisor(default_children(str(args.port)), json_output=json_output).run()
 
 
 if __name__ == "__main__":

@@ -90,3 +90,18 @@ def test_the_supervisor_reads_the_format_from_dotenv_like_the_settings(tmp_path)
     entries = _lines(_run(code, tmp_path).stderr)
     assert [e["message"] for e in entries] == ["web (pid 812) exited with code 1"]
     assert _run(code, tmp_path, IDV_LOG_FORMAT="text").stderr.split(" ", 3)[2:3] == ["identity_app.supervisor"]
+
+
+def test_a_childs_raw_lines_are_wrapped_and_json_records_pass_through():
+    native = "W0000 00:00:1795995866.751568   28373 inference_feedback_manager.cc:114] Feedback manager ..."
+    wrapped = json.loads(logs.as_json_line(native + "\n", "worker.output"))
+    assert (wrapped["level"], wrapped["logger"], wrapped["message"]) == ("WARNING", "worker.output", native)
+    assert json.loads(logs.as_json_line("Traceback (most recent call last):", "web.output"))["level"] == "ERROR"
+    assert json.loads(logs.as_json_line("mail for ada@example.com", "web.output"))["message"] == "mail for [email]"
+    reflex = '{"timestamp": "2026-11-29T23:44:19+00:00", "level": "info", "logger": "reflex", "message": "ok"}'
+    assert logs.as_json_line(reflex + "\n", "web.output") == reflex
+    out = io.StringIO()
+    logs.relay_as_json(io.BytesIO(b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n\n" + reflex.encode()
+                                  + b"\n"), "worker.output", out)
+    assert [json.loads(line)["message"] for line in out.getvalue().splitlines()] == [
+        "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", "ok"]
