@@ -147,7 +147,8 @@ def test_restore_refuses_a_folder_in_use_a_changed_backup_and_an_unfinished_one(
     assert sorted(p.name for p in settings.data_dir.iterdir() if p.name.endswith(".restoring")) == []
 
     media = next(p for p in (tmp_path / "b" / "media").rglob("*") if p.is_file())
-    media.write_bytes(media.read_bytes()[:-1] + b"x")
+    blob = media.read_bytes()
+    media.write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))  # one bit changed
     with pytest.raises(backup.BackupError, match="changed since the backup"):
         backup.restore(_settings(tmp_path / "other"), tmp_path / "b")
     assert not (tmp_path / "other" / "identity.db").exists()  # checked before anything is touched
