@@ -170,7 +170,8 @@
       if (res.done) { done = true; setText("idv-instruction", start.face.ok, "good"); return; }
       setText("idv-instruction", start.instructions[answered], "info");
       setText("idv-step-count", (answered + 1) + " / " + n);
-      setText("idv-face", res.face === "ok" ? "" : start.face[res.face], "warn");
+      // A face problem first; else a turn begun but too small: "turn a bit more".
+      setText("idv-face", res.face !== "ok" ? start.face[res.face] : (res.hint ? start.hints[res.hint] : ""), "warn");
     }
 
     while (!done && Date.now() < deadline) {

@@ -28,8 +28,9 @@ checks/selfie.py chooses (choose_selfie, encoded over its match frames) joining 
 services/review/verification.py does.
 
 Live clips: each labelled action is offered on its own, as a challenge
-shown `LEAD_S` before the action starts (or right after the previous
-labelled action) and followed for `TAIL_S` after it, and counts as passed
+shown `LEAD_S` before the action's labelled time (its peak; not before the
+previous labelled action's time) and followed for `TAIL_S` after it (not
+past the next labelled action's time), and counts as passed
 when the challenge logic answers it (bona fide rejections per action); the
 whole check is run on the same window too. Spoof clips: `--draws`
 challenge sets drawn as production draws them (`random_challenges` of 2
@@ -57,8 +58,8 @@ CAPTURE_FPS = 8.0          # assets/capture.js runLiveness: fps = 8
 CAPTURE_LONG_SIDE = 480    # grab(el, 480, 0.85)
 CAPTURE_JPEG_QUALITY = 85
 STORED_JPEG_QUALITY = 90   # capture.add_liveness_frames re-encodes at 90
-LEAD_S = 1.5               # a live action's challenge appears this long before the action
-TAIL_S = 1.5               # and the attempt goes on this long after it (or until the next action)
+LEAD_S = 2.5               # a live action's challenge appears this long before the action's peak
+TAIL_S = 1.5               # and the attempt goes on this long after it
 DONE_TAIL_FRAMES = 8       # once all is answered, the page sends about a batch more (8 frames)
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".y4m", ".m4v"}
 
@@ -234,12 +235,10 @@ def _window(label: ClipLabel, k: int, attempt: Attempt) -> tuple[int, int]:
         return 0, len(attempt.times)
     prev_t = label.times[k - 1] if k > 0 else None
     next_t = label.times[k + 1] if k + 1 < len(label.times) else None
-    start = t - LEAD_S
-    if prev_t is not None:
-        start = max(start, (prev_t + t) / 2)
-    end = t + TAIL_S
-    if next_t is not None:
-        end = min(end, (t + next_t) / 2)
+    # Never past a neighbouring labelled action's peak: each window holds one labelled action's
+    # completion (the previous one's eyes reopening or head coming back is the natural lead-in).
+    start = t - LEAD_S if prev_t is None else max(t - LEAD_S, prev_t)
+    end = t + TAIL_S if next_t is None else min(t + TAIL_S, next_t)
     lo = next((i for i, x in enumerate(attempt.times) if x >= start), 0)
     hi = next((i for i, x in enumerate(attempt.times) if x > end), len(attempt.times))
     return lo, max(hi, lo + 1)

@@ -242,7 +242,8 @@ async def liveness_start(request: Request, token: str) -> Response:
     t = i18n.texts(locale)
     return _json({"ok": True, "resource_id": attempt.resource_id, "attempt": attempt.attempt,
                   "challenges": list(attempt.challenges), "instructions": [t[c] for c in attempt.challenges],
-                  "face": {"none": t["face_none"], "many": t["face_many"], "ok": t["face_ok"]}})
+                  "face": {"none": t["face_none"], "many": t["face_many"], "ok": t["face_ok"]},
+                  "hints": {"turn_more": t["turn_more"]}})
 
 
 def parse_frames(body: bytes) -> list[tuple[int, bytes]]:
@@ -281,7 +282,7 @@ async def liveness_frames(request: Request, token: str) -> Response:
         async with GATE.exclusive(link):
             progress = await _in_image_thread(store_and_follow)
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
-                  "face": progress.face})
+                  "face": progress.face, "hint": progress.hint})
 
 
 @_refusals(KeyError, ValueError)

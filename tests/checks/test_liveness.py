@@ -74,6 +74,43 @@ def test_turning_back_and_forth_until_something_matches_fails() -> None:
     assert not o.completed and o.wrong_turns == 3 and o.note == "turned the wrong way"
 
 
+def test_a_turn_begun_but_too_small_gets_the_hint_to_turn_a_bit_more() -> None:
+    th = LivenessThresholds()
+    short = [frame(0)] * 5 + [frame(y) for y in (6, 12, th.turn_yaw_deg - 3, th.turn_delta_deg - 3, 12)] + [frame(0)] * 3
+    assert liveness.turn_hint(outcomes(short, [Challenge.TURN_LEFT])) == "turn_more"
+    # Not begun (still frontal), turned the other way, or answered: no hint.
+    assert liveness.turn_hint(outcomes([frame(0)] * 8, [Challenge.TURN_LEFT])) == ""
+    assert liveness.turn_hint(outcomes(short, [Challenge.TURN_RIGHT])) == ""
+    full = [frame(0)] * 5 + [frame(y) for y in (12, 24, th.turn_delta_deg + 5)] + [frame(0)] * 3
+    assert outcomes(full, [Challenge.TURN_LEFT])[0].completed
+    assert liveness.turn_hint(outcomes(full, [Challenge.TURN_LEFT])) == ""
+    # Already turned far from the start (a photo of a turned head): turning more is not what is missing.
+    assert liveness.turn_hint(outcomes([frame(50)] * 8, [Challenge.TURN_LEFT])) == ""
+    # The hint is about the first challenge still pending: a blink first, then the short turn.
+    blink_then_short = [frame(eye=0.08)] * 5 + [frame(eye=0.02)] * 2 + short
+    done = outcomes(blink_then_short, [Challenge.BLINK, Challenge.TURN_LEFT])
+    assert done[0].completed and liveness.turn_hint(done) == "turn_more"
+    assert liveness.turn_hint(outcomes(short, [Challenge.BLINK, Challenge.TURN_LEFT])) == ""
+
+
+def test_live_feedback_tells_someone_who_turns_too_little_to_turn_more() -> None:
+    from identity_app.services.capture import liveness_feedback
+
+    th = LivenessThresholds()
+    yaws = [0] * 5 + [6, 12, th.turn_yaw_deg - 3, th.turn_delta_deg - 3]
+    frames = [(round(i * 125), frame(y)) for i, y in enumerate(yaws)]
+    try:
+        progress = liveness_feedback.add_frames(-11, ["TURN_RIGHT"], [(ms, liveness.FrameAnalysis(
+            face_count=1, face_box=a.face_box, yaw=-a.yaw, eye_open=a.eye_open, image_size=a.image_size))
+            for ms, a in frames])
+        assert progress.answered == 0 and progress.hint == "turn_more" and progress.face == "ok"
+        more = liveness_feedback.add_frames(-11, ["TURN_RIGHT"], [(1000 + k * 125, frame(-(th.turn_delta_deg + 6)))
+                                                                  for k in range(2)])
+        assert more.done and more.hint == ""
+    finally:
+        liveness_feedback.forget(-11)
+
+
 def test_a_blink_is_open_closed_open() -> None:
     seq = [frame(eye=0.08)] * 10 + [frame(eye=0.02)] * 2 + [frame(eye=0.08)] * 5
     (o,) = outcomes(seq, [Challenge.BLINK])

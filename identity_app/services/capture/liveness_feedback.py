@@ -28,6 +28,7 @@ class Progress:
     answered: int          # challenges answered, in order, so far
     total: int
     face: str              # "ok", "none" or "many" in the latest frame
+    hint: str = ""         # "turn_more": the pending turn was begun but not far enough (liveness.turn_hint)
 
     @property
     def done(self) -> bool:
@@ -36,7 +37,7 @@ class Progress:
 
 def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, FrameAnalysis]]) -> Progress:
     """Record a batch of (ms since the first challenge, analysis); the attempt's progress so far."""
-    from identity_app.checks.liveness import Challenge, evaluate_challenges
+    from identity_app.checks.liveness import Challenge, evaluate_challenges, turn_hint
 
     analysed = [(ms / 1000.0, analysis) for ms, analysis in frames]
     with _lock:
@@ -56,7 +57,7 @@ def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, 
         answered += 1
     last = analysed[-1][1] if analysed else None
     face = "none" if last is None or not last.has_face else ("many" if last.face_count > 1 else "ok")
-    return Progress(answered, len(challenges), face)
+    return Progress(answered, len(challenges), face, turn_hint(outcomes))
 
 
 def forget(resource_id: int) -> None:
