@@ -55,6 +55,8 @@ class DocumentText:
     engine: str = ""                                   # which OCR engine(s) produced the MRZ
     # Other readings whose check digits hold too, that the printed fields could not rule out.
     mrz_alternatives: tuple[tuple[str, ...], ...] = ()
+    # The document's corners in the photo when it was read flattened (perspective corrected).
+    document_corners: tuple[tuple[float, float], ...] = ()
 
     @property
     def check_digits_valid(self) -> bool:
@@ -85,6 +87,7 @@ class DocumentText:
             rotation=int(raw.get("rotation") or 0),
             engine=raw.get("engine") or "",
             mrz_alternatives=tuple(tuple(a) for a in raw.get("mrz_alternatives") or ()),
+            document_corners=tuple((float(x), float(y)) for x, y in raw.get("document_corners") or ()),
         )
 
     def expiry(self) -> date | None:

@@ -1,7 +1,8 @@
 """Text extraction (task ID_DOCUMENT_TEXT_DATA_EXTRACTION) and its check report.
 
 `extract_document_text` reads the MRZ (any right-angle rotation, small
-skews; see mrz_reader) and, where possible, the printed fields of the visual
+skews; see mrz_reader; when that finds no valid MRZ, again on the document
+flattened by its four corners, see document_frame) and, where possible, the printed fields of the visual
 zone, into a `DocumentText`. `text_data_report` turns that into the
 ID_DOCUMENT_TEXT_DATA_CHECK report:
 
@@ -23,6 +24,7 @@ Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -31,7 +33,8 @@ from identity_app.checks import mrz_search
 from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.mrz_locate import rotate
 from identity_app.checks.mrz_parse import NON_ICAO, ParsedMRZ, parse_mrz
-from identity_app.checks.mrz_reader import MRZReading, attempt_mrz
+from identity_app.checks.document_frame import correct_perspective, find_document
+from identity_app.checks.mrz_reader import MRZAttempt, MRZReading, attempt_mrz
 from identity_app.checks.report import (
     CheckReport,
     CheckType,
@@ -61,6 +64,18 @@ def extract_document_text(
     """
     image_bgr = _as_bgr(image_bgr)
     attempt = attempt_mrz(image_bgr, use_tesseract=use_tesseract)
+    corners: tuple[tuple[float, float], ...] = ()
+    if attempt.reading is None or not attempt.reading.parsed.valid:
+        # A phone photo at an angle: find the document's corners, flatten it, read again.
+        found = find_document(image_bgr)
+        if found is not None:
+            flat = correct_perspective(image_bgr, found)
+            second = attempt_mrz(flat, use_tesseract=use_tesseract)
+            if second.reading is not None and (attempt.reading is None or (
+                    second.reading.parsed.valid_count, second.reading.parsed.plausibility)
+                    > (attempt.reading.parsed.valid_count, attempt.reading.parsed.plausibility)):
+                attempt = MRZAttempt(second.reading, attempt.seen_text + second.seen_text)
+                image_bgr, corners = flat, tuple((float(x), float(y)) for x, y in found)
     reading = attempt.reading
     printed: dict[str, str] = {}
     raw_lines: list[str] = []
@@ -76,7 +91,8 @@ def extract_document_text(
     elif not raw_lines:
         # MRZ-like lines that did not parse still tell INCORRECT_MRZ from NO_DOCUMENT.
         raw_lines = list(attempt.seen_text)
-    return _document_text(reading, printed, "\n".join(raw_lines))
+    doc = _document_text(reading, printed, "\n".join(raw_lines))
+    return replace(doc, document_corners=corners) if corners else doc
 
 
 def _as_bgr(image: np.ndarray) -> np.ndarray:
