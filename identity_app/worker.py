@@ -331,6 +331,7 @@ def recover() -> list[int]:
 
 def main(argv: list[str] | None = None) -> None:
     logs.configure(get_settings().log_level, get_settings().log_format)
+    get_settings().validate_for_startup()  # as the web process: no default secret, no half-done key rotation
     requeued = recover()
     if requeued:
         log.info("re-enqueued the checks of %d session(s) after a restart", len(requeued))

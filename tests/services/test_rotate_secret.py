@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from identity_app.crypto import DecryptionError, decrypt, derive_key, hash_token
+from identity_app.private_files import make_private_dir
 from identity_app.models import MediaKind, SignInSession, VerificationSession, WebhookDelivery, utcnow
 from identity_app.services.access import auth, totp
 from identity_app.services.api import webhooks
@@ -216,3 +217,12 @@ def test_the_command_writes_the_new_key_to_dotenv_and_refuses_a_key_from_the_env
     assert "0 media object(s) and 0 sealed value(s) re-encrypted" in done.stdout
     assert _env_secret(tmp_path / ".env") != old
     assert old not in done.stdout + done.stderr
+
+
+def test_the_worker_like_the_web_refuses_to_start_while_a_rotation_is_unfinished(tmp_path):
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "IDV_DATA_DIR": str(tmp_path / "data"),
+           "IDV_ENV": "production", "IDV_SECRET_KEY": "k" * 48, "REFLEX_TELEMETRY_ENABLED": "false"}
+    rotation.plan(make_private_dir(tmp_path / "data"), "k" * 48)  # what a crash mid-way leaves
+    worker = subprocess.run([sys.executable, "-m", "identity_app.worker"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert worker.returncode != 0 and "rotate-secret" in worker.stderr
