@@ -77,6 +77,24 @@ def _permission_cell(member: MemberView, perm: str) -> rx.Component:
     )
 
 
+def _remove_dialog() -> rx.Component:
+    """Removing a member asks first (plain buttons: the state closes the dialog after reading who)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Remove " + UsersState.member_to_remove_email + "?"),
+            rx.alert_dialog.description("They lose access to this application and its sessions at once. "
+                                        "Invite them again to give it back."),
+            rx.hstack(
+                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=UsersState.ask_remove(0)),
+                rx.button("Remove access", color_scheme="red", on_click=UsersState.remove),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+        open=UsersState.member_to_remove != 0,
+        on_open_change=lambda _open: UsersState.ask_remove(0),
+    )
+
+
 def users_page() -> rx.Component:
     return console_shell(
         rx.vstack(
@@ -115,12 +133,13 @@ def users_page() -> rx.Component:
                             *[_permission_cell(m, p) for p, _ in PERMISSION_CHOICES],
                             rx.table.cell(rx.cond(UsersState.can_manage,
                                                   rx.button("Remove", size="1", variant="soft", color_scheme="red",
-                                                            on_click=UsersState.remove(m.operator_id)))),
+                                                            on_click=UsersState.ask_remove(m.operator_id)))),
                         ),
                     )
                 ),
                 width="100%",
             ),
+            _remove_dialog(),
             rx.cond(
                 UsersState.can_manage,
                 rx.card(

@@ -136,7 +136,7 @@ def _media_row(m: MediaRow) -> rx.Component:
                   on_click=V.show(m.id)),
         rx.cond(S.can_delete_media,
                 rx.button(rx.icon("trash_2", size=14), size="1", color_scheme="red", variant="ghost",
-                          aria_label="Delete media " + m.id.to_string(), on_click=S.delete_media(m.id))),
+                          aria_label="Delete media " + m.id.to_string(), on_click=S.ask_delete_media(m.id))),
         align="center",
     )
 
@@ -167,12 +167,31 @@ def media_viewer() -> rx.Component:
                     align_items="center", background="var(--gray-3)", border_radius="var(--radius-3)",
                     padding="0.5rem",
                 ),
-                rx.cond(S.can_delete_media, delete_all_media_button()),
+                rx.cond(S.can_delete_media, rx.fragment(delete_all_media_button(), delete_media_dialog())),
                 width="100%",
             ),
             rx.text("No media (deleted, or not captured yet).", color_scheme="gray", size="2", id="no-media"),
         ),
         width="100%",
+    )
+
+
+def delete_media_dialog() -> rx.Component:
+    """One dialog for every trash icon: a media item goes only once confirmed."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete media item " + S.media_to_delete.to_string() + "?"),
+            rx.alert_dialog.description("This image goes for good. Reports, extracted details and the decision "
+                                        "stay."),
+            rx.hstack(
+                # Plain buttons: the dialog closes through the state, after the deletion has read its id.
+                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.ask_delete_media(0)),
+                rx.button("Delete this item", color_scheme="red", on_click=S.delete_media),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+        open=S.media_to_delete != 0,
+        on_open_change=lambda _open: S.ask_delete_media(0),
     )
 
 

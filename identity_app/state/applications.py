@@ -42,6 +42,8 @@ class UsersState(PageFeedback, ConsoleState):
     members: list[MemberView] = []
     can_manage: bool = False
     last_invitation_link: str = ""
+    member_to_remove: int = 0  # the operator the confirmation dialog asks about (0: no dialog)
+    member_to_remove_email: str = ""
 
     async def _then_show(self, action: Callable[[Work], Any] | None = None, notice: str = "") -> Done:
         """One unit of work: the action, then the application and its members as they now stand."""
@@ -84,7 +86,16 @@ class UsersState(PageFeedback, ConsoleState):
             ip=w.ip))
 
     @rx.event
-    async def remove(self, operator_id: int):
-        app_id = self.app_id_value
-        await self._then_show(lambda w: applications.remove_member(
-            w.db, actor=w.operator, application_id=app_id, operator_id=operator_id, ip=w.ip))
+    def ask_remove(self, operator_id: int):
+        """Remove asks first; 0 closes the dialog."""
+        member = next((m for m in self.members if m.operator_id == operator_id), None)
+        self.member_to_remove, self.member_to_remove_email = (operator_id, member.email) if member else (0, "")
+
+    @rx.event
+    async def remove(self):
+        app_id, operator_id, email = self.app_id_value, self.member_to_remove, self.member_to_remove_email
+        self.member_to_remove = 0
+        if operator_id:
+            await self._then_show(lambda w: applications.remove_member(
+                w.db, actor=w.operator, application_id=app_id, operator_id=operator_id, ip=w.ip),
+                f"{email} no longer has access to this application.")

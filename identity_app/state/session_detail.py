@@ -36,6 +36,7 @@ class SessionDetailState(PageFeedback, ConsoleState):
     can_decide: bool = False
     can_delete_media: bool = False
     can_delete_session: bool = False
+    media_to_delete: int = 0  # the media item the confirmation dialog asks about (0: no dialog)
 
     def _detail(self, audit_view: bool = False):
         """The use case that reads this page's session (its id read now, on the event loop)."""
@@ -79,14 +80,20 @@ class SessionDetailState(PageFeedback, ConsoleState):
     @rx.event
     async def decide(self, form: dict):
         session_id = self.session_id_value
-        await self._then_show(lambda w: decisions.decide(
-            w.db, actor=w.operator, session_id=session_id, value=form.get("value", ""),
-            note=form.get("note", ""), ip=w.ip), "Decision saved.")
+        await self._then_show(lambda w: decisions.decide(w.db, actor=w.operator, session_id=session_id,
+                              value=form.get("value", ""), note=form.get("note", ""), ip=w.ip), "Decision saved.")
 
     @rx.event
-    async def delete_media(self, media_id: int):
-        await self._then_show(lambda w: deletion.delete_media_item(
-            w.db, w.store, actor=w.operator, media_id=media_id, ip=w.ip), "Media item deleted.")
+    def ask_delete_media(self, media_id: int):
+        self.media_to_delete = media_id  # a trash icon asks first; 0 closes the dialog
+
+    @rx.event
+    async def delete_media(self):
+        media_id, self.media_to_delete = self.media_to_delete, 0
+        if media_id:  # the message also as a toast: the trash icon may be far below the page's messages
+            await self._then_show(lambda w: deletion.delete_media_item(w.db, w.store, actor=w.operator,
+                                  media_id=media_id, ip=w.ip), f"Media item {media_id} deleted.")
+            return rx.toast(self.notice) if self.notice else None
 
     @rx.event
     async def delete_all_media(self):

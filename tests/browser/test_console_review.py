@@ -120,7 +120,8 @@ def test_review_decide_and_delete(page, app_server, request):
     before = delete_buttons.count()
     files_before = len([p for p in session_folder.rglob("*") if p.is_file()])
     delete_buttons.first.click()
-    expect(page.get_by_text("Media item deleted.")).to_be_visible()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete this item").click()  # it asks first
+    expect(page.get_by_text(re.compile(r"Media item \d+ deleted\.")).first).to_be_visible()
     expect(delete_buttons).to_have_count(before - 1)
     assert len([p for p in session_folder.rglob("*") if p.is_file()]) == files_before - 1
 

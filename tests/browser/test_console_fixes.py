@@ -1,0 +1,145 @@
+"""Issue 14, "broken or losing data", in a real browser on one app: the CSV export downloads,
+deletions ask first and say what they did, a session waiting for a person says so (to the end
+user and in the console's list), the capture pages carry the logo and the secondary colour, and
+a REJECT of document authenticity or liveness shows why. Sessions and reports are written
+straight into the app's database (through the services where they exist): what is tested is
+the pages."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from sqlmodel import Session, select
+
+from identity_app.checks.report import CheckReport, CheckType, Recommendation, sub_check
+from identity_app.db import make_engine
+from identity_app.models import (Application, Check, CheckState, ManualCheck, MediaItem, MediaKind, ReviewState,
+                                 SessionState, VerificationSession, utcnow)
+from identity_app.services.access import auth
+from identity_app.services.applications import settings as app_settings
+from identity_app.services.capture.media import store_session_media
+from identity_app.storage import LocalMediaStore
+from tests import capture_media as cm
+from tests import seed
+from tests.browser.conftest import screenshot
+from tests.browser.helpers import OWNER_EMAIL, signed_in_owner
+
+expect.set_options(timeout=30_000)
+DESKTOP, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
+SECONDARY = "#7c2d12"  # rgb(124, 45, 18)
+
+
+def both_sizes(page, name: str) -> None:
+    for size, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page.set_viewport_size(size)
+        screenshot(page, f"{name}-{suffix}")
+    page.set_viewport_size(DESKTOP)
+
+
+def _report(check_type: CheckType, reason: str, *subs) -> dict:
+    return CheckReport(check_type, Recommendation.REJECT, reason, breakdown=tuple(subs),
+                       algorithm_version="test").to_dict()
+
+
+def _done(db, session_id: int, check_type: CheckType, report: dict, **kw) -> None:
+    db.add(Check(session_id=session_id, type=check_type, state=CheckState.DONE, report=report,
+                 recommendation=report["recommendation"]["value"], reason=report["recommendation"]["reason"],
+                 completed_at=utcnow(), **kw))
+
+
+@pytest.fixture(scope="module")
+def world(app_server, browser):
+    """The owner (signed up through the pages), an application with a logo and a secondary colour,
+    a member, and three sessions: one waiting for a person, one completed with two REJECTs and
+    media, one just created."""
+    context = browser.new_context(viewport=DESKTOP)
+    signed_in_owner(context.new_page(), app_server)  # the first sign-up sets up the owner
+    context.close()
+    data_dir = Path(app_server.env["IDV_DATA_DIR"])
+    engine = make_engine(f"sqlite:///{data_dir / 'identity.db'}")
+    store = LocalMediaStore(data_dir / "media", app_server.env["IDV_SECRET_KEY"])
+    with Session(engine, expire_on_commit=False) as db:
+        owner = next(o for o in auth.list_operators(db) if o.email == OWNER_EMAIL)
+        app_id = seed.application(db, owner, "Fixes Bank", face_match="ALWAYS")
+        logo = io.BytesIO()
+        Image.new("RGB", (240, 80), (200, 30, 30)).save(logo, "PNG")
+        app_settings.upload_logo(db, store, actor=owner, application_id=app_id, data=logo.getvalue())
+        app = db.get(Application, app_id)
+        app.secondary_colour = SECONDARY  # the snapshot of the sessions below takes it
+        db.add(app)
+        seed.member(db, owner, app_id, "vic.viewer@example.com", ["VIEW_SESSIONS"])
+
+        waiting = seed.created_session(db, owner, app_id, "Walter Waiting", "walter@example.org", "W-1")
+        vs = db.get(VerificationSession, waiting.id)
+        vs.consent_at = vs.started_at = vs.capture_finished_at = utcnow()
+        db.add(vs)
+        face = _report(CheckType.ID_DOCUMENT_FACE_MATCH, "DIFFERENT_PERSON",
+                       sub_check("ai_face_match", False, confidence_score=0.41))
+        _done(db, waiting.id, CheckType.ID_DOCUMENT_FACE_MATCH, face, manual_check=ManualCheck.ALWAYS,
+              review_state=ReviewState.PENDING)
+
+        rejected = seed.created_session(db, owner, app_id, "Rita Rejected", "rita@example.org", "R-1")
+        vs = db.get(VerificationSession, rejected.id)
+        vs.state, vs.completed_at, vs.capture_finished_at = SessionState.COMPLETED, utcnow(), utcnow()
+        db.add(vs)
+        _done(db, rejected.id, CheckType.ID_DOCUMENT_AUTHENTICITY, _report(
+            CheckType.ID_DOCUMENT_AUTHENTICITY, "SPECIMEN",
+            sub_check("image_quality", True, sharpness=212.5),
+            sub_check("specimen", False, matched_text="SPECIMEN", where="visual zone"),
+            sub_check("physical_presence", False, copy_score=0.87, threshold=0.6)))
+        _done(db, rejected.id, CheckType.LIVENESS, _report(
+            CheckType.LIVENESS, "CHALLENGE_NOT_COMPLETED",
+            sub_check("face_present", True, frames_without_face=0, frames=96),
+            sub_check("challenge_1_blink", False, frame="none", response_s="none")))
+        media = [store_session_media(db, store, session_id=rejected.id, kind=MediaKind.DOCUMENT_FRONT,
+                                     data=cm.jpeg(cm.document_frame()), content_type="image/jpeg").id
+                 for _ in range(2)]
+        seed.created_session(db, owner, app_id, "Nora New", "nora@example.org", "N-1")
+        db.commit()
+    yield dict(engine=engine, app_id=app_id, waiting=waiting, rejected=rejected.id, media=media)
+    engine.dispose()
+
+
+@pytest.fixture
+def owner_page(page, app_server, world):
+    page.set_viewport_size(DESKTOP)
+    signed_in_owner(page, app_server)
+    return page
+
+
+def test_2_media_and_members_are_removed_only_once_confirmed(owner_page, app_server, world):
+    page, url, sid = owner_page, app_server.url, world["rejected"]
+    page.goto(f"{url}/applications/{world['app_id']}/sessions/{sid}")
+    first, second = world["media"]
+    trash = page.get_by_role("button", name=re.compile(r"^Delete media \d+$"))
+    expect(trash).to_have_count(2)
+    page.get_by_role("button", name=f"Delete media {first}", exact=True).click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text(f"Delete media item {first}?")
+    both_sizes(page, "console-fixes-media-delete-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(trash).to_have_count(2)  # nothing went
+    page.get_by_role("button", name=f"Delete media {first}", exact=True).click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete this item").click()
+    expect(page.get_by_text(f"Media item {first} deleted.")).to_have_count(2)  # on the page and as a toast
+    expect(trash).to_have_count(1)
+    with Session(world["engine"]) as db:
+        assert [m.id for m in db.exec(select(MediaItem).where(MediaItem.session_id == sid))] == [second]
+
+    page.goto(f"{url}/applications/{world['app_id']}/users")
+    row = page.get_by_role("row").filter(has_text="vic.viewer@example.com")
+    row.get_by_role("button", name="Remove").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Remove vic.viewer@example.com?")
+    both_sizes(page, "console-fixes-remove-member-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(row).to_have_count(1)
+    row.get_by_role("button", name="Remove").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Remove access").click()
+    expect(page.get_by_text("vic.viewer@example.com no longer has access to this application.")).to_be_visible()
+    expect(row).to_have_count(0)
