@@ -95,8 +95,10 @@ def _list() -> rx.Component:
             rx.button(rx.cond(S.filters["dir"] == "desc", "↓ descending", "↑ ascending"), size="1", variant="outline",
                       on_click=S.set_filter("dir", rx.cond(S.filters["dir"] == "desc", "asc", "desc")),
                       aria_label="Sort direction"),
-            # A plain <a>: the browser downloads from the authenticated API route (not a client-side route).
-            rx.el.a("Export CSV", href=S.export_url, download="", id="export-csv",
+            # Reflex renders rx.el.a as React Router's Link, whose client-side router took the API route
+            # for a page ("404: Page not found"): reload_document hands the click to the browser, which
+            # downloads from the authenticated route.
+            rx.el.a("Export CSV", href=S.export_url, download="", reload_document=True, id="export-csv",
                     style={"font_size": "0.85rem", "padding": "0.2rem 0.6rem", "border": "1px solid var(--accent-8)",
                            "border_radius": "4px", "color": "var(--accent-11)", "text_decoration": "none"}),
             align="center", width="100%", wrap="wrap",

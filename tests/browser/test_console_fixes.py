@@ -111,6 +111,19 @@ def owner_page(page, app_server, world):
     return page
 
 
+def test_1_export_csv_downloads_the_list(owner_page, app_server, world):
+    page, url = owner_page, app_server.url
+    page.goto(f"{url}/applications/{world['app_id']}")
+    expect(page.locator("#sessions-table").get_by_role("row")).to_have_count(4)
+    with page.expect_download() as download:
+        page.locator("#export-csv").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("session_id,name,email") and "Walter Waiting" in text and "Nora New" in text
+    expect(page.get_by_text("404")).to_have_count(0)
+    expect(page).to_have_url(f"{url}/applications/{world['app_id']}")  # still on the list
+
+
 def test_2_media_and_members_are_removed_only_once_confirmed(owner_page, app_server, world):
     page, url, sid = owner_page, app_server.url, world["rejected"]
     page.goto(f"{url}/applications/{world['app_id']}/sessions/{sid}")
