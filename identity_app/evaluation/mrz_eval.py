@@ -258,6 +258,36 @@ def _print(name: str, m: dict[str, Any]) -> None:
     print(f"  seconds per image: mean {m['seconds_mean']:.3f}  median {m['seconds_median']:.3f}")
 
 
+def capture_figures(n: int, data_dir: Path | None = None, seed: int = 5000) -> dict[str, Any]:
+    """The capture assessment (checks/document_frame.assess_frame) on the real phone photos of
+    docs-photographed-dev and on n generated photos cycling through the capture variants: per
+    variant, how many were accepted and how many refused for the reason the variant is."""
+    from identity_app.checks.document_frame import assess_frame
+    from identity_app.evaluation.synthetic_documents import DATA_DIR, capture_set
+
+    expected = {"partial": "PARTLY_OUT_OF_FRAME", "far": "TOO_SMALL", "glare": "GLARE", "blurry": "BLURRED"}
+    out: dict[str, Any] = {"dev": {}, "generated": {}}
+    dev = Path(data_dir or DATA_DIR) / "docs-photographed-dev"
+    for path in sorted(dev.glob("*.png")):
+        image = cv2.imread(str(path))
+        if image is not None:
+            a = assess_frame(image)
+            out["dev"][path.name] = list(a.problems) or ["accepted"]
+    for doc in capture_set(n, seed):
+        a = assess_frame(doc.image)
+        row = out["generated"].setdefault(doc.capture, {"photos": 0, "accepted": 0, "refused_for_its_reason": 0})
+        row["photos"] += 1
+        row["accepted"] += a.usable
+        row["refused_for_its_reason"] += expected.get(doc.capture, "") in a.problems
+    print("== capture assessment (document_frame.assess_frame)")
+    for name, problems in out["dev"].items():
+        print(f"  {name}: {', '.join(problems)}")
+    for variant, row in out["generated"].items():
+        print(f"  generated {variant:7s} photos {row['photos']:3d}  accepted {row['accepted']:3d}"
+              + (f"  refused as {expected[variant]} {row['refused_for_its_reason']:3d}" if variant in expected else ""))
+    return out
+
+
 def valid_read_ratio(ours: int, theirs: int) -> str:
     """'ours/theirs = r x', or no ratio when the baseline read none (not 1/0 = 1.0x)."""
     if theirs == 0:
@@ -291,6 +321,8 @@ def run_mrz_evaluation(data_dir: Path | None, json_path: Path | None = None, bas
                 _print("PassportEye read_mrz (baseline)", report["passporteye"])
             except ImportError as exc:
                 print(f"PassportEye baseline skipped: {exc}")
+    if generated:
+        report["capture"] = capture_figures(generated, data_dir=None)
     if "passporteye" in report:
         ours, pe = report["ours"], report["passporteye"]
         time_ratio = ours["seconds_median"] / pe["seconds_median"] if pe["seconds_median"] else float("nan")
