@@ -74,6 +74,10 @@ EN: dict[str, str] = {
     "checking_body": "This usually takes less than a minute. You can keep this page open.",
     "done_title": "All done",
     "done_body": "Thank you. {app} will be in touch. You can close this page.",
+    "review_title": "A person is checking your documents",
+    "review_body": "Your photos were received. Part of the check is done by a person at {app}, which can "
+                   "take longer than usual. You can close this page now: there is nothing more to do. "
+                   "{app} will tell you the result, or contact you if they need anything else.",
     # Refusals (CaptureRefused codes and quality reasons).
     "EMPTY": "The file is empty.",
     "UNSUPPORTED_TYPE": "This file is not a photo: use a JPEG, PNG or WebP image.",
@@ -187,6 +191,11 @@ FR: dict[str, str] = {
     "checking_body": "Cela prend en général moins d'une minute. Vous pouvez garder cette page ouverte.",
     "done_title": "C'est terminé",
     "done_body": "Merci. {app} reviendra vers vous. Vous pouvez fermer cette page.",
+    "review_title": "Une personne vérifie vos documents",
+    "review_body": "Vos photos ont bien été reçues. Une partie de la vérification est faite par une personne "
+                   "chez {app}, ce qui peut prendre plus de temps que d'habitude. Vous pouvez fermer cette page "
+                   "maintenant : vous n'avez plus rien à faire. {app} vous donnera le résultat, ou vous contactera "
+                   "s'il lui faut autre chose.",
     "EMPTY": "Le fichier est vide.",
     "UNSUPPORTED_TYPE": "Ce fichier n'est pas une photo : utilisez une image JPEG, PNG ou WebP.",
     "FILE_TOO_LARGE": "Le fichier est trop lourd ({mb} Mo au maximum).",

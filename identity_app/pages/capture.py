@@ -15,10 +15,16 @@ from identity_app.state.capture_start import CaptureStartState as Start
 def _frame(*children: rx.Component) -> rx.Component:
     return rx.box(
         rx.script(src="/capture.js"),
-        rx.box(height="6px", background=S.primary_colour, width="100%"),
+        # The application's branding: its two colours in the band, its logo (else its name) on top.
+        rx.box(height="6px", width="100%", id="idv-band",
+               background="linear-gradient(90deg, " + S.primary_colour + " 0%, " + S.primary_colour + " 60%, "
+               + S.secondary_colour + " 60%, " + S.secondary_colour + " 100%)"),
         rx.center(
             rx.vstack(
-                rx.text(S.app_name, weight="bold", size="3", color=S.primary_colour),
+                rx.cond(S.logo_url != "",
+                        rx.el.img(src=S.logo_url, alt=S.app_name, id="idv-logo",
+                                  style={"max_height": "48px", "max_width": "60%", "object_fit": "contain"}),
+                        rx.text(S.app_name, weight="bold", size="3", color=S.primary_colour)),
                 rx.cond(Start.in_app, _in_app_banner()),
                 *children,
                 spacing="4",
@@ -35,6 +41,7 @@ def _frame(*children: rx.Component) -> rx.Component:
         min_height="100vh",
         background="var(--gray-2)",
         lang=S.t["lang"],
+        style={"& h1": {"color": S.secondary_colour}},  # the secondary colour titles every step
     )
 
 
@@ -214,11 +221,20 @@ def _liveness_failed() -> rx.Component:
 
 
 def _checking() -> rx.Component:
-    return rx.vstack(
-        rx.heading(S.t["checking_title"], size="6", as_="h1"),
-        rx.hstack(rx.spinner(size="3"), rx.text(S.t["checking_body"])),
-        error_callout(S.error),
-        spacing="4",
+    return rx.cond(
+        S.under_review,
+        # A person reviews part of it: no spinner promising a minute, the page may be closed.
+        rx.vstack(
+            rx.heading(S.t["review_title"], size="6", as_="h1"),
+            rx.text(S.t["review_body"], id="idv-review"),
+            spacing="4",
+        ),
+        rx.vstack(
+            rx.heading(S.t["checking_title"], size="6", as_="h1"),
+            rx.hstack(rx.spinner(size="3"), rx.text(S.t["checking_body"])),
+            error_callout(S.error),
+            spacing="4",
+        ),
     )
 
 

@@ -59,6 +59,7 @@ def _filters() -> rx.Component:
             _select("state_filter", "State", "state", [("", "Any")] + [(s.value, s.label) for s in SessionState]),
             _select("decision_filter", "Decision", "decision", [("", "Any"), ("APPROVE", "Approved"),
                                                                 ("REJECT", "Rejected"), ("NONE", "No decision")]),
+            _select("review_filter", "Review", "review", [("", "Any"), ("PENDING", "Needs review")]),
             _date("date_from", "Created from", "from"),
             _date("date_to", "Created to", "to"),
             rx.button("Clear", type="button", variant="soft", on_click=S.clear_filters),
@@ -71,7 +72,11 @@ def _filters() -> rx.Component:
 
 def _row(r: SessionRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(r.user_name, href=routes.session_detail_path(S.app_id_value, r.id))),
+        # The review marker beside the name: the first column stays in view on a phone.
+        rx.table.cell(rx.hstack(rx.link(r.user_name, href=routes.session_detail_path(S.app_id_value, r.id)),
+                                rx.cond(r.needs_review, rx.badge("NEEDS REVIEW", color_scheme="amber",
+                                                                 class_name="needs-review")),
+                                spacing="2", wrap="wrap", align="center")),
         rx.table.cell(r.user_email),
         rx.table.cell(r.reference),
         rx.table.cell(state_badge(r.state_label)),

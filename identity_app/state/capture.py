@@ -39,6 +39,9 @@ class CaptureState(rx.State):
     t: dict[str, str] = {}
     app_name: str = ""
     primary_colour: str = "#2563eb"
+    secondary_colour: str = "#0f172a"
+    logo_url: str = ""
+    under_review: bool = False  # a person reviews part of it: the page says so, and that it may be closed
     error: str = ""
     busy: bool = False
     camera_state: str = "checking"  # checking, ok, denied, absent, insecure
@@ -56,6 +59,8 @@ class CaptureState(rx.State):
         """What the link's view says, here and in each step's substate (its `_take`)."""
         self.t = {k: v.replace("{app}", view.application_name) for k, v in i18n.texts(view.locale).items()}
         self.app_name, self.primary_colour = view.application_name, view.primary_colour
+        self.secondary_colour, self.logo_url = view.secondary_colour, view.logo_url
+        self.under_review = view.under_review
         self._success_url = view.success_url
         self._needs_document = view.document_enabled and not view.document_captured
         self._needs_liveness = view.liveness_enabled and not view.liveness_passed and view.attempts_left > 0
@@ -79,6 +84,8 @@ class CaptureState(rx.State):
             async with self:
                 token = self._token
             view = await doorway.run_async(lambda w: capture.status(w.db, token=token))
+            async with self:
+                self.under_review = view.under_review
             if view.status in (LinkStatus.DONE, LinkStatus.CLOSED):
                 async with self:
                     self.step = "done" if view.status == LinkStatus.DONE else "closed"

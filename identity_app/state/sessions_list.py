@@ -18,7 +18,8 @@ from identity_app.state.base import ConsoleState, Done, PageFeedback, then
 PAGE_SIZE = 25
 # The list's filters, named as the URL parameters of the export link, which carries them
 # (services/session_search.query_from_params reads both).
-FILTERS = {"q": "", "state": "", "decision": "", "from": "", "to": "", "sort": "created", "dir": "desc"}
+FILTERS = {"q": "", "state": "", "decision": "", "review": "", "from": "", "to": "", "sort": "created",
+           "dir": "desc"}
 
 
 class SessionsListState(PageFeedback, ConsoleState):

@@ -156,3 +156,44 @@ def test_2_media_and_members_are_removed_only_once_confirmed(owner_page, app_ser
     page.get_by_role("alertdialog").get_by_role("button", name="Remove access").click()
     expect(page.get_by_text("vic.viewer@example.com no longer has access to this application.")).to_be_visible()
     expect(row).to_have_count(0)
+
+
+def test_3_a_session_waiting_for_a_person_says_so(owner_page, app_server, world, browser):
+    page, url = owner_page, app_server.url
+    page.goto(f"{url}/applications/{world['app_id']}")
+    table = page.locator("#sessions-table")
+    expect(table.get_by_role("row").filter(has_text="Walter Waiting").locator(".needs-review")).to_have_text(
+        "NEEDS REVIEW")
+    expect(table.locator(".needs-review")).to_have_count(1)
+    page.locator("#review_filter").select_option("PENDING")
+    expect(table.get_by_role("row")).to_have_count(2)  # header + Walter
+    expect(table).to_contain_text("Walter Waiting")
+    assert "review=PENDING" in (page.locator("#export-csv").get_attribute("href") or "")
+    both_sizes(page, "console-fixes-sessions-needs-review")
+
+    person = browser.new_context(viewport=PHONE).new_page()
+    person.goto(f"{url}/s/{world['waiting'].token}")
+    expect(person.get_by_role("heading", name="A person is checking your documents")).to_be_visible()
+    expect(person.locator("#idv-review")).to_contain_text("You can close this page now")
+    expect(person.get_by_text("usually takes less than a minute")).to_have_count(0)
+    both_sizes(person, "capture-fixes-under-review")
+    person.context.close()
+
+
+def test_5_capture_pages_show_the_logo_and_the_secondary_colour(app_server, world, browser):
+    with Session(world["engine"]) as db:
+        owner = next(o for o in auth.list_operators(db) if o.email == OWNER_EMAIL)
+        token = seed.created_session(db, owner, world["app_id"], "Lena Logo", "lena@example.org", "L-1").token
+        db.commit()
+    person = browser.new_context(viewport=PHONE).new_page()
+    person.goto(f"{app_server.url}/s/{token}")
+    heading = person.get_by_role("heading", name="Verify your identity for Fixes Bank")
+    expect(heading).to_be_visible()
+    logo = person.get_by_role("img", name="Fixes Bank")
+    expect(logo).to_be_visible()
+    person.wait_for_function("() => { const i = document.querySelector('#idv-logo');"
+                             " return i && i.complete && i.naturalWidth === 240; }")
+    assert heading.evaluate("h => getComputedStyle(h).color") == "rgb(124, 45, 18)"
+    assert "rgb(124, 45, 18)" in person.locator("#idv-band").evaluate("b => getComputedStyle(b).backgroundImage")
+    both_sizes(person, "capture-fixes-branding")
+    person.context.close()

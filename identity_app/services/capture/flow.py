@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, func, select
 
-from identity_app import image_pool, jobs, test_hooks
+from identity_app import image_pool, jobs, routes, test_hooks
 from identity_app.checks import image_work
 from identity_app.checks.image_io import DEFAULT_MAX_ASPECT, ImageDecodeError, ImageLimits, check_header
 from identity_app.checks.report import CheckType, Recommendation
 from identity_app.jobs import Job, JobKind
 from identity_app.models import (
     DOCUMENTS_WITH_BACK,
+    Application,
     AuditAction,
     Check,
     CheckState,
@@ -33,6 +34,7 @@ from identity_app.models import (
     MediaKind,
     Resource,
     ResourceKind,
+    ReviewState,
     SessionState,
     Task,
     TaskState,
@@ -102,6 +104,8 @@ class CaptureView:
     liveness_attempts: int = 0
     liveness_passed: bool = False
     document_captured: bool = False
+    under_review: bool = False     # CHECKING, and a person has a check of it to review
+    logo_url: str = ""             # the application's logo as this link may fetch it ("" without one)
 
     @property
     def attempts_left(self) -> int:
@@ -186,10 +190,16 @@ def _front(db: Session, session_id: int) -> MediaItem | None:
                    .order_by(MediaItem.id.desc())).first()  # type: ignore[union-attr]
 
 
+def _under_review(db: Session, session_id: int) -> bool:
+    return db.exec(select(Check.id).where(Check.session_id == session_id,
+                                          Check.review_state == ReviewState.PENDING)).first() is not None
+
+
 def view_of(db: Session, vs: VerificationSession) -> CaptureView:
     status = _status(vs)
     if status == LinkStatus.CLOSED:
         return CLOSED
+    app = db.get(Application, vs.application_id)  # its logo as it is now: the route serves the current one
     cfg, prefs = _config(vs), _prefs(vs)
     d = cfg.document_authenticity
     assert vs.id is not None
@@ -212,6 +222,8 @@ def view_of(db: Session, vs: VerificationSession) -> CaptureView:
         liveness_attempts=len(_attempts(db, vs.id)),
         liveness_passed=_liveness_passed(db, vs.id),
         document_captured=_front(db, vs.id) is not None,
+        under_review=status == LinkStatus.CHECKING and _under_review(db, vs.id),
+        logo_url=routes.application_logo_path(vs.application_id, vs.token) if app and app.logo_key else "",
     )
 
 

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlmodel import Session, col, func, select
 
-from identity_app.models import AuditAction, DecisionValue, Permission, SessionState, VerificationSession
+from identity_app.models import (AuditAction, Check, DecisionValue, Permission, ReviewState, SessionState,
+                                 VerificationSession)
 from identity_app.services import audit, forms
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.forms import Page
@@ -41,6 +42,7 @@ class SearchQuery:
     decision: str = ""                    # "", APPROVE, REJECT, NONE
     created_from: date | None = None      # inclusive, UTC day
     created_to: date | None = None        # inclusive, UTC day
+    needs_review: bool = False            # only sessions with a check waiting for a person
     sort: str = "created"                 # created, name, state
     descending: bool = True
     page: int = 1
@@ -58,6 +60,7 @@ class SessionRow:
     decision: str
     created_at: datetime
     expires_at: datetime
+    needs_review: bool = False  # a check waits for a person (filled in for the console's pages)
 
 
 SearchResult = Page  # Page[SessionRow]: one page of them
@@ -103,7 +106,14 @@ def _conditions(db: Session, application_id: int, q: SearchQuery) -> list[Any]:
         where.append(vs.created_at >= datetime.combine(q.created_from, time.min, timezone.utc))
     if q.created_to:
         where.append(vs.created_at < datetime.combine(q.created_to + timedelta(days=1), time.min, timezone.utc))
+    if q.needs_review:
+        where.append(col(vs.id).in_(_reviewing()))
     return where
+
+
+def _reviewing() -> Any:
+    """The ids of sessions with a check waiting for a person (Check.review_state is indexed)."""
+    return select(Check.session_id).where(Check.review_state == ReviewState.PENDING)
 
 
 def _sqlite_from_hint(self: Any, table: Any, text: str | None) -> str | None:
@@ -151,6 +161,8 @@ def search_sessions(db: Session, *, actor: OperatorView, application_id: int, qu
     offset = (q.page - 1) * q.page_size
     stmt = _hinted(db, q, select(*_COLUMNS).where(*where).order_by(*_order(q)).offset(offset).limit(q.page_size))
     rows = tuple(_row(r) for r in db.exec(stmt).all())
+    reviewing = set(db.exec(_reviewing().where(col(Check.session_id).in_([r.id for r in rows])))) if rows else set()
+    rows = tuple(replace(r, needs_review=r.id in reviewing) for r in rows)
     if 0 < len(rows) < q.page_size or (not rows and q.page == 1):
         # A short page is the last one: the total is known without a second scan
         # (the common case of a precise search, which would otherwise scan twice).
@@ -197,7 +209,8 @@ def export_csv(db: Session, *, actor: OperatorView, application_id: int, query: 
     # The audit says that a list left the system and how big it was, not what was in it.
     audit.record(db, AuditAction.SESSIONS_EXPORTED, operator_id=actor.id, actor=actor.email,
                  application_id=application_id, ip=ip, rows=count,
-                 filtered=bool(q.text or q.states or q.decision or q.created_from or q.created_to))
+                 filtered=bool(q.text or q.states or q.decision or q.created_from or q.created_to
+                               or q.needs_review))
     return out.getvalue()
 
 
@@ -214,6 +227,7 @@ def query_from_params(params: dict[str, str]) -> SearchQuery:
         decision=params.get("decision", ""),
         created_from=forms.day(params.get("from")),
         created_to=forms.day(params.get("to")),
+        needs_review=params.get("review") == "PENDING",
         sort=params.get("sort", "created") or "created",
         descending=(params.get("dir", "desc") != "asc"),
     )
