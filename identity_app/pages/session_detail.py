@@ -7,7 +7,7 @@ import reflex as rx
 from identity_app import routes
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.state.media_viewer import MediaViewerState as V
-from identity_app.state.rows import CheckRow, DecisionRow, DetailRow, MediaRow, SubCheckRow
+from identity_app.state.rows import CheckRow, DecisionRow, MediaRow, SubCheckRow
 from identity_app.state.session_detail import SessionDetailState as S
 
 
@@ -60,12 +60,38 @@ def summary() -> rx.Component:
 
 def _sub_check(s: SubCheckRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(s.sub_check)),
+        rx.table.cell(rx.vstack(rx.text(s.label, size="2"), rx.code(s.sub_check, size="1", color_scheme="gray"),
+                                spacing="0")),
         rx.table.cell(result_badge(s.result)),
         rx.table.cell(rx.badge(s.process, variant="surface",
                                color_scheme=rx.cond(s.process == "EXPERT_REVIEW", "violet", "gray"))),
         rx.table.cell(rx.vstack(rx.foreach(s.details, lambda d: rx.text(d.name + ": " + d.value, size="1")),
                                 spacing="0")),
+    )
+
+
+def _failed_sub_check(s: SubCheckRow) -> rx.Component:
+    return rx.el.li(
+        rx.text(s.label, weight="bold", size="2"),
+        rx.cond(s.details.length() > 0,
+                rx.text("Looked at: ", rx.foreach(s.details, lambda d, i: rx.text.span(
+                    rx.cond(i > 0, " · ", ""), d.name + ": " + d.value)), size="1", color_scheme="gray")),
+        class_name="failed-sub-check",
+    )
+
+
+def why_rejected(c: CheckRow) -> rx.Component:
+    """Why the check said REJECT, in plain view: the sub-checks that failed and what each looked at.
+    Document authenticity and liveness have no manual check: this is what the overall decision weighs."""
+    return rx.callout.root(
+        rx.callout.text(rx.text("Why it was rejected: " + c.failed.length().to_string() + " of "
+                                + c.breakdown.length().to_string() + " sub-checks failed", weight="bold")),
+        rx.el.ul(rx.foreach(c.failed, _failed_sub_check), style={"padding_left": "1.2rem", "margin": "0"}),
+        rx.callout.text(rx.cond(c.process == "EXPERT_REVIEW",
+                                "A person reviewed this check.",
+                                "No one reviews this check by hand: weigh it with the images below in your "
+                                "decision."), size="1"),
+        color_scheme="red", variant="surface", width="100%", class_name="why-rejected",
     )
 
 
@@ -81,9 +107,11 @@ def check_card(c: CheckRow) -> rx.Component:
                          variant="outline", color_scheme=rx.cond(c.process == "EXPERT_REVIEW", "violet", "gray")),
                 align="center",
                 width="100%",
+                wrap="wrap",
             ),
             rx.cond(c.reason != "", rx.text("Reason: ", rx.code(c.reason), size="2")),
             rx.cond(c.recovery_suggestion != "", rx.text("Recovery suggestion: " + c.recovery_suggestion, size="2")),
+            rx.cond((c.recommendation == "REJECT") & (c.failed.length() > 0), why_rejected(c)),
             rx.cond(c.review_state == "PENDING",
                     rx.text("Waiting for manual review (" + c.manual_check + ").", size="2", color_scheme="amber")),
             rx.cond(c.reviewed != "", rx.text("Manual review: " + c.reviewed + " — " + c.review_reason, size="2")),

@@ -20,9 +20,10 @@ class DetailRow:
 @dataclasses.dataclass
 class SubCheckRow:
     sub_check: str
+    label: str  # the sub-check's name as a person reads it
     result: str
     process: str
-    details: list[DetailRow]
+    details: list[DetailRow]  # what it looked at, names readable
 
 
 @dataclasses.dataclass
@@ -40,6 +41,7 @@ class CheckRow:
     reviewed: str  # "PASS by ... at ..." once a person reviewed it
     review_reason: str
     breakdown: list[SubCheckRow]
+    failed: list[SubCheckRow]  # the sub-checks that failed: why a REJECT is a REJECT
 
 
 @dataclasses.dataclass
@@ -70,8 +72,33 @@ def details(items: tuple[Detail, ...]) -> list[DetailRow]:
     return [DetailRow(d.name, d.value) for d in items]
 
 
+# Sub-check names as the checks write them (identity_app/checks/*), as a reviewer reads them.
+SUB_CHECK_LABELS = {
+    "image_quality": "Image quality", "document_in_date": "Document in date", "mrz_integrity": "MRZ integrity",
+    "data_consistency": "Printed data matches the MRZ", "supported_document": "Supported document type",
+    "supported_country": "Supported issuing country", "specimen": "Not a specimen document",
+    "portrait_present": "Portrait on the document", "physical_presence": "Physical document (not a copy)",
+    "liveness_auth": "Liveness challenges answered", "frames_received": "Video frames received",
+    "face_present": "Face seen in every frame", "one_face_only": "Only one face in view",
+    "human_timing": "Human response timing", "same_face": "Same face throughout",
+    "passive_presentation_attack": "No photo or screen held up (passive)", "ai_face_match": "Face match (model)",
+    "mrz_unambiguous": "MRZ read unambiguously", "ocr_repair": "OCR repair",
+}
+_WORDS = {"mrz": "MRZ", "ocr": "OCR", "ai": "AI", "pad": "PAD", "id": "ID", "s": "(s)", "fps": "FPS"}
+
+
+def readable(name: str) -> str:
+    """'challenge_1_blink' -> 'Challenge 1 blink', 'frames_without_face' -> 'Frames without face'."""
+    if name in SUB_CHECK_LABELS:
+        return SUB_CHECK_LABELS[name]
+    words = [_WORDS.get(w, w) for w in name.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else name
+
+
 def breakdown(subs: tuple[SubCheck, ...]) -> list[SubCheckRow]:
-    return [SubCheckRow(s.sub_check, s.result.value, s.process.value, details(s.details)) for s in subs]
+    return [SubCheckRow(s.sub_check, readable(s.sub_check), s.result.value, s.process.value,
+                        [DetailRow(readable(d.name), d.value) for d in s.details]) for s in subs]
 
 
 def outcome(recommendation: str, reason: str) -> str:
@@ -85,7 +112,8 @@ def check_row(c: CheckCard) -> CheckRow:
         reason=c.reason, recovery_suggestion=c.recovery_suggestion, process=c.process,
         manual_check=c.manual_check, review_state=c.review_state,
         reviewed=f"{c.review_result} by {c.reviewed_by} at {when(c.reviewed_at)}" if c.reviewed_at else "",
-        review_reason=c.review_reason, breakdown=breakdown(c.breakdown))
+        review_reason=c.review_reason, breakdown=breakdown(c.breakdown),
+        failed=[s for s in breakdown(c.breakdown) if s.result != "PASS"])
 
 
 def media_row(m: MediaView) -> MediaRow:

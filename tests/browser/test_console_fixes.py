@@ -197,3 +197,24 @@ def test_5_capture_pages_show_the_logo_and_the_secondary_colour(app_server, worl
     assert "rgb(124, 45, 18)" in person.locator("#idv-band").evaluate("b => getComputedStyle(b).backgroundImage")
     both_sizes(person, "capture-fixes-branding")
     person.context.close()
+
+
+def test_6_a_rejected_authenticity_or_liveness_shows_why(owner_page, app_server, world):
+    page = owner_page
+    page.goto(f"{app_server.url}/applications/{world['app_id']}/sessions/{world['rejected']}")
+    cards = page.locator(".check-card")
+    expect(cards).to_have_count(2)
+    auth_why = cards.filter(has_text="Document authenticity").locator(".why-rejected")
+    expect(auth_why).to_be_visible()  # in plain view, nothing to expand
+    expect(auth_why).to_contain_text("2 of 3 sub-checks failed")
+    expect(auth_why.locator(".failed-sub-check")).to_have_count(2)
+    expect(auth_why).to_contain_text("Not a specimen document")
+    expect(auth_why).to_contain_text("Matched text: SPECIMEN")
+    expect(auth_why).to_contain_text("Physical document (not a copy)")
+    expect(auth_why).to_contain_text("Copy score: 0.87")
+    expect(auth_why).not_to_contain_text("Image quality")  # a passed sub-check is not a reason
+    live_why = cards.filter(has_text="Liveness").locator(".why-rejected")
+    expect(live_why).to_contain_text("Challenge 1 blink")
+    expect(live_why).to_contain_text("Response (s): none")
+    expect(live_why).to_contain_text("No one reviews this check by hand")
+    both_sizes(page, "console-fixes-session-why-rejected")
