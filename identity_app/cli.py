@@ -8,6 +8,8 @@
                                    (face: [--people DIR] [--cache DIR];
                                     liveness-video: [--labels FILE] [--draws N] [--seed S])
   bench checks                     check latencies with warm models
+  bench load --users N --operators M --seconds S [--find-capacity] [--url URL]
+                                   people capturing and operators at once (identity_app/bench)
   rotate-secret [--env-file .env]  re-encrypt everything under a new secret key (app stopped)
   backup --to DIR                  online SQLite backup plus the media folder, with a manifest
   restore --from DIR [--force]     into an empty data folder (app stopped)
@@ -108,6 +110,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "checks":
         from identity_app.evaluation.bench_checks import main as bench
+    elif args.what == "load":
+        from identity_app.bench.load import main as bench  # type: ignore[no-redef]
     else:
         from identity_app.evaluation.bench_search import main as bench  # type: ignore[no-redef]
     return bench(args.rest) or 0
@@ -118,7 +122,8 @@ def _cmd_rotate_secret(args: argparse.Namespace) -> int:
     from identity_app.services.operations import rotation
     from identity_app.settings import get_settings
 
-    if "IDV_SECRET_KEY" in os.environ:  # the key comes from the environment, which no command can change
+    if "IDV_SECRET_KEY" in os.environ and not get_settings().secret_key_file:
+        # the key comes from the environment, which no command can change (IDV_SECRET_KEY_FILE, a file, can be)
         print("error: IDV_SECRET_KEY is set in the environment; rotate-secret writes the new key to "
               f"{args.env_file}: move the key there (and out of the environment) first", file=sys.stderr)
         return 2
@@ -192,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=11, help="liveness-video: seed of the drawn challenge sets")
     e.set_defaults(fn=_cmd_evaluate)
     b = sub.add_parser("bench", help="print latency figures")
-    b.add_argument("what", choices=["checks", "search"])
+    b.add_argument("what", choices=["checks", "search", "load"])
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(fn=_cmd_bench)
     rs = sub.add_parser("rotate-secret", help="re-encrypt media and sealed secrets under a new secret key")

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me"
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = "production"
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    # A file holding the key (a mounted secret, e.g. /run/secrets/idv_secret_key): when set, its
+    # content (surrounding whitespace stripped) is the key, in place of IDV_SECRET_KEY.
+    secret_key_file: Path | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""  # default: sqlite file under data_dir
     public_base_url: str = "http://localhost:3000"
@@ -66,9 +69,19 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = SecretStr("")
     # The switches for the tests only (IDV_TEST_HOOKS, ...) are not product settings: test_hooks.py.
 
+    @field_validator("secret_key_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
         self.data_dir = self.data_dir.resolve()
+        if self.secret_key_file is not None:
+            try:
+                self.secret_key = SecretStr(Path(self.secret_key_file).read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                raise SettingsError(f"IDV_SECRET_KEY_FILE={self.secret_key_file} cannot be read: {exc}") from None
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'identity.db'}"
         if self.media_dir is None:

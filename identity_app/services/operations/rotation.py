@@ -30,6 +30,7 @@ import base64
 import fcntl
 import hashlib
 import json
+import os
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from sqlmodel import Session, select
 from identity_app.crypto import DecryptionError, decrypt, derive_key, encrypt
 from identity_app.models import Operator, SignInSession, VerificationSession, WebhookDelivery, WebhookEndpoint
 from identity_app.services.api.yoti_notifications import SNAPSHOT_KEY
-from identity_app.services.operations.secret_file import set_secret_key, write_private
+from identity_app.services.operations.secret_file import set_secret_key, write_key_file, write_private
 from identity_app.storage import LocalMediaStore, MediaStore, S3MediaStore, StorageError, make_media_store
 
 RECORD_NAME = "secret-rotation.json"
@@ -215,6 +216,14 @@ def reencrypt_columns(db: Session, plan: Plan) -> int:
 def rotate(settings: Any, env_file: Path, engine: sa.Engine) -> RotationReport:
     """Run (or finish) a rotation; see the module's docstring for the order and what a crash leaves."""
     data_dir = Path(settings.data_dir)
+    key_file = getattr(settings, "secret_key_file", None)  # IDV_SECRET_KEY_FILE: the new key goes there
+    if key_file is not None:
+        key_file = Path(key_file)
+        if not os.access(key_file, os.W_OK):
+            raise RotationError(f"the secret key comes from IDV_SECRET_KEY_FILE={key_file}, which this account "
+                                "cannot write (a read-only mounted secret?): mount it writable, or move the key "
+                                "to .env, then run rotate-secret again; nothing was changed")
+        env_file = key_file
     data_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(data_dir):
         p = plan(data_dir, settings.secret_key.get_secret_value())
@@ -223,6 +232,9 @@ def rotate(settings: Any, env_file: Path, engine: sa.Engine) -> RotationReport:
             media, already = reencrypt_media(store_for(settings, p.old), store_for(settings, p.new))
             with Session(engine) as db, db.begin():
                 values = reencrypt_columns(db, p)
-            set_secret_key(env_file, p.new.get_secret_value())
+            if key_file is not None:
+                write_key_file(key_file, p.new.get_secret_value())
+            else:
+                set_secret_key(env_file, p.new.get_secret_value())
         record_path(data_dir).unlink()
     return RotationReport(media, already, values, env_file, p.resumed)

@@ -1,6 +1,7 @@
 """Files that hold secrets: written whole (temporary file, fsync, rename), readable by this account only."""
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -36,3 +37,18 @@ def set_secret_key(env_file: Path, secret: str) -> None:
     at = next((i for i, line in enumerate(lines) if SECRET_LINE.match(line)), len(kept))
     kept.insert(min(at, len(kept)), f"IDV_SECRET_KEY={secret}")
     write_private(env_file, "\n".join(kept) + "\n")
+
+
+def write_key_file(path: Path, secret: str) -> None:
+    """The whole content of an IDV_SECRET_KEY_FILE. Replaced in one step where it can be; a file that is
+    itself a mount point (a bind-mounted secret cannot be renamed over) is rewritten in place."""
+    try:
+        write_private(path, secret + "\n")
+    except OSError as exc:
+        if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        with open(path, "r+", encoding="utf-8") as fh:
+            fh.write(secret + "\n")
+            fh.truncate()
+            fh.flush()
+            os.fsync(fh.fileno())
