@@ -84,6 +84,22 @@ def _held_print() -> list[tuple[np.ndarray, float]]:
     return [(_camera_frame(_tilted(photo, a)), 0.4) for a in angles]
 
 
+def _on_a_screen(frame: np.ndarray) -> np.ndarray:
+    """The frame replayed on a phone held before the camera: shrunk into a black bezel, display
+    gamma, a moire of the pixel grid beating with the camera's, on the camera's grey background."""
+    h, w = frame.shape[:2]
+    shown = cv2.resize(frame, (w * 7 // 8, h * 7 // 8), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    shown = shown ** 0.8
+    yy, xx = np.mgrid[0:shown.shape[0], 0:shown.shape[1]]
+    shown *= (0.9 + 0.1 * np.sin(2 * np.pi * (xx * 0.23 + yy * 0.07)))[..., None]
+    out = np.full((h, w, 3), 90, dtype=np.uint8)
+    y0, x0 = (h - shown.shape[0]) // 2, (w - shown.shape[1]) // 2
+    b = 20
+    out[y0 - b:y0 + shown.shape[0] + b, x0 - b:x0 + shown.shape[1] + b] = 15
+    out[y0:y0 + shown.shape[0], x0:x0 + shown.shape[1]] = np.clip(shown * 255, 0, 255).astype(np.uint8)
+    return out
+
+
 def _labels(path: Path, rows: list[str]) -> Path:
     path.write_text("file,kind,actions,times,attack\n" + "\n".join(rows) + "\n")
     return path
@@ -173,6 +189,23 @@ def test_spoof_sets_are_drawn_as_production_draws_them(tmp_path: Path) -> None:
         chosen = [Challenge(c) for c in d["challenges"]]
         assert any(c in EXPRESSIONS for c in chosen) and any(c in TURNS for c in chosen)
         assert d["approved"] is False
+
+
+def test_a_recorded_challenge_replayed_on_a_simulated_screen(tmp_path: Path) -> None:
+    # The recorded turns carry over: the challenge alone cannot refuse a replay, which is why the
+    # evaluation reports what the challenges answered beside what the whole check approved.
+    _write_video(tmp_path / "replay.mp4", [(_on_a_screen(f), s) for f, s in _turning_person()])
+    _labels(tmp_path / "labels.csv", ["replay.mp4,spoof,,,screen_replay"])
+    out = lv.run_liveness_video_evaluation(tmp_path, draws=3, seed=2)
+    (clip,) = out["clips"]
+    assert clip["frames_with_face"] >= 0.8 * clip["frames"]
+    # The recorded turn to her left shows on the screen (the right one, a profile, loses the face there).
+    assert clip["single"]["TURN_LEFT"]["answered"]
+    kind = out["summary"]["apcer_per_attack_kind"]["screen_replay"]
+    assert kind["single_answered"] >= 1 and kind["sets"] == 3
+    assert kind["apcer"] == kind["approved"] / 3
+    # No blink in the recording: every drawn set (each holds an expression) stays unanswered.
+    assert kind["answered"] == 0 and kind["approved"] == 0
 
 
 # ---------------------------------------------------------------- a real clip
