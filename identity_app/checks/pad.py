@@ -18,8 +18,11 @@ from a subject-wise nested cross-validation (C and threshold chosen on inner
 folds that never see the test subject): APCER 8.75% (7/80 prints), BPCER
 5.0% (4/80), ROC AUC 0.988; short of the 5% APCER target. The earlier
 weights, fitted on the whole NUAA crops, fired on 4 of 9 real live clips
-(liveness-video-dev, liveness-replay-dev); these fire on none. NUAA is 2009
-webcam footage, so recalibrate on your own cameras.
+(liveness-video-dev, liveness-replay-dev); these fire on none of them, but
+they still fire on a live phone selfie fetched for evaluation
+(tranvanluyt2203/face_anti_spoofing videos/real.mp4: PHOTOCOPY on every
+action) as on its screen replay: the score follows the camera more than
+the attack. NUAA is 2009 webcam footage, so recalibrate on your own cameras.
 
 Screens (replay attacks) are not covered: there is no labelled screen data
 here.
