@@ -12,6 +12,8 @@ step() { printf '\n== %s\n' "$*"; }
 # 1. Debian packages
 APT_PKGS="tesseract-ocr tesseract-ocr-eng python3-venv"
 [ "$DEV" = 1 ] && APT_PKGS="$APT_PKGS chromium chromium-driver fonts-ocr-b"
+# podman, runc and debootstrap: the container test builds and runs the Containerfile (tests/container)
+[ "$DEV" = 1 ] && APT_PKGS="$APT_PKGS podman runc debootstrap"
 missing=""
 for p in $APT_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
