@@ -147,7 +147,13 @@
     try { el = await startCamera("user"); } catch (e) {
       return JSON.stringify({ ok: false, code: "CAMERA", message: String(e && e.name || e) });
     }
-    const start = await post(api(token, "/liveness"), new Uint8Array(0));
+    let start = await post(api(token, "/liveness"), new Uint8Array(0));
+    // Everyone the server serves with live feedback is busy: say the place in line, ask again.
+    for (let asked = 0; !start.ok && start.code === "WAIT" && asked < 400; asked++) {
+      setText("idv-instruction", start.message, "info");
+      await sleep(1000 * (start.retry_s || 3));
+      start = await post(api(token, "/liveness"), new Uint8Array(0));
+    }
     if (!start.ok) return JSON.stringify(start);
     const rid = start.resource_id;
     const n = start.challenges.length;
@@ -159,7 +165,9 @@
 
     async function flush() {
       if (!pending.length) return;
-      const batch = pending; pending = [];
+      // At most the latest 24 frames (the server's limit per batch): frames that piled up behind a slow
+      // answer are dropped rather than refused all together as a bad batch, which ended the attempt.
+      const batch = pending.slice(-24); pending = [];
       const res = await post(api(token, "/liveness/" + rid + "/frames"), packFrames(batch));
       if (!res.ok && (res.code === "BUSY" || res.code === "SERVER_BUSY") && pending.length < 24) {
         pending = batch.concat(pending).slice(-24);  // the server was busy: send these frames again with the next

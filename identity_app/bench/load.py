@@ -35,6 +35,7 @@ from identity_app.bench.reflex_client import NoAnswer, Tab, delta_var, scripts
 
 FEEDBACK_TARGET_MS = 500.0   # live feedback p95 target (issue 13)
 FPS = 8
+MAX_BATCH = 24               # frames per batch the server takes (capture_routes.MAX_FRAMES_PER_BATCH)
 MAX_FLOWS_PER_PERSON = 3
 DRAIN_LIMIT_S = 300.0
 FEEDBACK_STEP = "liveness frames (feedback)"
@@ -220,11 +221,38 @@ def _capture_url(run: Run, token: str, tail: str) -> str:
     return f"{run.url}/api/capture/{token}{tail}"
 
 
+def _admitted(run: Run, http: httpx.Client, token: str) -> dict:
+    """Start an attempt as the page does: told WAIT (admission), show the place in line and ask again."""
+    rec, waited_since = run.rec, None
+    while True:
+        t = time.monotonic()
+        r = http.post(_capture_url(run, token, "/liveness"), content=b"")
+        data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+        if data.get("code") != "WAIT":
+            break
+        if waited_since is None:
+            waited_since = t
+            rec.count("waits")
+        if not data.get("message") or int(data.get("position", 0)) < 1:
+            rec.error("admission", "WAIT_WITHOUT_PLACE")  # nobody waits silently
+        rec.time("admission answer (WAIT)", (time.monotonic() - t) * 1000)
+        if run.over():
+            raise StepFailed("liveness", "STOPPED")
+        time.sleep(float(data.get("retry_s") or 3))
+    if waited_since is not None:
+        rec.time("admission wait (in line)", (t - waited_since) * 1000)
+    rec.time("liveness start", (time.monotonic() - t) * 1000)
+    try:
+        return _json_ok("liveness start", r)
+    except StepFailed as exc:
+        rec.error(exc.step, exc.code)
+        raise
+
+
 def _liveness(run: Run, http: httpx.Client, token: str) -> dict:
     """One attempt as runLiveness does; the result JSON the page hands to liveness_done."""
     rec, face = run.rec, camera.face()
-    start = _timed(rec, "liveness start", lambda: _json_ok("liveness start", http.post(
-        _capture_url(run, token, "/liveness"), content=b"")))
+    start = _admitted(run, http, token)
     rid, challenges = start["resource_id"], list(start["challenges"])
     deadline = time.monotonic() + 10 * len(challenges) + 5
     t0 = time.monotonic()
@@ -248,7 +276,7 @@ def _liveness(run: Run, http: httpx.Client, token: str) -> dict:
         if not data.get("ok"):
             rec.error(FEEDBACK_STEP, str(data.get("code") or r.status_code))
             if data.get("code") in ("BUSY", "SERVER_BUSY"):
-                pending[:0] = batch[-24:]  # the page sends these again with the next batch
+                pending[:] = (batch + pending)[-MAX_BATCH:]  # the page sends these again with the next
                 return
             state["failed"] = str(data.get("code"))
             return
@@ -262,14 +290,14 @@ def _liveness(run: Run, http: httpx.Client, token: str) -> dict:
                 script = list(face.answering(challenges[index]))
             pending.append((int((time.monotonic() - t0) * 1000), script.pop(0)))
             if len(pending) >= FPS and (sending is None or sending.done()):
-                batch = pending[:]
+                batch = pending[-MAX_BATCH:]  # as the page: the latest frames, the server's limit at most
                 pending.clear()
                 sending = sender.submit(flush, batch)
             time.sleep(max(0.0, 1 / FPS - (time.monotonic() - tick)))
         if sending is not None:
             sending.result()
         if pending and not state["failed"]:
-            flush(pending[:])
+            flush(pending[-MAX_BATCH:])
     finally:
         sender.shutdown(wait=True)
     if run.over() and not state["done"]:
@@ -331,6 +359,9 @@ def person(run: Run, delay: float) -> None:
                 _flow(run, http)
             except StepFailed:
                 time.sleep(1.0)  # as a person would before trying again
+            except Exception as exc:  # a socket or HTTP failure outside a timed step: counted, never hidden
+                run.rec.error("flow", type(exc).__name__)
+                time.sleep(1.0)
 
 
 # ------------------------------------------------------------------ operators

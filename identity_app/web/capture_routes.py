@@ -14,7 +14,9 @@ process (SERVER_BUSY), so bodies in memory stay bounded. Document uploads
 are also limited per link in time (TOO_MANY_UPLOADS). The image work
 (decoding, quality, landmarks, re-encoding) runs in the child processes of
 image_pool.py, waited for on a thread of this module, never on the event
-loop; the checks themselves run in the worker.
+loop; the checks themselves run in the worker. A liveness attempt starts only once admitted
+(capture_admission.py): beyond the people this process serves with live feedback, the next one
+is answered WAIT (503) with a place in line, which the capture page shows while it asks again.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from identity_app.services.doorway import Work
 from identity_app.settings import get_settings
 from identity_app.web import callers
 from identity_app.web.callers import NO_STORE
+from identity_app.web.capture_admission import RETRY_S, LiveAdmission, default_capacity
 MAX_FRAMES_PER_BATCH = 24
 MAX_IMAGE_REQUESTS = 16          # image requests in flight in this process, bodies included
 PER_LINK_IN_FLIGHT = 2           # one working, one waiting (a quality frame may overlap the capture)
@@ -46,7 +49,7 @@ LINK_WAIT_S = 45.0               # how long the waiting one may wait for the wor
 DOCUMENT_UPLOADS_PER_WINDOW = 30  # document uploads per link and window, stored or refused
 UPLOAD_WINDOW_S = 600.0
 STATUS = {"FILE_TOO_LARGE": 413, "BUSY": 429, "TOO_MANY_UPLOADS": 429, "TOO_MANY_PHOTOS": 429,
-          "SERVER_BUSY": 503, "ERROR": 400}
+          "SERVER_BUSY": 503, "WAIT": 503, "ERROR": 400}
 T = TypeVar("T")
 
 
@@ -128,6 +131,17 @@ class UploadRate:
 
 GATE = LinkGate()
 DOCUMENT_RATE = UploadRate()
+_live: LiveAdmission | None = None
+
+
+def live_admission() -> LiveAdmission:
+    """This process's admission of liveness attempts, sized by IDV_LIVE_CAPTURES (0: by the cores)."""
+    global _live
+    if _live is None:
+        _live = LiveAdmission(get_settings().live_captures or default_capacity())
+    return _live
+
+
 _IMAGE_THREADS = ThreadPoolExecutor(max_workers=MAX_IMAGE_REQUESTS, thread_name_prefix="capture-image")
 
 
@@ -234,11 +248,28 @@ async def document(request: Request, token: str) -> Response:
     return _json({"ok": True, "side": stored.side, "needs_back": stored.needs_back})
 
 
+async def _wait(token: str, position: int, wait_s: int) -> JSONResponse:
+    """WAIT: the person's place in line and an estimate, shown by the page while it asks again."""
+    message = i18n.message(await _locale(token), "WAIT", position=position, seconds=wait_s)
+    response = _json({"ok": False, "code": "WAIT", "position": position, "wait_s": wait_s, "retry_s": RETRY_S,
+                      "message": message}, STATUS["WAIT"])
+    response.headers["Retry-After"] = str(RETRY_S)
+    return response
+
+
 @_refusals()
 async def liveness_start(request: Request, token: str) -> Response:
-    attempt, locale = await doorway.run_async(
-        lambda w: (capture.start_liveness_attempt(w.db, token=token, ip=w.ip), capture.link_locale(w.db, token)),
-        callers.anonymous(request))
+    await _check_link(request, token, capture.require_consented)  # a closed link takes no place in line
+    admission = live_admission().enter(token)
+    if not admission.admitted:
+        return await _wait(token, admission.position, admission.wait_s)
+    try:
+        attempt, locale = await doorway.run_async(
+            lambda w: (capture.start_liveness_attempt(w.db, token=token, ip=w.ip), capture.link_locale(w.db, token)),
+            callers.anonymous(request))
+    except CaptureRefused:
+        live_admission().leave(token)
+        raise
     t = i18n.texts(locale)
     return _json({"ok": True, "resource_id": attempt.resource_id, "attempt": attempt.attempt,
                   "challenges": list(attempt.challenges), "instructions": [t[c] for c in attempt.challenges],
@@ -265,6 +296,7 @@ def parse_frames(body: bytes) -> list[tuple[int, bytes]]:
 async def liveness_frames(request: Request, token: str) -> Response:
     resource_id = _resource_id(request)
     await _check_link(request, token, capture.require_consented)
+    live_admission().touch(token)
     async with GATE.admit(token) as link:
         body = await read_body(request, MAX_FRAMES_PER_BATCH * (capture.MAX_FRAME_BYTES + 8))
         frames = parse_frames(body)
@@ -290,6 +322,7 @@ async def liveness_finish(request: Request, token: str) -> Response:
     resource_id = _resource_id(request)
     await doorway.run_async(lambda w: capture.finish_liveness_attempt(  # decided by the worker once it commits
         w.db, token=token, resource_id=resource_id, ip=w.ip), callers.anonymous(request))
+    live_admission().leave(token)  # the next person in line may start
     liveness_feedback.forget(resource_id)
     return _json({"ok": True})
 

@@ -1,0 +1,45 @@
+"""Admission of live captures (web/capture_admission.py): a place per person up to the capacity,
+then a line with places and an estimate, first come first served; silent attempts and people who
+stopped asking give their place back."""
+from __future__ import annotations
+
+from identity_app.web.capture_admission import IDLE_S, LiveAdmission, default_capacity
+
+
+def test_up_to_capacity_then_a_line_with_places_and_an_estimate():
+    live = LiveAdmission(2, typical_hold_s=30)
+    assert live.enter("a", now=0).admitted and live.enter("b", now=0).admitted
+    c, d = live.enter("c", now=1), live.enter("d", now=1)
+    assert (c.admitted, c.position) == (False, 1) and (d.admitted, d.position) == (False, 2)
+    assert c.wait_s == 30 and d.wait_s == 30  # two places free up per round of about 30 s
+    assert live.enter("e", now=1).wait_s == 60
+    assert live.enter("a", now=2).admitted  # someone admitted asking again (a new attempt) keeps the place
+    assert live.counts()[0] <= 2
+
+
+def test_a_freed_place_goes_to_the_first_in_line_not_to_a_newcomer():
+    live = LiveAdmission(1)
+    assert live.enter("a", now=0).admitted
+    assert live.enter("b", now=1).position == 1
+    live.leave("a", now=5)
+    assert not live.enter("newcomer", now=5.5).admitted  # b is ahead
+    assert live.enter("b", now=6).admitted
+    assert live.enter("newcomer", now=6.5).position == 1
+
+
+def test_silent_attempts_and_people_who_left_the_line_give_their_place_back():
+    live = LiveAdmission(1, forget_s=10)
+    assert live.enter("a", now=0).admitted
+    live.touch("a", now=IDLE_S)  # still streaming: kept
+    assert not live.enter("b", now=IDLE_S + 1).admitted
+    # a stops sending (page closed) and b stops asking: the next person gets the place.
+    assert live.enter("c", now=2 * IDLE_S + 2).admitted
+
+
+def test_the_estimate_learns_how_long_attempts_take():
+    live = LiveAdmission(1, typical_hold_s=30)
+    for i in range(20):
+        live.enter(f"p{i}", now=100 * i)
+        live.leave(f"p{i}", now=100 * i + 10)
+    assert 9 < live.typical_hold_s < 12
+    assert default_capacity() >= 1
