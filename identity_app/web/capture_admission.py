@@ -7,6 +7,12 @@ at most `capacity` people streaming at a time (IDV_LIVE_CAPTURES; 0 = LIVE_CAPTU
 core). The next one gets WAIT with their place in line and an estimate; the capture page shows it
 and asks again every RETRY_S seconds, and whoever is first in line gets the next free place.
 
+The capacity is a ceiling, not a promise: the CPUs may be shared (other containers, the worker's
+checks), so the process watches how long its frame batches take to answer. When the p95 of the
+last WINDOW batches passes the target (FEEDBACK_TARGET_MS), it admits one person fewer; when it
+stays under half the target with every place taken, one more, up to the ceiling (at most one
+change per COOLDOWN_S). Nobody admitted is sent away: a lower capacity only makes the next wait.
+
 A place is held from the attempt's start to its finish; an attempt that sends nothing for IDLE_S
 (page closed) gives it back, and a person in line who stops asking for FORGET_S leaves the line.
 The link token is the key: one place per person, a new attempt of someone admitted is admitted.
@@ -18,7 +24,7 @@ import math
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 LIVE_CAPTURES_PER_CORE = 3   # from `cli bench load` on 2 cores (README, Timings, Load)
@@ -26,6 +32,9 @@ IDLE_S = 20.0                # an admitted attempt silent this long has been lef
 FORGET_S = 12.0              # someone in line who stopped asking (the page asks every RETRY_S)
 RETRY_S = 3
 TYPICAL_HOLD_S = 30.0        # the estimate's first guess of an attempt's length, then learnt
+FEEDBACK_TARGET_MS = 500.0   # a frame batch answered within this, p95 (issue 13)
+WINDOW = 24                  # frame batches the p95 is taken over (3 s of 8 people)
+COOLDOWN_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,11 @@ def default_capacity() -> int:
 
 class LiveAdmission:
     def __init__(self, capacity: int, *, idle_s: float = IDLE_S, forget_s: float = FORGET_S,
-                 typical_hold_s: float = TYPICAL_HOLD_S) -> None:
-        self.capacity = max(1, int(capacity))
+                 typical_hold_s: float = TYPICAL_HOLD_S, target_ms: float = FEEDBACK_TARGET_MS) -> None:
+        self.ceiling = self.capacity = max(1, int(capacity))
+        self.target_ms = target_ms
+        self._answers: deque[float] = deque(maxlen=WINDOW)
+        self._changed = float("-inf")
         self.idle_s, self.forget_s = idle_s, forget_s
         self.typical_hold_s = typical_hold_s
         self._lock = threading.Lock()
@@ -91,6 +103,24 @@ class LiveAdmission:
             held = self._active.pop(key, None)
             if held is not None:
                 self.typical_hold_s = 0.8 * self.typical_hold_s + 0.2 * max(1.0, now - held[0])
+
+    def observe(self, answer_ms: float, now: float | None = None) -> None:
+        """A frame batch was answered in `answer_ms`: adjust the capacity to keep feedback in time."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._answers.append(answer_ms)
+            if len(self._answers) < WINDOW or now - self._changed < COOLDOWN_S:
+                return
+            ordered = sorted(self._answers)
+            p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+            if p95 > self.target_ms and self.capacity > 1:
+                self.capacity -= 1
+            elif p95 <= self.target_ms / 2 and self.capacity < self.ceiling and len(self._active) >= self.capacity:
+                self.capacity += 1
+            else:
+                return
+            self._changed = now
+            self._answers.clear()  # judge the new capacity on its own answers
 
     def counts(self) -> tuple[int, int]:
         """(streaming now, waiting in line)."""

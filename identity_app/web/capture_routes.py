@@ -294,6 +294,7 @@ def parse_frames(body: bytes) -> list[tuple[int, bytes]]:
 
 @_refusals(KeyError, ValueError)
 async def liveness_frames(request: Request, token: str) -> Response:
+    began = time.monotonic()
     resource_id = _resource_id(request)
     await _check_link(request, token, capture.require_consented)
     live_admission().touch(token)
@@ -313,6 +314,7 @@ async def liveness_frames(request: Request, token: str) -> Response:
 
         async with GATE.exclusive(link):
             progress = await _in_image_thread(store_and_follow)
+    live_admission().observe((time.monotonic() - began) * 1000)  # how late feedback is: admission adapts
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
                   "face": progress.face, "hint": progress.hint})
 

@@ -43,3 +43,22 @@ def test_the_estimate_learns_how_long_attempts_take():
         live.leave(f"p{i}", now=100 * i + 10)
     assert 9 < live.typical_hold_s < 12
     assert default_capacity() >= 1
+
+
+def test_late_feedback_lowers_the_capacity_and_quick_feedback_raises_it_back():
+    from identity_app.web.capture_admission import COOLDOWN_S, WINDOW
+
+    live = LiveAdmission(3, target_ms=500)
+    for key in "abc":
+        assert live.enter(key, now=0).admitted
+    for i in range(WINDOW):  # shared CPUs: batches answered in 900 ms
+        live.observe(900, now=1 + i * 0.1)
+    assert live.capacity == 2
+    live.leave("c", now=10)
+    assert not live.enter("d", now=10).admitted  # a and b stream: nobody sent away, d waits
+    for i in range(WINDOW):  # still under half the target with every place taken: one more again
+        live.observe(100, now=10 + COOLDOWN_S + i * 0.1)
+    assert live.capacity == 3 and live.enter("d", now=20).admitted
+    for i in range(WINDOW):
+        live.observe(100, now=30 + i * 0.1)
+    assert live.capacity == 3  # never above the ceiling
