@@ -413,6 +413,15 @@ def repair_lines(lines: Sequence[str], fmt: str, probs: Sequence | None = None
                                                  names=seg.name in NAME_FIELDS):
                     chars[pos] = "<"
                     reasons[pos] = f"filler run in {seg.name}"
+            if fmt == "TD3" and seg.name == "personal_number" and seg.end <= len(chars):
+                # The passport's personal number is left-aligned: a lone 0 or O at its end
+                # after nothing but fillers is the last filler read round (both count 0,
+                # so its check digit cannot tell). A visa's optional data is another
+                # field (mrz-passporteye's Polish visa really ends in 0).
+                span = "".join(chars[seg.start:seg.end])
+                if span[-1] in "0O" and set(span[:-1]) == {"<"}:
+                    chars[seg.end - 1] = "<"
+                    reasons[seg.end - 1] = "personal number is left-aligned: a lone character at its end is a filler"
         for pos, reason in sorted(reasons.items()):
             if chars[pos] != original[pos]:
                 repairs.append(Repair(li + 1, pos + 1, original[pos], chars[pos], reason))

@@ -165,3 +165,13 @@ def test_a_zero_after_fillers_is_data():
     assert parse_mrz(visa).lines == visa
     for number in ("AB1234560", "000000000", "AB12300<<"):
         assert parse_mrz(td3(number)).lines == td3(number), number
+
+
+def test_a_lone_zero_at_the_end_of_an_empty_passport_personal_number_is_its_last_filler():
+    truth = td3("XS6342618", personal="")
+    read = (truth[0], truth[1][:41] + "0" + truth[1][42:])   # <<<<<<<<<<<<<0 then its check digit 0
+    parsed = parse_mrz(read)
+    assert parsed.lines == truth and parsed.valid
+    assert [(r.position, r.read, r.repaired) for r in parsed.repairs] == [(42, "0", "<")]
+    # Data that starts the field is data, however it ends.
+    assert parse_mrz(td3("XS6342618", personal="AB<<<<<<<<<<<0")).lines == td3("XS6342618", personal="AB<<<<<<<<<<<0")
