@@ -84,6 +84,17 @@
     try { return await r.json(); } catch (e) { return { ok: false, code: "ERROR", message: "HTTP " + r.status }; }
   }
 
+  // Everyone the server serves at once is busy (WAIT): show the place in line in `id`, ask again.
+  async function postAdmitted(url, body, id) {
+    let res = await post(url, body);
+    for (let asked = 0; !res.ok && res.code === "WAIT" && asked < 400; asked++) {
+      setText(id, res.message, "info");
+      await sleep(1000 * (res.retry_s || 3));
+      res = await post(url, body);
+    }
+    return res;
+  }
+
   async function startDocument(token) {
     try {
       const el = await startCamera("environment");
@@ -115,7 +126,9 @@
     const el = video();
     if (!el || !el.videoWidth) return JSON.stringify({ ok: false, code: "CAMERA", message: "" });
     const blob = await grab(el, 4096, 0.92);
-    const res = await post(api(token, docQuery(side, type, country)), blob);
+    qualityBusy = true;  // the quality hints pause while this photo waits for its turn
+    const res = await postAdmitted(api(token, docQuery(side, type, country)), blob, "idv-feedback");
+    qualityBusy = false;
     if (res.ok) stopCamera();
     return JSON.stringify(res);
   }
@@ -124,7 +137,7 @@
     const input = document.getElementById("idv-file");
     const file = input && input.files && input.files[0];
     if (!file) return JSON.stringify({ ok: false, code: "EMPTY", message: "" });
-    const res = await post(api(token, docQuery(side, type, country)), file);
+    const res = await postAdmitted(api(token, docQuery(side, type, country)), file, "idv-feedback");
     if (res.ok) { stopCamera(); input.value = ""; }
     return JSON.stringify(res);
   }
@@ -147,13 +160,7 @@
     try { el = await startCamera("user"); } catch (e) {
       return JSON.stringify({ ok: false, code: "CAMERA", message: String(e && e.name || e) });
     }
-    let start = await post(api(token, "/liveness"), new Uint8Array(0));
-    // Everyone the server serves with live feedback is busy: say the place in line, ask again.
-    for (let asked = 0; !start.ok && start.code === "WAIT" && asked < 400; asked++) {
-      setText("idv-instruction", start.message, "info");
-      await sleep(1000 * (start.retry_s || 3));
-      start = await post(api(token, "/liveness"), new Uint8Array(0));
-    }
+    const start = await postAdmitted(api(token, "/liveness"), new Uint8Array(0), "idv-instruction");
     if (!start.ok) return JSON.stringify(start);
     const rid = start.resource_id;
     const n = start.challenges.length;

@@ -88,7 +88,7 @@ EN: dict[str, str] = {
     "IMAGE_FAILED": "This image could not be processed: take or choose another photo.",
     "BUSY": "Your previous photo is still being processed: wait a moment and try again.",
     "SERVER_BUSY": "Many photos are being processed right now: try again in a moment.",
-    "WAIT": "Many people are taking their video selfie right now. You are number {position} in line "
+    "WAIT": "Many people are verifying their identity right now. You are number {position} in line "
             "(about {seconds} s): keep this page open, it goes on by itself.",
     "TOO_MANY_UPLOADS": "Too many photos were sent in a short time: wait a few minutes and try again.",
     "TOO_MANY_PHOTOS": "Too many photos of the document were sent with this link: contact the organisation "
@@ -207,7 +207,7 @@ FR: dict[str, str] = {
     "IMAGE_FAILED": "Cette image n'a pas pu être traitée : prenez ou choisissez une autre photo.",
     "BUSY": "Votre photo précédente est encore en cours de traitement : patientez un instant et réessayez.",
     "SERVER_BUSY": "Beaucoup de photos sont en cours de traitement : réessayez dans un instant.",
-    "WAIT": "Beaucoup de personnes font leur selfie vidéo en ce moment. Vous êtes numéro {position} dans la "
+    "WAIT": "Beaucoup de personnes vérifient leur identité en ce moment. Vous êtes numéro {position} dans la "
             "file (environ {seconds} s) : gardez cette page ouverte, elle continue d'elle-même.",
     "TOO_MANY_UPLOADS": "Trop de photos ont été envoyées en peu de temps : attendez quelques minutes et réessayez.",
     "TOO_MANY_PHOTOS": "Trop de photos du document ont été envoyées avec ce lien : contactez l'organisation "

@@ -1,7 +1,8 @@
 """What the benchmark's people show their camera, made at run time from real images in
 ../shared/data (evaluation data: read, never copied into the repository).
 
-- a passport on a desk, as the capture page sends it (camera resolution, JPEG 0.92);
+- a passport on a desk, as the capture page sends it (camera resolution, JPEG 0.92), and the
+  640-px frames of it the document step sends for quality hints;
 - a person following the liveness instructions, as 480-px JPEG frames at 0.85 (assets/capture.js
   grabs frames that size): looking at the camera, blinking, turning left or right. No still of
   an open mouth exists in the data, so an OPEN_MOUTH challenge is never answered and that attempt
@@ -76,6 +77,13 @@ def document_jpeg() -> bytes:
     mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, DOCUMENT_SIZE)
     frame[mask > 0] = warped[mask > 0]
     return _jpeg(frame, 92)
+
+
+@lru_cache(maxsize=1)
+def document_preview_jpeg() -> bytes:
+    """The same scene as the document step's quality frames (640 px, JPEG 0.8)."""
+    frame = cv2.imdecode(np.frombuffer(document_jpeg(), np.uint8), cv2.IMREAD_COLOR)
+    return _jpeg(cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA), 80)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """`python -m identity_app.cli bench load`: people capturing and operators working at once.
 
 End users do what the capture page does (assets/capture.js and the capture states): open the
-link and consent over the pages' websocket, upload a document photo, start a liveness attempt,
+link and consent over the pages' websocket, aim at the document (a quality frame every 500 ms),
+upload its photo, start a liveness attempt,
 stream 480-px frames at 8 per second (a batch once 8 are waiting and none is in flight), follow
-the instructions the answers give, finish, wait for the result and close the capture. Operators
+the instructions the answers give, finish, wait for the result and close the capture; told WAIT
+(admission), they wait in line as the page does, which is timed but no error. Operators
 sign in (password, then TOTP over the websocket, cookies from /api/auth/cookie), then in turn
 load the sessions list over HTTP (the CSV export) and over the websocket, a session's detail
 and a media item. Everything goes to 127.0.0.1 only, for --seconds, with a bounded number of
@@ -221,38 +223,79 @@ def _capture_url(run: Run, token: str, tail: str) -> str:
     return f"{run.url}/api/capture/{token}{tail}"
 
 
-def _admitted(run: Run, http: httpx.Client, token: str) -> dict:
-    """Start an attempt as the page does: told WAIT (admission), show the place in line and ask again."""
-    rec, waited_since = run.rec, None
-    while True:
-        t = time.monotonic()
-        r = http.post(_capture_url(run, token, "/liveness"), content=b"")
-        data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
-        if data.get("code") != "WAIT":
-            break
-        if waited_since is None:
-            waited_since = t
-            rec.count("waits")
-        if not data.get("message") or int(data.get("position", 0)) < 1:
-            rec.error("admission", "WAIT_WITHOUT_PLACE")  # nobody waits silently
-        rec.time("admission answer (WAIT)", (time.monotonic() - t) * 1000)
-        if run.over():
-            raise StepFailed("liveness", "STOPPED")
-        time.sleep(float(data.get("retry_s") or 3))
-    if waited_since is not None:
-        rec.time("admission wait (in line)", (t - waited_since) * 1000)
-    rec.time("liveness start", (time.monotonic() - t) * 1000)
+def _waiting(run: Run, data: dict, t: float, since: float | None) -> float:
+    """A WAIT answer (admission): counted once per person and turn, timed; its place must be told."""
+    if since is None:
+        run.rec.count("waits")
+    if not data.get("message") or int(data.get("position", 0)) < 1:
+        run.rec.error("admission", "WAIT_WITHOUT_PLACE")  # nobody waits silently
+    run.rec.time("admission answer (WAIT)", (time.monotonic() - t) * 1000)
+    if run.over():
+        raise StepFailed("admission", "STOPPED")
+    return t if since is None else since
+
+
+def _reply(r: httpx.Response) -> dict:
+    return r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+
+
+def _post_admitted(run: Run, http: httpx.Client, url: str, body: bytes, step: str) -> dict:
+    """POST as the page's postAdmitted does: told WAIT, show the place in line and ask again."""
+    rec, since = run.rec, None
     try:
-        return _json_ok("liveness start", r)
+        while True:
+            t = time.monotonic()
+            r = http.post(url, content=body)
+            data = _reply(r)
+            if data.get("code") != "WAIT":
+                break
+            since = _waiting(run, data, t, since)
+            time.sleep(float(data.get("retry_s") or 3))
+    except (httpx.HTTPError, ValueError) as exc:
+        rec.error(step, type(exc).__name__)
+        raise StepFailed(step, type(exc).__name__) from None
+    if since is not None:
+        rec.time("admission wait (in line)", (t - since) * 1000)
+    rec.time(step, (time.monotonic() - t) * 1000)
+    try:
+        return _json_ok(step, r)
     except StepFailed as exc:
         rec.error(exc.step, exc.code)
         raise
 
 
+def _aim(run: Run, http: httpx.Client, token: str) -> None:
+    """The document step's camera as startDocument runs it: a 640-px frame every 500 ms, one at a time,
+    answered with a quality hint, or WAIT (shown) until the person's turn; 2 s of hints, then the photo."""
+    rec, since, hints = run.rec, None, 0
+    frame = camera.document_preview_jpeg()
+    while hints < 4:
+        t = time.monotonic()
+        try:
+            r = http.post(_capture_url(run, token, "/quality"), content=frame)
+            data = _reply(r)
+        except (httpx.HTTPError, ValueError) as exc:
+            rec.error("document quality hint", type(exc).__name__)
+            data, r = {}, None
+        if data.get("code") == "WAIT":
+            since = _waiting(run, data, t, since)
+        elif r is not None and r.status_code == 200:
+            if since is not None:
+                rec.time("admission wait (in line)", (t - since) * 1000)
+                since = None
+            rec.time("document quality hint", (time.monotonic() - t) * 1000)
+            hints += 1
+        elif r is not None:
+            rec.error("document quality hint", str(data.get("code") or r.status_code))  # the next tick tries again
+        if run.over():
+            raise StepFailed("admission", "STOPPED")
+        time.sleep(max(0.0, 0.5 - (time.monotonic() - t)))
+
+
 def _liveness(run: Run, http: httpx.Client, token: str) -> dict:
     """One attempt as runLiveness does; the result JSON the page hands to liveness_done."""
     rec, face = run.rec, camera.face()
-    start = _admitted(run, http, token)
+    start = _post_admitted(run, http, _capture_url(run, token, "/liveness"), b"", "liveness start")
     rid, challenges = start["resource_id"], list(start["challenges"])
     deadline = time.monotonic() + 10 * len(challenges) + 5
     t0 = time.monotonic()
@@ -332,9 +375,9 @@ def _flow(run: Run, http: httpx.Client) -> None:
         ask("consent", f"{ev.capture_start}.accept", None, "camera")
         ask("camera check", f"{ev.capture_start}.camera_checked", {"result": json.dumps({"state": "ok"})},
             "document")
-        document = _timed(rec, "document upload", lambda: _json_ok("document upload", http.post(
-            _capture_url(run, token, "/document?side=FRONT&type=PASSPORT&country="),
-            content=camera.document_jpeg())))
+        _aim(run, http, token)
+        document = _post_admitted(run, http, _capture_url(run, token, "/document?side=FRONT&type=PASSPORT&country="),
+                                  camera.document_jpeg(), "document upload")
         ask("document done", f"{ev.capture_document}.document_done",
             {"result": json.dumps({**document, "side": "FRONT"})}, "liveness", "document")
         result = _liveness(run, http, token)
@@ -471,7 +514,7 @@ def run_load(url: str, world: bench_world.World, users: int, operators: int, sec
     """`users` people and `operators` operators for `seconds` against the app at `url`."""
     if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the load benchmark runs against loopback only")
-    camera.document_jpeg(), camera.face()  # made before the clock starts
+    camera.document_jpeg(), camera.document_preview_jpeg(), camera.face()  # made before the clock starts
     rec = Recorder()
     links = LinkSource(world.application_id, users)
     run = Run(url, events or _events(), rec, time.monotonic() + seconds, links, world)
@@ -491,7 +534,7 @@ def run_load(url: str, world: bench_world.World, users: int, operators: int, sec
             break
         time.sleep(1.0)
     drain = drain_time(url)
-    errors = {k: v for k, v in rec.errors.items() if not k.endswith(": STOPPED")}
+    errors = {k: v for k, v in rec.errors.items() if not k.endswith(": STOPPED")}  # the load's end
     return LoadReport(users, operators, seconds, rec.flows_started, rec.flows_finished, rec.figures(), errors,
                       drain, (round(sum(loads) / max(1, len(loads)), 2), max(loads, default=0.0)), rec.waits)
 

@@ -3,7 +3,8 @@
 A liveness attempt streams 8 frames a second, each decoded, analysed and re-encoded in the image
 pool (identity_app/image_pool.py, one child process per core): a core serves a few people with
 feedback in time, and past that everyone's feedback gets late at once. So this web process admits
-at most `capacity` people streaming at a time (IDV_LIVE_CAPTURES; 0 = LIVE_CAPTURES_PER_CORE per
+at most `capacity` people capturing at a time (from the document step's camera to the end of
+the liveness attempt) (IDV_LIVE_CAPTURES; 0 = LIVE_CAPTURES_PER_CORE per
 core). The next one gets WAIT with their place in line and an estimate; the capture page shows it
 and asks again every RETRY_S seconds, and whoever is first in line gets the next free place.
 
@@ -28,7 +29,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 LIVE_CAPTURES_PER_CORE = 3   # from `cli bench load` on 2 cores (README, Timings, Load)
-IDLE_S = 20.0                # an admitted attempt silent this long has been left
+IDLE_S = 30.0                # an admitted person silent this long has left (between document and liveness too)
 FORGET_S = 12.0              # someone in line who stopped asking (the page asks every RETRY_S)
 RETRY_S = 3
 TYPICAL_HOLD_S = 30.0        # the estimate's first guess of an attempt's length, then learnt

@@ -17,6 +17,8 @@ image_pool.py, waited for on a thread of this module, never on the event
 loop; the checks themselves run in the worker. A liveness attempt starts only once admitted
 (capture_admission.py): beyond the people this process serves with live feedback, the next one
 is answered WAIT (503) with a place in line, which the capture page shows while it asks again.
+A person's turn begins with the document step's first camera frame (or the document, or the
+liveness start, whichever comes first) and ends with the liveness attempt's finish.
 """
 from __future__ import annotations
 
@@ -219,6 +221,9 @@ def _resource_id(request: Request) -> int:
 @_refusals()
 async def quality(request: Request, token: str) -> Response:
     await _check_link(request, token, capture.require_open)
+    admission = live_admission().enter(token)  # the camera's first frames: the person's turn begins
+    if not admission.admitted:
+        return await _wait(token, admission.position, admission.wait_s)
     async with GATE.admit(token) as link:
         data = await read_body(request, capture.MAX_FRAME_BYTES)
         async with GATE.exclusive(link):
@@ -233,6 +238,9 @@ async def quality(request: Request, token: str) -> Response:
 async def document(request: Request, token: str) -> Response:
     q = request.query_params
     await _check_link(request, token, capture.require_document_upload)
+    admission = live_admission().enter(token)
+    if not admission.admitted:
+        return await _wait(token, admission.position, admission.wait_s)
     if not DOCUMENT_RATE.take(token):
         raise Busy("TOO_MANY_UPLOADS")
     async with GATE.admit(token) as link:

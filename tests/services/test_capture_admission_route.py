@@ -50,3 +50,12 @@ def test_the_second_person_waits_with_a_place_then_starts(two_links):
     rid = started.json()["resource_id"]
     assert client.post(f"/api/capture/{first}/liveness/{rid}/finish").json()["ok"]
     assert client.post(f"/api/capture/{second}/liveness").json()["ok"]
+
+
+def test_a_turn_begins_with_the_document_cameras_first_frame(two_links):
+    client, (first, second) = two_links
+    frame = b"\xff\xd8 not decoded: refused for its content once admitted"
+    assert client.post(f"/api/capture/{first}/quality", content=frame).status_code != 503
+    for route in ("quality", "document"):
+        wait = client.post(f"/api/capture/{second}/{route}", content=frame)
+        assert wait.status_code == 503 and wait.json()["code"] == "WAIT" and wait.json()["position"] == 1

@@ -20,14 +20,15 @@ def test_two_people_and_an_operator(tmp_path):
         pytest.skip(f"evaluation data missing: {SHARED} (see ../shared/data/README.md)")
     out = tmp_path / "report.json"
     done = subprocess.run([sys.executable, "-m", "identity_app.cli", "bench", "load", "--users", "2",
-                           "--operators", "1", "--seconds", "15", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=110)
+                           "--operators", "1", "--seconds", "25", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=115)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     [report] = json.loads(out.read_text())
     assert report["errors"] == {}
     assert report["users"] == 2 and report["operators"] == 1 and report["flows_started"] >= 2
     steps = report["steps"]
-    for step in ("open link", "consent", "document upload", "liveness start", "liveness frames (feedback)",
+    for step in ("open link", "consent", "document quality hint", "document upload", "liveness start",
+                 "liveness frames (feedback)",
                  "operator sign in", "sessions list (HTTP)", "sessions list (websocket)",
                  "session detail (websocket)", "media item (HTTP)"):
         assert steps[step]["count"] >= 1, step
