@@ -16,6 +16,7 @@ so a browser reaching the container through a published port or a proxy opens it
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import sys
@@ -76,7 +77,8 @@ def point_at(public_base_url: str) -> int:
         return f"{scheme}://{new}"
 
     changed = 0
-    for path in [_web_dir() / "env.json", *client.rglob("*.js"), *client.rglob("*.html"), *client.rglob("*.json")]:
+    for path in [_web_dir() / "env.json", *client.rglob("*.js"), *client.rglob("*.html"), *client.rglob("*.json"),
+                 *(_web_dir() / "build" / "server").rglob("*.js")]:
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
@@ -84,6 +86,9 @@ def point_at(public_base_url: str) -> int:
         if updated != text:
             path.write_text(updated, encoding="utf-8", errors="surrogateescape")
             changed += 1
+            gz = path.with_name(path.name + ".gz")  # the precompressed copy served to most browsers
+            if gz.exists():
+                gz.write_bytes(gzip.compress(updated.encode("utf-8", errors="surrogateescape"), mtime=0))
     marker.write_text(new)
     return changed
 
