@@ -245,3 +245,8 @@ def test_the_container_serves_sign_in_and_a_whole_capture_on_its_port(container_
     assert checks["LIVENESS"].recommendation == "APPROVE", checks["LIVENESS"].report
     assert checks["ID_DOCUMENT_TEXT_DATA_CHECK"].recommendation == "APPROVE", checks["ID_DOCUMENT_TEXT_DATA_CHECK"].report
     assert any(s["sub_check"] == "ai_face_match" for s in checks["ID_DOCUMENT_FACE_MATCH"].report["breakdown"])
+    # The key is a read-only mounted secret: rotate-secret refuses before changing anything, and says why.
+    refused = podman("exec", app.name, "python", "-m", "identity_app.cli", "rotate-secret", check=False, timeout=180)
+    assert refused.returncode == 1 and "IDV_SECRET_KEY_FILE=/run/secrets/idv_secret_key" in refused.stderr \
+        and "cannot write" in refused.stderr, refused.stderr
+    assert not (app.data_dir / "secret-rotation.json").exists()
