@@ -182,7 +182,8 @@ def test_the_owner_sending_the_same_events_does_change_things(world):
     full = SessionDetailState.get_full_name()
     params = {"app_id": str(ids["app"]), "session_id": str(ids["session"])}
     sock.send(f"{full}.load", path="/", params=params)
-    sock.send(f"{full}.delete_media", {"media_id": ids["media"]}, path="/", params=params)
+    sock.send(f"{full}.ask_delete_media", {"media_id": ids["media"]}, path="/", params=params)  # the dialog
+    sock.send(f"{full}.delete_media", {}, path="/", params=params)  # its confirmation
     sock.settle()
     sock.close()
     after = snapshot(engine, app.data_dir / "media")
