@@ -9,6 +9,7 @@
   let facing = null;
   let qualityTimer = null;
   let qualityBusy = false;
+  let qualityPausedUntil = 0;  // told WAIT: the hints ask again after the answer's retry_s, not every tick
 
   function video() { return document.getElementById("idv-video"); }
   function setText(id, text, tone) {
@@ -100,11 +101,12 @@
       const el = await startCamera("environment");
       if (qualityTimer) clearInterval(qualityTimer);
       qualityTimer = setInterval(async () => {
-        if (qualityBusy || !el.videoWidth) return;
+        if (qualityBusy || !el.videoWidth || Date.now() < qualityPausedUntil) return;
         qualityBusy = true;
         try {
           const blob = await grab(el, 640, 0.8);
           const res = await post(api(token, "/quality"), blob);
+          if (res.code === "WAIT") qualityPausedUntil = Date.now() + 1000 * (res.retry_s || 3);
           setText("idv-feedback", res.message, res.ok ? "good" : "warn");
           const box = document.getElementById("idv-guide");
           if (box) box.dataset.ok = res.ok ? "1" : "0";

@@ -266,7 +266,8 @@ def _post_admitted(run: Run, http: httpx.Client, url: str, body: bytes, step: st
 
 def _aim(run: Run, http: httpx.Client, token: str) -> None:
     """The document step's camera as startDocument runs it: a 640-px frame every 500 ms, one at a time,
-    answered with a quality hint, or WAIT (shown) until the person's turn; 2 s of hints, then the photo."""
+    answered with a quality hint, or WAIT (shown; the next frame after its retry_s) until the person's
+    turn; 2 s of hints, then the photo."""
     rec, since, hints = run.rec, None, 0
     frame = camera.document_preview_jpeg()
     while hints < 4:
@@ -279,6 +280,7 @@ def _aim(run: Run, http: httpx.Client, token: str) -> None:
             data, r = {}, None
         if data.get("code") == "WAIT":
             since = _waiting(run, data, t, since)
+            time.sleep(float(data.get("retry_s") or 3) - 0.5)  # the page's hints pause as long
         elif r is not None and r.status_code == 200:
             if since is not None:
                 rec.time("admission wait (in line)", (t - since) * 1000)
