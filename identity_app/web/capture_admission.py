@@ -10,7 +10,8 @@ and asks again every RETRY_S seconds, and whoever is first in line gets the next
 
 The capacity is a ceiling, not a promise: the CPUs may be shared (other containers, the worker's
 checks), so the process watches how long its frame batches take to answer. When the p95 of the
-last WINDOW batches passes the target (FEEDBACK_TARGET_MS), it admits one person fewer; when it
+last WINDOW batches passes the target (FEEDBACK_TARGET_MS) while several stream, it admits one
+person fewer, down to FLOOR; when it
 stays under half the target with every place taken, one more, up to the ceiling (at most one
 change per COOLDOWN_S). Nobody admitted is sent away: a lower capacity only makes the next wait.
 
@@ -36,6 +37,7 @@ TYPICAL_HOLD_S = 30.0        # the estimate's first guess of an attempt's length
 FEEDBACK_TARGET_MS = 500.0   # a frame batch answered within this, p95 (issue 13)
 WINDOW = 24                  # frame batches the p95 is taken over (3 s of 8 people)
 COOLDOWN_S = 5.0
+FLOOR = 2                    # never fewer places: with one, a page left open would stop everyone for IDLE_S
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,8 @@ class LiveAdmission:
                 return
             ordered = sorted(self._answers)
             p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-            if p95 > self.target_ms and self.capacity > 1:
-                self.capacity -= 1
+            if p95 > self.target_ms and self.capacity > min(FLOOR, self.ceiling) and len(self._active) > 1:
+                self.capacity -= 1  # (one person alone answered late: fewer people would not help)
             elif p95 <= self.target_ms / 2 and self.capacity < self.ceiling and len(self._active) >= self.capacity:
                 self.capacity += 1
             else:

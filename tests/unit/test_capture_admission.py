@@ -62,3 +62,17 @@ def test_late_feedback_lowers_the_capacity_and_quick_feedback_raises_it_back():
     for i in range(WINDOW):
         live.observe(100, now=30 + i * 0.1)
     assert live.capacity == 3  # never above the ceiling
+    for k in range(10):  # late for long: down to the floor of 2, never one page blocking everyone
+        for i in range(WINDOW):
+            live.observe(900, now=40 + k * 10 + i * 0.1)
+    assert live.capacity == 2
+
+
+def test_one_person_answered_late_does_not_lower_the_capacity():
+    from identity_app.web.capture_admission import WINDOW
+
+    live = LiveAdmission(4, target_ms=500)
+    assert live.enter("alone", now=0).admitted
+    for i in range(WINDOW * 3):
+        live.observe(2000, now=1 + i)
+    assert live.capacity == 4
