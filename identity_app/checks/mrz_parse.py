@@ -340,6 +340,20 @@ def _filler_run_positions(chars: list[str], start: int, end: int, names: bool) -
     return out
 
 
+LONE_END_REASON = "personal number is left-aligned: a lone character at its end is a filler"
+
+
+def _lone_round_end(chars: Sequence[str], seg: Segment) -> bool:
+    """A passport's personal number is left-aligned: a lone 0 or O at its end after
+    nothing but fillers is the last filler read round (both count 0, so its check
+    digit cannot tell). A visa's optional data is another field (mrz-passporteye's
+    Polish visa really ends in 0)."""
+    if seg.end > len(chars):
+        return False
+    span = "".join(chars[seg.start:seg.end])
+    return span[-1] in "0O" and set(span[:-1]) == {"<"}
+
+
 def _best_in(row, alphabet: str, ch: str) -> str:
     """The character of `alphabet` the recogniser found likeliest at a position (row: its
     probabilities over MRZ_CHARS), or the usual confusion map when it gave that alphabet nothing."""
@@ -413,15 +427,9 @@ def repair_lines(lines: Sequence[str], fmt: str, probs: Sequence | None = None
                                                  names=seg.name in NAME_FIELDS):
                     chars[pos] = "<"
                     reasons[pos] = f"filler run in {seg.name}"
-            if fmt == "TD3" and seg.name == "personal_number" and seg.end <= len(chars):
-                # The passport's personal number is left-aligned: a lone 0 or O at its end
-                # after nothing but fillers is the last filler read round (both count 0,
-                # so its check digit cannot tell). A visa's optional data is another
-                # field (mrz-passporteye's Polish visa really ends in 0).
-                span = "".join(chars[seg.start:seg.end])
-                if span[-1] in "0O" and set(span[:-1]) == {"<"}:
-                    chars[seg.end - 1] = "<"
-                    reasons[seg.end - 1] = "personal number is left-aligned: a lone character at its end is a filler"
+            if fmt == "TD3" and seg.name == "personal_number" and _lone_round_end(chars, seg):
+                chars[seg.end - 1] = "<"
+                reasons[seg.end - 1] = LONE_END_REASON
         for pos, reason in sorted(reasons.items()):
             if chars[pos] != original[pos]:
                 repairs.append(Repair(li + 1, pos + 1, original[pos], chars[pos], reason))
@@ -563,5 +571,12 @@ def parse_mrz(lines: Sequence[str], repair: bool = True, today: date | None = No
             found = search_confusables(lines, fmt, probs)
             lines, repairs = found.lines, repairs + found.repairs
             alternatives = found.alternatives
+            if fmt == "TD3":  # the search weighs the recogniser, not the field's alignment
+                seg = next(s for s in LAYOUTS[fmt] if s.name == "personal_number")
+                if _lone_round_end(lines[1], seg):
+                    read = lines[1][seg.end - 1]
+                    lines = (lines[0], lines[1][:seg.end - 1] + "<" + lines[1][seg.end:])
+                    repairs += (Repair(2, seg.end, read, "<", LONE_END_REASON),)
+                    alternatives = tuple(a for a in alternatives if a != lines)
     return ParsedMRZ(fmt, lines, _fields(lines, fmt, today), compute_check_digits(lines, fmt), repairs,
                      alternatives)
