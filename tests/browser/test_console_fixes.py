@@ -102,6 +102,9 @@ def world(app_server, browser):
         db.commit()
     yield dict(engine=engine, app_id=app_id, waiting=waiting, rejected=rejected.id, media=media)
     engine.dispose()
+    from identity_app import image_pool
+
+    image_pool.shutdown()  # the logo upload started this process's image pool: the next module starts its own
 
 
 @pytest.fixture
