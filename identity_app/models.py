@@ -146,6 +146,11 @@ class MediaKind(str, Enum):
     SELFIE = "SELFIE"
     LIVENESS_FRAME = "LIVENESS_FRAME"
     APPLICATION_LOGO = "APPLICATION_LOGO"
+    # Evidence the worker keeps when it checks a document (services/review/verification.py),
+    # derived from the stored DOCUMENT_FRONT/BACK, which stays as captured.
+    MRZ_CROP = "MRZ_CROP"                        # the machine readable zone's band, upright
+    PORTRAIT_CROP = "PORTRAIT_CROP"              # the document's portrait, upright
+    DOCUMENT_CORRECTED = "DOCUMENT_CORRECTED"    # the document flattened by its four corners
 
 
 class DecisionValue(str, Enum):
@@ -212,6 +217,11 @@ class AuditAction(StrEnum):
     WEBHOOK_RESENT = "webhook.resent"
     SDK_KEY_CREATED = "api.sdk_key_created"
     SDK_KEY_REVOKED = "api.sdk_key_revoked"
+    # the reviewer's workbench (session page, review queue)
+    SESSION_LINK_REGENERATED = "session.link_regenerated"
+    REVIEW_ASSIGNED = "review.assigned"
+    REVIEW_UNASSIGNED = "review.unassigned"
+    REVIEW_NOTE_ADDED = "review.note_added"
 
 
 class ApiScope(StrEnum):
@@ -623,3 +633,32 @@ class SdkKey(SQLModel, table=True):
     created_by_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = ts(nullable=False, default=True)
     revoked_at: Optional[datetime] = ts()
+
+
+# --- the review queue's assignee and notes (services/review/queue.py) ----------------------
+
+
+class ReviewAssignment(SQLModel, table=True):
+    """Who works on a check waiting for review (one assignee at most); goes with the check."""
+
+    __tablename__ = "review_assignment"
+    __table_args__ = NO_ID_REUSE
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="session_check.id", ondelete="CASCADE", unique=True, index=True)
+    assignee_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    assigned_at: datetime = ts(nullable=False, default=True)
+
+
+class ReviewNote(SQLModel, table=True):
+    """A reviewer's note on a check waiting for review (free text: may describe the person,
+    so it lives and dies with the check, never in the audit trail)."""
+
+    __tablename__ = "review_note"
+    __table_args__ = NO_ID_REUSE
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    check_id: int = fk("session_check.id")
+    author_id: Optional[int] = fk("operator.id", nullable=True, ondelete="SET NULL", index=False)
+    text: str = Field(max_length=2000)
+    created_at: datetime = ts(nullable=False, default=True)
