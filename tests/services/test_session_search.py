@@ -83,7 +83,9 @@ def test_filters_by_state_decision_and_creation_date(db, world):
 
 def test_sorting_and_pagination(db, world):
     op, app_id, _, _ = world
-    assert names(search(db, op, app_id, sort="name", descending=False)) == sorted(p[0] for p in PEOPLE)
+    # Accents sort with their letter: Émilie among the e's, not after Z (issue 14, item 14).
+    assert names(search(db, op, app_id, sort="name", descending=False)) == [
+        "Ada Lovelace", "Alan Turing", "Charles Babbage", "Émilie du Châtelet", "Grace Hopper"]
     # Grouped by state (PostgreSQL orders its enum by lifecycle, SQLite alphabetically), newest first inside.
     by_state = [r.state for r in search(db, op, app_id, sort="state", descending=False).rows]
     assert len(by_state) == 5 and all(s not in by_state[i + 1:] or by_state[i + 1] == s
@@ -108,7 +110,7 @@ def test_the_csv_export_holds_the_filtered_list_and_defuses_formulas(db, world):
     assert rows[0]["state"] == "EXPIRED" and rows[1]["decision"] == "APPROVE"
     assert rows[2]["name"].startswith("'=")
     assert set(rows[0]) == {"session_id", "name", "email", "reference", "state", "decision", "created_at",
-                            "expires_at", "completed_at"}
+                            "expires_at", "completed_at", "link"}
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "sessions.exported")).one()
     assert event.details == {"rows": 3, "filtered": True}
 

@@ -51,8 +51,23 @@ def application_snapshot(app: Application) -> dict:
     }
 
 
+# Letters that Unicode does not decompose into a base letter and a mark.
+_FOLD_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe",
+                               "ı": "i", "ħ": "h", "ŧ": "t"})
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as people type a name they read: 'Müller' -> 'muller',
+    'Zoë' -> 'zoe', 'Łukasz Ørsted' -> 'lukasz orsted'. The search text is stored folded and
+    a search is folded the same way, so 'muller' finds Müller on SQLite and PostgreSQL alike
+    (no collation or extension needed), and ordering by it sorts Élodie among the e's."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD_LETTERS)
+
+
 def search_text(name: str, email: str, reference: str) -> str:
-    return f"{name} {email} {reference}".lower()
+    """Folded "name email reference": searched by part of a word, and ordered by for the name sort."""
+    return fold(f"{name} {email} {reference}")[:800]
 
 
 def session_link(token: str) -> str:

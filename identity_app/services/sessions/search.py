@@ -1,13 +1,18 @@
 """The sessions list of an application: search, filters, sorting, pages, CSV export.
 
-Search is case-insensitive and matches part of a word in the name, the email
-or the reference, through the lower-cased `search_text` column:
+Search is case- and accent-insensitive ("muller" finds Müller) and matches part of
+a word in the name, the email or the reference, through the `search_text` column
+(folded: lower case without accents, services/sessions/links.fold; the query is
+folded the same way):
 - PostgreSQL: `search_text LIKE '%x%'`, served by a pg_trgm GIN index
   (migration 'session search indexes');
 - SQLite: `instr(search_text, x) > 0` over a covering index
   (application_id, created_at, search_text), so a search scans a compact
   index instead of the table rows with their JSON snapshots (measured with
   `python -m identity_app.cli bench search`).
+
+The name sort orders by that folded text too (index ix_vs_app_sort_text), so accents
+sort with their letter on both databases: descending, Zoë comes before Élodie.
 """
 from __future__ import annotations
 
@@ -27,12 +32,13 @@ from identity_app.services.access.auth import OperatorView
 from identity_app.services.forms import Page
 from identity_app.services.errors import ValidationError
 from identity_app.services.access.permissions import require
+from identity_app.services.sessions.links import fold, session_link
 
 SORTS = ("created", "name", "state")
 DECISION_FILTERS = ("", "APPROVE", "REJECT", "NONE")  # NONE: no decision yet
 MAX_PAGE_SIZE = 200
 EXPORT_COLUMNS = ("session_id", "name", "email", "reference", "state", "decision", "created_at", "expires_at",
-                  "completed_at")
+                  "completed_at", "link")
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def clean_query(q: SearchQuery) -> SearchQuery:
     if q.created_from and q.created_to and q.created_from > q.created_to:
         raise ValidationError("The 'from' date is after the 'to' date.")
     # Control characters never match (names are stored without them) and PostgreSQL refuses NUL.
-    text = " ".join("".join(c for c in (q.text or "") if c.isprintable() or c.isspace()).lower().split())[:200]
+    text = " ".join(fold("".join(c for c in (q.text or "") if c.isprintable() or c.isspace())).split())[:200]
     return replace(q, text=text, states=states, decision=decision, page=max(1, int(q.page)),
                    page_size=min(MAX_PAGE_SIZE, max(1, int(q.page_size))))
 
@@ -136,7 +142,8 @@ def _hinted(db: Session, q: SearchQuery, stmt: Any) -> Any:
 
 def _order(q: SearchQuery) -> list[Any]:
     vs = VerificationSession
-    key = {"created": [vs.created_at], "name": [vs.user_name, vs.created_at],
+    # The name sort reads the folded "name email reference": accents sort with their letter.
+    key = {"created": [vs.created_at], "name": [vs.search_text, vs.created_at],
            "state": [vs.state, vs.created_at]}[q.sort]
     key = key + [vs.id]  # a stable order for pagination
     return [col(k).desc() if q.descending else col(k).asc() for k in key]
@@ -194,7 +201,7 @@ def export_csv(db: Session, *, actor: OperatorView, application_id: int, query: 
     """The whole filtered list as CSV (text columns only: never media)."""
     require(db, actor, application_id, Permission.VIEW_SESSIONS)
     q = clean_query(query)
-    stmt = (select(*_COLUMNS, VerificationSession.completed_at)
+    stmt = (select(*_COLUMNS, VerificationSession.completed_at, VerificationSession.token)
             .where(*_conditions(db, application_id, q)).order_by(*_order(q)))
     out = io.StringIO()
     writer = csv.writer(out)
@@ -202,9 +209,12 @@ def export_csv(db: Session, *, actor: OperatorView, application_id: int, query: 
     count = 0
     for r in db.exec(stmt):
         row = _row(r)
-        writer.writerow([row.id, _safe(row.user_name), _safe(row.user_email), _safe(row.reference), row.state,
+        # The state as the console shows it (IN PROGRESS, not the API's ONGOING); the link while
+        # the session is open, for sending it from another system.
+        writer.writerow([row.id, _safe(row.user_name), _safe(row.user_email), _safe(row.reference), row.state_label,
                          row.decision, row.created_at.isoformat(), row.expires_at.isoformat(),
-                         r.completed_at.isoformat() if r.completed_at else ""])
+                         r.completed_at.isoformat() if r.completed_at else "",
+                         session_link(r.token) if row.state == SessionState.ONGOING.value else ""])
         count += 1
     # The audit says that a list left the system and how big it was, not what was in it.
     audit.record(db, AuditAction.SESSIONS_EXPORTED, operator_id=actor.id, actor=actor.email,
