@@ -179,6 +179,8 @@ class AuditAction(StrEnum):
     APPLICATION_DEACTIVATED = "application.deactivated"
     INVITATION_SENT = "user.invited"
     INVITATION_ACCEPTED = "user.invitation_accepted"
+    INVITATION_REVOKED = "user.invitation_revoked"
+    INVITATION_RESENT = "user.invitation_resent"
     PERMISSIONS_CHANGED = "user.permissions_changed"
     MEMBER_REMOVED = "user.removed"
     # sessions, by operators
