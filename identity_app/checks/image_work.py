@@ -36,11 +36,25 @@ def document_photo(data: bytes, limits: ImageLimits, jpeg_quality: int = 92) -> 
 
 
 def frame_quality(data: bytes, limits: ImageLimits) -> dict:
-    """Live feedback on a downscaled camera frame of a document: {"ok": bool, "problems": [codes]}."""
+    """Live feedback on a downscaled camera frame of a document: {"ok": bool, "problems": [codes],
+    "frame_problems": [codes], "corners": [[x, y] as shares of the frame's width and height]}.
+
+    When the photo would be accepted ("ok"), document_frame.assess_frame also says whether the document
+    is whole, big enough and sharp, and where its corners are (the capture page takes the photo by itself
+    once that holds, steady, over a few frames); on a frame already refused it is not run (its cost).
+    """
+    from identity_app.checks.document_frame import assess_frame
     from identity_app.checks.image_quality import assess_quality
 
-    quality = assess_quality(_decode(data, limits))
-    return {"ok": bool(quality.ok), "problems": list(quality.problems)}
+    image = _decode(data, limits)
+    quality = assess_quality(image)
+    out = {"ok": bool(quality.ok), "problems": list(quality.problems), "frame_problems": [], "corners": []}
+    if quality.ok:
+        frame = assess_frame(image)
+        h, w = image.shape[:2]
+        out["frame_problems"] = list(frame.problems)
+        out["corners"] = [[float(x) / w, float(y) / h] for x, y in frame.corners or ()]
+    return out
 
 
 def liveness_frames(frames: list[bytes], limits: ImageLimits, jpeg_quality: int = 90) -> list[dict]:
