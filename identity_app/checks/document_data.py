@@ -57,6 +57,9 @@ class DocumentText:
     mrz_alternatives: tuple[tuple[str, ...], ...] = ()
     # The document's corners in the photo when it was read flattened (perspective corrected).
     document_corners: tuple[tuple[float, float], ...] = ()
+    # x, y, w, h of the MRZ band in the image read (flattened when document_corners are set)
+    # turned by `rotation`: where the MRZ evidence is cropped from.
+    mrz_band: tuple[int, ...] = ()
 
     @property
     def check_digits_valid(self) -> bool:
@@ -88,6 +91,7 @@ class DocumentText:
             engine=raw.get("engine") or "",
             mrz_alternatives=tuple(tuple(a) for a in raw.get("mrz_alternatives") or ()),
             document_corners=tuple((float(x), float(y)) for x, y in raw.get("document_corners") or ()),
+            mrz_band=tuple(int(v) for v in raw.get("mrz_band") or ()),
         )
 
     def expiry(self) -> date | None:

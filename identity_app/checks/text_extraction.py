@@ -24,7 +24,7 @@ Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -95,6 +95,68 @@ def extract_document_text(
     return replace(doc, document_corners=corners) if corners else doc
 
 
+@dataclass(frozen=True)
+class DocumentEvidence:
+    """What the reviewer sees beside the reports: the crops the checks looked at (BGR images)."""
+
+    mrz_crop: np.ndarray | None        # the MRZ band, upright, as it was read
+    portrait: np.ndarray | None        # the document's portrait, upright
+    corrected: np.ndarray | None       # the front flattened by its four corners, upright
+    corners: tuple[tuple[float, float], ...] = ()  # those corners in the front photo
+    rotation: int = 0                  # degrees the flattened front was turned to stand upright
+
+
+EVIDENCE_LONG_SIDE = (700, 1600)  # px: the corrected document's long side, the photo's own resolution within
+
+
+def mrz_crop(image_bgr: np.ndarray, doc: DocumentText, margin: float = 0.25) -> np.ndarray | None:
+    """The MRZ band of `image_bgr` (the photo it was read from) as text extraction read it:
+    flattened by the document's corners when it was read that way, turned upright, with
+    `margin` (a fraction of the band's height) around it. None when no MRZ was read."""
+    if not doc.mrz_found or len(doc.mrz_band) != 4:
+        return None
+    image = _as_bgr(image_bgr)
+    if doc.document_corners:
+        image = correct_perspective(image, np.asarray(doc.document_corners, np.float32))
+    upright = rotate(image, doc.rotation)
+    x, y, w, h = doc.mrz_band
+    mx, my = int(0.02 * w) + 4, int(margin * h) + 4
+    crop = upright[max(0, y - my):y + h + my, max(0, x - mx):x + w + mx]
+    return crop if crop.shape[0] >= 8 and crop.shape[1] >= 40 else None
+
+
+def document_evidence(front_bgr: np.ndarray, doc: DocumentText | None,
+                      mrz_image_bgr: np.ndarray | None = None, front_read: bool = False) -> DocumentEvidence:
+    """The evidence of one document: its MRZ crop (from `mrz_image_bgr`, the photo the MRZ
+    was read from), and from the front photo the document flattened by its four corners
+    (those text extraction used when it read the front flattened, `front_read`, else
+    found again) and its portrait. Each is None when it could not be made."""
+    from identity_app.checks.document_frame import find_document
+    from identity_app.checks.portrait import find_portrait
+
+    front = _as_bgr(front_bgr)
+    crop = mrz_crop(mrz_image_bgr, doc) if doc is not None and mrz_image_bgr is not None else None
+    known = front_read and doc is not None and len(doc.document_corners) == 4
+    corners = np.asarray(doc.document_corners, np.float32) if known else find_document(front)  # type: ignore[union-attr]
+    corrected, rotation = None, 0
+    if corners is not None:
+        quad_w = max(float(np.linalg.norm(corners[i] - corners[(i + 1) % 4])) for i in range(4))
+        lo, hi = EVIDENCE_LONG_SIDE
+        corrected = correct_perspective(front, corners, long_side=int(min(hi, max(lo, quad_w))))
+        if known:  # read flattened: the reading's own turn stands it upright
+            rotation = doc.rotation  # type: ignore[union-attr]
+            corrected = rotate(corrected, rotation)
+        found = find_portrait(corrected)
+        if found is not None and not known:  # else the portrait's turn does
+            rotation = found[1]
+            corrected = rotate(corrected, rotation)
+    else:
+        found = find_portrait(front)
+    portrait = found[0] if found is not None else None
+    as_tuple = tuple((float(x), float(y)) for x, y in corners) if corners is not None else ()
+    return DocumentEvidence(crop, portrait, corrected, as_tuple, rotation)
+
+
 def _as_bgr(image: np.ndarray) -> np.ndarray:
     import cv2
 
@@ -161,6 +223,7 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
         rotation=reading.rotation,
         engine=reading.engine,
         mrz_alternatives=() if decided else reading.parsed.alternatives,
+        mrz_band=tuple(int(v) for v in reading.band) if reading.band else (),
     )
 
 

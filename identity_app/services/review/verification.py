@@ -219,8 +219,10 @@ class _DocumentWork:
     task: Task | None
     stored: DocumentText | None           # a finished task's reading, reused
     stored_from_front: bool               # that text was read from the front image
-    images: list[tuple[MediaKind, np.ndarray]]
+    images: list[tuple[MediaKind, np.ndarray]]  # to read; with a stored reading, the image it was read from
     media_ids: list[int]                  # the latest front and back of the document, read or to read
+    front_id: int | None = None           # the latest front: the source of the evidence drawn from it
+    source_ids: tuple[tuple[MediaKind, int], ...] = ()  # each side's latest media id
 
 
 @dataclass(frozen=True)
@@ -230,36 +232,47 @@ class _DocumentResult:
     error: str
     text_report: object | None
     authenticity_report: object | None
+    evidence: object | None = None        # text_extraction.DocumentEvidence
+    mrz_side: MediaKind | None = None     # the side the MRZ crop was cut from
 
 
-def _document_work(db: Session, store: MediaStore, vs: VerificationSession, resource_id: int) -> _DocumentWork:
+def _document_work(db: Session, store: MediaStore, vs: VerificationSession, resource_id: int,
+                   with_source: bool = False) -> _DocumentWork:
     """Text extraction's inputs: a finished task's result to reuse (read from the images the
-    document has now), else the document images."""
+    document has now), else the document images. `with_source`: with a reused result, the
+    image it was read from too (for the evidence cut from it)."""
     assert vs.id is not None
     task = db.exec(select(Task).where(Task.session_id == vs.id, Task.type == TaskType.ID_DOCUMENT_TEXT_DATA_EXTRACTION,
                                       Task.resource_id == resource_id)).first()
     latest = [m for side in (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK)
               for m in _media(db, vs.id, side, resource_id)[-1:]]
     media_ids = [m.id for m in latest if m.id is not None]
+    front_id = next((m.id for m in latest if m.kind == MediaKind.DOCUMENT_FRONT), None)
+    source_ids = tuple((m.kind, m.id) for m in latest if m.id is not None)
     result = (task.result or {}) if task is not None else {}
     if task is not None and task.state == TaskState.DONE and result.get(MEDIA_KEY) == media_ids:
         stored = DocumentText.from_dict(result)
-        return _DocumentWork(task, stored, result.get(SOURCE_KEY) == MediaKind.DOCUMENT_FRONT.value, [], media_ids)
-    return _DocumentWork(task, None, False, [(m.kind, _image(store, m)) for m in latest], media_ids)
+        source = [m for m in latest if m.kind.value == result.get(SOURCE_KEY)]
+        images = [(m.kind, _image(store, m)) for m in source] if with_source and stored.mrz_found else []
+        return _DocumentWork(task, stored, result.get(SOURCE_KEY) == MediaKind.DOCUMENT_FRONT.value, images,
+                             media_ids, front_id, source_ids)
+    return _DocumentWork(task, None, False, [(m.kind, _image(store, m)) for m in latest], media_ids,
+                         front_id, source_ids)
 
 
 def _document_checks(work: _DocumentWork, doc_image: np.ndarray | None, policy, today: date,
                      text_wanted: bool, authenticity_wanted: bool, session_id: int) -> _DocumentResult:
     """Pure work, safe on another thread: read the text, then judge the document with it."""
     from identity_app.checks.document_authenticity import AuthenticityThresholds, document_authenticity_report
-    from identity_app.checks.text_extraction import extract_document_text, text_data_report
+    from identity_app.checks.text_extraction import document_evidence, extract_document_text, text_data_report
 
     doc, from_front, error = work.stored, work.stored_from_front, ""
+    read_side, read_image = work.images[0] if work.stored is not None and work.images else (None, None)
     if work.stored is None:
         try:
             for side, image in work.images:  # the MRZ of an ID card is on its back
                 doc = extract_document_text(image, today=today)
-                from_front = side == MediaKind.DOCUMENT_FRONT
+                from_front, read_side, read_image = side == MediaKind.DOCUMENT_FRONT, side, image
                 if doc.mrz_found:  # type: ignore[attr-defined]
                     break
         except Exception as exc:  # an OCR failure fails the task, not the job
@@ -274,7 +287,14 @@ def _document_checks(work: _DocumentWork, doc_image: np.ndarray | None, policy, 
         thresholds = AuthenticityThresholds(specimen_ocr=not (from_front and doc is not None))
         authenticity = document_authenticity_report(doc_image, text, policy, today=today,  # type: ignore[arg-type]
                                                     thresholds=thresholds)
-    return _DocumentResult(doc, from_front, error, text_report, authenticity)
+    evidence = None
+    if doc_image is not None:
+        try:
+            evidence = document_evidence(doc_image, doc, read_image if doc is not None and doc.mrz_found else None,
+                                         front_read=from_front)
+        except Exception:  # evidence is for the reviewer's eyes: its failure fails no check
+            log.exception("document evidence failed for session %s", session_id)
+    return _DocumentResult(doc, from_front, error, text_report, authenticity, evidence, read_side)
 
 
 def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _DocumentWork,
@@ -297,6 +317,68 @@ def _record_task(db: Session, vs: VerificationSession, resource_id: int, work: _
     assert task.id is not None
     events.task_completed(db, vs, task_id=task.id, task_type=str(task.type))
     db.commit()
+
+
+EVIDENCE_KEY = "evidence_media_id"  # in a sub-check's details: the evidence media it looked at
+# Which evidence each sub-check looked at (text extraction's and document authenticity's names).
+EVIDENCE_OF = {
+    "mrz_found": MediaKind.MRZ_CROP, "mrz_integrity": MediaKind.MRZ_CROP, "data_consistency": MediaKind.MRZ_CROP,
+    "portrait_present": MediaKind.PORTRAIT_CROP,
+    "image_quality": MediaKind.DOCUMENT_CORRECTED, "specimen": MediaKind.DOCUMENT_CORRECTED,
+    "physical_presence": MediaKind.DOCUMENT_CORRECTED,
+}
+
+
+def _store_evidence(db: Session, store: MediaStore, vs: VerificationSession, resource_id: int,
+                    work: _DocumentWork, result: _DocumentResult) -> dict[MediaKind, int]:
+    """Keep the crops the document checks looked at as the session's media (encrypted by the
+    store, deleted with the session), once per source photo: a job run again finds them.
+    Returns each kind's media id."""
+    evidence = result.evidence
+    if evidence is None or vs.id is None:
+        return {}
+    sources = dict(work.source_ids)
+    wanted = {
+        MediaKind.MRZ_CROP: (evidence.mrz_crop, sources.get(result.mrz_side) if result.mrz_side else None),  # type: ignore[attr-defined]
+        MediaKind.PORTRAIT_CROP: (evidence.portrait, work.front_id),  # type: ignore[attr-defined]
+        MediaKind.DOCUMENT_CORRECTED: (evidence.corrected, work.front_id),  # type: ignore[attr-defined]
+    }
+    ids: dict[MediaKind, int] = {}
+    for kind, (image, source_id) in wanted.items():
+        if image is None or source_id is None:
+            continue
+        kept = [m for m in _media(db, vs.id, kind, resource_id)
+                if (m.analysis or {}).get("source_media_id") == source_id]
+        if kept:
+            ids[kind] = kept[-1].id  # type: ignore[assignment]
+            continue
+        h, w = image.shape[:2]
+        note: dict = {"source_media_id": source_id}
+        if kind == MediaKind.DOCUMENT_CORRECTED:
+            note |= {"corners": [list(c) for c in evidence.corners], "rotation": evidence.rotation}  # type: ignore[attr-defined]
+        item = store_session_media(db, store, session_id=vs.id, resource_id=resource_id, kind=kind,
+                                   data=encode_jpeg(image), content_type="image/jpeg", width=w, height=h,
+                                   analysis=note)
+        ids[kind] = item.id  # type: ignore[assignment]
+    db.commit()
+    return ids
+
+
+def _with_evidence(report, ids: dict[MediaKind, int]):
+    """The report with each sub-check naming the evidence media it looked at (EVIDENCE_OF)."""
+    if report is None or not ids:
+        return report
+    from dataclasses import replace
+
+    from identity_app.checks.report import Detail
+
+    def named(sub):
+        kind = EVIDENCE_OF.get(sub.sub_check)
+        if kind not in ids:
+            return sub
+        return replace(sub, details=sub.details + (Detail(EVIDENCE_KEY, str(ids[kind])),))
+
+    return replace(report, breakdown=tuple(named(s) for s in report.breakdown))
 
 
 def document_policy(cfg: ChecksConfig):
@@ -400,7 +482,7 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
         document = None
         if todo & {authenticity, text_data}:
             assert resource_id is not None
-            work = _document_work(db, store, vs, resource_id)
+            work = _document_work(db, store, vs, resource_id, with_source=True)
             document = (work, pool.submit(
                 _document_checks, work, doc_image, document_policy(cfg), today,
                 text_data in todo, authenticity in todo, session_id))
@@ -423,13 +505,14 @@ def run_session_checks(db: Session, store: MediaStore, *, session_id: int, today
             work, future = document
             result = future.result()
             assert resource_id is not None
+            evidence = _store_evidence(db, store, vs, resource_id, work, result)
             if cfg.text_extraction.enabled:
                 _record_task(db, vs, resource_id, work, result)
             if result.text_report is not None:
-                _write_check(db, wanted[text_data], result.text_report,
+                _write_check(db, wanted[text_data], _with_evidence(result.text_report, evidence),
                              ManualCheck(cfg.text_extraction.manual_check))
             if result.authenticity_report is not None:
-                _write_check(db, wanted[authenticity], result.authenticity_report)
+                _write_check(db, wanted[authenticity], _with_evidence(result.authenticity_report, evidence))
     if completion.complete_if_ready(db, session_id):
         db.commit()
 
