@@ -188,6 +188,7 @@ class AuditAction(StrEnum):
     SESSIONS_BULK_CREATED = "sessions.bulk_created"
     SESSION_LINK_EMAILED = "session.link_emailed"
     SESSION_VIEWED = "session.viewed"
+    REPORT_DOWNLOADED = "session.report_downloaded"  # the session's PDF report
     SESSIONS_EXPORTED = "sessions.exported"
     MEDIA_VIEWED = "media.viewed"
     REVIEW_RECORDED = "review.recorded"
@@ -402,6 +403,12 @@ class VerificationSession(SQLModel, table=True):
         sa.Index("ix_vs_app_name", "application_id", "user_name", "created_at", "id"),
         sa.Index("ix_vs_app_sort_text", "application_id", "search_text", "created_at", "id"),  # the name sort
         sa.Index("ix_vs_app_decision_created", "application_id", "decision", "created_at"),
+        # The dashboard (services/sessions/stats.py) reads these indexes only, never the wide rows:
+        # the funnel and sessions per day, time to complete, expired per day.
+        sa.Index("ix_vs_app_funnel", "application_id", "created_at", "state", "started_at", "consent_at",
+                 "capture_finished_at", "id"),
+        sa.Index("ix_vs_app_completed", "application_id", "completed_at", "created_at", "started_at"),
+        sa.Index("ix_vs_app_state_expires", "application_id", "state", "expires_at"),
         NO_ID_REUSE,
     )
 
@@ -472,7 +479,9 @@ class MediaItem(SQLModel, table=True):
 
 class Check(SQLModel, table=True):
     __tablename__ = "session_check"
-    __table_args__ = NO_ID_REUSE
+    # The dashboard's pass rates per check read this index only (the reports are large).
+    __table_args__ = (sa.Index("ix_check_session_results", "session_id", "state", "type", "recommendation"),
+                      NO_ID_REUSE)
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = fk("verification_session.id")
     resource_id: Optional[int] = fk("resource.id", nullable=True)
