@@ -25,6 +25,7 @@ from identity_app.services.sessions.links import (
     application_snapshot,
     clean_person,
     new_session_row,
+    send_link_email,
     session_link,
 )
 
@@ -47,6 +48,8 @@ class RowError:
 class BulkResult:
     created: tuple[CreatedSession, ...]
     errors: tuple[RowError, ...]
+    emailed: int = 0          # links emailed (email_links=True)
+    transport: str = ""       # smtp or outbox, when some were emailed
 
     @property
     def rows(self) -> int:
@@ -137,8 +140,18 @@ def parse_rows(text: str) -> tuple[list[tuple[int, Person]], list[RowError]]:
     return people, errors
 
 
+def email_links(db: Session, *, actor: OperatorView, session_ids: list[int], ip: str = "") -> tuple[int, str]:
+    """Email each session its link (each audited as one emailed link); returns how many and the
+    transport (smtp or outbox). Every session must still be open, or nothing is sent."""
+    transport = ""
+    for session_id in session_ids:
+        transport = send_link_email(db, actor=actor, session_id=session_id, ip=ip)
+    return len(session_ids), transport
+
+
 def create_from_csv(db: Session, *, actor: OperatorView, application_id: int, data: bytes,
-                    ip: str = "") -> BulkResult:
+                    ip: str = "", email: bool = False) -> BulkResult:
+    """`email`: send each created session its link at once (as "Send by email" does for one)."""
     app = active_application(db, actor, application_id)
     people, errors = parse_rows(decode_csv(data))
     now = utcnow()
@@ -155,4 +168,5 @@ def create_from_csv(db: Session, *, actor: OperatorView, application_id: int, da
     db.flush()
     created = tuple(CreatedSession(vs.id, session_link(vs.token), vs.token, vs.expires_at)  # type: ignore[arg-type]
                     for vs in rows)
-    return BulkResult(created, tuple(errors))
+    emailed, transport = email_links(db, actor=actor, session_ids=[c.id for c in created], ip=ip) if email else (0, "")
+    return BulkResult(created, tuple(errors), emailed, transport)
