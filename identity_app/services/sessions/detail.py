@@ -24,6 +24,7 @@ from identity_app.models import (
     MediaItem,
     Operator,
     Permission,
+    Resource,
     ReviewState,
     SessionState,
     Task,
@@ -33,6 +34,9 @@ from identity_app.models import (
 )
 from identity_app.services import audit
 from identity_app.services.sessions import expiry
+from identity_app.services.sessions.link_actions import link_usable
+from identity_app.services.sessions.media_groups import MediaGroup, group_media
+from identity_app.services.sessions.timeline import TimelineEntry, session_timeline
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Forbidden, NotFound
 from identity_app.services.access.permissions import permissions_for, session_for
@@ -142,6 +146,12 @@ class SessionDetail:
     decisions: tuple[DecisionView, ...]  # newest first
     pending_reviews: int
     permissions: tuple[str, ...]         # what the viewer may do on this session
+    media_groups: tuple[MediaGroup, ...] = ()     # documents, selfie, liveness attempts (media_groups.py)
+    timeline: tuple[TimelineEntry, ...] = ()      # everything that happened, oldest first
+    portrait_media_id: int | None = None  # the document's portrait crop, else the document photo
+    portrait_is_crop: bool = False        # False: the media route crops the portrait out of the photo
+    selfie_media_id: int | None = None    # the selfie, else the middle frame of the last liveness attempt
+    link_open: bool = False               # the link still works (resend / regenerate make sense)
 
 
 def effective_state(vs: VerificationSession, checks: list[Check], now: datetime | None = None) -> SessionState:
@@ -203,8 +213,10 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
     checks = list(db.exec(select(Check).where(Check.session_id == vs.id)
                           .order_by(Check.created_at, Check.id)).all())  # type: ignore[arg-type]
     tasks = list(db.exec(select(Task).where(Task.session_id == vs.id).order_by(Task.id)).all())  # type: ignore[arg-type]
-    media = db.exec(select(MediaItem).where(MediaItem.session_id == vs.id)
-                    .order_by(MediaItem.created_at, MediaItem.id)).all()  # type: ignore[arg-type]
+    media = list(db.exec(select(MediaItem).where(MediaItem.session_id == vs.id)
+                         .order_by(MediaItem.created_at, MediaItem.id)).all())  # type: ignore[arg-type]
+    groups = group_media(media, list(db.exec(select(Resource).where(Resource.session_id == vs.id)).all()))
+    portrait, is_crop, selfie = workbench_pair(groups)
     decisions = decision_views(db, vs.id, cache)
     app = db.get(Application, vs.application_id)
     state = effective_state(vs, checks)
@@ -224,7 +236,20 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
         decision=decisions[0] if decisions else None, decisions=decisions,
         pending_reviews=sum(c.review_state == ReviewState.PENDING for c in checks),
         permissions=tuple(p.value for p in Permission if p in perms),
+        media_groups=groups, timeline=session_timeline(db, vs.id), portrait_media_id=portrait,
+        portrait_is_crop=is_crop, selfie_media_id=selfie, link_open=link_usable(vs),
     )
+
+
+def workbench_pair(groups: tuple[MediaGroup, ...]) -> tuple[int | None, bool, int | None]:
+    """The reviewer's side-by-side: (portrait media id, whether it is already a crop, selfie media id)."""
+    doc = next((g for g in groups if g.key == "document"), None)
+    crop = next((i.id for i in doc.items if i.kind == "PORTRAIT_CROP"), None) if doc else None
+    photo = next((i.id for i in doc.items if i.kind in ("DOCUMENT_CORRECTED", "DOCUMENT_FRONT")), None) if doc else None
+    selfie_group = next((g for g in groups if g.key == "selfie"), None)
+    attempts = [g for g in groups if g.key.startswith("liveness-")]
+    selfie = selfie_group.items[-1].id if selfie_group else (attempts[-1].cover_id if attempts else None)
+    return (crop, True, selfie) if crop else (photo, False, selfie)
 
 
 def get_session_detail(db: Session, *, actor: OperatorView | None, session_id: int, ip: str = "",
