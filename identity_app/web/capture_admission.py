@@ -18,12 +18,25 @@ change per COOLDOWN_S). Nobody admitted is sent away: a lower capacity only make
 A place is held from the attempt's start to its finish; an attempt that sends nothing for IDLE_S
 (page closed) gives it back, and a person in line who stops asking for FORGET_S leaves the line.
 The link token is the key: one place per person, a new attempt of someone admitted is admitted.
-Process-local like the image pool it protects: scaled out, each web process admits its share.
+
+Scaled out (the queue on Redis, IDV_QUEUE_URL), the places are shared by every web process:
+`SharedAdmission` keeps the people admitted and the line in Redis (sorted sets scored by Redis's
+own clock, each call one Lua script, so two processes never both take the last place), and a
+person is known to whichever process their next request reaches. A web process that crashes
+leaks nothing: its people stop sending and are purged after IDLE_S like any silent page. The
+places are counted per machine: each web process announces its ceiling and host every few
+seconds (forgotten after MEMBER_TTL_S), and the shared ceiling is the sum over machines of the
+highest ceiling announced there, since two web processes on one machine share its cores. The
+adaptive cut below the ceiling is shared too. On the embedded defaults (SQLite queue) the
+in-process `LiveAdmission` does the same for one process; if Redis stops answering, each
+process falls back to its own until it answers again.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
+import socket
 import threading
 import time
 from collections import OrderedDict, deque
@@ -38,6 +51,10 @@ FEEDBACK_TARGET_MS = 500.0   # a frame batch answered within this, p95 (issue 13
 WINDOW = 24                  # frame batches the p95 is taken over (3 s of 8 people)
 COOLDOWN_S = 5.0
 FLOOR = 2                    # never fewer places: with one, a page left open would stop everyone for IDLE_S
+MEMBER_TTL_S = 15.0          # a web process that has not announced itself this long no longer counts
+ANNOUNCE_S = 3.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,8 +142,252 @@ class LiveAdmission:
             self._changed = now
             self._answers.clear()  # judge the new capacity on its own answers
 
-    def counts(self) -> tuple[int, int]:
+    def counts(self, now: float | None = None) -> tuple[int, int]:
         """(streaming now, waiting in line)."""
         with self._lock:
-            self._purge(time.monotonic())
+            self._purge(time.monotonic() if now is None else now)
             return len(self._active), len(self._line)
+
+
+def _p95(answers) -> float:
+    ordered = sorted(answers)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+# One script per step; KEYS[1] is the prefix, ARGV[1] "now" (empty: Redis's clock, the same for
+# every process and machine). Keys: <p>active (token -> last seen), <p>since (token -> admitted at),
+# <p>line (token -> order), <p>asked (token -> last asked), <p>members (process -> last announced),
+# <p>ceilings (process -> "host ceiling"), <p>cut (places below the ceiling), <p>hold (typical s).
+_COMMON = """
+local p = KEYS[1]
+local now = tonumber(ARGV[1])
+if not now then local t = redis.call('TIME'); now = tonumber(t[1]) + tonumber(t[2]) / 1e6 end
+local idle, forget, member_ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local function purge()
+  for _, k in ipairs(redis.call('ZRANGEBYSCORE', p..'active', '-inf', now - idle)) do
+    redis.call('ZREM', p..'active', k); redis.call('HDEL', p..'since', k)
+  end
+  for _, k in ipairs(redis.call('ZRANGEBYSCORE', p..'asked', '-inf', now - forget)) do
+    redis.call('ZREM', p..'asked', k); redis.call('ZREM', p..'line', k)
+  end
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', p..'members', '-inf', now - member_ttl)) do
+    redis.call('ZREM', p..'members', m); redis.call('HDEL', p..'ceilings', m)
+  end
+end
+local function ceiling()
+  local by_host, total = {}, 0
+  local flat = redis.call('HGETALL', p..'ceilings')
+  for i = 2, #flat, 2 do
+    local host, c = string.match(flat[i], '^(.*) (%d+)$')
+    c = tonumber(c)
+    if not by_host[host] or c > by_host[host] then by_host[host] = c end
+  end
+  for _, c in pairs(by_host) do total = total + c end
+  return total
+end
+local function capacity()
+  local top = ceiling()
+  if top < 1 then top = tonumber(ARGV[5]) end
+  local floor = math.min(tonumber(ARGV[6]), top)
+  local cut = tonumber(redis.call('GET', p..'cut') or '0')
+  return math.max(floor, top - cut), top, floor
+end
+local function announce(member, value)
+  if member ~= '' then
+    redis.call('ZADD', p..'members', now, member); redis.call('HSET', p..'ceilings', member, value)
+  end
+end
+local function keep(sec)
+  for _, k in ipairs({'active', 'since', 'line', 'asked', 'members', 'ceilings', 'cut', 'hold', 'seq'}) do
+    redis.call('EXPIRE', p..k, sec)
+  end
+end
+purge()
+"""
+# ARGV: now, idle, forget, member_ttl, own ceiling, floor, token, member, "host ceiling", retry_s
+_ENTER = _COMMON + """
+announce(ARGV[8], ARGV[9])
+keep(86400)
+local token = ARGV[7]
+if redis.call('ZSCORE', p..'active', token) then
+  redis.call('ZADD', p..'active', now, token); return {1, 0, 0}
+end
+if not redis.call('ZSCORE', p..'line', token) then
+  redis.call('ZADD', p..'line', redis.call('INCR', p..'seq'), token)
+end
+redis.call('ZADD', p..'asked', now, token)
+local cap = capacity()
+local free = cap - redis.call('ZCARD', p..'active')
+local place = redis.call('ZRANK', p..'line', token)
+if place < free then
+  redis.call('ZREM', p..'line', token); redis.call('ZREM', p..'asked', token)
+  redis.call('ZADD', p..'active', now, token); redis.call('HSET', p..'since', token, tostring(now))
+  return {1, 0, 0}
+end
+local position = place - math.max(0, free) + 1
+local hold = tonumber(redis.call('GET', p..'hold') or ARGV[11])
+local wait = math.max(tonumber(ARGV[10]), math.floor(math.ceil(position / cap) * hold + 0.5))
+return {0, position, wait}
+"""
+_TOUCH = _COMMON + """
+announce(ARGV[8], ARGV[9])
+local token = ARGV[7]
+if redis.call('ZSCORE', p..'active', token) then
+  redis.call('ZADD', p..'active', now, token)
+elseif redis.call('ZCARD', p..'active') < capacity() and redis.call('ZCARD', p..'line') == 0 then
+  redis.call('ZADD', p..'active', now, token); redis.call('HSET', p..'since', token, tostring(now))
+end
+return 1
+"""
+_LEAVE = _COMMON + """
+local token = ARGV[7]
+local since = redis.call('HGET', p..'since', token)
+redis.call('ZREM', p..'active', token); redis.call('HDEL', p..'since', token)
+if since then
+  local hold = tonumber(redis.call('GET', p..'hold') or ARGV[11])
+  hold = 0.8 * hold + 0.2 * math.max(1.0, now - tonumber(since))
+  redis.call('SET', p..'hold', tostring(hold))
+  return tostring(hold)
+end
+return false
+"""
+# ARGV[7]: -1 lower, +1 raise; ARGV[8]: cooldown s. Returns the capacity after.
+_ADJUST = _COMMON + """
+local cap, top, floor = capacity()
+local active = redis.call('ZCARD', p..'active')
+local cut = math.min(tonumber(redis.call('GET', p..'cut') or '0'), top - floor)
+local step, cooldown = tonumber(ARGV[7]), tonumber(ARGV[8])
+local last = tonumber(redis.call('GET', p..'changed') or '-1e18')
+if now - last < cooldown then return {cap, top, 0} end
+if step < 0 and cap > floor and active > 1 then cut = cut + 1
+elseif step > 0 and cut > 0 and active >= cap then cut = cut - 1
+else return {cap, top, 0} end
+redis.call('SET', p..'cut', cut); redis.call('SET', p..'changed', tostring(now), 'EX', 86400)
+cap = capacity()
+return {cap, top, 1}
+"""
+_COUNTS = _COMMON + """
+local cap, top = capacity()
+return {redis.call('ZCARD', p..'active'), redis.call('ZCARD', p..'line'), cap, top}
+"""
+
+
+class SharedAdmission:
+    """LiveAdmission's places kept in Redis, shared by every web process (see the module's docstring).
+    The same methods; `now` (seconds) is for tests, otherwise Redis's clock decides."""
+
+    def __init__(self, url: str, capacity: int, *, prefix: str = "idv.admission.", idle_s: float = IDLE_S,
+                 forget_s: float = FORGET_S, typical_hold_s: float = TYPICAL_HOLD_S,
+                 target_ms: float = FEEDBACK_TARGET_MS, host: str | None = None, member: str | None = None,
+                 fallback: LiveAdmission | None = None) -> None:
+        import redis
+
+        self.own_ceiling = max(1, int(capacity))
+        self.prefix, self.idle_s, self.forget_s = prefix, idle_s, forget_s
+        self.typical_hold_s, self.target_ms = typical_hold_s, target_ms
+        self.host = host or socket.gethostname()
+        self.member = member or f"{self.host}:{os.getpid()}:{id(self):x}"
+        self._conn = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self._scripts = {name: self._conn.register_script(src)
+                         for name, src in (("enter", _ENTER), ("touch", _TOUCH), ("leave", _LEAVE),
+                                           ("adjust", _ADJUST), ("counts", _COUNTS))}
+        self._answers: deque[float] = deque(maxlen=WINDOW)
+        self._lock = threading.Lock()
+        self._fallback = fallback or LiveAdmission(capacity, idle_s=idle_s, forget_s=forget_s,
+                                                   typical_hold_s=typical_hold_s, target_ms=target_ms)
+        self._down_since: float | None = None
+        self.capacity = self.ceiling = self.own_ceiling
+
+    def _call(self, name: str, now: float | None, *extra) -> object:
+        import redis
+
+        argv = ["" if now is None else repr(float(now)), self.idle_s, self.forget_s, MEMBER_TTL_S,
+                self.own_ceiling, FLOOR, *extra]
+        try:
+            out = self._scripts[name](keys=[self.prefix], args=argv)
+        except redis.RedisError:
+            if self._down_since is None:
+                log.warning("admission: Redis does not answer; this web process admits on its own meanwhile")
+                self._down_since = time.monotonic()
+            raise
+        if self._down_since is not None:
+            log.info("admission: Redis answers again; places are shared again")
+            self._down_since = None
+        return out
+
+    def enter(self, key: str, now: float | None = None) -> Admission:
+        import redis
+
+        try:
+            admitted, position, wait_s = self._call("enter", now, key, self.member,
+                                                    f"{self.host} {self.own_ceiling}", RETRY_S, self.typical_hold_s)
+        except redis.RedisError:
+            return self._fallback.enter(key, now)
+        return Admission(True) if admitted else Admission(False, int(position), int(wait_s))
+
+    def touch(self, key: str, now: float | None = None) -> None:
+        import redis
+
+        try:
+            self._call("touch", now, key, self.member, f"{self.host} {self.own_ceiling}")
+        except redis.RedisError:
+            self._fallback.touch(key, now)
+
+    def leave(self, key: str, now: float | None = None) -> None:
+        import redis
+
+        self._fallback.leave(key, now)
+        try:
+            hold = self._call("leave", now, key, "", "", "", self.typical_hold_s)
+        except redis.RedisError:
+            return
+        if hold:
+            self.typical_hold_s = float(hold)
+
+    def observe(self, answer_ms: float, now: float | None = None) -> None:
+        """This process's frame batches decide; the cut they ask for is shared, one change per COOLDOWN_S
+        across all processes."""
+        import redis
+
+        with self._lock:
+            self._answers.append(answer_ms)
+            if len(self._answers) < WINDOW:
+                return
+            p95 = _p95(self._answers)
+            step = -1 if p95 > self.target_ms else 1 if p95 <= self.target_ms / 2 else 0
+            if not step:
+                return
+        try:
+            capacity, ceiling, changed = self._call("adjust", now, step, COOLDOWN_S)
+        except redis.RedisError:
+            return
+        self.capacity, self.ceiling = int(capacity), int(ceiling)
+        if changed:
+            with self._lock:
+                self._answers.clear()
+
+    def counts(self, now: float | None = None) -> tuple[int, int]:
+        """(streaming now, waiting in line), across every web process."""
+        import redis
+
+        try:
+            active, line, capacity, ceiling = self._call("counts", now)
+        except redis.RedisError:
+            return self._fallback.counts(now)
+        self.capacity, self.ceiling = int(capacity), int(ceiling)
+        return int(active), int(line)
+
+    def reset(self) -> None:
+        """Forget every place and the line (tests)."""
+        keys = list(self._conn.scan_iter(match=self.prefix + "*"))
+        if keys:
+            self._conn.delete(*keys)
+
+
+def make_admission(settings) -> LiveAdmission | SharedAdmission:
+    """Shared places when the queue is on Redis (scaled out), this process's own otherwise."""
+    capacity = settings.live_captures or default_capacity()
+    url = (settings.queue_url or "").strip()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return SharedAdmission(url, capacity)
+    return LiveAdmission(capacity)
