@@ -43,7 +43,7 @@ from identity_app.services.doorway import Work
 from identity_app.settings import get_settings
 from identity_app.web import callers
 from identity_app.web.callers import NO_STORE
-from identity_app.web.capture_admission import RETRY_S, LiveAdmission, default_capacity
+from identity_app.web.capture_admission import RETRY_S, LiveAdmission, SharedAdmission, make_admission
 MAX_FRAMES_PER_BATCH = 24
 MAX_IMAGE_REQUESTS = 16          # image requests in flight in this process, bodies included
 PER_LINK_IN_FLIGHT = 2           # one working, one waiting (a quality frame may overlap the capture)
@@ -133,14 +133,15 @@ class UploadRate:
 
 GATE = LinkGate()
 DOCUMENT_RATE = UploadRate()
-_live: LiveAdmission | None = None
+_live: LiveAdmission | SharedAdmission | None = None
 
 
-def live_admission() -> LiveAdmission:
-    """This process's admission of liveness attempts, sized by IDV_LIVE_CAPTURES (0: by the cores)."""
+def live_admission() -> LiveAdmission | SharedAdmission:
+    """Admission of live captures, sized by IDV_LIVE_CAPTURES (0: by the cores); shared by every web
+    process through Redis when the queue is there (capture_admission.make_admission)."""
     global _live
     if _live is None:
-        _live = LiveAdmission(get_settings().live_captures or default_capacity())
+        _live = make_admission(get_settings())
     return _live
 
 
@@ -229,9 +230,12 @@ async def quality(request: Request, token: str) -> Response:
         async with GATE.exclusive(link):
             feedback = await _in_image_thread(lambda: capture.frame_quality(data))
     locale = await _locale(token)
-    hints = [i18n.message(locale, p) for p in feedback.problems]
+    hints = [i18n.message(locale, p) for p in feedback.hint_codes]
     return _json({"ok": feedback.ok, "problems": list(feedback.problems), "hints": hints,
-                  "message": hints[0] if hints else i18n.message(locale, "document_hint_ok")})
+                  "message": hints[0] if hints else i18n.message(locale, "document_hint_ok"),
+                  # the automatic capture: ready in this frame, where the document is (steadiness), what to say
+                  "auto": feedback.auto_ready, "corners": [list(c) for c in feedback.corners],
+                  "auto_message": i18n.message(locale, "auto_capture")})
 
 
 @_refusals()
@@ -281,6 +285,10 @@ async def liveness_start(request: Request, token: str) -> Response:
     t = i18n.texts(locale)
     return _json({"ok": True, "resource_id": attempt.resource_id, "attempt": attempt.attempt,
                   "challenges": list(attempt.challenges), "instructions": [t[c] for c in attempt.challenges],
+                  # each challenge's time, from the previous one's answer: the page counts it down
+                  "seconds": capture.seconds_per_challenge(),
+                  "texts": {"seconds_left": t["seconds_left"], "time_up": t["time_up"],
+                            "checking": t["liveness_checking"]},
                   "face": {"none": t["face_none"], "many": t["face_many"], "ok": t["face_ok"]},
                   "hints": {"turn_more": t["turn_more"]}})
 
@@ -324,7 +332,7 @@ async def liveness_frames(request: Request, token: str) -> Response:
             progress = await _in_image_thread(store_and_follow)
     live_admission().observe((time.monotonic() - began) * 1000)  # how late feedback is: admission adapts
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
-                  "face": progress.face, "hint": progress.hint})
+                  "face": progress.face, "hint": progress.hint, "answered_at_ms": progress.answered_at_ms})
 
 
 @_refusals(KeyError, ValueError)
