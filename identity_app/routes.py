@@ -115,3 +115,17 @@ def application_logo_path(app_id: int, session_token: str = "") -> str:
 
 def sessions_csv_path(app_id: int, query: str = "") -> str:
     return API_SESSIONS_CSV.format(app_id=app_id) + (f"?{query}" if query else "")
+
+
+# An application's dashboard (console) and a session's PDF report (web/report_routes.py).
+APPLICATION_DASHBOARD = "/applications/[app_id]/dashboard"
+API_SESSION_REPORT = "/api/sessions/{session_id}/report.pdf"
+
+
+def application_dashboard_path(app_id: int) -> str:
+    return f"/applications/{app_id}/dashboard"
+
+
+def session_report_path(session_id: int) -> str:
+    """The session's PDF report: checked and audited like media on every request."""
+    return API_SESSION_REPORT.format(session_id=session_id)
