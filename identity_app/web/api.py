@@ -17,7 +17,7 @@ from identity_app.services import doorway
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.capture.media import read_media
 from identity_app.storage import StorageError
-from identity_app.web import auth_routes, callers, csp_reports, ops_routes, yoti_compat
+from identity_app.web import auth_routes, callers, csp_reports, ops_routes, report_routes, yoti_compat
 from identity_app.web.api_v1 import app as api_v1
 from identity_app.web.callers import NO_STORE, plain
 
@@ -56,6 +56,7 @@ def api_app() -> Starlette:
         Route(routes.API_HEALTH, health),
         *ops_routes.ROUTES,  # /metrics (loopback or IDV_METRICS_TOKEN) and /api/ready
         Route(routes.API_MEDIA, media),
+        *report_routes.ROUTES,  # a session's PDF report, checked and audited like media
         *console_routes.ROUTES,  # application logo, sessions CSV export
         *integration_routes.ROUTES,  # the secrets the Integrations tab shows once
         *auth_routes.ROUTES,  # sign-in cookies, the enrolment key and recovery codes, invitation links
