@@ -91,5 +91,5 @@ app.add_page(audit_pages.audit_log_page, route=routes.AUDIT_LOG, title="Audit lo
              on_load=[ConsoleState.require_operator, AuditLogState.load])
 
 # End user's capture flow (the session link)
-app.add_page(capture_pages.capture_page, route=routes.CAPTURE, title="Identity verification",
+app.add_page(capture_pages.capture_page, route=routes.CAPTURE, title=CaptureStartState.page_title,  # its language
              on_load=CaptureStartState.load)
