@@ -115,10 +115,28 @@ class CaptureView:
 CLOSED = CaptureView(status=LinkStatus.CLOSED)
 
 
+# document_frame problems that stop the automatic capture and are told to the person even when the photo
+# would be accepted (GLARE is judged by the quality check itself; its own reading flags white pages).
+FRAME_PROBLEMS_SHOWN = ("PARTLY_OUT_OF_FRAME", "TOO_SMALL", "BLURRED")
+
+
 @dataclass(frozen=True)
 class QualityFeedback:
-    ok: bool
+    ok: bool                                   # the photo would be accepted (assess_quality)
     problems: tuple[str, ...]
+    frame_problems: tuple[str, ...] = ()       # document_frame.assess_frame, when ok
+    corners: tuple[tuple[float, float], ...] = ()  # the document's corners, shares of the frame
+
+    @property
+    def hint_codes(self) -> tuple[str, ...]:
+        """What the person is told, first first: the quality problems, else the framing ones."""
+        return self.problems or tuple(p for p in self.frame_problems if p in FRAME_PROBLEMS_SHOWN)
+
+    @property
+    def auto_ready(self) -> bool:
+        """Whole, big enough and sharp in this frame: the page takes the photo by itself once this
+        holds, with the corners steady, over a few consecutive frames (assets/capture.js)."""
+        return self.ok and len(self.corners) == 4 and not self.hint_codes
 
 
 @dataclass(frozen=True)
@@ -356,7 +374,9 @@ def frame_quality(data: bytes) -> QualityFeedback:
     """Live feedback on a (downscaled) camera frame of a document."""
     check_image(data, FRAME_LIMITS)
     q = _image_work(image_work.frame_quality, data, FRAME_LIMITS, timeout=QUALITY_TIMEOUT_S)
-    return QualityFeedback(bool(q["ok"]), tuple(str(p) for p in q["problems"]))
+    corners = tuple((float(x), float(y)) for x, y in q.get("corners") or ())
+    return QualityFeedback(bool(q["ok"]), tuple(str(p) for p in q["problems"]),
+                           tuple(str(p) for p in q.get("frame_problems") or ()), corners)
 
 
 def _check_document_choice(vs: VerificationSession, document_type: str, country: str) -> None:
@@ -441,10 +461,21 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
 # ----------------------------------------------------------------- liveness
 
 
-def _challenge_count() -> int:
-    import secrets
+CHALLENGES_PER_ATTEMPT = 2   # every attempt alike: one expression and one head turn (random_challenges)
 
-    return 2 + secrets.randbelow(2)  # 2 or 3
+
+def _challenge_count() -> int:
+    """How many challenges an attempt draws: the same for every attempt of every session (a second attempt
+    with fewer challenges than the first was neither fair nor explainable on the page)."""
+    return CHALLENGES_PER_ATTEMPT
+
+
+def seconds_per_challenge() -> float:
+    """The time a person has for each challenge, counted from the previous one's answer: the liveness
+    check's own limit, which the page counts down."""
+    from identity_app.checks.liveness import LivenessThresholds
+
+    return LivenessThresholds().max_response_s
 
 
 def choose_challenges() -> tuple[str, ...]:

@@ -29,6 +29,8 @@ class Progress:
     total: int
     face: str              # "ok", "none" or "many" in the latest frame
     hint: str = ""         # "turn_more": the pending turn was begun but not far enough (liveness.turn_hint)
+    answered_at_ms: int = 0  # when the last answered challenge was answered (the attempt's clock; 0: none yet):
+    #                          the pending challenge's time runs from there, as the check counts it
 
     @property
     def done(self) -> bool:
@@ -50,14 +52,16 @@ def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, 
         snapshot = list(seen)
     times, analyses = [t for t, _ in snapshot], [a for _, a in snapshot]
     outcomes = evaluate_challenges(analyses, times, [Challenge(c) for c in challenges])
-    answered = 0
+    answered, answered_at = 0, times[0] if times else 0.0
     for o in outcomes:
         if not o.completed:
             break
         answered += 1
+        if o.frame_index is not None:
+            answered_at = times[o.frame_index]
     last = analysed[-1][1] if analysed else None
     face = "none" if last is None or not last.has_face else ("many" if last.face_count > 1 else "ok")
-    return Progress(answered, len(challenges), face, turn_hint(outcomes))
+    return Progress(answered, len(challenges), face, turn_hint(outcomes), int(round(answered_at * 1000)))
 
 
 def forget(resource_id: int) -> None:
