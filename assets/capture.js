@@ -96,18 +96,44 @@
     return res;
   }
 
+  // Automatic capture (issue 12): the document whole, big enough and sharp (the server's "auto") in
+  // AUTO_FRAMES consecutive answers whose corners moved less than AUTO_STEADY (a share of the frame)
+  // from one to the next: the page presses its own "Take photo" button, so the photo goes the way a
+  // person's press goes (and a press meanwhile is the same one). Any other answer starts over.
+  const AUTO_FRAMES = 3, AUTO_STEADY = 0.02;
+  let steady = [];
+  let capturing = false;  // a document photo is on its way: a second press (or the automatic one) waits
+
+  function moved(a, b) {
+    return Math.max(...a.map((p, i) => Math.max(Math.abs(p[0] - b[i][0]), Math.abs(p[1] - b[i][1]))));
+  }
+
+  function followAuto(res) {
+    const ready = res.ok && res.auto && res.corners && res.corners.length === 4;
+    if (!ready || (steady.length && moved(steady[steady.length - 1], res.corners) > AUTO_STEADY)) steady = [];
+    if (ready) steady.push(res.corners);
+    if (!steady.length) return false;
+    setText("idv-feedback", res.auto_message, "good");
+    if (steady.length < AUTO_FRAMES || capturing) return true;
+    steady = [];
+    const take = document.getElementById("idv-take");
+    if (take && !take.disabled) { take.dataset.auto = "1"; take.click(); }
+    return true;
+  }
+
   async function startDocument(token) {
     try {
       const el = await startCamera("environment");
       if (qualityTimer) clearInterval(qualityTimer);
+      steady = [];
       qualityTimer = setInterval(async () => {
-        if (qualityBusy || !el.videoWidth || Date.now() < qualityPausedUntil) return;
+        if (qualityBusy || capturing || !el.videoWidth || Date.now() < qualityPausedUntil) return;
         qualityBusy = true;
         try {
           const blob = await grab(el, 640, 0.8);
           const res = await post(api(token, "/quality"), blob);
           if (res.code === "WAIT") qualityPausedUntil = Date.now() + 1000 * (res.retry_s || 3);
-          setText("idv-feedback", res.message, res.ok ? "good" : "warn");
+          if (!capturing && !followAuto(res)) setText("idv-feedback", res.message, res.ok ? "good" : "warn");
           const box = document.getElementById("idv-guide");
           if (box) box.dataset.ok = res.ok ? "1" : "0";
         } catch (e) { /* the next tick tries again */ }
@@ -127,12 +153,15 @@
   async function captureDocument(token, side, type, country) {
     const el = video();
     if (!el || !el.videoWidth) return JSON.stringify({ ok: false, code: "CAMERA", message: "" });
-    const blob = await grab(el, 4096, 0.92);
-    qualityBusy = true;  // the quality hints pause while this photo waits for its turn
-    const res = await postAdmitted(api(token, docQuery(side, type, country)), blob, "idv-feedback");
-    qualityBusy = false;
-    if (res.ok) stopCamera();
-    return JSON.stringify(res);
+    if (capturing) return JSON.stringify({ ok: false, code: "IN_PROGRESS", message: "" });
+    capturing = true;  // the quality hints and the automatic capture pause while this photo is sent
+    steady = [];
+    try {
+      const blob = await grab(el, 4096, 0.92);
+      const res = await postAdmitted(api(token, docQuery(side, type, country)), blob, "idv-feedback");
+      if (res.ok) stopCamera();
+      return JSON.stringify(res);
+    } finally { capturing = false; }
   }
 
   async function uploadDocument(token, side, type, country) {
@@ -157,6 +186,10 @@
     return out;
   }
 
+  // One liveness attempt. Each challenge has `start.seconds` from the previous one's answer (as the check
+  // counts it), shown as a countdown in #idv-countdown; the attempt ends when they are all answered, or
+  // when the pending one's time is up (plus a second for the frames on their way): waiting longer could
+  // not pass it. "Checking your video" is said only once the camera has stopped.
   async function runLiveness(token) {
     let el;
     try { el = await startCamera("user"); } catch (e) {
@@ -166,11 +199,21 @@
     if (!start.ok) return JSON.stringify(start);
     const rid = start.resource_id;
     const n = start.challenges.length;
-    const fps = 8, deadline = Date.now() + 10000 * n + 5000;
+    const texts = start.texts || {};
+    const perMs = 1000 * (start.seconds || 10), graceMs = 1000;
+    const fps = 8, hardDeadline = Date.now() + perMs * n + 5000;
     const t0 = performance.now();
-    let answered = 0, pending = [], sending = null, done = false;
+    let answered = 0, answeredAt = 0, pending = [], sending = null, done = false;
     setText("idv-instruction", start.instructions[0], "info");
     setText("idv-step-count", "1 / " + n);
+
+    function countdown() {
+      const left = Math.ceil((answeredAt + perMs - (performance.now() - t0)) / 1000);
+      const el = document.getElementById("idv-countdown");
+      if (el) el.dataset.left = String(Math.max(0, left));
+      setText("idv-countdown", left > 0 ? (texts.seconds_left || "{s} s").replace("{s}", left) : texts.time_up || "",
+        left > 3 ? "info" : "warn");
+    }
 
     async function flush() {
       if (!pending.length) return;
@@ -183,6 +226,7 @@
         return;
       }
       if (!res.ok) { done = true; return; }
+      if (res.answered > answered) answeredAt = res.answered_at_ms || (performance.now() - t0);
       answered = res.answered;
       if (res.done) { done = true; setText("idv-instruction", start.face.ok, "good"); return; }
       setText("idv-instruction", start.instructions[answered], "info");
@@ -191,8 +235,16 @@
       setText("idv-face", res.face !== "ok" ? start.face[res.face] : (res.hint ? start.hints[res.hint] : ""), "warn");
     }
 
-    while (!done && Date.now() < deadline) {
+    const timeUp = () => performance.now() - t0 > answeredAt + perMs + graceMs;
+    while (!done && Date.now() < hardDeadline) {
+      if (timeUp()) {
+        // The pending challenge's time is up unless frames on their way show it answered: hear them first.
+        if (sending) await sending;
+        await flush();
+        if (done || timeUp()) break;
+      }
       const tick = performance.now();
+      countdown();
       const blob = await grab(el, 480, 0.85);
       pending.push({ ms: Math.round(performance.now() - t0), bytes: await blob.arrayBuffer() });
       if (pending.length >= fps && !sending) { sending = flush().finally(() => { sending = null; }); }
@@ -201,15 +253,17 @@
     if (sending) await sending;
     await flush();
     stopCamera();
-    setText("idv-instruction", "", "info");
+    setText("idv-countdown", "");
     setText("idv-face", "");
+    setText("idv-instruction", texts.checking || "", "info");
     await post(api(token, "/liveness/" + rid + "/finish"), new Uint8Array(0));
     for (let i = 0; i < 180; i++) {
       const r = await fetch(api(token, "/liveness/" + rid), { credentials: "same-origin" });
       const res = await r.json();
-      if (!res.ok || res.done) { res.resource_id = rid; return JSON.stringify(res); }
+      if (!res.ok || res.done) { res.resource_id = rid; setText("idv-instruction", ""); return JSON.stringify(res); }
       await sleep(1000);
     }
+    setText("idv-instruction", "");
     return JSON.stringify({ ok: false, code: "ERROR", message: "" });
   }
 

@@ -195,10 +195,15 @@ def _liveness() -> rx.Component:
         rx.heading(S.t["liveness_title"], size="6", as_="h1"),
         rx.text(S.t["liveness_intro"]),
         camera_view("oval", mirrored=True),
-        rx.hstack(live_text("idv-step-count", color_scheme="gray"), live_text("idv-instruction", size="5",
-                                                                               weight="bold"), spacing="3"),
+        rx.hstack(
+            # "1 / 2" and the seconds left stay on one line each, beside an instruction that wraps (390 px).
+            rx.vstack(live_text("idv-step-count", color_scheme="gray", white_space="nowrap"),
+                      live_text("idv-countdown", color_scheme="gray", size="2", white_space="nowrap"),
+                      spacing="0", flex_shrink="0", align="start"),
+            live_text("idv-instruction", size="5", weight="bold", flex="1", min_width="0"),
+            spacing="3", width="100%", align="start",
+        ),
         live_text("idv-face", color_scheme="orange"),
-        rx.cond(S.busy, rx.text(S.t["liveness_checking"], size="1", color_scheme="gray")),
         error_callout(S.error),
         _button(S.t["liveness_start"], L.start_liveness, loading=S.busy, disabled=S.busy),
         spacing="3",

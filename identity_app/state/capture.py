@@ -37,6 +37,7 @@ def idv(call: str, *args: str, callback=None) -> rx.event.EventSpec:
 class CaptureState(rx.State):
     step: str = "loading"
     t: dict[str, str] = {}
+    page_title: str = i18n.EN["page_title"]  # the document's title, in the link's language (add_page's title)
     app_name: str = ""
     primary_colour: str = "#2563eb"
     secondary_colour: str = "#0f172a"
@@ -58,6 +59,7 @@ class CaptureState(rx.State):
     async def _show(self, view: CaptureView) -> None:
         """What the link's view says, here and in each step's substate (its `_take`)."""
         self.t = {k: v.replace("{app}", view.application_name) for k, v in i18n.texts(view.locale).items()}
+        self.page_title = self.t["page_title"]
         self.app_name, self.primary_colour = view.application_name, view.primary_colour
         self.secondary_colour, self.logo_url = view.secondary_colour, view.logo_url
         self.under_review = view.under_review
@@ -66,6 +68,10 @@ class CaptureState(rx.State):
         self._needs_liveness = view.liveness_enabled and not view.liveness_passed and view.attempts_left > 0
         for part in CaptureState.get_substates():
             (await self.get_state(part))._take(view)  # type: ignore[attr-defined]
+
+    def _html_lang(self) -> rx.event.EventSpec:
+        """The page's <html lang> in the link's language (the pages are built once, in English)."""
+        return rx.call_script(f"document.documentElement.lang = {json.dumps(self.t.get('lang', 'en'))}")
 
     async def _finish(self) -> list:
         """Close the capture (the worker runs the checks once it commits), then wait for the result."""

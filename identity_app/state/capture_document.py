@@ -41,6 +41,8 @@ class CaptureDocumentState(CaptureState):
 
     @rx.event
     def take_photo(self):
+        if self.busy:  # the automatic capture and a press at once: one photo
+            return
         return self._send("captureDocument")
 
     @rx.event
@@ -51,6 +53,8 @@ class CaptureDocumentState(CaptureState):
     async def document_done(self, result: str):
         self.busy = False
         res = json.loads(result) if isinstance(result, str) and result else {}
+        if res.get("code") == "IN_PROGRESS":  # a photo already on its way answers for this press too
+            return
         if not res.get("ok"):
             self.error = res.get("message") or self.t.get("ERROR", "")
             return

@@ -18,10 +18,15 @@ class CaptureLivenessState(CaptureState):
     def _take(self, view: CaptureView) -> None:
         self.liveness_passed, self.attempts_left = view.liveness_passed, view.attempts_left
 
-    @rx.event
-    def start_liveness(self):
+    def _start(self) -> rx.event.EventSpec:
         self.busy, self.error, self.liveness_message = True, "", ""
         return idv("runLiveness", self._token, callback=CaptureLivenessState.liveness_done)
+
+    @rx.event
+    def start_liveness(self):
+        if self.busy:
+            return
+        return self._start()
 
     @rx.event
     async def liveness_done(self, result: str):
@@ -44,7 +49,9 @@ class CaptureLivenessState(CaptureState):
 
     @rx.event
     def retry_liveness(self):
-        self.step, self.liveness_message = "liveness", ""
+        """"Try again" starts the next attempt at once (no second press on "I'm ready")."""
+        self.step = "liveness"
+        return self._start()
 
     @rx.event
     async def give_up_liveness(self):

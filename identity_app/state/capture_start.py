@@ -34,7 +34,7 @@ class CaptureStartState(CaptureState):
         self.link = sessions.session_link(token) if view.status != LinkStatus.CLOSED else ""
         self.qr = qr_svg_data_uri(self.link) if self.link else ""
         await self._show(view)
-        return [idv("isInApp", callback=CaptureStartState.set_in_app)] + await self._route(view)
+        return [self._html_lang(), idv("isInApp", callback=CaptureStartState.set_in_app)] + await self._route(view)
 
     @rx.event
     def set_in_app(self, value: bool):
