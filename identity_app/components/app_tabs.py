@@ -1,4 +1,4 @@
-"""The tabs of one application: Sessions, Review queue, Users, Settings, Integrations (only for
+"""The tabs of one application: Sessions, Dashboard, Review queue, Users, Settings, Integrations (only for
 operators who manage the application: the pages with these tabs ask on load,
 IntegrationsState.check_tab; the route's router data is not yet the new page's when a tab mounts), Audit."""
 from __future__ import annotations
@@ -8,7 +8,8 @@ import reflex as rx
 from identity_app import routes
 from identity_app.state.integrations import IntegrationsState
 
-TABS = (("sessions", "Sessions", routes.application_path), ("review", "Review queue", routes.review_queue_path),
+TABS = (("sessions", "Sessions", routes.application_path), ("dashboard", "Dashboard", routes.application_dashboard_path),
+        ("review", "Review queue", routes.review_queue_path),
         ("users", "Users", routes.application_users_path), ("settings", "Settings", routes.application_settings_path))
 
 
