@@ -17,6 +17,7 @@ from identity_app.pages import sessions_list as sessions_pages
 from identity_app.pages import audit_log as audit_pages
 from identity_app.pages import review_queue as review_pages
 from identity_app.pages import session_detail as detail_pages
+from identity_app.pages import dashboard as dashboard_pages
 from identity_app.pages import sign_in
 from identity_app.services.errors import NotSignedIn
 from identity_app.settings import get_settings
@@ -29,6 +30,7 @@ from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.audit_log import AuditLogState
 from identity_app.state.review_queue import ReviewQueueState
 from identity_app.state.session_detail import SessionDetailState
+from identity_app.state.dashboard import DashboardState
 from identity_app.state.base import ConsoleState
 from identity_app.state.capture_start import CaptureStartState
 from identity_app.web import state_store as store
@@ -81,6 +83,8 @@ app.add_page(settings_pages.application_settings_page, route=routes.APPLICATION_
              on_load=[ConsoleState.require_operator, AppSettingsState.load, IntegrationsState.check_tab])
 app.add_page(integrations_pages.integrations_page, route=routes.APPLICATION_INTEGRATIONS, title="Integrations",
              on_load=[ConsoleState.require_operator, IntegrationsState.load])
+app.add_page(dashboard_pages.dashboard_page, route=routes.APPLICATION_DASHBOARD, title="Dashboard",
+             on_load=[ConsoleState.require_operator, DashboardState.load, IntegrationsState.check_tab])
 
 # Session detail, manual review, audit log
 app.add_page(detail_pages.session_detail_page, route=routes.SESSION_DETAIL, title="Session",
