@@ -10,6 +10,8 @@
   bench checks                     check latencies with warm models
   bench load --users N --operators M --seconds S [--find-capacity] [--url URL]
                                    people capturing and operators at once (identity_app/bench)
+  bench dashboard [--db sqlite|postgresql] [--sessions N]
+                                   the application dashboard's queries at 100,000 sessions
   rotate-secret [--env-file .env]  re-encrypt everything under a new secret key (app stopped)
   backup --to DIR                  online SQLite backup plus the media folder, with a manifest
   restore --from DIR [--force]     into an empty data folder (app stopped)
@@ -112,6 +114,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from identity_app.evaluation.bench_checks import main as bench
     elif args.what == "load":
         from identity_app.bench.load import main as bench  # type: ignore[no-redef]
+    elif args.what == "dashboard":
+        from identity_app.bench.dashboard import main as bench  # type: ignore[no-redef]
     else:
         from identity_app.evaluation.bench_search import main as bench  # type: ignore[no-redef]
     return bench(args.rest) or 0
@@ -197,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=11, help="liveness-video: seed of the drawn challenge sets")
     e.set_defaults(fn=_cmd_evaluate)
     b = sub.add_parser("bench", help="print latency figures")
-    b.add_argument("what", choices=["checks", "search", "load"])
+    b.add_argument("what", choices=["checks", "search", "load", "dashboard"])
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(fn=_cmd_bench)
     rs = sub.add_parser("rotate-secret", help="re-encrypt media and sealed secrets under a new secret key")
