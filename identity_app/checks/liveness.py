@@ -42,7 +42,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from identity_app.checks import face_models, faces, pad
+from identity_app.checks import face_models, faces, pad, screen
 from identity_app.checks.report import CheckReport, CheckType, Recommendation, SubCheck, details, sub_check
 
 ALGORITHM_VERSION = "liveness/mediapipe-facemesh-3d/2"
@@ -152,9 +152,14 @@ class LivenessThresholds:
     same_face_max_distance: float = 0.6
     pad_threshold: float = field(default_factory=lambda: pad.DEFAULT_THRESHOLD)
     pad_frames: int = 3
+    # A screen's straight frame on two opposite sides of the face (screen.py) in this share of the
+    # attempt's frames: DIGITAL_COPY.
+    screen: screen.ScreenThresholds = field(default_factory=screen.ScreenThresholds)
 
     def as_details(self):
-        return details(**{k: v for k, v in self.__dict__.items()})
+        flat = {k: v for k, v in self.__dict__.items() if k != "screen"}
+        flat.update({f"screen_{k}": v for k, v in self.screen.__dict__.items()})
+        return details(**flat)
 
 
 EXPRESSIONS = (Challenge.BLINK, Challenge.OPEN_MOUTH)
@@ -457,6 +462,13 @@ def passive_cues(
     if not with_face:
         return []
     cues: list[PassiveCue] = []
+    # A screen's frame around the face (screen.py), first: a screen that also looks like a print
+    # is reported as the screen it is.
+    found = screen.screen_frame_share([frames[i] for i in with_face], [analyses[i].face_box for i in with_face],
+                                      th.screen)
+    cues.append(PassiveCue("passive_screen_replay", found.fired, found.share, "DIGITAL_COPY",
+                           {"framed_share": round(found.share, 3), "framed_frames": found.framed,
+                            "frames_scored": found.scored}))
     # Texture of a print (pad.py) on near-frontal face crops.
     frontal = [i for i in with_face if abs(analyses[i].yaw) <= th.neutral_yaw_deg] or with_face
     scores = [pad.presentation_attack_score(face_crop(frames[i], analyses[i])) for i in _spread(frontal, th.pad_frames)]
