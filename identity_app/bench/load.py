@@ -12,6 +12,10 @@ and a media item. Everything goes to 127.0.0.1 only, for --seconds, with a bound
 flows per person. Printed: p50/p95 per step, errors by code, the check backlog's drain time
 after the load, and (--find-capacity) the largest number of people whose live-feedback p95
 stays under the target.
+
+Scaled out (--scaled-out, or several --url): each person and operator keeps to one web process,
+as a proxy hashing on the link would (the live feedback's cache of an attempt is in the process
+that analysed its frames), spread over the web processes in turn.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,6 +71,7 @@ class LoadReport:
     drain_s: float | None           # None: not drained within DRAIN_LIMIT_S
     load_average: tuple[float, float]  # 1-minute load average: mean and max sampled during the load
     waits: int = 0                  # people told to wait by admission (not errors)
+    setup: str = "embedded"         # what ran the app (printed, kept in the JSON)
 
     @property
     def error_count(self) -> int:
@@ -86,7 +91,7 @@ class LoadReport:
                 "flows_started": self.flows_started, "flows_finished": self.flows_finished,
                 "steps": {k: asdict(v) for k, v in self.steps.items()},
                 "errors": dict(self.errors), "drain_s": self.drain_s, "load_average": list(self.load_average),
-                "waits": self.waits, "feedback_p95_ms": self.feedback_p95_ms}
+                "waits": self.waits, "feedback_p95_ms": self.feedback_p95_ms, "setup": self.setup}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -511,21 +516,27 @@ def drain_time(url: str, limit_s: float = DRAIN_LIMIT_S) -> float | None:
     return None
 
 
-def run_load(url: str, world: bench_world.World, users: int, operators: int, seconds: float,
-             events: Events | None = None) -> LoadReport:
-    """`users` people and `operators` operators for `seconds` against the app at `url`."""
-    if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+def run_load(url: str | list[str], world: bench_world.World, users: int, operators: int, seconds: float,
+             events: Events | None = None, setup: str = "embedded") -> LoadReport:
+    """`users` people and `operators` operators for `seconds` against the app at `url` (several URLs:
+    its web processes, each person and operator kept to one, in turn)."""
+    urls = [url] if isinstance(url, str) else list(url)
+    if any(urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1") for u in urls):
         raise ValueError("the load benchmark runs against loopback only")
+    url = urls[0]
     camera.document_jpeg(), camera.document_preview_jpeg(), camera.face()  # made before the clock starts
     rec = Recorder()
     links = LinkSource(world.application_id, users)
     run = Run(url, events or _events(), rec, time.monotonic() + seconds, links, world)
     spread = min(5.0, seconds / 4)  # arrivals over the first seconds, not all in one instant
-    threads = [threading.Thread(target=person, args=(run, random.uniform(0, spread)), daemon=True)
-               for _ in range(users)]
+    def on(i: int) -> Run:  # the same run (clock, records, stop) on the i-th web process in turn
+        return replace(run, url=urls[i % len(urls)])
+
+    threads = [threading.Thread(target=person, args=(on(i), random.uniform(0, spread)), daemon=True)
+               for i in range(users)]
     ops = [world.operators[i % len(world.operators)] for i in range(operators)]
-    threads += [threading.Thread(target=operator, args=(run, who, random.uniform(0, spread)), daemon=True)
-                for who in ops]
+    threads += [threading.Thread(target=operator, args=(on(i), who, random.uniform(0, spread)), daemon=True)
+                for i, who in enumerate(ops)]
     loads: list[float] = []
     for t in threads:
         t.start()
@@ -538,11 +549,11 @@ def run_load(url: str, world: bench_world.World, users: int, operators: int, sec
     drain = drain_time(url)
     errors = {k: v for k, v in rec.errors.items() if not k.endswith(": STOPPED")}  # the load's end
     return LoadReport(users, operators, seconds, rec.flows_started, rec.flows_finished, rec.figures(), errors,
-                      drain, (round(sum(loads) / max(1, len(loads)), 2), max(loads, default=0.0)), rec.waits)
+                      drain, (round(sum(loads) / max(1, len(loads)), 2), max(loads, default=0.0)), rec.waits, setup)
 
 
 def print_report(r: LoadReport) -> None:
-    print(f"\n{r.users} users, {r.operators} operators, {r.seconds:g} s: flows started {r.flows_started}, "
+    print(f"\n[{r.setup}] {r.users} users, {r.operators} operators, {r.seconds:g} s: flows started {r.flows_started}, "
           f"finished {r.flows_finished}; load average (1 min) mean {r.load_average[0]} max {r.load_average[1]} "
           f"on {os.cpu_count()} cores")
     print(f"{'step':34} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")
@@ -566,11 +577,20 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--users", type=int, default=10, help="people capturing at once")
     p.add_argument("--operators", type=int, default=2, help="operators working at once")
     p.add_argument("--seconds", type=float, default=60.0, help="how long the load lasts")
-    p.add_argument("--url", help="a running app on loopback (its IDV_* settings in this environment); "
+    p.add_argument("--url", action="append", help="a running app on loopback (its IDV_* settings in this environment; "
+                   "give it once per web process to spread people over them); "
                                  "default: start one on embedded defaults in a temporary folder")
     p.add_argument("--find-capacity", action="store_true",
                    help="step the number of users (--steps) and print the largest within the target")
     p.add_argument("--steps", default="5,10,20,30,50", help="user counts tried by --find-capacity")
+    p.add_argument("--scaled-out", action="store_true",
+                   help="start the scaled-out setup instead: PostgreSQL (a database of its own on 127.0.0.1:5432), "
+                        "Redis (queue, UI state and admission; two empty databases of 127.0.0.1:6379), S3 "
+                        "(moto's server), --webs web processes and --workers check workers, all dropped after")
+    p.add_argument("--webs", type=int, default=2, help="web processes with --scaled-out")
+    p.add_argument("--workers", type=int, default=2,
+                   help="check workers with --scaled-out, one consumer process each (the embedded app: one "
+                        "worker of 2 processes)")
     p.add_argument("--json", help="write the report(s) here as JSON")
     return p.parse_args(argv)
 
@@ -583,7 +603,18 @@ def main(argv: list[str] | None = None) -> int:
     folder = None
     try:
         if args.url:
-            url = args.url.rstrip("/")
+            url = [u.rstrip("/") for u in args.url]
+            setup = f"running app, {len(url)} URL(s)"
+        elif args.scaled_out:
+            from identity_app.bench import app_process
+
+            folder = tempfile.TemporaryDirectory(prefix="idv-load-")
+            setup = (f"scaled out: {args.webs} web, {args.workers} worker processes, PostgreSQL, Redis, "
+                     f"S3 (moto)")
+            print("starting", setup, "in", folder.name, flush=True)
+            app = app_process.start_scaled_out(Path(folder.name), webs=args.webs, workers=args.workers)
+            os.environ.update({k: v for k, v in app.env.items() if k.startswith("IDV_")})
+            url = app.urls
         else:
             from identity_app.bench import app_process
 
@@ -591,13 +622,13 @@ def main(argv: list[str] | None = None) -> int:
             print("starting the app (backend only, embedded defaults) in", folder.name, flush=True)
             app = app_process.start(Path(folder.name))
             os.environ.update({k: v for k, v in app.env.items() if k.startswith("IDV_")})
-            url = app.url
+            url, setup = app.url, "embedded: 1 web, 1 worker of 2 processes, SQLite, local media"
         world = bench_world.build(max(1, args.operators), camera.document_jpeg())
         events = _events()
         counts = [int(n) for n in args.steps.split(",")] if args.find_capacity else [args.users]
         reports = []
         for n in counts:
-            report = run_load(url, world, n, args.operators, args.seconds, events)
+            report = run_load(url, world, n, args.operators, args.seconds, events, setup)
             print_report(report)
             reports.append(report)
         if args.find_capacity:

@@ -286,7 +286,7 @@ class SharedAdmission:
         self.prefix, self.idle_s, self.forget_s = prefix, idle_s, forget_s
         self.typical_hold_s, self.target_ms = typical_hold_s, target_ms
         self.host = host or socket.gethostname()
-        self.member = member or f"{self.host}:{os.getpid()}:{id(self):x}"
+        self.member = member or f"{self.host}:{os.getpid()}"
         self._conn = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._scripts = {name: self._conn.register_script(src)
                          for name, src in (("enter", _ENTER), ("touch", _TOUCH), ("leave", _LEAVE),

@@ -35,7 +35,7 @@ def shared(redis_url):
     made = []
 
     def make(capacity: int, host: str = "machine-1", **kw) -> SharedAdmission:
-        made.append(SharedAdmission(redis_url, capacity, prefix=prefix, host=host, **kw))
+        made.append(SharedAdmission(redis_url, capacity, prefix=prefix, host=host, member=f"{host}:{len(made)}", **kw))
         return made[-1]
 
     yield make
