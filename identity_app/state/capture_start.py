@@ -32,7 +32,7 @@ class CaptureStartState(CaptureState):
         view = await self._run(lambda w: capture.open_link(w.db, token=token, user_agent=w.caller.user_agent, ip=w.ip))
         self.error, self.busy = "", False
         self.link = sessions.session_link(token) if view.status != LinkStatus.CLOSED else ""
-        self.qr = qr_svg_data_uri(self.link) if self.link else ""
+        self.qr = ""  # drawn when the hand-off is shown (camera_checked): 14 kB less before the first paint
         await self._show(view)
         return [self._html_lang(), idv("isInApp", callback=CaptureStartState.set_in_app)] + await self._route(view)
 
@@ -82,6 +82,7 @@ class CaptureStartState(CaptureState):
         state = json.loads(result or "{}").get("state", "absent") if isinstance(result, str) else "absent"
         self.camera_state = state
         if state != "ok":
+            self.qr = self.qr or (qr_svg_data_uri(self.link) if self.link else "")  # the phone hand-off
             self.step = "camera" if not self._needs_document else "document"
         elif self._needs_document:
             self.step = "document"
