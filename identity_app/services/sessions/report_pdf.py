@@ -151,14 +151,17 @@ class _Doc:
         self.pdf.multi_cell(self.width, 5, self.text(value), new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_font(self.family, "", 9)
 
-    def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
+    def table(self, header: tuple[str, ...] | None, rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
+        """A table; without a header, its first column is the row's name (bold)."""
+        from fpdf.fonts import FontFace
+
         self.pdf.set_font(self.family, "", 8)
-        with self.pdf.table(col_widths=widths, text_align="LEFT", line_height=4.5, first_row_as_headings=True,
-                            width=self.width) as table:
-            for values in [header, *rows]:
+        with self.pdf.table(col_widths=widths, text_align="LEFT", line_height=4.5, width=self.width,
+                            first_row_as_headings=header is not None) as table:
+            for values in ([header] if header else []) + rows:
                 row = table.row()
-                for v in values:
-                    row.cell(self.text(v))
+                for i, v in enumerate(values):
+                    row.cell(self.text(v), style=FontFace(emphasis="BOLD") if header is None and i == 0 else None)
         self.pdf.set_font(self.family, "", 9)
 
     def images(self, figs: tuple[Figure, ...]) -> None:
@@ -193,7 +196,7 @@ def render(detail: SessionDetail, figs: tuple[Figure, ...], events: tuple[TrailR
     doc.heading(f"Verification session #{detail.id}", 16)
     doc.line(f"{detail.application_name} - generated {_when(generated_at)} by {generated_by}")
     doc.heading("Person")
-    doc.table(("", ""), [("Name", detail.user_name), ("Email", detail.user_email),
+    doc.table(None, [("Name", detail.user_name), ("Email", detail.user_email),
                          ("Reference", detail.reference or "-"), ("State", detail.state_label),
                          ("Created", _when(detail.created_at)), ("Link opened", _when(detail.started_at)),
                          ("Capture submitted", _when(detail.capture_finished_at)),
