@@ -3,7 +3,8 @@
 Chosen from the attempt's frames and their FrameAnalysis (liveness.py measures pose,
 eye and mouth opening as the frames stream in):
 
-- eligible: one face, both eyes open, head not turned far. Eyes count as open when
+- eligible: one face, both eyes open, head not turned far; and, when there are such
+  frames, eyes open in the frames either side too (a frame next to a blink is mid-blink). Eyes count as open when
   the lid gap (`eye_open`) and each eye's aspect ratio (`ear_left`, `ear_right`) reach
   both an absolute floor (closed eyes measure eye_open < 0.03 and EAR < 0.15) and a
   share of this person's own open-eye level over the attempt (the 75th percentile, as
@@ -95,9 +96,16 @@ def choose_selfie(
     levels = _levels(analyses, th)
     frontal = [i for i in one_face
                if abs(analyses[i].yaw) <= th.max_yaw_deg and abs(analyses[i].pitch) <= th.max_pitch_deg]
-    eligible = [i for i in frontal if eyes_open(analyses[i], levels, th)]
+    open_ = {i for i in one_face if eyes_open(analyses[i], levels, th)}
+    eligible = [i for i in frontal if i in open_]
     if not eligible:
         return SelfieChoice(None, (), "EYES_CLOSED" if frontal else "NOT_FRONTAL")
+    # A frame next to one whose eyes are not open is mid-blink: at 8 fps the lids are still
+    # closing or reopening (liveness-video-dev lp_d13: 0.84 of the open level, 125 ms after a
+    # blink, was the sharpest frame). Such frames only when there is nothing else.
+    settled = [i for i in eligible
+               if all(k in open_ for k in (i - 1, i + 1) if 0 <= k < len(analyses) and analyses[k].has_face)]
+    eligible = settled or eligible
     ranked = sorted(eligible, key=lambda i: (pose_cost(analyses[i], th), i))
     best_cost = pose_cost(analyses[ranked[0]], th)
     near = [i for i in ranked if pose_cost(analyses[i], th) <= best_cost + th.near_pose_deg]
