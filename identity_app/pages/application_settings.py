@@ -6,7 +6,7 @@ import reflex as rx
 from identity_app import routes
 from identity_app.checks.report import CheckType
 from identity_app.components.app_tabs import app_tabs
-from identity_app.components.layout import console_shell, error_callout, info_callout
+from identity_app.components.layout import console_shell, feedback, page_feedback
 from identity_app.services.applications.checks_config import DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES
 from identity_app.state.application_settings import AppSettingsState as S
 
@@ -14,9 +14,9 @@ from identity_app.state.application_settings import AppSettingsState as S
 A = S.settings
 D, C, P = A.checks.document_authenticity, A.checks, A.preferences
 
-MANUAL = [("ALWAYS", "ALWAYS: a person always reviews it"),
-          ("FALLBACK", "FALLBACK: a person reviews it when the automated result is not APPROVE"),
-          ("NEVER", "NEVER: automated only")]
+MANUAL = [("ALWAYS", "Always: a person reviews every result"),
+          ("FALLBACK", "When in doubt: a person reviews it unless the automated result approves"),
+          ("NEVER", "Never: automated only")]
 
 
 def field(label: str, name: str, control: rx.Component, hint: str = "") -> rx.Component:
@@ -32,8 +32,8 @@ def text_input(label: str, name: str, value: rx.Var, type_: str = "text", hint: 
 
 
 def select(label: str, name: str, items: list[tuple[str, str]] | rx.Var, value: rx.Var) -> rx.Component:
-    if isinstance(items, rx.Var):
-        options = rx.foreach(items, lambda v: rx.el.option(v, value=v))
+    if isinstance(items, rx.Var):  # [value, words] pairs
+        options = rx.foreach(items, lambda v: rx.el.option(v[1], value=v[0]))
     else:
         options = [rx.el.option(text, value=v) for v, text in items]
     return field(label, name, rx.el.select(options, id=name, name=name, default_value=value,
@@ -47,24 +47,26 @@ def checkbox(label: str, name: str, checked: rx.Var) -> rx.Component:
                        style={"display": "flex", "gap": "0.4rem", "align_items": "center"})
 
 
-def save_button(label: str) -> rx.Component:
-    return rx.cond(S.can_manage, rx.button(label, type="submit"))
+def save_button(label: str, at: str) -> rx.Component:
+    """The form's button, with the answer to it right beside it (not at the page's top, out of view)."""
+    return rx.vstack(rx.cond(S.can_manage, rx.button(label, type="submit")), feedback(S, at), spacing="2",
+                     width="100%")
 
 
 def _details() -> rx.Component:
     return rx.card(
-        rx.heading("Details", size="4", margin_bottom="0.5rem"),
+        rx.heading("Details", size="4", margin_bottom="0.5rem", as_="h2"),
         rx.form(
             rx.vstack(
                 text_input("Name", "name", A.name, required=True),
                 text_input("Description", "description", A.description),
-                save_button("Save details"),
+                save_button("Save details", "details"),
                 spacing="3", width="100%",
             ),
             on_submit=S.save_details, key=S.form_key.to_string() + "-details",
         ),
         rx.divider(margin_y="1rem"),
-        rx.heading("Logo", size="3", margin_bottom="0.5rem"),
+        rx.heading("Logo", size="3", margin_bottom="0.5rem", as_="h3"),
         rx.hstack(
             rx.cond(A.has_logo, rx.image(src=S.logo_url, alt="Application logo", max_height="64px", id="app-logo"),
                     rx.text("No logo yet.", color_scheme="gray", size="2")),
@@ -82,18 +84,19 @@ def _details() -> rx.Component:
             )),
             align="center", spacing="4", wrap="wrap",
         ),
+        rx.box(feedback(S, "logo"), margin_top="0.5rem"),
         width="100%",
     )
 
 
 def _checks() -> rx.Component:
     return rx.card(
-        rx.heading("Requested checks", size="4"),
+        rx.heading("Requested checks", size="4", as_="h2"),
         rx.text("Changes apply to sessions created afterwards; a session keeps the configuration it was created with.",
                 size="2", color_scheme="gray", margin_bottom="0.5rem"),
         rx.form(
             rx.vstack(
-                rx.heading(CheckType.ID_DOCUMENT_AUTHENTICITY.value, size="2"),
+                rx.heading(CheckType.ID_DOCUMENT_AUTHENTICITY.label, size="2", as_="h3"),
                 checkbox("Check the identity document", "doc_enabled", D.enabled),
                 rx.text("Accepted document types", size="2", weight="medium"),
                 rx.hstack(*[checkbox(DOCUMENT_TYPE_LABELS[t], f"type_{t}", D.accepted_types.contains(t))
@@ -117,22 +120,23 @@ def _checks() -> rx.Component:
                     wrap="wrap",
                 ),
                 rx.divider(),
-                rx.heading(CheckType.LIVENESS.value + " (" + C.liveness.liveness_type + " challenge)", size="2"),
+                rx.heading(CheckType.LIVENESS.label + rx.cond(C.liveness.liveness_type == "ACTIVE",
+                                                              " (active challenge)", " (passive)"), size="2", as_="h3"),
                 checkbox("Check liveness", "liveness_enabled", C.liveness.enabled),
                 rx.box(text_input("Maximum attempts (at least 1; 3 recommended)", "max_retries",
                                   C.liveness.max_retries.to_string(), "number", min=1, max=10), width="20rem"),
                 rx.divider(),
-                rx.heading(CheckType.ID_DOCUMENT_FACE_MATCH.value, size="2"),
+                rx.heading(CheckType.ID_DOCUMENT_FACE_MATCH.label, size="2", as_="h3"),
                 checkbox("Compare the live face with the document portrait", "face_enabled", C.face_match.enabled),
                 rx.box(select("Manual check", "face_manual", MANUAL, C.face_match.manual_check), width="100%",
                        max_width="34rem"),
                 rx.divider(),
-                rx.heading(CheckType.ID_DOCUMENT_TEXT_DATA_CHECK.value, size="2"),
+                rx.heading(CheckType.ID_DOCUMENT_TEXT_DATA_CHECK.label, size="2", as_="h3"),
                 checkbox("Extract the document's text (MRZ and printed fields)", "text_enabled",
                          C.text_extraction.enabled),
                 rx.box(select("Manual check", "text_manual", MANUAL, C.text_extraction.manual_check), width="100%",
                        max_width="34rem"),
-                save_button("Save checks"),
+                save_button("Save checks", "checks"),
                 spacing="3", width="100%",
             ),
             on_submit=S.save_checks, key=S.form_key.to_string() + "-checks",
@@ -143,7 +147,7 @@ def _checks() -> rx.Component:
 
 def _preferences() -> rx.Component:
     return rx.card(
-        rx.heading("Preferences", size="4", margin_bottom="0.5rem"),
+        rx.heading("Preferences", size="4", margin_bottom="0.5rem", as_="h2"),
         rx.form(
             rx.vstack(
                 rx.hstack(
@@ -168,7 +172,7 @@ def _preferences() -> rx.Component:
                                       P.reminder_interval_days.to_string(), "number", min=1, max=30), width="14rem"),
                     wrap="wrap", spacing="4",
                 ),
-                save_button("Save preferences"),
+                save_button("Save preferences", "prefs"),
                 spacing="3", width="100%",
             ),
             on_submit=S.save_preferences, key=S.form_key.to_string() + "-prefs",
@@ -181,7 +185,7 @@ def _activation() -> rx.Component:
     return rx.cond(S.can_manage, rx.card(
         rx.hstack(
             rx.vstack(
-                rx.heading("Status", size="4"),
+                rx.heading("Status", size="4", as_="h2"),
                 rx.text(rx.cond(A.is_active, "Active: sessions can be created.",
                                 "Deactivated: no new sessions; existing links keep working until they expire."),
                         size="2"),
@@ -192,8 +196,9 @@ def _activation() -> rx.Component:
                     rx.button("Deactivate application", color_scheme="orange", variant="soft",
                               on_click=S.set_active(False)),
                     rx.button("Activate application", color_scheme="green", on_click=S.set_active(True))),
-            align="center", width="100%",
+            align="center", width="100%", wrap="wrap",
         ),
+        rx.box(feedback(S, "status"), margin_top="0.5rem"),
         width="100%",
     ))
 
@@ -206,8 +211,7 @@ def application_settings_page() -> rx.Component:
                       rx.cond(A, rx.cond(A.is_active, rx.badge("Active", color_scheme="green"),
                                          rx.badge("Deactivated", color_scheme="orange"))), align="center"),
             app_tabs(S.app_id_value, "settings"),
-            error_callout(S.error),
-            info_callout(S.notice),
+            page_feedback(S),
             rx.cond(~S.can_manage & A.bool(),
                     rx.text("You can read these settings; changing them needs the 'Manage application' permission.",
                             color_scheme="gray", size="2")),

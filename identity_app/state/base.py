@@ -83,15 +83,19 @@ class ConsoleState(rx.State):
 
 
 class PageFeedback(rx.State, mixin=True):
-    """A console page's own message vars and its one call through the doorway."""
+    """A console page's own message vars and its one call through the doorway. `feedback_at`
+    names the control whose action the messages answer ("": the page's load), so a page shows
+    them beside that control rather than at its top, out of view (components/layout.feedback)."""
 
     error: str = ""
     notice: str = ""
+    feedback_at: str = ""
 
-    async def _call(self, use_case: Callable[[Work], T], notice: str = "") -> Done:
+    async def _call(self, use_case: Callable[[Work], T], notice: str = "", at: str = "") -> Done:
         """Run one use case for the signed-in operator, off the event loop. A domain or storage
         error becomes this page's error message; no sign-in ends in the sign-in page (the app's
         exception handler turns NotSignedIn into that redirect)."""
+        self.feedback_at = at
         try:
             value = await doorway.run_async(use_case, self._caller(), signed_in=True)  # type: ignore[attr-defined]
         except (DomainError, StorageError) as exc:

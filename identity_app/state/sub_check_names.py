@@ -1,4 +1,5 @@
-"""Sub-check names as a reviewer reads them (the console's words for the codes the checks write)."""
+"""Sub-check names as a reviewer reads them (the console's words for the codes the checks write),
+and the capture pages' languages by their own names (the settings' picker showed "en", "fr")."""
 from __future__ import annotations
 
 # Sub-check names as the checks write them (identity_app/checks/*), as a reviewer reads them.
@@ -23,3 +24,7 @@ def readable(name: str) -> str:
     words = [_WORDS.get(w, w) for w in name.split("_") if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:] if text else name
+
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
+                  "nl": "Nederlands", "pt": "Português"}
