@@ -5,13 +5,15 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
-from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
+from identity_app.components.layout import (console_shell, count_of, feedback, labelled_input, page_feedback,
+                                            scroll_x)
 from identity_app.components.when import timestamp
 from identity_app.models import SessionState
 from identity_app.services.sessions.bulk import RowError
 from identity_app.services.sessions.search import SessionRow
 from identity_app.state.new_sessions import NewSessionsState as N
 from identity_app.state.sessions_list import SessionsListState as S
+
 
 def state_badge(label: rx.Var) -> rx.Component:
     return rx.match(label,
@@ -67,6 +69,7 @@ def _filters() -> rx.Component:
         ),
         on_submit=S.apply_filters,
         width="100%",
+        role="search",
     )
 
 
@@ -93,7 +96,7 @@ def _sort_button(key: str, label: str) -> rx.Component:
 def _list() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(S.total.to_string() + " sessions", weight="medium", id="sessions-total"),
+            rx.text(count_of(S.total, "session", "sessions"), weight="medium", id="sessions-total"),
             rx.spacer(),
             rx.text("Sort:", size="2"),
             _sort_button("created", "Created"), _sort_button("name", "Name"), _sort_button("state", "State"),
@@ -108,12 +111,13 @@ def _list() -> rx.Component:
                            "border_radius": "4px", "color": "var(--accent-11)", "text_decoration": "none"}),
             align="center", width="100%", wrap="wrap",
         ),
-        rx.table.root(
+        feedback(S, "list"),
+        scroll_x(rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                            ("Name", "Email", "Reference", "State", "Decision", "Created (UTC)")])),
             rx.table.body(rx.foreach(S.rows, _row)),
             width="100%", id="sessions-table",
-        ),
+        )),
         rx.cond(S.total == 0, rx.text("No sessions match.", color_scheme="gray")),
         rx.hstack(
             rx.button("Previous", size="1", variant="soft", disabled=S.page <= 1, on_click=S.go_page(-1)),
@@ -131,19 +135,22 @@ def _new_session_result() -> rx.Component:
         rx.card(
             rx.hstack(
                 rx.vstack(
-                    rx.heading("Session created", size="4"),
+                    rx.heading("Session created", size="4", as_="h2"),
                     rx.text("For " + N.created.user_name + " <" + N.created.user_email + ">. Send this personal "
                             "link; it opens on a phone too (scan the QR code)."),
                     rx.code(N.created.link, id="session-link", style={"word_break": "break-all"}),
                     rx.hstack(
                         rx.button("Copy link", on_click=N.copy_link, size="2"),
+                        rx.cond(N.copied, rx.text("Link copied", size="2", color_scheme="green", role="status",
+                                                  id="link-copied")),
                         rx.button("Send by email", on_click=N.send_email, size="2", variant="soft"),
                         rx.link(rx.button("Open session", size="2", variant="outline"),
                                 href=routes.session_detail_path(S.app_id_value, N.created.session_id)),
                         rx.button("Close", on_click=N.close_new, size="2", variant="ghost"),
-                        wrap="wrap",
+                        wrap="wrap", align="center",
                     ),
-                    spacing="2", flex="1",
+                    feedback(S, "created"),
+                    spacing="2", flex="1", min_width="0",
                 ),
                 rx.image(src=N.created.qr_svg_data_uri, alt="QR code of the session link", width="180px",
                          height="180px", id="session-qr"),
@@ -156,7 +163,7 @@ def _new_session_result() -> rx.Component:
 
 def _create_form() -> rx.Component:
     return rx.card(
-        rx.heading("New session", size="4", margin_bottom="0.5rem"),
+        rx.heading("New session", size="4", margin_bottom="0.5rem", as_="h2"),
         rx.form(
             rx.hstack(
                 rx.box(labelled_input("Name", "user_name", required=True), flex="1", min_width="12rem"),
@@ -170,6 +177,7 @@ def _create_form() -> rx.Component:
             on_submit=N.create,
             reset_on_submit=True,
         ),
+        rx.box(feedback(S, "create"), margin_top="0.5rem"),
         width="100%",
     )
 
@@ -180,7 +188,7 @@ def _bulk_error(e: RowError) -> rx.Component:
 
 def _bulk_form() -> rx.Component:
     return rx.card(
-        rx.heading("Create many sessions from a CSV file", size="4", margin_bottom="0.5rem"),
+        rx.heading("Create many sessions from a CSV file", size="4", margin_bottom="0.5rem", as_="h2"),
         rx.text("Columns name, email and an optional reference, with a header line; at most 5,000 rows (2 MB). "
                 "Valid rows are created; invalid rows are listed with their line number and create nothing.",
                 size="2", color_scheme="gray"),
@@ -192,6 +200,9 @@ def _bulk_form() -> rx.Component:
                 id="bulk_csv", accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]}, max_files=1,
                 multiple=False, border="1px dashed var(--gray-7)", padding="0.75rem", border_radius="6px",
             ),
+            rx.el.label(rx.checkbox(checked=N.bulk_email, on_change=N.set_bulk_email, id="bulk_email"),
+                        "Email each person their link",
+                        style={"display": "flex", "gap": "0.4rem", "align_items": "center"}),
             rx.button("Upload and create", on_click=N.upload_bulk(rx.upload_files(upload_id="bulk_csv"))),
             align="center", wrap="wrap", margin_top="0.5rem",
         ),
@@ -201,6 +212,12 @@ def _bulk_form() -> rx.Component:
         rx.cond(N.bulk_errors.length() > 0,
                 rx.table.root(rx.table.body(rx.foreach(N.bulk_errors, _bulk_error)), id="bulk-errors",
                               size="1")),
+        rx.cond(N.bulk_unsent.length() > 0,
+                rx.hstack(rx.text(count_of(N.bulk_unsent.length(), "link has", "links have") + " not been emailed.",
+                                  size="2"),
+                          rx.button("Email the links", size="2", variant="soft", on_click=N.email_batch),
+                          align="center", wrap="wrap", margin_top="0.5rem")),
+        rx.box(feedback(S, "bulk"), margin_top="0.5rem"),
         width="100%",
     )
 
@@ -213,8 +230,7 @@ def sessions_list_page() -> rx.Component:
                       rx.cond(S.is_active, rx.fragment(), rx.badge("Deactivated", color_scheme="orange")),
                       align="center"),
             app_tabs(S.app_id_value, "sessions"),
-            error_callout(S.error),
-            info_callout(S.notice),
+            page_feedback(S),
             rx.cond(S.can_create & S.is_active, rx.vstack(_create_form(), _new_session_result(), _bulk_form(),
                                                           width="100%", spacing="3")),
             _filters(),

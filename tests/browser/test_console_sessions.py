@@ -179,7 +179,7 @@ def bulk_upload_with_an_invalid_row(ivy) -> None:
     ivy.locator("#bulk_csv input[type=file]").set_input_files(
         files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": data}])
     ivy.get_by_role("button", name="Upload and create").click()
-    expect(ivy.locator("#bulk-result")).to_contain_text("3 sessions created; 1 rows were not valid")
+    expect(ivy.locator("#bulk-result")).to_contain_text("3 sessions created; 1 row was not valid")
     errors = ivy.locator("#bulk-errors")
     expect(errors).to_contain_text("Line 4")
     expect(errors).to_contain_text("Enter a valid email address.")
@@ -192,7 +192,7 @@ def search_filter_and_export(ivy, url: str) -> None:
     table = ivy.locator("#sessions-table")
     fill(ivy, "Search name, email or reference", "LOVEL")
     ivy.get_by_role("button", name="Search").click()
-    expect(total).to_have_text("1 sessions")
+    expect(total).to_have_text("1 session")
     expect(table).to_contain_text("Ada Lovelace")
     expect(table).not_to_contain_text("Grace Hopper")
     fill(ivy, "Search name, email or reference", "cust-000")
