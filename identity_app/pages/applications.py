@@ -5,18 +5,23 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
-from identity_app.components.layout import console_shell, error_callout, info_callout, labelled_input
+from identity_app.components.layout import (console_shell, error_callout, feedback, labelled_input, page_feedback,
+                                            scroll_x)
+from identity_app.components.when import timestamp
+from identity_app.services.access.invitations import PendingInvitation
 from identity_app.services.applications.registry import ApplicationView, MemberView
 from identity_app.state.applications import PERMISSION_CHOICES, ApplicationsState, UsersState
+
+PERMISSION_WORDS = dict(PERMISSION_CHOICES)
 
 
 def _app_card(app: ApplicationView) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.vstack(
-                rx.link(rx.heading(app.name, size="4"), href=routes.application_path(app.id)),
+                rx.link(rx.heading(app.name, size="4", as_="h2"), href=routes.application_path(app.id)),
                 rx.text(app.description, color_scheme="gray", size="2"),
-                spacing="1",
+                spacing="1", min_width="0",
             ),
             rx.spacer(),
             rx.cond(app.is_active, rx.badge("Active", color_scheme="green"), rx.badge("Inactive")),
@@ -26,6 +31,7 @@ def _app_card(app: ApplicationView) -> rx.Component:
                     rx.link("Settings", href=routes.application_settings_path(app.id))),
             align="center",
             width="100%",
+            wrap="wrap",
         ),
         width="100%",
     )
@@ -42,7 +48,7 @@ def home_page() -> rx.Component:
             rx.cond(
                 ApplicationsState.is_owner,
                 rx.card(
-                    rx.heading("New application", size="4", margin_bottom="0.5rem"),
+                    rx.heading("New application", size="4", margin_bottom="0.5rem", as_="h2"),
                     error_callout(ApplicationsState.error),
                     rx.form(
                         rx.hstack(
@@ -72,7 +78,8 @@ def _permission_cell(member: MemberView, perm: str) -> rx.Component:
             checked=member.permissions.contains(perm),
             disabled=~UsersState.can_manage,
             on_change=lambda checked: UsersState.toggle_permission(member.operator_id, perm, checked),
-            aria_label=perm + " for " + member.email,
+            # Named in words, as the column header reads: "Make decisions for vic.viewer@...".
+            aria_label=PERMISSION_WORDS[perm] + " for " + member.email,
         )
     )
 
@@ -95,78 +102,135 @@ def _remove_dialog() -> rx.Component:
     )
 
 
+def _revoke_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Revoke the invitation to " + UsersState.invitation_to_revoke_email + "?"),
+            rx.alert_dialog.description("Its link stops working at once. You can invite them again later."),
+            rx.hstack(
+                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=UsersState.ask_revoke(0)),
+                rx.button("Revoke invitation", color_scheme="red", on_click=UsersState.revoke),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+        open=UsersState.invitation_to_revoke != 0,
+        on_open_change=lambda _open: UsersState.ask_revoke(0),
+    )
+
+
+def _invitation_row(inv: PendingInvitation) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(inv.email),
+        rx.table.cell(inv.permissions.join(", "), size="1"),
+        rx.table.cell(timestamp(inv.sent_at), white_space="nowrap"),
+        rx.table.cell(timestamp(inv.expires_at), white_space="nowrap"),
+        rx.table.cell(rx.hstack(
+            rx.button("Send again", size="1", variant="soft", on_click=UsersState.resend(inv.id)),
+            rx.button("Revoke", size="1", variant="soft", color_scheme="red", on_click=UsersState.ask_revoke(inv.id)),
+            spacing="2")),
+    )
+
+
+def _pending_invitations() -> rx.Component:
+    return rx.cond(UsersState.can_manage, rx.vstack(
+        rx.heading("Pending invitations", size="4", as_="h2"),
+        rx.cond(UsersState.pending.length() > 0,
+                scroll_x(rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                        "Email", "Permissions", "Sent (UTC)", "Expires (UTC)", "")])),
+                    rx.table.body(rx.foreach(UsersState.pending, _invitation_row)),
+                    width="100%", id="pending-invitations", size="1")),
+                rx.text("No invitation is waiting to be accepted.", size="2", color_scheme="gray")),
+        feedback(UsersState, "invitations"),
+        _revoke_dialog(),
+        width="100%", spacing="2",
+    ))
+
+
+def _invitation_link() -> rx.Component:
+    return rx.cond(
+        UsersState.last_invitation_link != "",
+        rx.callout(
+            rx.vstack(
+                rx.text("No email server is configured: the invitation is in the outbox. "
+                        "You can also pass on this single-use link (valid 7 days):"),
+                rx.code(UsersState.last_invitation_link, id="invitation-link", style={"word_break": "break-all"}),
+            ),
+            icon="mail",
+            width="100%",
+        ),
+    )
+
+
+def _members() -> rx.Component:
+    return scroll_x(rx.table.root(
+        rx.table.header(rx.table.row(
+            rx.table.column_header_cell("User"),
+            *[rx.table.column_header_cell(label) for _, label in PERMISSION_CHOICES],
+            rx.table.column_header_cell(""),
+        )),
+        rx.table.body(rx.foreach(
+            UsersState.members,
+            lambda m: rx.table.row(
+                rx.table.cell(rx.vstack(rx.text(m.name), rx.text(m.email, size="1", color_scheme="gray"),
+                                        spacing="0")),
+                *[_permission_cell(m, p) for p, _ in PERMISSION_CHOICES],
+                rx.table.cell(rx.cond(UsersState.can_manage,
+                                      rx.button("Remove", size="1", variant="soft", color_scheme="red",
+                                                on_click=UsersState.ask_remove(m.operator_id)))),
+            ),
+        )),
+        width="100%", id="members",
+    ))
+
+
+def _invite_form() -> rx.Component:
+    return rx.cond(
+        UsersState.can_manage,
+        rx.card(
+            rx.heading("Invite a user", size="4", margin_bottom="0.5rem", as_="h2"),
+            rx.form(
+                rx.vstack(
+                    labelled_input("Email", "email", "email", required=True),
+                    rx.hstack(
+                        *[rx.el.label(
+                            rx.checkbox(name=f"perm_{p}", default_checked=(p == "VIEW_SESSIONS"),
+                                        disabled=(p == "VIEW_SESSIONS")),
+                            label, style={"display": "flex", "gap": "0.4rem", "align_items": "center"})
+                          for p, label in PERMISSION_CHOICES],
+                        wrap="wrap",
+                        spacing="4",
+                    ),
+                    rx.button("Send invitation", type="submit"),
+                    spacing="3",
+                ),
+                on_submit=UsersState.invite,
+                reset_on_submit=True,
+            ),
+            # The answer beside the button: the invitation's link or why it was refused.
+            rx.vstack(feedback(UsersState, "invite"), rx.cond(UsersState.feedback_at == "invite", _invitation_link()),
+                      width="100%", margin_top="0.5rem"),
+            width="100%",
+        ),
+    )
+
+
 def users_page() -> rx.Component:
     return console_shell(
         rx.vstack(
             rx.link("← Applications", href=routes.HOME, size="2"),
-            rx.heading(UsersState.application_name, size="5"),
+            rx.heading(rx.cond(UsersState.application_name != "", UsersState.application_name + ": users", "Users"),
+                       size="6", as_="h1"),
             app_tabs(UsersState.app_id_value, "users"),
-            error_callout(UsersState.error),
-            info_callout(UsersState.notice),
-            rx.cond(
-                UsersState.last_invitation_link != "",
-                rx.callout(
-                    rx.vstack(
-                        rx.text("No email server is configured: the invitation is in the outbox. "
-                                "You can also pass on this single-use link (valid 7 days):"),
-                        rx.code(UsersState.last_invitation_link, id="invitation-link",
-                                style={"word_break": "break-all"}),
-                    ),
-                    icon="mail",
-                    width="100%",
-                ),
-            ),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("User"),
-                        *[rx.table.column_header_cell(label) for _, label in PERMISSION_CHOICES],
-                        rx.table.column_header_cell(""),
-                    )
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        UsersState.members,
-                        lambda m: rx.table.row(
-                            rx.table.cell(rx.vstack(rx.text(m.name), rx.text(m.email, size="1", color_scheme="gray"),
-                                                    spacing="0")),
-                            *[_permission_cell(m, p) for p, _ in PERMISSION_CHOICES],
-                            rx.table.cell(rx.cond(UsersState.can_manage,
-                                                  rx.button("Remove", size="1", variant="soft", color_scheme="red",
-                                                            on_click=UsersState.ask_remove(m.operator_id)))),
-                        ),
-                    )
-                ),
-                width="100%",
-            ),
+            page_feedback(UsersState),
+            rx.heading("Members", size="4", as_="h2"),
+            _members(),
+            feedback(UsersState, "members"),
             _remove_dialog(),
-            rx.cond(
-                UsersState.can_manage,
-                rx.card(
-                    rx.heading("Invite a user", size="4", margin_bottom="0.5rem"),
-                    rx.form(
-                        rx.vstack(
-                            labelled_input("Email", "email", "email", required=True),
-                            rx.hstack(
-                                *[rx.el.label(
-                                    rx.checkbox(name=f"perm_{p}", default_checked=(p == "VIEW_SESSIONS"),
-                                                disabled=(p == "VIEW_SESSIONS")),
-                                    label, style={"display": "flex", "gap": "0.4rem", "align_items": "center"})
-                                  for p, label in PERMISSION_CHOICES],
-                                wrap="wrap",
-                                spacing="4",
-                            ),
-                            rx.button("Send invitation", type="submit"),
-                            spacing="3",
-                        ),
-                        on_submit=UsersState.invite,
-                        reset_on_submit=True,
-                    ),
-                    width="100%",
-                ),
-            ),
+            _pending_invitations(),
+            rx.cond(UsersState.feedback_at == "invitations", _invitation_link()),
+            _invite_form(),
             spacing="4",
             width="100%",
         ),
-        title="Users",
     )

@@ -1,5 +1,6 @@
-"""The applications list and an application's users tab. Each shows the services' views as
-they are; each change is one unit of work with the page's reload."""
+"""The applications list and an application's users tab (members, pending invitations). Each
+shows the services' views as they are; each change is one unit of work with the page's reload,
+its messages beside the control that caused it ("invite", "members", "invitations")."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -13,6 +14,7 @@ from identity_app.services.applications.registry import ApplicationView, MemberV
 from identity_app.services.doorway import Work
 from identity_app.services.access.permissions import PERMISSION_LABELS, Permission
 from identity_app.state.base import ConsoleState, Done, PageFeedback, then
+from identity_app.state.invitations import PendingInvitations
 
 PERMISSION_CHOICES = [(p, PERMISSION_LABELS[Permission(p)]) for p in ALL_PERMISSIONS]
 
@@ -36,24 +38,30 @@ class ApplicationsState(PageFeedback, ConsoleState):
             w.db, actor=w.operator, name=name, description=description, ip=w.ip))
 
 
-class UsersState(PageFeedback, ConsoleState):
+class UsersState(PendingInvitations, PageFeedback, ConsoleState):
     application_name: str = ""
     app_id_value: int = 0
     members: list[MemberView] = []
     can_manage: bool = False
-    last_invitation_link: str = ""
     member_to_remove: int = 0  # the operator the confirmation dialog asks about (0: no dialog)
     member_to_remove_email: str = ""
 
-    async def _then_show(self, action: Callable[[Work], Any] | None = None, notice: str = "") -> Done:
-        """One unit of work: the action, then the application and its members as they now stand."""
+    async def _then_show(self, action: Callable[[Work], Any] | None = None, notice: str = "", at: str = "") -> Done:
+        """One unit of work: the action, then the application, its members and (for its managers)
+        its pending invitations as they now stand."""
         app_id = self.app_id_value
-        done = await self._call(then(action, lambda w: (
-            applications.get_application(w.db, actor=w.operator, application_id=app_id),
-            applications.list_members(w.db, actor=w.operator, application_id=app_id))), notice)
+
+        def show(w: Work):
+            app = applications.get_application(w.db, actor=w.operator, application_id=app_id)
+            return app, applications.list_members(w.db, actor=w.operator, application_id=app_id), (
+                invitations.list_invitations(w.db, actor=w.operator, application_id=app_id)
+                if "MANAGE_APPLICATION" in app.permissions else ())
+
+        done = await self._call(then(action, show), notice, at)
         if done.ok:
-            app, self.members = done.value[1]
+            app, self.members, pending = done.value[1]
             self.application_name, self.can_manage = app.name, "MANAGE_APPLICATION" in app.permissions
+            self.pending = list(pending)
         return Done(done.ok, done.value[0] if done.ok else None)
 
     @rx.event
@@ -67,7 +75,7 @@ class UsersState(PageFeedback, ConsoleState):
         app_id, email = self.app_id_value, form.get("email", "")
         perms = [p for p in ALL_PERMISSIONS if form.get(f"perm_{p}")]
         done = await self._then_show(lambda w: invitations.invite(
-            w.db, actor=w.operator, application_id=app_id, email=email, permissions=perms, ip=w.ip))
+            w.db, actor=w.operator, application_id=app_id, email=email, permissions=perms, ip=w.ip), at="invite")
         if done.ok:
             sent = done.value
             self.last_invitation_link = "" if sent.existing_user else sent.link
@@ -83,7 +91,7 @@ class UsersState(PageFeedback, ConsoleState):
         (perms.add if enabled else perms.discard)(permission)
         await self._then_show(lambda w: applications.set_permissions(
             w.db, actor=w.operator, application_id=app_id, operator_id=operator_id, permissions=sorted(perms),
-            ip=w.ip))
+            ip=w.ip), at="members")
 
     @rx.event
     def ask_remove(self, operator_id: int):
@@ -98,4 +106,4 @@ class UsersState(PageFeedback, ConsoleState):
         if operator_id:
             await self._then_show(lambda w: applications.remove_member(
                 w.db, actor=w.operator, application_id=app_id, operator_id=operator_id, ip=w.ip),
-                f"{email} no longer has access to this application.")
+                f"{email} no longer has access to this application.", "members")
