@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from identity_app.components.layout import console_shell, error_callout
+from identity_app.components.layout import console_shell, count_of, error_callout, scroll_x
 from identity_app.components.when import timestamp
 from identity_app.services.audit_log import AuditRow
 from identity_app.state.audit_log import AuditLogState as A
@@ -25,7 +25,7 @@ def filters() -> rx.Component:
                 rx.el.label("Action", html_for="audit-action", font_size="0.85rem"),
                 rx.el.select(
                     rx.el.option("All actions", value="ALL"),
-                    rx.foreach(A.actions, lambda a: rx.el.option(a, value=a)),
+                    rx.foreach(A.actions, lambda a: rx.el.option(a[1], value=a[0])),
                     id="audit-action", name="action", default_value=A.filters["action"],
                     style={"height": "2rem", "padding": "0 0.5rem"},
                 ),
@@ -48,7 +48,7 @@ def _row(r: AuditRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(timestamp(r.at, seconds=True), white_space="nowrap"),
         rx.table.cell(r.actor),
-        rx.table.cell(rx.code(r.action)),
+        rx.table.cell(rx.text(r.action_label, title=r.action), white_space="nowrap"),
         rx.table.cell(rx.cond(r.application_name != "", r.application_name, r.application_id)),
         rx.table.cell(r.session_id),  # an event of no application or session shows nothing there
         rx.table.cell(r.target),
@@ -62,13 +62,13 @@ def audit_log_page() -> rx.Component:
         rx.vstack(
             filters(),
             error_callout(A.error),
-            rx.text(A.total.to_string() + " events", size="2", color_scheme="gray", id="audit-total"),
-            rx.table.root(
+            rx.text(count_of(A.total, "event", "events"), size="2", color_scheme="gray", id="audit-total"),
+            scroll_x(rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "When (UTC)", "Who", "Action", "Application", "Session", "Target", "Details", "IP")])),
                 rx.table.body(rx.foreach(A.rows, _row)),
                 width="100%", size="1", id="audit-table",
-            ),
+            )),
             rx.hstack(
                 rx.button("Previous", size="1", variant="soft", on_click=A.go_page(-1), disabled=A.page <= 1),
                 rx.text("Page " + A.page.to_string() + " of " + A.pages.to_string(), size="2"),

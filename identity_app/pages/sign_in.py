@@ -3,6 +3,24 @@ from __future__ import annotations
 
 import reflex as rx
 
+# The recovery codes are drawn by the browser (state/sign_in._DRAW_RECOVERY_CODES) and never
+# pass through the UI state: copying and downloading them happen in the browser too.
+_CODES = "Array.from(document.querySelectorAll('#recovery-codes code')).map((c)=>c.textContent)"
+_COPY_CODES = (
+    "(()=>{const text=%s.join('\\n'),said=document.getElementById('recovery-codes-said');"
+    "(navigator.clipboard?navigator.clipboard.writeText(text):Promise.reject()).then("
+    "()=>{said.textContent='Codes copied.';},"
+    "()=>{const r=document.createRange();r.selectNodeContents(document.getElementById('recovery-codes'));"
+    "const s=window.getSelection();s.removeAllRanges();s.addRange(r);"
+    "said.textContent='Selected: press Ctrl+C to copy them.';});})()") % _CODES
+_DOWNLOAD_CODES = (
+    "(()=>{const text='Identity Verification recovery codes ('+window.location.host+')\\n'"
+    "+'Each code signs you in once.\\n\\n'+%s.join('\\n')+'\\n';"
+    "const url=URL.createObjectURL(new Blob([text],{type:'text/plain'}));"
+    "const a=document.createElement('a');a.href=url;a.download='recovery-codes.txt';"
+    "document.body.appendChild(a);a.click();a.remove();setTimeout(()=>URL.revokeObjectURL(url),1000);"
+    "document.getElementById('recovery-codes-said').textContent='Downloaded recovery-codes.txt.';})()") % _CODES
+
 from identity_app import routes
 from identity_app.components.layout import auth_card, error_callout, info_callout, labelled_input
 from identity_app.state.new_account import NewAccountState
@@ -105,6 +123,12 @@ def recovery_codes_page() -> rx.Component:
         rx.text("Each code signs you in once if you lose your phone. They are shown only now: "
                 "store them somewhere safe.", color_scheme="gray"),
         rx.box(id="recovery-codes"),  # drawn by the browser from /api/auth/recovery-codes
+        rx.hstack(
+            rx.button("Copy codes", type="button", variant="soft", on_click=rx.call_script(_COPY_CODES)),
+            rx.button("Download as .txt", type="button", variant="soft", on_click=rx.call_script(_DOWNLOAD_CODES)),
+            rx.text("", id="recovery-codes-said", size="2", color_scheme="green", role="status"),
+            align="center", wrap="wrap",
+        ),
         rx.button("I have saved them", on_click=SignInState.recovery_codes_saved, width="100%"),
     )
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from identity_app.models import Application, AuditEvent, Membership, Permission
+from identity_app.models import Application, AuditAction, AuditEvent, Membership, Permission
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.forms import Page
 from identity_app.services.errors import Forbidden, ValidationError
@@ -34,6 +34,21 @@ class AuditRow:
     target: str
     ip: str
     details: tuple[tuple[str, str], ...]
+    action_label: str = ""  # in words: "Sign-in failed" for auth.sign_in_failed
+
+
+def action_label(action: str) -> str:
+    """An action in words, from its AuditAction name (SIGN_IN_FAILED -> 'Sign-in failed'); the stored
+    value for an action no longer named."""
+    try:
+        name = AuditAction(action).name
+    except ValueError:
+        return action
+    text = name.replace("_", " ").lower().replace("sign in", "sign-in").replace("sign out", "sign-out")
+    for word, proper in (("totp", "two-factor code"), ("api", "API"), ("sdk", "SDK"), ("mrz", "MRZ"),
+                         ("pdf", "PDF"), ("csv", "CSV")):
+        text = " ".join(proper if w == word else w for w in text.split())
+    return text[:1].upper() + text[1:]
 
 
 AuditPage = Page  # Page[AuditRow]: one page of them
@@ -106,7 +121,8 @@ def list_events(db: Session, *, actor: OperatorView | None, operator: str = "", 
     rows = tuple(
         AuditRow(e.id, e.at, e.actor, e.operator_id, e.action, e.application_id,  # type: ignore[arg-type]
                  names.get(e.application_id, "") if e.application_id is not None else "",
-                 e.session_id, e.target, e.ip, tuple((str(k), str(v)) for k, v in (e.details or {}).items()))
+                 e.session_id, e.target, e.ip, tuple((str(k), str(v)) for k, v in (e.details or {}).items()),
+                 action_label(e.action))
         for e in events
     )
     return AuditPage(rows, int(total), page, page_size)

@@ -14,7 +14,7 @@ FILTERS = ("operator", "action", "session", "date_from", "date_to")  # the filte
 
 class AuditLogState(PageFeedback, ConsoleState):
     rows: list[AuditRow] = []
-    actions: list[str] = []
+    actions: list[list[str]] = []  # [value, words]
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -33,7 +33,8 @@ class AuditLogState(PageFeedback, ConsoleState):
         if not done.ok:
             self.rows, self.total = [], 0
             return
-        result, self.actions = done.value
+        result, actions = done.value
+        self.actions = [[a, audit_log.action_label(a)] for a in actions]
         self.rows, self.total, self.pages = list(result.rows), result.total, result.pages
 
     @rx.event
