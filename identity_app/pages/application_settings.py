@@ -15,7 +15,7 @@ A = S.settings
 D, C, P = A.checks.document_authenticity, A.checks, A.preferences
 
 MANUAL = [("ALWAYS", "Always: a person reviews every result"),
-          ("FALLBACK", "When in doubt: a person reviews it unless the automated result approves"),
+          ("FALLBACK", "Fallback: a person reviews what is not approved automatically"),
           ("NEVER", "Never: automated only")]
 
 
