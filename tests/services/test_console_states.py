@@ -113,7 +113,7 @@ def test_a_bulk_upload_reloads_the_list_in_its_unit_and_a_wrong_file_is_told_bes
     tab.send(NewSessionsState, "upload_bulk", [Upload(b"name,email\nAda,ada@example.com\nBob,not-an-email\n")])
     new, page = tab[NewSessionsState], tab[SessionsListState]
     assert len(commits) - before == 1 and page.total == 1
-    assert new.bulk_message.startswith("1 sessions created; 1 rows") and [e.line for e in new.bulk_errors] == [3]
+    assert new.bulk_message.startswith("1 session created; 1 row was") and [e.line for e in new.bulk_errors] == [3]
     tab.send(NewSessionsState, "upload_bulk", [Upload(b"")])
     assert new.bulk_message == "The file is empty." and page.error == "" and page.total == 1
 
