@@ -14,7 +14,10 @@ from identity_app.state.capture_start import CaptureStartState as Start
 
 def _frame(*children: rx.Component) -> rx.Component:
     return rx.box(
-        rx.script(src="/capture.js"),
+        # A plain async script (React 19 hoists and loads it), not rx.script: that one wraps it in
+        # Helmet, a chunk the page's own chunk imports, fetched only once that one arrives, which held
+        # the first content back by a round trip on a slow phone (tests/browser/test_capture_page_weight.py).
+        rx.el.script(src="/capture.js", async_=True),
         # The application's branding: its two colours in the band, its logo (else its name) on top.
         rx.box(height="6px", width="100%", id="idv-band",
                background="linear-gradient(90deg, " + S.primary_colour + " 0%, " + S.primary_colour + " 60%, "
