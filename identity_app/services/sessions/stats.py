@@ -151,19 +151,44 @@ def _buckets(db: Session, expr, bounds) -> list:
     return cols
 
 
-def _nth(db: Session, query, expr, count: int, fraction: float) -> float | None:
-    """The `fraction` quantile of `count` values, interpolated between the two nearest ranks as
-    statistics.median does; SQL sorts and hands back those two values only (ORDER BY ... OFFSET)."""
+def _rare(db: Session, condition):
+    """A condition few rows meet (reviews waiting). SQLite's statistics hold no skew, so its planner
+    would read every check of the application; this says so (PostgreSQL's statistics know it)."""
+    if db.get_bind().dialect.name == "sqlite":
+        return sa.func.likelihood(condition, sa.literal_column("0.001"))
+    return condition
+
+
+def _values(db: Session, expr, from_, where):
+    """`expr` of the matching rows as a subquery's column, so it is computed once a row. (SQLite
+    would otherwise fold the subquery in and compute the expression once per use: a LIMIT -1,
+    which limits nothing, keeps it apart.)"""
+    inner = sa.select(expr.label("x")).select_from(from_).where(*where)
+    if db.get_bind().dialect.name == "sqlite":
+        inner = inner.limit(-1)
+    return inner.subquery().c.x
+
+
+def _quantiles(db: Session, expr, from_, where, count: int, fractions: tuple[float, ...]) -> list[float | None]:
+    """Quantiles of `count` values of `expr`, each interpolated between its two nearest ranks as
+    statistics.median does; SQL sorts once and hands back only the rows at those ranks."""
     if count == 0:
-        return None
-    k = (count - 1) * fraction
-    lo = int(k)
-    values = [float(v) for v in db.exec(query.order_by(expr).limit(2).offset(lo)).scalars()]  # type: ignore[call-overload]
-    if not values:
-        return None
-    if len(values) == 1 or k == lo:
-        return values[0]
-    return values[0] + (values[1] - values[0]) * (k - lo)
+        return [None for _ in fractions]
+    ranks = {}
+    for f in fractions:
+        k = (count - 1) * f
+        ranks[f] = (k, int(k) + 1, min(int(k) + 2, count))  # 1-based ranks around k
+    wanted = sorted({r for _, lo, hi in ranks.values() for r in (lo, hi)})
+    ranked = (sa.select(expr.label("v"), sa.func.row_number().over(order_by=expr).label("r"))
+              .select_from(from_).where(*where).subquery())
+    rows = db.exec(sa.select(ranked.c.r, ranked.c.v).where(ranked.c.r.in_(wanted))).all()  # type: ignore[call-overload]
+    values = {int(r): float(v) for r, v in rows}
+    out: list[float | None] = []
+    for f in fractions:
+        k, lo, hi = ranks[f]
+        a, b = values.get(lo), values.get(hi, values.get(lo))
+        out.append(None if a is None or b is None else a + (b - a) * (k - int(k)))
+    return out
 
 
 # --- the figures -----------------------------------------------------------------------------------
@@ -261,24 +286,24 @@ def _times(db: Session, app_id: int, since: datetime, until: datetime) -> Comple
     """Sessions completed in the range: from the link opened (else created) to completed."""
     duration = _seconds(db, sa.func.coalesce(VS.c.started_at, VS.c.created_at), VS.c.completed_at)
     where = (VS.c.application_id == app_id, VS.c.completed_at >= _ts(db, since), VS.c.completed_at < _ts(db, until))
-    row = db.exec(sa.select(sa.func.count(), *_buckets(db, duration, TIME_BUCKETS))  # type: ignore[call-overload]
-                  .select_from(VS).where(*where)).one()
+    x = _values(db, duration, VS, where)
+    row = db.exec(sa.select(sa.func.count(), *_buckets(db, x, TIME_BUCKETS))).one()  # type: ignore[call-overload]
     n = int(row[0])
-    base = sa.select(duration).select_from(VS).where(*where)
-    return CompletionTimes(n, _nth(db, base, duration, n, 0.5), _nth(db, base, duration, n, 0.9),
+    median, p90 = _quantiles(db, x, x.table, (), n, (0.5, 0.9))
+    return CompletionTimes(n, median, p90,
                            tuple(Bucket(label, int(row[i + 1])) for i, (label, _) in enumerate(TIME_BUCKETS)))
 
 
 def _reviews(db: Session, app_id: int, now: datetime) -> ReviewBacklog:
     """Checks waiting for a person now, aged from when their automated part finished."""
     age = _seconds(db, sa.func.coalesce(CHECK.c.completed_at, CHECK.c.created_at), _ts(db, now))
-    where = (VS.c.application_id == app_id, CHECK.c.review_state == ReviewState.PENDING)
+    where = (VS.c.application_id == app_id, _rare(db, CHECK.c.review_state == ReviewState.PENDING))
     joined = VS.join(CHECK, CHECK.c.session_id == VS.c.id)
     row = db.exec(sa.select(sa.func.count(), sa.func.max(age), *_buckets(db, age, AGE_BUCKETS))  # type: ignore[call-overload]
                   .select_from(joined).where(*where)).one()
     n = int(row[0])
     return ReviewBacklog(n, float(row[1]) if row[1] is not None else None,
-                         _nth(db, sa.select(age).select_from(joined).where(*where), age, n, 0.5),
+                         _quantiles(db, age, joined, where, n, (0.5,))[0],
                          tuple(Bucket(label, int(row[i + 2])) for i, (label, _) in enumerate(AGE_BUCKETS)))
 
 
