@@ -106,7 +106,7 @@ def _welcome() -> rx.Component:
             rx.el.li(S.t["step_document"]),
             rx.el.li(S.t["step_liveness"]),
             rx.el.li(S.t["step_result"]),
-            style={"paddingLeft": "1.2rem", "lineHeight": "1.6"},
+            style={"paddingLeft": "1.2rem", "lineHeight": "1.6", "listStyleType": "decimal"},  # the reset hid the numbers
         ),
         rx.cond(Start.privacy_url != "", rx.link(S.t["privacy_link"], href=Start.privacy_url, is_external=True)),
         rx.el.label(
