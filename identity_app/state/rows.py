@@ -70,7 +70,8 @@ def size_label(n: int) -> str:
 
 
 def details(items: tuple[Detail, ...]) -> list[DetailRow]:
-    return [DetailRow(d.name, d.value) for d in items]
+    """Named as a person reads them: 'Printed date of birth', not printed_date_of_birth."""
+    return [DetailRow(readable(d.name), d.value) for d in items]
 
 
 def breakdown(subs: tuple[SubCheck, ...]) -> list[SubCheckRow]:

@@ -160,3 +160,11 @@ def test_a_wrong_password_is_in_the_audit_log_without_the_password(db):
     [event] = page.rows
     assert event.actor == seed.OWNER_EMAIL and event.ip == "203.0.113.9"
     assert "my secret guess" not in repr(event)
+
+
+def test_document_fields_are_named_in_words():
+    from identity_app.checks.report import Detail
+    from identity_app.state import rows
+
+    shown = rows.details((Detail("printed_date_of_birth", "1990-01-01"), Detail("mrz_line_1", "P<UTO")))
+    assert [(r.name, r.value) for r in shown] == [("Printed date of birth", "1990-01-01"), ("MRZ line 1", "P<UTO")]
