@@ -136,6 +136,8 @@ class LivenessThresholds:
     # Real eyes reopen to 0.75-0.85 of the open level right after a blink (liveness-video); no print
     # sequence answered a blink at either value.
     eye_open_ratio: float = 0.75       # EAR above this share = open again
+    eye_clear_closed_ratio: float = 0.45  # a closure this deep may reopen to a squint:
+    eye_reopen_rise: float = 0.4       # open again once this much above the closed low
     eye_state_max_yaw_deg: float = 30.0  # eye opening is unreliable when turned further
     max_blink_s: float = 2.0           # eyes closed longer than this is not a blink
     mouth_closed: float = 0.08
@@ -307,21 +309,32 @@ def _find_turn(analyses, start, sign, th) -> tuple[int | None, int | None, float
 
 
 def _find_blink(analyses, ts, start, usable, open_level, th) -> tuple[int | None, float]:
-    """Eyes open (held), then closed, then open again within max_blink_s."""
-    open_run, ready, closed_at, lowest = 0, False, None, float("inf")
+    """Eyes open (held), then closed, then open again within max_blink_s.
+
+    Open again: back to `eye_open_ratio` of the open level, or, after a clear closure (at most
+    `eye_clear_closed_ratio`), risen by `eye_reopen_rise` above the lowest closed frame: someone
+    blinking while laughing reopens to a squint (liveness-video: 0.15 -> 0.59 of the open level).
+    """
+    open_run, ready, closed_at, lowest, closed_low = 0, False, None, float("inf"), float("inf")
     for j in range(start, len(analyses)):
         if not usable[j] or open_level <= 0:
             continue
         ratio = analyses[j].eye_open / open_level
         lowest = min(lowest, ratio)
-        if ratio >= th.eye_open_ratio:
-            if closed_at is not None and ts[j] - ts[closed_at] <= th.max_blink_s:
+        reopened = ratio >= th.eye_open_ratio or (
+            closed_low <= th.eye_clear_closed_ratio and ratio >= closed_low + th.eye_reopen_rise)
+        if closed_at is not None and reopened:
+            if ts[j] - ts[closed_at] <= th.max_blink_s:
                 return j, lowest
-            closed_at, open_run = None, open_run + 1
+            closed_at, closed_low = None, float("inf")
+        if ratio >= th.eye_open_ratio:
+            open_run += 1
             ready = ready or open_run >= th.blink_open_frames
         elif ratio <= th.eye_closed_ratio:
             if ready and closed_at is None:
                 closed_at = j
+            if closed_at is not None:
+                closed_low = min(closed_low, ratio)
             open_run = 0
         else:
             open_run = 0
@@ -329,22 +342,22 @@ def _find_blink(analyses, ts, start, usable, open_level, th) -> tuple[int | None
 
 
 def _find_mouth(analyses, start, usable, th) -> tuple[int | None, float]:
-    """Mouth closed (held), then open wide (held)."""
-    closed_run, open_run, ready, peak = 0, 0, False, 0.0
+    """Mouth closed (in `min_state_frames` frames, not necessarily in a row: a grimace that
+    only brushes the lips together between two shapes still closes them), then open wide (held)."""
+    closed_seen, open_run, peak = 0, 0, 0.0
     for j in range(start, len(analyses)):
         if not usable[j]:
             continue
         m = analyses[j].mouth_open
         peak = max(peak, m)
         if m <= th.mouth_closed:
-            closed_run, open_run = closed_run + 1, 0
-            ready = ready or closed_run >= th.min_state_frames
-        elif m >= th.mouth_open and ready:
-            closed_run, open_run = 0, open_run + 1
+            closed_seen, open_run = closed_seen + 1, 0
+        elif m >= th.mouth_open and closed_seen >= th.min_state_frames:
+            open_run += 1
             if open_run >= th.min_state_frames:
                 return j, m
         else:
-            closed_run, open_run = 0, 0
+            open_run = 0
     return None, peak
 
 

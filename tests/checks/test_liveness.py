@@ -139,6 +139,30 @@ def test_a_single_odd_frame_is_not_a_state() -> None:
     assert not outcomes(print_like, [Challenge.BLINK])[0].completed
 
 
+def test_a_blink_while_laughing_reopens_to_a_squint() -> None:
+    # liveness-video-dev lp_d9 at 9.85 s: open level 1.0, closed to 0.15, reopened to 0.59-0.66
+    # (cheeks raised), closed again. A clear closure that rises by 0.4 is open again.
+    seq = [frame(eye=0.08)] * 8 + [frame(eye=0.08 * r) for r in (0.36, 0.15, 0.59, 0.66, 0.12)]
+    (o,) = outcomes(seq, [Challenge.BLINK])
+    assert o.completed and o.frame_index == 10
+    # A shallow dip (0.5: no clear closure) must still reopen fully.
+    shallow = [frame(eye=0.08)] * 8 + [frame(eye=0.08 * r) for r in (0.5, 0.5, 0.7, 0.7, 0.7)]
+    assert not outcomes(shallow, [Challenge.BLINK])[0].completed
+    # Nor does a squint that rises less than 0.4 above the closure count.
+    squint = [frame(eye=0.08)] * 8 + [frame(eye=0.08 * r) for r in (0.3, 0.2, 0.5, 0.55, 0.5)]
+    assert not outcomes(squint, [Challenge.BLINK])[0].completed
+
+
+def test_a_mouth_brushed_shut_between_two_shapes_then_opened_wide() -> None:
+    # lp_d6 at 16.8 s: closed in single frames between grimaces, then a jaw drop held 7 frames.
+    seq = [frame(mouth=m) for m in (0.04, 0.37, 0.04, 0.24, 0.19, 0.19, 0.39, 0.36, 0.36, 0.37)]
+    (o,) = outcomes(seq, [Challenge.OPEN_MOUTH])
+    assert o.completed and o.frame_index == 7
+    # One closed frame is still not enough.
+    once = [frame(mouth=m) for m in (0.3, 0.04, 0.3, 0.35, 0.36, 0.37)]
+    assert not outcomes(once, [Challenge.OPEN_MOUTH])[0].completed
+
+
 def test_an_answer_faster_than_a_human_reaction_fails() -> None:
     seq = [frame(0), frame(0), frame(40), frame(40)]
     (o,) = liveness.evaluate_challenges(seq, [0.0, 0.05, 0.1, 0.15], [Challenge.TURN_LEFT])
