@@ -1,4 +1,5 @@
-"""Manual review queue: pending items, and the evidence side by side."""
+"""Manual review queue: pending items with assignee, notes and age (sortable by age), and the
+evidence side by side, large, with zoom and pan."""
 from __future__ import annotations
 
 import reflex as rx
@@ -6,31 +7,61 @@ import reflex as rx
 from identity_app import routes
 from identity_app.checks.report import CheckType
 from identity_app.components.layout import console_shell, error_callout, info_callout
+from identity_app.components.zoom_viewer import workbench_script, zoom_viewer
 from identity_app.pages.session_detail import result_badge
-from identity_app.services.review.manual import QueueItem
+from identity_app.services.review.queue import QueueEntry
 from identity_app.state.review_queue import ReviewQueueState as R
 
 
-def _queue_row(r: QueueItem) -> rx.Component:
+def _assignee(r: QueueEntry) -> rx.Component:
+    return rx.hstack(
+        rx.cond(r.assignee != "", rx.badge(r.assignee, color_scheme=rx.cond(r.assigned_to_me, "green", "gray")),
+                rx.text("Nobody", size="1", color_scheme="gray")),
+        rx.cond(R.can_review, rx.cond(
+            r.assignee == "",
+            rx.button("Assign to me", size="1", variant="soft", on_click=R.assign(r.check_id, True)),
+            rx.button("Unassign", size="1", variant="ghost", on_click=R.assign(r.check_id, False)))),
+        spacing="2", align="center", wrap="wrap",
+    )
+
+
+def _queue_row(r: QueueEntry) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r.label + " #" + r.attempt.to_string()),
-        rx.table.cell(r.user_name),
-        rx.table.cell(r.reference),
-        rx.table.cell(rx.badge(r.manual_check)),
-        rx.table.cell(r.automated),
+        rx.table.cell(r.user_name, rx.cond(r.reference != "", rx.text(r.reference, size="1", color_scheme="gray"))),
+        rx.table.cell(rx.text(r.age, class_name="queue-age", white_space="nowrap")),
+        rx.table.cell(_assignee(r)),
+        rx.table.cell(rx.cond(r.notes > 0, rx.text(r.notes.to_string() + " · " + r.last_note, size="1",
+                                                   style={"max_width": "14rem", "overflow": "hidden",
+                                                          "text_overflow": "ellipsis", "white_space": "nowrap"}),
+                              rx.text("—", size="1", color_scheme="gray"))),
+        rx.table.cell(rx.badge(r.manual_check), rx.text(r.automated, size="1")),
         rx.table.cell(rx.button("Review", size="1", on_click=R.open_item(r.check_id),
                                 aria_label="Review check " + r.check_id.to_string())),
     )
 
 
 def _figure(caption: str, src: rx.Var, alt: str) -> rx.Component:
+    viewer = "portrait" if caption != "Selfie" else "selfie"
+    return zoom_viewer(viewer, caption, src, alt, "review-" + viewer)
+
+
+def notes_panel() -> rx.Component:
     return rx.vstack(
-        rx.text(caption, weight="bold", size="2"),
-        rx.cond(src != "",
-                rx.el.img(src=src, alt=alt, style={"max_width": "100%", "max_height": "22rem",
-                                                   "border_radius": "6px", "background": "var(--gray-3)"}),
-                rx.text("Not available (deleted or not captured).", color_scheme="gray", size="2")),
-        flex="1", min_width="16rem", align="start",
+        rx.text("Notes", weight="bold", size="2"),
+        rx.cond(R.item.notes.length() > 0,
+                rx.el.ul(rx.foreach(R.item.notes, lambda n: rx.el.li(
+                    rx.text(n.name, size="1", color_scheme="gray"), rx.text(n.value, size="2"))),
+                    id="review-notes", style={"padding_left": "1rem", "margin": "0"}),
+                rx.text("No notes yet.", size="2", color_scheme="gray")),
+        rx.cond(R.can_review, rx.form(
+            rx.hstack(
+                rx.input(name="note_text", id="note_text", placeholder="A note for the other reviewers",
+                         aria_label="New note", flex="1", min_width="12rem"),
+                rx.button("Add note", type="submit", size="2", variant="soft"),
+                width="100%", wrap="wrap"),
+            on_submit=R.add_note, reset_on_submit=True, width="100%")),
+        width="100%", spacing="2",
     )
 
 
@@ -66,6 +97,7 @@ def item_view() -> rx.Component:
             rx.text(R.item.person, size="2"),
             rx.text("Automated result: ", rx.code(R.item.automated), size="2"),
             evidence(),
+            notes_panel(),
             rx.accordion.root(
                 rx.accordion.item(header="Automated breakdown", value="b", content=rx.vstack(
                     rx.foreach(R.item.breakdown, lambda s: rx.hstack(
@@ -112,6 +144,7 @@ def item_view() -> rx.Component:
 def review_queue_page() -> rx.Component:
     return console_shell(
         rx.vstack(
+            workbench_script(),
             rx.link("← Sessions", href=routes.application_path(R.app_id_value), size="2"),
             rx.heading("Manual review · " + R.application_name, size="6", as_="h1"),
             error_callout(R.error),
@@ -119,12 +152,19 @@ def review_queue_page() -> rx.Component:
             rx.cond(R.check_id != 0, item_view()),
             rx.cond(
                 R.items.length() > 0,
-                rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                        "Check", "Person", "Reference", "Manual check", "Automated result", "")])),
+                rx.box(rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Check"), rx.table.column_header_cell("Person"),
+                        rx.table.column_header_cell(rx.button(
+                            "Waiting", rx.icon(rx.cond(R.oldest_first, "arrow_down", "arrow_up"), size=14),
+                            size="1", variant="ghost", on_click=R.sort_by_age, id="sort-by-age",
+                            aria_label=rx.cond(R.oldest_first, "Waiting: oldest first (sort newest first)",
+                                               "Waiting: newest first (sort oldest first)"))),
+                        rx.table.column_header_cell("Assignee"), rx.table.column_header_cell("Notes"),
+                        rx.table.column_header_cell("Manual check / automated"), rx.table.column_header_cell(""))),
                     rx.table.body(rx.foreach(R.items, _queue_row)),
                     width="100%", id="review-queue",
-                ),
+                ), width="100%", overflow_x="auto"),
                 rx.text("Nothing waits for review.", color_scheme="gray", id="queue-empty"),
             ),
             spacing="4",

@@ -1,14 +1,19 @@
-"""Session detail: state banner, one card per check (expandable breakdown),
-extracted fields, media viewer, decision panel, deletion."""
+"""Session detail, the reviewer's workbench: state banner, link actions, the portrait and the
+selfie side by side, one card per check (expandable breakdown), extracted fields, the
+media in groups with the viewer, the timeline, decision panel, deletion."""
 from __future__ import annotations
 
 import reflex as rx
 
 from identity_app import routes
 from identity_app.components.layout import console_shell, error_callout, info_callout
+from identity_app.components.media_gallery import media_section
+from identity_app.components.zoom_viewer import workbench_script, zoom_viewer
 from identity_app.state.media_viewer import MediaViewerState as V
-from identity_app.state.rows import CheckRow, DecisionRow, MediaRow, SubCheckRow
+from identity_app.state.rows import CheckRow, DecisionRow, SubCheckRow
 from identity_app.state.session_detail import SessionDetailState as S
+from identity_app.state.session_link import SessionLinkState as L
+from identity_app.state.workbench_rows import TimelineRow
 
 
 def recommendation_badge(value: rx.Var) -> rx.Component:
@@ -50,10 +55,79 @@ def summary() -> rx.Component:
                           on_click=rx.set_clipboard(S.link)),
                 align="center",
                 width="100%",
+                wrap="wrap",
+            ),
+            rx.cond(S.can_manage_link, link_actions()),
+            rx.hstack(
+                # A plain download: reload_document keeps the page router off the API route (issue 14 item 1).
+                rx.el.a(rx.icon("file_down", size=14), "Download PDF report",
+                        href=routes.session_report_path(S.session_id_value), download="", reload_document=True,
+                        id="report-pdf", style={"display": "inline-flex", "gap": "0.35rem", "align_items": "center",
+                                                "font_size": "0.875rem", "color": "var(--accent-11)"}),
             ),
             spacing="2",
             width="100%",
         ),
+        width="100%",
+    )
+
+
+def link_actions() -> rx.Component:
+    """Email the link again, or regenerate it after a confirmation (the old link stops working)."""
+    return rx.hstack(
+        rx.button(rx.icon("mail", size=14), "Email the link again", size="1", variant="soft", on_click=L.resend),
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(rx.button(rx.icon("refresh_cw", size=14), "Regenerate link", size="1",
+                                              variant="soft", color_scheme="orange")),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Make a new link?"),
+                rx.alert_dialog.description("The current link stops working at once. Send the new one to the "
+                                            "person (Email the link again)."),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.action(rx.button("Make a new link", color_scheme="orange", on_click=L.regenerate)),
+                    justify="end", spacing="3", margin_top="1rem",
+                ),
+            ),
+        ),
+        spacing="2", wrap="wrap", id="link-actions",
+    )
+
+
+def compare_panel() -> rx.Component:
+    """The workbench: the document's portrait and the selfie side by side, large, each zoomable and pannable."""
+    return rx.card(
+        rx.heading("Portrait and selfie", size="4", margin_bottom="0.5rem"),
+        rx.flex(
+            zoom_viewer("portrait", "Document portrait", V.portrait_url, "Document portrait", "compare-portrait"),
+            zoom_viewer("selfie", "Selfie", V.selfie_url, "Selfie", "compare-selfie"),
+            gap="4", width="100%", direction=rx.breakpoints(initial="column", md="row"),
+        ),
+        width="100%", id="compare",
+    )
+
+
+def _timeline_entry(e: TimelineRow) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.text(e.at, size="1", color_scheme="gray", min_width="8.5rem"),
+            rx.badge(e.category, size="1", variant="soft", color_scheme=rx.match(
+                e.category, ("CHECK", "blue"), ("REVIEW", "violet"), ("DECISION", "green"), ("DELETION", "red"),
+                ("CAPTURE", "cyan"), ("LINK", "amber"), "gray")),
+            rx.text(e.title, size="2", weight="medium"),
+            rx.cond(e.detail != "", rx.text(e.detail, size="2", color_scheme="gray")),
+            rx.text("· " + e.by, size="1", color_scheme="gray"),
+            wrap="wrap", spacing="2", align="center",
+        ),
+        style={"padding": "0.3rem 0", "border_bottom": "1px solid var(--gray-4)"},
+    )
+
+
+def timeline() -> rx.Component:
+    return rx.card(
+        rx.heading("Timeline", size="4", margin_bottom="0.5rem"),
+        rx.el.ol(rx.foreach(S.timeline, _timeline_entry), id="timeline",
+                 style={"list_style": "none", "padding": "0", "margin": "0"}),
         width="100%",
     )
 
@@ -158,86 +232,6 @@ def fields_table() -> rx.Component:
     )
 
 
-def _media_row(m: MediaRow) -> rx.Component:
-    return rx.hstack(
-        rx.button(m.kind + " · " + m.size, size="1", variant=rx.cond(V.media_id == m.id, "solid", "soft"),
-                  on_click=V.show(m.id)),
-        rx.cond(S.can_delete_media,
-                rx.button(rx.icon("trash_2", size=14), size="1", color_scheme="red", variant="ghost",
-                          aria_label="Delete media " + m.id.to_string(), on_click=S.ask_delete_media(m.id))),
-        align="center",
-    )
-
-
-def media_viewer() -> rx.Component:
-    tool = dict(size="1", variant="soft")
-    return rx.card(
-        rx.heading("Media", size="4", margin_bottom="0.5rem"),
-        rx.cond(
-            S.media.length() > 0,
-            rx.vstack(
-                rx.hstack(rx.foreach(S.media, _media_row), wrap="wrap", spacing="3"),
-                rx.hstack(
-                    rx.button("Zoom in", on_click=V.zoom_by(1.25), **tool),
-                    rx.button("Zoom out", on_click=V.zoom_by(0.8), **tool),
-                    rx.button("Rotate", on_click=V.rotate, **tool),
-                    rx.button("Brighter", on_click=V.brighten(20), **tool),
-                    rx.button("Darker", on_click=V.brighten(-20), **tool),
-                    rx.button("Reset", on_click=V.reset_view, **tool),
-                    wrap="wrap",
-                ),
-                rx.box(
-                    rx.el.img(src=V.url, alt="Selected media", id="media-viewer-image",
-                              style={"transform": V.transform, "filter": V.filter,
-                                     "transition": "transform 0.2s", "max_width": "100%", "max_height": "28rem",
-                                     "transform_origin": "center"}),
-                    overflow="hidden", width="100%", min_height="12rem", display="flex", justify_content="center",
-                    align_items="center", background="var(--gray-3)", border_radius="var(--radius-3)",
-                    padding="0.5rem",
-                ),
-                rx.cond(S.can_delete_media, rx.fragment(delete_all_media_button(), delete_media_dialog())),
-                width="100%",
-            ),
-            rx.text("No media (deleted, or not captured yet).", color_scheme="gray", size="2", id="no-media"),
-        ),
-        width="100%",
-    )
-
-
-def delete_media_dialog() -> rx.Component:
-    """One dialog for every trash icon: a media item goes only once confirmed."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete media item " + S.media_to_delete.to_string() + "?"),
-            rx.alert_dialog.description("This image goes for good. Reports, extracted details and the decision "
-                                        "stay."),
-            rx.hstack(
-                # Plain buttons: the dialog closes through the state, after the deletion has read its id.
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.ask_delete_media(0)),
-                rx.button("Delete this item", color_scheme="red", on_click=S.delete_media),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=S.media_to_delete != 0,
-        on_open_change=lambda _open: S.ask_delete_media(0),
-    )
-
-
-def delete_all_media_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Delete all media", color_scheme="red", variant="soft")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete all media of this session?"),
-            rx.alert_dialog.description("The images go for good. Reports, extracted details and the decision stay."),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete media", color_scheme="red", on_click=S.delete_all_media)),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-    )
-
-
 def delete_session_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(rx.button("Delete session", color_scheme="red")),
@@ -320,6 +314,7 @@ def decision_panel() -> rx.Component:
 def session_detail_page() -> rx.Component:
     return console_shell(
         rx.vstack(
+            workbench_script(),
             rx.link("← Sessions", href=routes.application_path(S.app_id_value), size="2"),
             error_callout(S.error),
             info_callout(S.notice),
@@ -330,12 +325,14 @@ def session_detail_page() -> rx.Component:
                               rx.cond(S.can_delete_session, delete_session_dialog()), width="100%"),
                     state_banner(),
                     summary(),
+                    rx.cond(S.has_media, compare_panel()),
                     rx.heading("Checks", size="5"),
                     rx.cond(S.checks.length() > 0, rx.vstack(rx.foreach(S.checks, check_card), width="100%"),
                             rx.text("No checks yet.", color_scheme="gray")),
                     fields_table(),
-                    media_viewer(),
+                    media_section(),
                     decision_panel(),
+                    timeline(),
                     spacing="4",
                     width="100%",
                 ),

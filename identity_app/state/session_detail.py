@@ -1,4 +1,5 @@
-"""One session's detail page: report cards, fields, media list, decision, deletion.
+"""One session's detail page: report cards, fields, timeline, decision, deletion; its media
+(groups, viewers) live in MediaViewerState, its link actions in SessionLinkState.
 
 Media bytes never pass through this state: the page shows <img> tags that the
 authenticated /api/media route serves. Only ids, kinds and sizes live here.
@@ -14,6 +15,7 @@ from identity_app.services.sessions.detail import SessionDetail, get_session_det
 from identity_app.state import rows
 from identity_app.state.base import ConsoleState, PageFeedback
 from identity_app.state.media_viewer import MediaViewerState
+from identity_app.state.workbench_rows import TimelineRow, timeline_row
 from identity_app.web import state_store
 
 
@@ -31,12 +33,13 @@ class SessionDetailState(PageFeedback, ConsoleState):
     completed: str = ""
     checks: list[rows.CheckRow] = []
     fields: list[rows.DetailRow] = []
-    media: list[rows.MediaRow] = []
+    has_media: bool = False
     decisions: list[rows.DecisionRow] = []
+    timeline: list[TimelineRow] = []
     can_decide: bool = False
     can_delete_media: bool = False
     can_delete_session: bool = False
-    media_to_delete: int = 0  # the media item the confirmation dialog asks about (0: no dialog)
+    can_manage_link: bool = False  # the link can be emailed again or regenerated (open, capture not finished)
 
     def _detail(self, audit_view: bool = False):
         """The use case that reads this page's session (its id read now, on the event loop)."""
@@ -56,12 +59,14 @@ class SessionDetailState(PageFeedback, ConsoleState):
         self.expires, self.completed = rows.when(d.expires_at), rows.when(d.completed_at)
         self.checks = [rows.check_row(c) for c in d.checks]
         self.fields = rows.details(d.document_fields)
-        self.media = [rows.media_row(m) for m in d.media]
+        self.has_media = bool(d.media)
         self.decisions = [rows.decision_row(x) for x in d.decisions]
+        self.timeline = [timeline_row(e) for e in d.timeline]
+        self.can_manage_link = "CREATE_SESSIONS" in d.permissions and d.link_open
         self.can_decide = "DECIDE" in d.permissions and d.state == "COMPLETED"
         self.can_delete_media = "DELETE_MEDIA" in d.permissions
         self.can_delete_session = "DELETE_SESSIONS" in d.permissions
-        (await self.get_state(MediaViewerState))._choose([m.id for m in d.media])
+        (await self.get_state(MediaViewerState))._fill(d)
 
     @rx.event
     async def load(self):
@@ -71,7 +76,8 @@ class SessionDetailState(PageFeedback, ConsoleState):
         await self._show(await self._call(self._detail(audit_view=True)))
 
     async def _then_show(self, action, notice: str) -> None:
-        """One unit of work: the action, then the page's data as it now stands."""
+        """One unit of work: the action, then the page's data as it now stands (the page's
+        other states call it too)."""
         detail = self._detail()
         done = await self._call(lambda w: (action(w), detail(w))[1], notice)
         if done.ok:
@@ -82,24 +88,6 @@ class SessionDetailState(PageFeedback, ConsoleState):
         session_id = self.session_id_value
         await self._then_show(lambda w: decisions.decide(w.db, actor=w.operator, session_id=session_id,
                               value=form.get("value", ""), note=form.get("note", ""), ip=w.ip), "Decision saved.")
-
-    @rx.event
-    def ask_delete_media(self, media_id: int):
-        self.media_to_delete = media_id  # a trash icon asks first; 0 closes the dialog
-
-    @rx.event
-    async def delete_media(self):
-        media_id, self.media_to_delete = self.media_to_delete, 0
-        if media_id:  # the message also as a toast: the trash icon may be far below the page's messages
-            await self._then_show(lambda w: deletion.delete_media_item(w.db, w.store, actor=w.operator,
-                                  media_id=media_id, ip=w.ip), f"Media item {media_id} deleted.")
-            return rx.toast(self.notice) if self.notice else None
-
-    @rx.event
-    async def delete_all_media(self):
-        session_id = self.session_id_value
-        await self._then_show(lambda w: deletion.delete_session_media(
-            w.db, w.store, actor=w.operator, session_id=session_id, ip=w.ip), "All media of this session were deleted.")
 
     @rx.event
     async def delete_session(self, form: dict):
@@ -114,7 +102,9 @@ class SessionDetailState(PageFeedback, ConsoleState):
         done = await self._call(delete)
         if not done.ok:
             return
-        self.found, self.checks, self.media, self.fields, self.decisions = False, [], [], [], []
+        self.found, self.checks, self.fields, self.decisions, self.timeline = False, [], [], [], []
         self.user_name = self.user_email = self.reference = self.link = ""
         await state_store.forget(done.value)  # every UI state still showing this person, this one included
-        return rx.redirect(routes.application_path(self.app_id_value))
+        # Back to the sessions list (the URL no longer names the deleted session), the message with it.
+        return [rx.redirect(routes.application_path(self.app_id_value), replace=True),
+                rx.toast.success(f"Session {session_id} deleted.")]

@@ -71,7 +71,7 @@ def test_review_decide_and_delete(page, app_server, request):
     expect(page.get_by_text("Face match: FAIL recorded.")).to_be_visible()
     expect(queue.get_by_role("row")).to_have_count(2)
 
-    queue.get_by_role("row").filter(has_text="Document text data").get_by_role("button").click()
+    queue.get_by_role("row").filter(has_text="Document text data").get_by_role("button", name=re.compile("^Review")).click()
     expect(item.get_by_alt_text("Document image")).to_be_visible()
     expect(item).to_contain_text("ERIKSSON")
     item.get_by_role("radio", name="PASS").click()
@@ -95,13 +95,14 @@ def test_review_decide_and_delete(page, app_server, request):
     expect(page.locator("#session-link")).to_contain_text("/s/")
     viewer = "#media-viewer-image"
     page.wait_for_function(f"() => {{ const i = document.querySelector('{viewer}'); return i && i.complete && i.naturalWidth > 0; }}")
-    page.get_by_role("button", name="Zoom in").click()
+    page.get_by_role("button", name="Zoom in (viewer)").click()
     page.get_by_role("button", name="Rotate").click()
     page.get_by_role("button", name="Brighter").click()
-    # Zoom x1.25 and a quarter turn: the computed matrix is (0, 1.25, -1.25, 0); brightness 120%.
+    # Zoom x1.5 sizes the image in its scrolling box (panned there); a quarter turn; brightness 120%.
     page.wait_for_function(
-        f"""() => {{ const s = getComputedStyle(document.querySelector('{viewer}'));
-            return s.transform.replace(/ /g, '') === 'matrix(0,1.25,-1.25,0,0,0)' && s.filter === 'brightness(1.2)'; }}""")
+        f"""() => {{ const i = document.querySelector('{viewer}'), s = getComputedStyle(i);
+            return i.style.height === '150%' && s.transform.replace(/ /g, '') === 'matrix(0,1,-1,0,0,0)'
+                && s.filter === 'brightness(1.2)'; }}""")
 
     # --- decision: approve, then change it to reject; both kept
     page.get_by_role("radio", name="Approve").click()
@@ -115,15 +116,15 @@ def test_review_decide_and_delete(page, app_server, request):
     expect(page.locator("#current-decision")).to_contain_text("REJECT")
     expect(page.locator("#decision-history").get_by_role("row")).to_have_count(3)
 
-    # --- delete one media item
-    delete_buttons = page.get_by_role("button", name=re.compile(r"^Delete media \d+$"))
-    before = delete_buttons.count()
+    # --- delete one group of media (the liveness attempt's frames), asked first
+    groups = page.locator(".media-group")
+    before = groups.count()
     files_before = len([p for p in session_folder.rglob("*") if p.is_file()])
-    delete_buttons.first.click()
-    page.get_by_role("alertdialog").get_by_role("button", name="Delete this item").click()  # it asks first
-    expect(page.get_by_text(re.compile(r"Media item \d+ deleted\.")).first).to_be_visible()
-    expect(delete_buttons).to_have_count(before - 1)
-    assert len([p for p in session_folder.rglob("*") if p.is_file()]) == files_before - 1
+    groups.filter(has_text="Liveness attempt").get_by_role("button", name=re.compile("^Delete Liveness")).click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete for good").click()  # it asks first
+    expect(page.get_by_text(re.compile(r"Liveness attempt 1 \(\d+ frames\): deleted\.")).first).to_be_visible()
+    expect(groups).to_have_count(before - 1)
+    assert len([p for p in session_folder.rglob("*") if p.is_file()]) < files_before - 10
 
     # --- delete all media: reports and decision stay
     page.get_by_role("button", name="Delete all media").click()

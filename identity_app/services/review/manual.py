@@ -90,6 +90,7 @@ class ReviewItem:
     fields: tuple[Detail, ...]      # extracted document fields
     fail_reasons: tuple[str, ...]
     can_review: bool
+    portrait_media_id: int | None = None  # the worker's portrait crop, else None (the route crops the photo)
 
 
 def list_queue(db: Session, *, actor: OperatorView | None, application_id: int) -> list[QueueItem]:
@@ -144,11 +145,13 @@ def get_review_item(db: Session, *, actor: OperatorView | None, check_id: int) -
     doc = _latest_media(db, vs.id, (MediaKind.DOCUMENT_FRONT, MediaKind.DOCUMENT_BACK), check.resource_id)
     selfie = _latest_media(db, vs.id, (MediaKind.SELFIE, MediaKind.LIVENESS_FRAME))
     face_match = check.type == CheckType.ID_DOCUMENT_FACE_MATCH
+    crop = _latest_media(db, vs.id, (MediaKind.PORTRAIT_CROP,)) if hasattr(MediaKind, "PORTRAIT_CROP") else None
     return ReviewItem(
         check=check_card(db, check), session_id=vs.id, application_id=vs.application_id, user_name=vs.user_name,
         reference=vs.reference, document_media_id=doc, selfie_media_id=selfie if face_match else None,
         fields=document_fields(checks, tasks), fail_reasons=FAIL_REASONS.get(check.type, ()),
         can_review=Permission.DECIDE in permissions_for(db, actor, vs.application_id),
+        portrait_media_id=crop,
     )
 
 
