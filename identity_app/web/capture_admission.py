@@ -52,7 +52,7 @@ WINDOW = 24                  # frame batches the p95 is taken over (3 s of 8 peo
 COOLDOWN_S = 5.0
 FLOOR = 2                    # never fewer places: with one, a page left open would stop everyone for IDLE_S
 MEMBER_TTL_S = 15.0          # a web process that has not announced itself this long no longer counts
-ANNOUNCE_S = 3.0
+REDIS_RETRY_S = 5.0          # Redis did not answer: each process admits on its own this long before asking again
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,7 @@ class SharedAdmission:
         self._fallback = fallback or LiveAdmission(capacity, idle_s=idle_s, forget_s=forget_s,
                                                    typical_hold_s=typical_hold_s, target_ms=target_ms)
         self._down_since: float | None = None
+        self._tried = float("-inf")
         self.capacity = self.ceiling = self.own_ceiling
 
     def _call(self, name: str, now: float | None, *extra) -> object:
@@ -303,7 +304,12 @@ class SharedAdmission:
 
         argv = ["" if now is None else repr(float(now)), self.idle_s, self.forget_s, MEMBER_TTL_S,
                 self.own_ceiling, FLOOR, *extra]
+        if self._down_since is not None and time.monotonic() - self._tried < REDIS_RETRY_S:
+            # The calls run on the event loop: a Redis that does not answer must not cost each request
+            # a timeout, so it is asked again only every REDIS_RETRY_S meanwhile.
+            raise redis.ConnectionError("admission: Redis did not answer a moment ago")
         try:
+            self._tried = time.monotonic()
             out = self._scripts[name](keys=[self.prefix], args=argv)
         except redis.RedisError:
             if self._down_since is None:
