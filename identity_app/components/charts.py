@@ -50,7 +50,7 @@ def line_chart(data: rx.Var, x_key: str, series: list[str], *, height: int = 260
     return rx.recharts.line_chart(
         rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
         *[rx.recharts.line(data_key=name, name=name, stroke=COLOURS[name], dot=False, stroke_width=2,
-                           is_animation_active=False, type_="monotone") for name in series],
+                           is_animation_active=False, type_="linear") for name in series],
         rx.recharts.x_axis(data_key=x_key, tick_line=False, min_tick_gap=12, font_size=11),
         rx.recharts.y_axis(allow_decimals=False, width=40, font_size=11),
         rx.recharts.graphing_tooltip(),

@@ -87,8 +87,11 @@ def _reviews() -> rx.Component:
     return chart_card(
         "Reviews waiting",
         bar_chart(D.age_buckets, "bucket", ["Reviews"], legend=False, height=220),
-        rx.text(rx.text.strong(D.totals["waiting"], id="reviews-waiting"), " checks wait for a person now; the oldest for ",
-                D.totals["oldest"], ", half of them for more than ", D.totals["median_age"], ".", size="2"),
+        rx.cond(D.totals["waiting"] == "0",
+                rx.text("No check waits for a person now.", size="2", id="reviews-waiting"),
+                rx.text(rx.text.strong(D.totals["waiting"]), " checks wait for a person now; the oldest for ",
+                        D.totals["oldest"], ", half of them for more than ", D.totals["median_age"], ".", size="2",
+                        id="reviews-waiting")),
         rx.link("Open the review queue", href=routes.review_queue_path(D.app_id_value), size="2"),
         card_id="reviews",
     )
