@@ -7,7 +7,9 @@ aspect ratio) and mouth opening, plus the face count and box.
 Over the sequence (`liveness_report`): each challenge answered in the
 order asked, with human timing; one face only, present throughout; the same
 face throughout (dlib embeddings of a few frames); passive
-presentation-attack cues (pad.py) on a few face crops.
+presentation-attack cues: a screen's frame around the face (screen.py, reported
+as DIGITAL_COPY, also when the challenges were not answered) and the print
+texture score (pad.py, PHOTOCOPY) on a few face crops.
 
 Why a printed photo fails: MediaPipe infers depth from the face's
 appearance, so a flat photo tilted in front of the camera mostly keeps the
@@ -570,6 +572,18 @@ def liveness_report(
         o.response_s is None or th.min_response_s <= o.response_s <= th.max_response_s for o in outcomes)
     checks.append(sub_check("human_timing", timing_ok, duration_s=round(ts[-1] - ts[0], 2), fps=round(fps, 1)))
     if not all(o.completed for o in outcomes):
+        # A screen in view says more than an unanswered challenge (a replay rarely answers a fresh
+        # set): the screen cue, which fired on no live clip, still decides the reason. The print
+        # texture score does not: on a live person who missed an instruction it would be a false
+        # and unhelpful accusation.
+        if images is not None:
+            found = screen.screen_frame_share([images[i] for i in with_face],
+                                              [analyses[i].face_box for i in with_face], th.screen)
+            if found.fired:
+                checks.append(sub_check("passive_screen_replay", False, framed_share=round(found.share, 3),
+                                        framed_frames=found.framed, frames_scored=found.scored))
+                return report(Recommendation.REJECT, "DIGITAL_COPY",
+                              "Use your real face in good light, not a photo or screen.")
         return report(Recommendation.REJECT, "CHALLENGE_NOT_COMPLETED",
                       "Follow each instruction in turn: " + ", ".join(c.value.replace("_", " ").lower() for c in challenges))
 

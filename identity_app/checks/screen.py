@@ -28,6 +28,9 @@ These thresholds were chosen on those same clips (there is no held-out replay se
 treat the figures as training figures. A person standing in a narrow doorway could be
 framed; raise `min_share` if that happens.
 
+A print held with its straight edges close to the face is framed too, and reported
+as DIGITAL_COPY like a screen: both are refused, the reason is the screen's.
+
 Pure: frames (BGR) and face boxes (x, y, w, h) in, numbers out.
 """
 from __future__ import annotations

@@ -359,7 +359,8 @@ def run_liveness_video_evaluation(data_dir: str | Path, json_path: str | Path | 
         if c["kind"] != "spoof":
             continue
         d = per_kind.setdefault(c["attack"], {"clips": 0, "sets": 0, "approved": 0, "answered": 0,
-                                              "single_offered": 0, "single_answered": 0, "single_approved": 0})
+                                              "single_offered": 0, "single_answered": 0, "single_approved": 0,
+                                              "sets_digital_copy": 0, "single_digital_copy": 0})
         d["clips"] += 1
         d["sets"] += len(c["sets"])
         d["approved"] += sum(s["approved"] for s in c["sets"])
@@ -367,6 +368,8 @@ def run_liveness_video_evaluation(data_dir: str | Path, json_path: str | Path | 
         d["single_offered"] += len(c["single"])
         d["single_answered"] += sum(v["answered"] for v in c["single"].values())
         d["single_approved"] += sum(v["approved"] for v in c["single"].values())
+        d["sets_digital_copy"] += sum(s["reason"] == "DIGITAL_COPY" for s in c["sets"])
+        d["single_digital_copy"] += sum(v["reason"] == "DIGITAL_COPY" for v in c["single"].values())
     for d in per_kind.values():
         d["apcer"] = round(d["approved"] / d["sets"], 4) if d["sets"] else None
     live_clips = [c for c in results if c["kind"] == "live"]
@@ -376,6 +379,7 @@ def run_liveness_video_evaluation(data_dir: str | Path, json_path: str | Path | 
         "live_actions_rejected": sum(not a["passed"] for a in live_actions),
         "bpcer_per_action": round(sum(not a["passed"] for a in live_actions) / len(live_actions), 4) if live_actions else None,
         "live_actions_whole_check_rejected": sum(a["whole_check"] != "APPROVE" for a in live_actions),
+        "live_actions_refused_as_digital_copy": sum(a["whole_check_reason"] == "DIGITAL_COPY" for a in live_actions),
         "per_action": per_action,
         "live_clips_with_a_passive_cue_fired": sum(any(v["attack"] for v in c["passive"].values()) for c in live_clips),
         "live_clips": len(live_clips),
@@ -391,13 +395,16 @@ def run_liveness_video_evaluation(data_dir: str | Path, json_path: str | Path | 
         print(f"    live: performed actions rejected {summary['live_actions_rejected']}/{len(live_actions)}"
               f" ({summary['bpcer_per_action']:.1%}); per action "
               + ", ".join(f"{k} {v['rejected']}/{v['performed']}" for k, v in per_action.items())
-              + f"; whole check rejected {summary['live_actions_whole_check_rejected']}/{len(live_actions)}")
+              + f"; whole check rejected {summary['live_actions_whole_check_rejected']}/{len(live_actions)}"
+              f" (as DIGITAL_COPY {summary['live_actions_refused_as_digital_copy']})")
     if live_clips:
         print(f"    live clips on which a passive cue fired: {summary['live_clips_with_a_passive_cue_fired']}/{len(live_clips)}")
     for kind, d in per_kind.items():
         print(f"    {kind}: APCER {d['apcer']:.1%} ({d['approved']}/{d['sets']} challenge sets approved by the whole check,"
               f" {d['answered']} answered by the challenges alone); single challenges answered"
-              f" {d['single_answered']}/{d['single_offered']}, approved {d['single_approved']}/{d['single_offered']}")
+              f" {d['single_answered']}/{d['single_offered']}, approved {d['single_approved']}/{d['single_offered']};"
+              f" refused as DIGITAL_COPY: {d['sets_digital_copy']}/{d['sets']} sets,"
+              f" {d['single_digital_copy']}/{d['single_offered']} single challenges")
     print(f"    analyse_frame on the sent frames: p50 {summary['analyse_frame_ms_p50']} ms,"
           f" p95 {summary['analyse_frame_ms_p95']} ms over {len(frame_ms)} frames")
     out = {"summary": summary, "clips": results}

@@ -136,6 +136,12 @@ def test_a_recorded_blink_replayed_on_a_phone_is_refused_as_a_digital_copy() -> 
     assert report.recommendation.value == "REJECT"
     assert checks["challenge_1_blink"].passed, "the recorded blink carries over"
     assert report.reason == "DIGITAL_COPY" and not checks["passive_screen_replay"].passed
+    # A challenge the recording does not answer: the screen is still the reason given.
+    unanswered = liveness_report(replayed, times, [Challenge.TURN_LEFT])
+    assert not {s.sub_check: s for s in unanswered.breakdown}["challenge_1_turn_left"].passed
+    assert unanswered.reason == "DIGITAL_COPY"
+    # The live person who misses it is told to follow the instruction, not accused.
+    assert liveness_report(frames, times, [Challenge.TURN_LEFT]).reason == "CHALLENGE_NOT_COMPLETED"
 
 
 # ---------------------------------------------------------------- real replays
