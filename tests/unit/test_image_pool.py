@@ -46,7 +46,8 @@ def pool():
 def test_it_returns_plain_results_and_refusals_from_a_child(pool):
     assert len(BIG) < 10_000
     result = pool.run(image_work.frame_quality, small_jpeg(), LIMITS)
-    assert result == {"ok": False, "problems": result["problems"]} and result["problems"]
+    assert result == {"ok": False, "problems": result["problems"], "frame_problems": [], "corners": []} \
+        and result["problems"]
     with pytest.raises(ImageDecodeError) as err:
         pool.run(image_work.frame_quality, b"\x89PNG\r\n\x1a\n" + b"\0" * 50, LIMITS)
     assert err.value.reason is DecodeFailure.CORRUPTED
