@@ -73,18 +73,30 @@ def _filters() -> rx.Component:
     )
 
 
+# On a phone the email and reference columns fold under the name, so that the state and the
+# decision stay in view (the table still scrolls in its own box if a name is long).
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+NARROW_ONLY = rx.breakpoints(initial="block", sm="none")
+
+
 def _row(r: SessionRow) -> rx.Component:
     return rx.table.row(
         # The review marker beside the name: the first column stays in view on a phone.
-        rx.table.cell(rx.hstack(rx.link(r.user_name, href=routes.session_detail_path(S.app_id_value, r.id)),
-                                rx.cond(r.needs_review, rx.badge("NEEDS REVIEW", color_scheme="amber",
-                                                                 class_name="needs-review")),
-                                spacing="2", wrap="wrap", align="center")),
-        rx.table.cell(r.user_email),
-        rx.table.cell(r.reference),
+        rx.table.cell(
+            rx.hstack(rx.link(r.user_name, href=routes.session_detail_path(S.app_id_value, r.id)),
+                      rx.cond(r.needs_review, rx.badge("NEEDS REVIEW", color_scheme="amber",
+                                                       class_name="needs-review")),
+                      spacing="2", wrap="wrap", align="center"),
+            rx.text(r.user_email + rx.cond(r.reference != "", " · " + r.reference, ""), size="1", color_scheme="gray",
+                    display=NARROW_ONLY, overflow_wrap="anywhere"),
+            rx.text(timestamp(r.created_at) + " UTC", size="1", color_scheme="gray", display=NARROW_ONLY),
+            min_width="9rem",
+        ),
+        rx.table.cell(r.user_email, display=WIDE_ONLY),
+        rx.table.cell(r.reference, display=WIDE_ONLY),
         rx.table.cell(state_badge(r.state_label)),
         rx.table.cell(decision_badge(r.decision)),
-        rx.table.cell(timestamp(r.created_at), white_space="nowrap"),
+        rx.table.cell(timestamp(r.created_at), white_space="nowrap", display=WIDE_ONLY),
     )
 
 
@@ -113,8 +125,9 @@ def _list() -> rx.Component:
         ),
         feedback(S, "list"),
         scroll_x(rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("Name", "Email", "Reference", "State", "Decision", "Created (UTC)")])),
+            rx.table.header(rx.table.row(*[
+                rx.table.column_header_cell(h, display=None if h in ("Name", "State", "Decision") else WIDE_ONLY)
+                for h in ("Name", "Email", "Reference", "State", "Decision", "Created (UTC)")])),
             rx.table.body(rx.foreach(S.rows, _row)),
             width="100%", id="sessions-table",
         )),
@@ -150,7 +163,7 @@ def _new_session_result() -> rx.Component:
                         wrap="wrap", align="center",
                     ),
                     feedback(S, "created"),
-                    spacing="2", flex="1", min_width="0",
+                    spacing="2", flex="1 1 16rem", min_width="0",
                 ),
                 rx.image(src=N.created.qr_svg_data_uri, alt="QR code of the session link", width="180px",
                          height="180px", id="session-qr"),

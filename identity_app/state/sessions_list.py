@@ -7,11 +7,10 @@ rewrites it in place (`_in_url`), and the page's load reads it, so a reload keep
 and a filtered view can be shared as a link."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any, Callable
 from urllib.parse import urlencode
-
-import json
 
 import reflex as rx
 
@@ -48,9 +47,8 @@ class SessionsListState(PageFeedback, ConsoleState):
 
     def _in_url(self):
         """The browser's address shows this view (replaced in place: no navigation, no new history entry)."""
-        params = {k: v for k, v in self._params().items() if FILTERS[k] != v}
-        if self.page > 1:
-            params["page"] = str(self.page)
+        params = {k: v for k, v in self._params().items() if FILTERS[k] != v} | (
+            {"page": str(self.page)} if self.page > 1 else {})
         url = routes.application_path(self.app_id_value) + ("?" + urlencode(params) if params else "")
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(url)})")
 
@@ -77,8 +75,14 @@ class SessionsListState(PageFeedback, ConsoleState):
         self.notice, given = "", self.router.page.params
         self.filters = {k: str(given.get(k) or v)[:200] for k, v in FILTERS.items()}
         page = int(given["page"]) if str(given.get("page", "")).isdigit() else 1
-        done = await self._list(lambda w: applications.get_application(w.db, actor=w.operator, application_id=app_id),
-                                page=max(1, min(page, 100_000)), at="")
+        fetch = lambda w: applications.get_application(w.db, actor=w.operator, application_id=app_id)  # noqa: E731
+        done = await self._list(fetch, page=max(1, min(page, 100_000)), at="")
+        if not done.ok and any(k in given for k in FILTERS):  # a link's filter that does not hold: say so, list all
+            self.filters, error = dict(FILTERS), self.error
+            done = await self._list(fetch, at="")
+            self.error = error if done.ok else self.error
+        if done.ok and self.page > self.pages:  # a link to a page that is gone: the last one
+            await self._list(page=self.pages, at="")
         if not done.ok:
             self.rows, self.application_name, self.can_create = [], "", False
             return
@@ -92,8 +96,7 @@ class SessionsListState(PageFeedback, ConsoleState):
         self.filters["q"] = value[:200]
 
     @rx.event
-    async def apply_filters(self, form: dict):
-        """The search text applies on Enter / Search; the other filters as they change (`set_filter`)."""
+    async def apply_filters(self, form: dict):  # the search text, on Enter / Search; the others as they change
         self.filters["q"] = (form.get("q", self.filters["q"]) or "").strip()[:200]
         await self._list()
         return self._in_url()

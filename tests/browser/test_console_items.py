@@ -266,6 +266,12 @@ def test_14_the_lists_view_is_in_its_url_and_search_ignores_accents(owner_page, 
     expect(page.get_by_text(re.compile(r"^Page 2 of 2$"))).to_be_visible()
     expect(names.first).not_to_have_text("Zoë Müller")
     both_sizes(page, "console-items-sessions-url")
+    # A link whose filter no longer holds says so and lists everything; a page that is gone, the last one.
+    page.goto(f"{url}/applications/{app_id}?state=FINISHED")
+    expect(page.get_by_role("alert")).to_contain_text("Filter by state")
+    expect(total).to_have_text(re.compile(r"^\d+ sessions$"))
+    page.goto(f"{url}/applications/{app_id}?page=99")
+    expect(page.get_by_text(re.compile(r"^Page 2 of 2$"))).to_be_visible()
 
 
 def test_15_one_h1_a_main_landmark_and_controls_named_in_words(owner_page, app_server, world):
