@@ -100,8 +100,12 @@
   // AUTO_FRAMES consecutive answers whose corners moved less than AUTO_STEADY (a share of the frame)
   // from one to the next: the page presses its own "Take photo" button, so the photo goes the way a
   // person's press goes (and a press meanwhile is the same one). Any other answer starts over.
+  // After a photo the automatic capture waits for a frame that is not ready (the card turned over, moved
+  // away) before it counts again: the back is never the front taken twice while the person has not yet
+  // turned the card. Without such a frame the button stays, and says "take the photo".
   const AUTO_FRAMES = 3, AUTO_STEADY = 0.02;
   let steady = [];
+  let armed = true;
   let capturing = false;  // a document photo is on its way: a second press (or the automatic one) waits
 
   function moved(a, b) {
@@ -110,6 +114,8 @@
 
   function followAuto(res) {
     const ready = res.ok && res.auto && res.corners && res.corners.length === 4;
+    if (!ready && Array.isArray(res.problems)) armed = true;  // a frame judged, and not ready
+    if (!armed) return false;
     if (!ready || (steady.length && moved(steady[steady.length - 1], res.corners) > AUTO_STEADY)) steady = [];
     if (ready) steady.push(res.corners);
     if (!steady.length) return false;
@@ -159,7 +165,7 @@
     try {
       const blob = await grab(el, 4096, 0.92);
       const res = await postAdmitted(api(token, docQuery(side, type, country)), blob, "idv-feedback");
-      if (res.ok) stopCamera();
+      if (res.ok) { stopCamera(); armed = false; }
       return JSON.stringify(res);
     } finally { capturing = false; }
   }

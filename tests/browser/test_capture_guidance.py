@@ -146,6 +146,30 @@ def test_the_document_camera_takes_the_photo_by_itself(guidance_app, playwright_
     assert len(document_photos(guidance_app, session_id)) == 1
 
 
+def test_the_back_is_not_the_front_taken_again_by_itself(guidance_app, playwright_driver, videos):
+    """A card has a back: after the front, the page waits for the card to be turned over (a frame that is
+    not ready) before it takes a photo by itself; the camera still sees the front, so it takes none."""
+    checks = {**NO_REVIEW, "document_authenticity": {"accepted_types": ["NATIONAL_ID"]}}
+    session_id, token = new_session(guidance_app, checks=checks)
+    browser = camera_browser(playwright_driver, videos["document"])
+    try:
+        page = open_page(browser, f"{guidance_app.url}/s/{token}", PHONE)
+        consent(page)
+        expect(page.get_by_text("Now turn the document over")).to_be_visible(timeout=60_000)  # the front, taken by itself
+        time.sleep(6)  # a dozen assessments of the same, ready front
+        expect(page.locator("#idv-feedback")).not_to_contain_text("Hold still")
+        assert len(document_photos(guidance_app, session_id)) == 1
+        shots(page, "7-document-back-waits")
+        page.get_by_role("button", name="Take photo").click()  # the person's press still takes it
+        expect(page.get_by_role("heading", name="Video selfie")).to_be_visible(timeout=60_000)
+    finally:
+        browser.close()
+    with db_of(guidance_app) as db:
+        backs = db.exec(select(MediaItem).where(MediaItem.session_id == session_id,
+                                                MediaItem.kind == MediaKind.DOCUMENT_BACK)).all()
+    assert len(backs) == 1
+
+
 def test_a_document_cut_by_the_frame_is_not_taken_by_itself(guidance_app, playwright_driver, cut_document):
     session_id, token = new_session(guidance_app, checks=NO_REVIEW)
     browser = camera_browser(playwright_driver, cut_document)
