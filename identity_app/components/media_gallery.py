@@ -66,6 +66,24 @@ def delete_group_dialog() -> rx.Component:
     )
 
 
+def delete_item_dialog() -> rx.Component:
+    """The viewer's 'Delete this item' asks first: one item (say a derived crop), the group stays."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete media item " + S.media_to_delete.to_string() + "?"),
+            rx.alert_dialog.description("This image goes for good. Reports, extracted details and the decision "
+                                        "stay."),
+            rx.hstack(
+                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.ask_delete_media(0)),
+                rx.button("Delete this item", color_scheme="red", on_click=S.delete_media),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+        open=S.media_to_delete != 0,
+        on_open_change=lambda _open: S.ask_delete_media(0),
+    )
+
+
 def delete_all_media_button() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(rx.button("Delete all media", color_scheme="red", variant="soft")),
@@ -89,6 +107,9 @@ def main_viewer() -> rx.Component:
                   rx.button("Brighter", on_click=V.brighten(20), **tool),
                   rx.button("Darker", on_click=V.brighten(-20), **tool),
                   rx.button("Reset", on_click=V.reset_view("main"), **tool),
+                  rx.cond(S.can_delete_media, rx.button(rx.icon("trash_2", size=14), "Delete this item",
+                                                        color_scheme="red", on_click=S.ask_delete_media(V.media_id),
+                                                        **tool)),
                   wrap="wrap", spacing="2"),
         pan_zone("main", V.url, "Selected media", "media-viewer-image", "min(70vh, 36rem)",
                  {"transform": V.transform, "filter": V.filter, "transition": "transform 0.2s"}),
@@ -105,7 +126,8 @@ def media_section() -> rx.Component:
                 rx.grid(rx.foreach(V.groups, group_card), columns=rx.breakpoints(initial="1", sm="2", md="3", lg="4"),
                         spacing="3", width="100%", id="media-groups"),
                 main_viewer(),
-                rx.cond(S.can_delete_media, rx.fragment(delete_all_media_button(), delete_group_dialog())),
+                rx.cond(S.can_delete_media, rx.fragment(delete_all_media_button(), delete_group_dialog(),
+                                                        delete_item_dialog())),
                 width="100%", spacing="3",
             ),
             rx.text("No media (deleted, or not captured yet).", color_scheme="gray", size="2", id="no-media"),

@@ -9,12 +9,13 @@ import reflex as rx
 from identity_app import routes
 from identity_app.services.sessions import deletion, media_groups
 from identity_app.services.sessions.detail import SessionDetail
+from identity_app.state.base import ConsoleState
 from identity_app.state.workbench_rows import GroupRow, group_row
 
 VIEWERS = ("main", "portrait", "selfie")
 
 
-class MediaViewerState(rx.State):
+class MediaViewerState(ConsoleState):
     groups: list[GroupRow] = []
     media_id: int = 0
     zooms: dict[str, float] = {v: 1.0 for v in VIEWERS}

@@ -1,8 +1,6 @@
 """One session's detail page: report cards, fields, timeline, decision, deletion; its media
-(groups, viewers) live in MediaViewerState, its link actions in SessionLinkState.
-
-Media bytes never pass through this state: the page shows <img> tags that the
-authenticated /api/media route serves. Only ids, kinds and sizes live here.
+(groups, viewers) live in MediaViewerState, its link actions in SessionLinkState. Media bytes
+never pass through a state: <img> tags point at the authenticated /api/media route.
 """
 from __future__ import annotations
 
@@ -40,6 +38,7 @@ class SessionDetailState(PageFeedback, ConsoleState):
     can_delete_media: bool = False
     can_delete_session: bool = False
     can_manage_link: bool = False  # the link can be emailed again or regenerated (open, capture not finished)
+    media_to_delete: int = 0  # the one item the viewer's delete asks about (0: no dialog)
 
     def _detail(self, audit_view: bool = False):
         """The use case that reads this page's session (its id read now, on the event loop)."""
@@ -53,19 +52,18 @@ class SessionDetailState(PageFeedback, ConsoleState):
             self.found, self.error = False, self.error or "That session does not exist."
             return
         self.found = True
-        self.user_name, self.user_email, self.reference = d.user_name, d.user_email, d.reference
-        self.state_label, self.link = d.state_label, d.link
+        self.user_name, self.user_email, self.reference, self.state_label, self.link = (
+            d.user_name, d.user_email, d.reference, d.state_label, d.link)
         self.created = f"{rows.when(d.created_at)} by {d.created_by}"
         self.expires, self.completed = rows.when(d.expires_at), rows.when(d.completed_at)
         self.checks = [rows.check_row(c) for c in d.checks]
         self.fields = rows.details(d.document_fields)
-        self.has_media = bool(d.media)
+        self.has_media, self.timeline = bool(d.media), [timeline_row(e) for e in d.timeline]
         self.decisions = [rows.decision_row(x) for x in d.decisions]
-        self.timeline = [timeline_row(e) for e in d.timeline]
         self.can_manage_link = "CREATE_SESSIONS" in d.permissions and d.link_open
         self.can_decide = "DECIDE" in d.permissions and d.state == "COMPLETED"
-        self.can_delete_media = "DELETE_MEDIA" in d.permissions
-        self.can_delete_session = "DELETE_SESSIONS" in d.permissions
+        self.can_delete_media, self.can_delete_session = ("DELETE_MEDIA" in d.permissions,
+                                                          "DELETE_SESSIONS" in d.permissions)
         (await self.get_state(MediaViewerState))._fill(d)
 
     @rx.event
@@ -76,8 +74,7 @@ class SessionDetailState(PageFeedback, ConsoleState):
         await self._show(await self._call(self._detail(audit_view=True)))
 
     async def _then_show(self, action, notice: str) -> None:
-        """One unit of work: the action, then the page's data as it now stands (the page's
-        other states call it too)."""
+        """One unit of work: the action, then the page's data as it stands (other states' too)."""
         detail = self._detail()
         done = await self._call(lambda w: (action(w), detail(w))[1], notice)
         if done.ok:
@@ -88,6 +85,18 @@ class SessionDetailState(PageFeedback, ConsoleState):
         session_id = self.session_id_value
         await self._then_show(lambda w: decisions.decide(w.db, actor=w.operator, session_id=session_id,
                               value=form.get("value", ""), note=form.get("note", ""), ip=w.ip), "Decision saved.")
+
+    @rx.event
+    def ask_delete_media(self, media_id: int):
+        self.media_to_delete = media_id  # asks first; 0 closes the dialog
+
+    @rx.event
+    async def delete_media(self):
+        media_id, self.media_to_delete = self.media_to_delete, 0
+        if media_id:  # the message also as a toast: the button may be far below the page's messages
+            await self._then_show(lambda w: deletion.delete_media_item(w.db, w.store, actor=w.operator,
+                                  media_id=media_id, ip=w.ip), f"Media item {media_id} deleted.")
+            return rx.toast(self.notice) if self.notice else None
 
     @rx.event
     async def delete_session(self, form: dict):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app.services.sessions import link_actions
+from identity_app.state.base import ConsoleState
 
 
-class SessionLinkState(rx.State):
+class SessionLinkState(ConsoleState):
     confirm_regenerate: bool = False
 
     @rx.event
