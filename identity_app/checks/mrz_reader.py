@@ -18,11 +18,21 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
-from identity_app.checks import ocr_engines
+from identity_app.checks import mrz_glyphs, ocr_engines
 from identity_app.checks.document_data import Repair
 from identity_app.checks.icao import MRZ_ALPHABET
 from identity_app.checks.mrz_locate import MRZCandidate, binarise, find_mrz_candidates, rotate
-from identity_app.checks.mrz_parse import FILLER_LOOKALIKES, FRA_ID, MRZ_CHARS, TO_DIGIT, TO_LETTER, ParsedMRZ, parse_mrz
+from identity_app.checks.mrz_parse import (
+    FILLER_LOOKALIKES,
+    FRA_ID,
+    LAYOUTS,
+    MRZ_CHARS,
+    TO_DIGIT,
+    TO_LETTER,
+    ParsedMRZ,
+    detect_format,
+    parse_mrz,
+)
 
 FORMAT_WIDTHS = {2: (44, 36), 3: (30,)}
 LINE_HEIGHT_FOR_TESSERACT = 48   # px: Tesseract reads OCR-B best around this size
@@ -198,7 +208,25 @@ def _fit(read: LineRead, width: int, line_no: int) -> tuple[str, list, list[Repa
     return fit_length_rows(read.text, read.rows, width, line_no)
 
 
-def _best_window(readings: Sequence[LineRead]) -> tuple[ParsedMRZ, list[Repair], tuple[int, int], float, list] | None:
+GLYPH_REASON = "OCR-B glyph height: the glyph is a {}"
+
+
+def with_glyph_evidence(lines: Sequence[str], rows: Sequence, images: Sequence[np.ndarray] | None
+                        ) -> tuple[list[str], list, list[Repair]]:
+    """The lines and rows with the glyphs' digit-or-letter evidence (mrz_glyphs) where a field
+    may hold either, and a Repair for each character that evidence changed."""
+    fmt = detect_format(tuple(lines))
+    if images is None or fmt not in LAYOUTS or not mrz_glyphs.mixed_positions(fmt):
+        return list(lines), list(rows), []
+    new_lines, new_rows, changed = mrz_glyphs.adjust_rows(lines, rows, fmt, images)
+    repairs = [Repair(li + 1, pos + 1, a, b, GLYPH_REASON.format("digit" if b.isdigit() else "letter"))
+               for li, (old, new) in enumerate(zip(lines, new_lines))
+               for pos, (a, b) in enumerate(zip(old, new)) if a != b] if changed else []
+    return new_lines, new_rows, repairs
+
+
+def _best_window(readings: Sequence[LineRead], images: Sequence[np.ndarray] | None = None
+                 ) -> tuple[ParsedMRZ, list[Repair], tuple[int, int], float, list] | None:
     """Pick the 2 or 3 consecutive lines that parse best as some MRZ format."""
     best = None
     for count, widths in FORMAT_WIDTHS.items():
@@ -213,13 +241,15 @@ def _best_window(readings: Sequence[LineRead]) -> tuple[ParsedMRZ, list[Repair],
                     fitted.append(line)
                     rows.append(line_rows)
                     repairs += rep
+                fitted, rows, glyphs = with_glyph_evidence(
+                    fitted, rows, images[first:first + count] if images is not None else None)
                 parsed = parse_mrz(fitted, probs=rows)
                 if parsed is None:
                     continue
                 conf = float(np.mean([r.confidence for r in window]))
                 key = (parsed.valid_count, parsed.icao or parsed.format == FRA_ID, -len(repairs), conf)
                 if best is None or key > best[0]:
-                    best = (key, parsed, repairs, (first, count), conf, rows)
+                    best = (key, parsed, repairs + glyphs, (first, count), conf, rows)
     return None if best is None else best[1:]
 
 
@@ -270,7 +300,7 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     rapid = _rapid_lines(line_imgs)
     if seen is not None:
         seen.extend(r.text for r in rapid if r.text)
-    found = _best_window(rapid)
+    found = _best_window(rapid, line_imgs)
     if found is None:
         return None
     parsed, repairs, (first, count), conf, rows = found
@@ -316,7 +346,8 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                 continue
             engines.add(name)
             pooled = [combine(readings) for readings in per_line]
-            cand = parse_mrz([t for t, _ in pooled], probs=[r for _, r in pooled])
+            texts, rows, _ = with_glyph_evidence([t for t, _ in pooled], [r for _, r in pooled], band)
+            cand = parse_mrz(texts, probs=rows)
             if cand is None or cand.format != parsed.format:
                 continue
             key = (*_score(cand), 0)

@@ -45,8 +45,9 @@ from identity_app.checks.report import (
     sub_check,
 )
 
-ALGORITHM_VERSION = ("text-extraction-3 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 pooled, "
-                     "check-digit confusable search, ICAO 9303 and the French identity card)")
+ALGORITHM_VERSION = ("text-extraction-4 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 pooled, "
+                     "check-digit confusable search weighing OCR-B glyph heights, ICAO 9303 and the French "
+                     "identity card)")
 PRINTED_COMPARED = ("surname", "given_names", "document_number", "date_of_birth", "expiration_date")
 
 
