@@ -50,9 +50,9 @@ def _funnel() -> rx.Component:
     return chart_card(
         "From link to completed",
         horizontal_bars(D.funnel, "step", ["Sessions"], height=280),
-        _table(["Step", "Sessions", "Of created", "Dropped", "Drop-off"], D.funnel,
+        _table(["Step", "Sessions", "Of created", "Dropped (of the step before)"], D.funnel,
                lambda r: [rx.table.row_header_cell(r["step"]), rx.table.cell(r["Sessions"]), rx.table.cell(r["share"]),
-                          rx.table.cell(r["Dropped"]), rx.table.cell(r["drop"])], "funnel-table"),
+                          rx.table.cell(r["drop"])], "funnel-table"),
         rx.text("Sessions created in the range, by the furthest step each reached.", size="1", color_scheme="gray"),
         card_id="funnel",
     )

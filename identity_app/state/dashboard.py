@@ -33,7 +33,7 @@ def _rows(dash: stats.Dashboard) -> dict:
         "per_day": [{"day": d.day[5:], "Created": d.created, "Completed": d.completed, "Expired": d.expired}
                     for d in dash.per_day],
         "funnel": [{"step": s.label, "Sessions": s.count, "Dropped": s.dropped,
-                    "share": f"{s.percent_of_first:g}%", "drop": f"{s.drop_percent:g}%" if i else "-"}
+                    "share": f"{s.percent_of_first:g}%", "drop": f"{s.dropped:,} ({s.drop_percent:g}%)" if i else "-"}
                    for i, s in enumerate(dash.funnel)],
         "pass_rates": [{"check": p.label, "Approved": p.approved, "Rejected": p.rejected,
                         "Not available": p.not_available, "runs": p.done,

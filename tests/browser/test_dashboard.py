@@ -120,6 +120,7 @@ def test_the_dashboard_shows_the_figures_and_follows_the_range(browser, app_serv
     funnel = page.locator("#funnel-table")
     expect(funnel.get_by_role("row").nth(1)).to_contain_text("Link created")
     expect(funnel.get_by_role("row").nth(7)).to_contain_text("Checks completed")
+    expect(funnel.get_by_role("row").nth(2)).to_contain_text(re.compile(r"Link opened\s*\d+\s*\d+%\s*\d+ \(\d+(\.\d)?%\)"))
     expect(page.locator("#pass-rate-table")).to_contain_text("Liveness")
     expect(page.locator("#pass-rate-table")).to_contain_text("66.7%")  # liveness of 5, 11 (rejected), 17
     expect(page.locator("#median-time")).to_have_text(re.compile(r"\d+ min"))
