@@ -38,5 +38,6 @@ def camera_view(guide: str = "card", mirrored: bool = False) -> rx.Component:
 
 
 def live_text(element_id: str, **props) -> rx.Component:
-    """A text line the camera script updates (announced to screen readers)."""
-    return rx.text("", id=element_id, aria_live="polite", min_height="1.5em", **props)
+    """A text line the camera script updates (announced to screen readers unless aria_live says "off")."""
+    props.setdefault("aria_live", "polite")
+    return rx.text("", id=element_id, min_height="1.5em", **props)

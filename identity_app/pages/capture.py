@@ -201,7 +201,10 @@ def _liveness() -> rx.Component:
         rx.hstack(
             # "1 / 2" and the seconds left stay on one line each, beside an instruction that wraps (390 px).
             rx.vstack(live_text("idv-step-count", color_scheme="gray", white_space="nowrap"),
-                      live_text("idv-countdown", color_scheme="gray", size="2", white_space="nowrap"),
+                      live_text("idv-countdown", color_scheme="gray", size="2", white_space="nowrap",
+                                aria_live="off",  # read out every second, it would drown the instruction
+                                # the last 3 seconds (capture.js sets data-tone="warn") stand out
+                                style={"&[data-tone='warn']": {"color": "var(--red-11)", "fontWeight": "600"}}),
                       spacing="0", flex_shrink="0", align="start"),
             live_text("idv-instruction", size="5", weight="bold", flex="1", min_width="0"),
             spacing="3", width="100%", align="start",

@@ -105,6 +105,8 @@ def test_liveness_counts_down_and_try_again_starts_the_next_attempt(guidance_app
         expect(page.locator("#idv-step-count")).to_have_text("1 / 2")
         assert lines_of(page, "#idv-step-count") == 1  # on a 390 px phone, beside a long instruction
         shots(page, "2-liveness-countdown")
+        expect(countdown).to_have_attribute("data-tone", "warn", timeout=15_000)  # the last seconds stand out
+        screenshot(page, "capture-guidance-2b-liveness-last-seconds-phone")
         expect(page.get_by_role("alert")).to_contain_text("That didn't work", timeout=90_000)
         first_s = time.monotonic() - began
         shots(page, "3-liveness-failed")
