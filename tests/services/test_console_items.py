@@ -168,3 +168,32 @@ def test_document_fields_are_named_in_words():
 
     shown = rows.details((Detail("printed_date_of_birth", "1990-01-01"), Detail("mrz_line_1", "P<UTO")))
     assert [(r.name, r.value) for r in shown] == [("Printed date of birth", "1990-01-01"), ("MRZ line 1", "P<UTO")]
+
+
+def test_the_migration_folds_the_search_text_of_existing_sessions(tmp_path):
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+    from sqlmodel import Session as DbSession
+
+    from identity_app.migrations import PROJECT_ROOT, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url)
+    engine = sa.create_engine(url)
+    with DbSession(engine) as db:
+        op = seed.owner(db)
+        seed.created_session(db, op, seed.new_app(db, op), "Zoë Müller", "zoe@example.de", "RÉF-1")
+        db.commit()
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    cfg.attributes["url"] = url
+    command.downgrade(cfg, "9d3e5b7c1a42")  # as the rows were written before: lower case, accents kept
+    text = sa.text("SELECT search_text FROM verification_session")
+    with engine.connect() as conn:
+        assert conn.execute(text).scalar() == "zoë müller zoe@example.de réf-1"
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(text).scalar() == "zoe muller zoe@example.de ref-1"
+        assert "ix_vs_app_sort_text" in {i["name"] for i in sa.inspect(conn).get_indexes("verification_session")}
+    engine.dispose()
