@@ -53,6 +53,21 @@ def test_one_edge_or_edges_far_away_are_no_frame() -> None:
     assert not screen.is_framed(screen.frame_sides(short, box))
 
 
+def test_edges_behind_a_person_that_stop_at_the_shoulders_are_no_frame() -> None:
+    # Curtain folds either side of the face, hidden below the chin by the shoulders.
+    img, box = _canvas()   # face box y 110..230
+    cv2.line(img, (140, 0), (140, 235), (20, 20, 20), 3)
+    cv2.line(img, (340, 0), (340, 235), (20, 20, 20), 3)
+    body = np.array([[215, 232], [265, 232], [420, 330], [420, 360], [60, 360], [60, 330]], np.int32)
+    cv2.fillPoly(img, [body], (60, 60, 140))   # neck and sloping shoulders
+    sides = screen.frame_sides(img, box)
+    assert sides["left"] >= 1.0 and sides["right"] >= 1.0
+    assert sides["left_below_chin"] < 0.4 and not screen.is_framed(sides)
+    # A screen's bottom edge wider than the face closes the same frame.
+    cv2.line(img, (140, 250), (340, 250), (20, 20, 20), 3)
+    assert screen.is_framed(screen.frame_sides(img, box))
+
+
 def test_the_share_needs_enough_framed_frames() -> None:
     img, box = _canvas()
     framed = img.copy()
