@@ -23,7 +23,7 @@ they still fire on a live phone selfie fetched for evaluation
 (tranvanluyt2203/face_anti_spoofing videos/real.mp4: PHOTOCOPY on every
 action) as on its screen replay: the score follows the camera more than
 the attack. NUAA is 2009 webcam footage, so recalibrate on your own cameras.
-Measured later on frontal frames of live clips as the capture page sends them: the
+Measured later on 10 frontal frames a clip, as the capture page sends them: the
 score reaches the threshold on 0% of the frames (10 a clip) of liveness-video-dev's 8 clips and
 liveness-replay-dev's live clip, but on 90%, 80% and 60% of three fetched live webcam
 and phone clips (tranvanluyt2203/face_anti_spoofing real.mp4, ZubairCracksCode/
@@ -34,8 +34,8 @@ at BPCER 3.5% inside that data, yet flagged 90-100% of the three fetched clips'
 frames: the features separate cameras more than prints, so more data of the same
 kind does not fix it and the weights were left as they are.
 
-Screens (replay attacks) are not covered: there is no labelled screen data
-here.
+Screens (replay attacks) are not this score's business: screen.py looks for the
+screen's frame around the face.
 """
 from __future__ import annotations
 
