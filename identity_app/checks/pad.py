@@ -24,7 +24,7 @@ they still fire on a live phone selfie fetched for evaluation
 action) as on its screen replay: the score follows the camera more than
 the attack. NUAA is 2009 webcam footage, so recalibrate on your own cameras.
 Measured later on 10 frontal frames a clip, as the capture page sends them: the
-score reaches the threshold on 0% of the frames (10 a clip) of liveness-video-dev's 8 clips and
+score reaches the threshold on 0% of the frames of liveness-video-dev's 8 clips and
 liveness-replay-dev's live clip, but on 90%, 80% and 60% of three fetched live webcam
 and phone clips (tranvanluyt2203/face_anti_spoofing real.mp4, ZubairCracksCode/
 anit-spoofing real.mov, Krzysiek354/Python_Face_Detection@0c74919 real.mp4; kept
