@@ -225,7 +225,7 @@ def render(detail: SessionDetail, figs: tuple[Figure, ...], events: tuple[TrailR
     if not detail.checks:
         doc.line("No checks have run.")
     for card in detail.checks:
-        outcome = card.recommendation or "running"
+        outcome = card.recommendation or ("no report kept" if card.state == "DONE" else "running")
         if card.reason:
             outcome += f" ({card.reason})"
         doc.line(f"{card.label}, attempt {card.attempt}: {outcome}", bold=True, size=10)
