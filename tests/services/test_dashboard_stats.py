@@ -154,3 +154,13 @@ def test_members_only_and_the_ranges_offered(db, world):
         stats.dashboard(db, actor=op, application_id=app_id, days=365, now=NOW)
     empty = stats.dashboard(db, actor=op, application_id=seed.new_app(db, op, "Empty"), days=7, now=NOW)
     assert empty.created == 0 and empty.times.median_seconds is None and empty.funnel[1].drop_percent == 0.0
+
+
+def test_the_benchmark_runs_and_prints_each_range(capsys):
+    """bench dashboard on a small seed (SQLite): its figures are printed, never asserted."""
+    from identity_app.bench.dashboard import main
+
+    assert main(["--db", "sqlite", "--sessions", "300", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "stats.dashboard on sqlite, 300 sessions" in out
+    assert all(f"{d:>3} days" in out for d in (7, 30, 90))
