@@ -47,6 +47,6 @@ def zoom_viewer(viewer: str, label: str, src: rx.Var, alt: str, img_id: str, hei
                   wrap="wrap", align="center"),
         rx.cond(src != "", pan_zone(viewer, src, alt, img_id, height),
                 rx.text("Not available (deleted or not captured).", color_scheme="gray", size="2")),
-        flex="1 1 0", min_width="0", width="100%", spacing="2",
+        flex="1 1 18rem", min_width="0", width="100%", spacing="2",
         style={"border": "1px solid var(--gray-5)", "border_radius": "var(--radius-3)", "padding": "0.5rem"},
     )

@@ -20,6 +20,8 @@ from tests.browser.conftest import screenshot
 from tests.browser.helpers import OWNER_EMAIL, signed_in_owner
 from tests.conftest import shared_data
 
+expect.set_options(timeout=20_000)  # the apps of several engineers share 2 cores: pages answer slowly, not wrongly
+
 
 @pytest.fixture
 def seeded(app_server):
@@ -101,7 +103,7 @@ def test_review_decide_and_delete(page, app_server, request):
     # Zoom x1.5 sizes the image in its scrolling box (panned there); a quarter turn; brightness 120%.
     page.wait_for_function(
         f"""() => {{ const i = document.querySelector('{viewer}'), s = getComputedStyle(i);
-            return i.style.height === '150%' && s.transform.replace(/ /g, '') === 'matrix(0,1,-1,0,0,0)'
+            return i.offsetHeight >= 1.45 * i.parentElement.clientHeight && s.transform.replace(/ /g, '') === 'matrix(0,1,-1,0,0,0)'
                 && s.filter === 'brightness(1.2)'; }}""")
 
     # --- decision: approve, then change it to reject; both kept
@@ -150,8 +152,8 @@ def test_review_decide_and_delete(page, app_server, request):
     page.get_by_label("Session", exact=True).fill(str(sid))
     page.get_by_role("button", name="Filter").click()
     table = page.locator("#audit-table")
-    for action in ("session.deleted", "session.media_deleted", "media.deleted", "session.decided",
-                   "review.recorded", "session.viewed", "media.viewed"):
+    for action in ("Session deleted", "Session media deleted", "Media deleted", "Session decided",
+                   "Review recorded", "Session viewed", "Media viewed"):  # the log names actions in words
         expect(table).to_contain_text(action)
     expect(table).not_to_contain_text("Ada")
     screenshot(page, "console-audit-log")
