@@ -25,6 +25,7 @@ from identity_app.models import (
     ResourceKind,
     ReviewState,
     SessionState,
+    UTCDateTime,
     VerificationSession,
     utcnow,
 )
@@ -133,8 +134,6 @@ def _seconds(db: Session, start, end):
 
 def _ts(db: Session, value: datetime):
     """A bound timestamp in the column's own storage (aware UTC; naive UTC text on SQLite)."""
-    from identity_app.models import UTCDateTime
-
     return sa.literal(value, type_=UTCDateTime())
 
 
