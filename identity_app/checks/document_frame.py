@@ -6,7 +6,13 @@ channels that separate a pastel card from a desk) closed into contours,
 each contour's convex hull simplified to a quadrilateral, scored by its
 area, how fully the region fills that quadrilateral and how close its sides
 come to a document's proportions. The four corners come back clockwise
-from the top left of the document as it lies in the photo.
+from the top left of the document as it lies in the photo. On a cluttered desk
+the contours may close the card with the clutter into a quadrilateral with a
+side across the card's face; each side of the contours' best must therefore
+lie on a straight edge of the photo (MIN_SIDE_SUPPORT; a side the frame cuts
+counts as one), else quadrilaterals bounded by the photo's longest straight
+edges (Hough) compete: all four sides on edges (LINE_QUAD_SUPPORT), holding
+the contours' best (which is part of the document), scored alike.
 
 `correct_perspective` warps those corners to a flat rectangle, so the MRZ
 locator and the OCR see the document as a scanner would.
@@ -31,6 +37,10 @@ MIN_SHARPNESS = 60.0       # variance of the Laplacian inside the document, at t
 MAX_GLARE_SHARE = 0.04     # of the document: saturated colourless pixels in one blob
 DOC_RATIOS = (1.42, 1.586)  # ID-3 passport page, ID-1 card (long / short side)
 EDGE_PENALTY = 0.3         # a quadrilateral cut by the frame counts this much against a whole one
+MIN_SIDE_SUPPORT = 0.6     # share of each side of the contours' quadrilateral on a straight edge
+LINE_CANDIDATES = 30       # straight edges combined into quadrilaterals when the contours fail
+LINE_QUAD_SUPPORT = 0.8    # share of each side of a straight-edge quadrilateral on an edge
+MIN_LINE_QUAD_AREA = 0.04  # of the frame
 
 
 @dataclass(frozen=True)
@@ -107,8 +117,95 @@ def _touches_edge(quad: np.ndarray, w: float, h: float, margin: float) -> bool:
                  | (quad[:, 1] <= margin) | (quad[:, 1] >= h - 1 - margin)).any())
 
 
+def _side_support(quads: np.ndarray, edges: np.ndarray, samples: int = 40) -> np.ndarray:
+    """Per quadrilateral (N x 4 x 2), the smallest share of one of its sides that lies on an edge
+    pixel: a card's four sides are all edges, a quadrilateral closed across the card's face or
+    the desk has a side that is not. The ends of each side are left out (rounded corners)."""
+    quads = np.asarray(quads, np.float32).reshape(-1, 4, 2)
+    h, w = edges.shape
+    t = np.linspace(0.08, 0.92, samples, dtype=np.float32)[None, None, :, None]
+    a = quads[:, :, None, :]
+    b = np.roll(quads, -1, axis=1)[:, :, None, :]
+    pts = np.rint(a + (b - a) * t).astype(np.int64)           # N x 4 x samples x 2
+    inside = (pts[..., 0] >= 0) & (pts[..., 0] < w) & (pts[..., 1] >= 0) & (pts[..., 1] < h)
+    x, y = np.clip(pts[..., 0], 0, w - 1), np.clip(pts[..., 1], 0, h - 1)
+    border = (x <= 2) | (x >= w - 3) | (y <= 2) | (y >= h - 3)   # a side the frame cuts has no edge there
+    on = ((edges[y, x] > 0) | border) & inside
+    return on.mean(axis=2).min(axis=1)
+
+
+def _holds(outer: np.ndarray, inner: np.ndarray, share: float = 0.85) -> bool:
+    """Whether `outer` covers at least `share` of `inner` (convex quadrilaterals)."""
+    inner_area = cv2.contourArea(inner.astype(np.float32))
+    if inner_area <= 0:
+        return True
+    common, _ = cv2.intersectConvexConvex(outer.astype(np.float32), inner.astype(np.float32))
+    return common >= share * inner_area
+
+
+def _line_quads(edges: np.ndarray) -> list[np.ndarray]:
+    """Quadrilaterals bounded by the longest straight edges (Hough), two roughly parallel
+    pairs crossing each other: a card whose outline the clutter around it never closes."""
+    h, w = edges.shape
+    segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=40, minLineLength=int(0.12 * min(h, w)), maxLineGap=8)
+    if segs is None:
+        return []
+    lines: list[tuple[float, float, float]] = []  # angle (0..pi), rho, length of the merged line
+    for x1, y1, x2, y2 in segs[:, 0, :].astype(float):
+        angle = float(np.arctan2(y2 - y1, x2 - x1)) % np.pi
+        nx, ny = -np.sin(angle), np.cos(angle)
+        rho = x1 * nx + y1 * ny
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        for k, (a, r, total) in enumerate(lines):  # the same straight edge, broken: add up its length
+            da = min(abs(a - angle), np.pi - abs(a - angle))
+            same_rho = abs(r - rho) if abs(a - angle) < np.pi / 2 else abs(r + rho)
+            if da < np.radians(3) and same_rho < 6:
+                lines[k] = (a, r, total + length)
+                break
+        else:
+            lines.append((angle, rho, length))
+    lines = sorted(lines, key=lambda t: -t[2])[:LINE_CANDIDATES]
+    if len(lines) < 4:
+        return []
+    ang = np.array([a for a, _, _ in lines])
+    rho = np.array([r for _, r, _ in lines])
+    diff = np.abs(ang[:, None] - ang[None, :])
+    apart = np.minimum(diff, np.pi - diff)
+    i, j = np.nonzero(np.triu(apart < np.radians(25), 1))            # roughly parallel pairs
+    if len(i) < 2:
+        return []
+    p, q = np.triu_indices(len(i), 1)                                # two pairs, each combination once
+    a, b, c, d = i[p], j[p], i[q], j[q]
+    keep = (apart[a, c] >= np.radians(50)) & (a != c) & (a != d) & (b != c) & (b != d)
+    a, b, c, d = a[keep], b[keep], c[keep], d[keep]
+    if not len(a):
+        return []
+
+    def meet(l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
+        n1x, n1y, n2x, n2y = -np.sin(ang[l1]), np.cos(ang[l1]), -np.sin(ang[l2]), np.cos(ang[l2])
+        det = n1x * n2y - n1y * n2x
+        det = np.where(np.abs(det) < 1e-3, np.nan, det)
+        return np.stack([(rho[l1] * n2y - rho[l2] * n1y) / det, (n1x * rho[l2] - n2x * rho[l1]) / det], axis=-1)
+
+    quads = np.stack([meet(a, c), meet(c, b), meet(b, d), meet(d, a)], axis=1)   # N x 4 x 2
+    ok = np.isfinite(quads).all(axis=(1, 2))
+    ok &= (quads[..., 0] >= -0.05 * w).all(axis=1) & (quads[..., 0] <= 1.05 * w).all(axis=1)
+    ok &= (quads[..., 1] >= -0.05 * h).all(axis=1) & (quads[..., 1] <= 1.05 * h).all(axis=1)
+    quads = quads[ok]
+    # Convex: the cross products of consecutive sides all have one sign.
+    e1 = np.roll(quads, -1, axis=1) - quads
+    e2 = np.roll(quads, -2, axis=1) - np.roll(quads, -1, axis=1)
+    cross = e1[..., 0] * e2[..., 1] - e1[..., 1] * e2[..., 0]
+    quads = quads[(cross > 0).all(axis=1) | (cross < 0).all(axis=1)]
+    return [_order(quad.astype(np.float32)) for quad in quads]
+
+
 def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
-    """The document's four corners (4x2, photo pixels, clockwise from top left), or None."""
+    """The document's four corners (4x2, photo pixels, clockwise from top left), or None.
+
+    The best-scored quadrilateral of the contours, as long as each of its sides lies on an
+    edge (MIN_SIDE_SUPPORT); else quadrilaterals bounded by the photo's longest straight edges
+    compete too, scored alike and weighed by how well their sides lie on edges."""
     h, w = image_bgr.shape[:2]
     scale = WORK_SIDE / max(h, w)
     small = cv2.resize(image_bgr, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
@@ -136,9 +233,37 @@ def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
             score *= EDGE_PENALTY  # the frame itself, or scenery it cuts: a whole document first
         if score > best_score:
             best, best_score = quad, score
-    if best is None or best_score < 0.15:
-        return None
-    return _order(best / scale)
+    if best is not None and best_score < 0.15:
+        best = None
+    # A quadrilateral whose every side lies on a straight edge of the photo (Canny, within 2 px):
+    # when the contours' best has a side across the card's face or the desk, quadrilaterals
+    # bounded by the photo's longest straight edges compete, each score weighed by that support.
+    grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+    straight = cv2.Canny(grey, 30, 90)
+    support_map = cv2.dilate(straight, np.ones((5, 5), np.uint8))
+    if best is not None and float(_side_support(best, support_map)[0]) >= MIN_SIDE_SUPPORT:
+        return _order(best / scale)
+    quads = _line_quads(straight)
+    if quads:
+        stack = np.array(quads, np.float32)
+        supports = _side_support(stack, support_map)
+        chosen, chosen_score = None, 0.0
+        for quad, support in zip(stack, supports):
+            if support < LINE_QUAD_SUPPORT:
+                continue
+            quad_area = cv2.contourArea(quad)
+            if quad_area < MIN_LINE_QUAD_AREA * frame_area or quad_area > 0.98 * frame_area:
+                continue
+            if best is not None and not _holds(quad, best):
+                continue  # the contours' best is part of the document: the document holds it
+            score = (quad_area / frame_area) ** 0.5 * _ratio_score(quad) * float(support) ** 2
+            if _touches_edge(quad, sw, sh, 2.0):
+                score *= EDGE_PENALTY
+            if score > chosen_score:
+                chosen, chosen_score = quad, score
+        if chosen is not None and chosen_score >= 0.15:
+            return _order(chosen / scale)
+    return _order(best / scale) if best is not None else None
 
 
 def correct_perspective(image_bgr: np.ndarray, corners: np.ndarray, long_side: int = 1000) -> np.ndarray:
