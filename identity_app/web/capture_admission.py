@@ -27,7 +27,8 @@ leaks nothing: its people stop sending and are purged after IDLE_S like any sile
 places are counted per machine: each web process announces its ceiling and host every few
 seconds (forgotten after MEMBER_TTL_S), and the shared ceiling is the sum over machines of the
 highest ceiling announced there, since two web processes on one machine share its cores. The
-adaptive cut below the ceiling is shared too. On the embedded defaults (SQLite queue) the
+adaptive cut below the ceiling is shared too, judged on the last WINDOW frame batches of every
+process together. On the embedded defaults (SQLite queue) the
 in-process `LiveAdmission` does the same for one process; if Redis stops answering, each
 process falls back to its own until it answers again.
 """
@@ -149,11 +150,6 @@ class LiveAdmission:
             return len(self._active), len(self._line)
 
 
-def _p95(answers) -> float:
-    ordered = sorted(answers)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-
-
 # One script per step; KEYS[1] is the prefix, ARGV[1] "now" (empty: Redis's clock, the same for
 # every process and machine). Keys: <p>active (token -> last seen), <p>since (token -> admitted at),
 # <p>line (token -> order), <p>asked (token -> last asked), <p>members (process -> last announced),
@@ -198,7 +194,7 @@ local function announce(member, value)
   end
 end
 local function keep(sec)
-  for _, k in ipairs({'active', 'since', 'line', 'asked', 'members', 'ceilings', 'cut', 'hold', 'seq'}) do
+  for _, k in ipairs({'active', 'since', 'line', 'asked', 'members', 'ceilings', 'cut', 'hold', 'seq', 'answers'}) do
     redis.call('EXPIRE', p..k, sec)
   end
 end
@@ -251,18 +247,28 @@ if since then
 end
 return false
 """
-# ARGV[7]: -1 lower, +1 raise; ARGV[8]: cooldown s. Returns the capacity after.
-_ADJUST = _COMMON + """
+# ARGV[7]: a frame batch's answer in ms, ARGV[8]: cooldown s, ARGV[9]: window, ARGV[10]: target ms.
+# The last `window` answers of every web process decide together (each process alone sees only its
+# share, and would judge late). Returns {capacity, ceiling, changed}.
+_OBSERVE = _COMMON + """
 local cap, top, floor = capacity()
+local window, target = tonumber(ARGV[9]), tonumber(ARGV[10])
+redis.call('LPUSH', p..'answers', ARGV[7]); redis.call('LTRIM', p..'answers', 0, window - 1)
+redis.call('EXPIRE', p..'answers', 86400)
+if redis.call('LLEN', p..'answers') < window then return {cap, top, 0} end
+local last = tonumber(redis.call('GET', p..'changed') or '-1e18')
+if now - last < tonumber(ARGV[8]) then return {cap, top, 0} end
+local xs = {}
+for i, v in ipairs(redis.call('LRANGE', p..'answers', 0, -1)) do xs[i] = tonumber(v) end
+table.sort(xs)
+local p95 = xs[math.min(#xs, math.floor(0.95 * #xs) + 1)]
 local active = redis.call('ZCARD', p..'active')
 local cut = math.min(tonumber(redis.call('GET', p..'cut') or '0'), top - floor)
-local step, cooldown = tonumber(ARGV[7]), tonumber(ARGV[8])
-local last = tonumber(redis.call('GET', p..'changed') or '-1e18')
-if now - last < cooldown then return {cap, top, 0} end
-if step < 0 and cap > floor and active > 1 then cut = cut + 1
-elseif step > 0 and cut > 0 and active >= cap then cut = cut - 1
+if p95 > target and cap > floor and active > 1 then cut = cut + 1
+elseif p95 <= target / 2 and cut > 0 and active >= cap then cut = cut - 1
 else return {cap, top, 0} end
 redis.call('SET', p..'cut', cut); redis.call('SET', p..'changed', tostring(now), 'EX', 86400)
+redis.call('DEL', p..'answers')  -- the new capacity is judged on its own answers
 cap = capacity()
 return {cap, top, 1}
 """
@@ -290,9 +296,7 @@ class SharedAdmission:
         self._conn = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._scripts = {name: self._conn.register_script(src)
                          for name, src in (("enter", _ENTER), ("touch", _TOUCH), ("leave", _LEAVE),
-                                           ("adjust", _ADJUST), ("counts", _COUNTS))}
-        self._answers: deque[float] = deque(maxlen=WINDOW)
-        self._lock = threading.Lock()
+                                           ("observe", _OBSERVE), ("counts", _COUNTS))}
         self._fallback = fallback or LiveAdmission(capacity, idle_s=idle_s, forget_s=forget_s,
                                                    typical_hold_s=typical_hold_s, target_ms=target_ms)
         self._down_since: float | None = None
@@ -351,26 +355,17 @@ class SharedAdmission:
             self.typical_hold_s = float(hold)
 
     def observe(self, answer_ms: float, now: float | None = None) -> None:
-        """This process's frame batches decide; the cut they ask for is shared, one change per COOLDOWN_S
-        across all processes."""
+        """A frame batch was answered in `answer_ms`: the last WINDOW answers of every web process adjust
+        the shared capacity, one change per COOLDOWN_S across all processes."""
         import redis
 
-        with self._lock:
-            self._answers.append(answer_ms)
-            if len(self._answers) < WINDOW:
-                return
-            p95 = _p95(self._answers)
-            step = -1 if p95 > self.target_ms else 1 if p95 <= self.target_ms / 2 else 0
-            if not step:
-                return
         try:
-            capacity, ceiling, changed = self._call("adjust", now, step, COOLDOWN_S)
+            capacity, ceiling, _changed = self._call("observe", now, repr(float(answer_ms)), COOLDOWN_S, WINDOW,
+                                                     self.target_ms)
         except redis.RedisError:
+            self._fallback.observe(answer_ms, now)
             return
         self.capacity, self.ceiling = int(capacity), int(ceiling)
-        if changed:
-            with self._lock:
-                self._answers.clear()
 
     def counts(self, now: float | None = None) -> tuple[int, int]:
         """(streaming now, waiting in line), across every web process."""

@@ -106,6 +106,17 @@ def test_late_feedback_lowers_the_shared_capacity_and_quick_feedback_raises_it(s
     assert a.capacity == 2
 
 
+def test_late_answers_of_both_processes_together_lower_the_capacity(shared):
+    """Each web process sees only its share of the frame batches: half a window each is a whole one."""
+    a, b = shared(3, target_ms=500), shared(3, target_ms=500)
+    for who in "xyz":
+        assert a.enter(who, now=0).admitted
+    for i in range(WINDOW // 2):
+        a.observe(900, now=1 + i * 0.01)
+        b.observe(900, now=1 + i * 0.01)
+    assert a.counts(now=2) == (3, 0) and b.capacity == 2
+
+
 def test_on_redis_s_own_clock_without_now(shared):
     a, b = shared(1), shared(1)
     assert a.enter("ada").admitted
