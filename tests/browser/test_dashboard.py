@@ -129,6 +129,10 @@ def test_the_dashboard_shows_the_figures_and_follows_the_range(browser, app_serv
     expect(page.locator("#per-day .recharts-surface").first).to_be_visible()  # Recharts drew it
     expect(page.locator("#funnel .recharts-bar-rectangle").first).to_be_visible()
     screenshot(page, "dashboard-30-days-desktop")
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(500)
+    screenshot(page, "dashboard-30-days-phone")
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("radio", name="7 days").click()
     expect(page).to_have_url(re.compile(rf"/applications/{app_id}/dashboard\?days=7$"))
     expect(page.locator("#stat-created")).to_have_text(created_in(7))  # 0, 1.5, 3, 4.5 (6) days ago
