@@ -13,7 +13,7 @@ from identity_app.state.workbench_rows import GroupRow, ItemRow
 
 def _item_chip(i: ItemRow) -> rx.Component:
     return rx.button(i.label, size="1", variant=rx.cond(V.media_id == i.id, "solid", "soft"), on_click=V.show(i.id),
-                     class_name="media-item")
+                     class_name="media-item", aria_label=i.label + " (media " + i.id.to_string() + ")")
 
 
 def group_card(g: GroupRow) -> rx.Component:
@@ -107,7 +107,7 @@ def main_viewer() -> rx.Component:
                   rx.button("Brighter", on_click=V.brighten(20), **tool),
                   rx.button("Darker", on_click=V.brighten(-20), **tool),
                   rx.button("Reset", on_click=V.reset_view("main"), **tool),
-                  rx.cond(S.can_delete_media, rx.button(rx.icon("trash_2", size=14), "Delete this item",
+                  rx.cond(S.can_delete_media, rx.button(rx.icon("trash_2", size=14), "Delete the item shown",
                                                         color_scheme="red", on_click=S.ask_delete_media(V.media_id),
                                                         **tool)),
                   wrap="wrap", spacing="2"),
