@@ -53,7 +53,7 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
     return rx.el.main(rx.center(
         rx.card(
             rx.vstack(
-                rx.heading("Identity Verification", size="3", color_scheme="gray", as_="p"),
+                rx.text("Identity Verification", size="3", weight="bold", color_scheme="gray"),
                 rx.heading(title, size="6", as_="h1"),
                 *children,
                 spacing="4",

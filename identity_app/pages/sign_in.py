@@ -129,7 +129,10 @@ def recovery_codes_page() -> rx.Component:
             rx.text("", id="recovery-codes-said", size="2", color_scheme="green", role="status"),
             align="center", wrap="wrap",
         ),
-        rx.button("I have saved them", on_click=SignInState.recovery_codes_saved, width="100%"),
+        # Enabled once the page is live: a click before that did nothing (and a test waiting for the
+        # next page timed out on a loaded machine).
+        rx.button("I have saved them", on_click=SignInState.recovery_codes_saved, width="100%",
+                  disabled=~rx.State.is_hydrated),
     )
 
 

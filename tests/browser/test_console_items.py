@@ -319,6 +319,7 @@ def test_16_recovery_codes_copied_and_downloaded_and_wrong_passwords_audited(own
     try:
         codes = member.locator("#recovery-codes code")
         expect(codes).to_have_count(8)
+        assert member.locator("h1").count() == 1 and member.get_by_role("main").count() == 1  # the sign-in pages too
         shown = codes.all_inner_texts()
         member.get_by_role("button", name="Copy codes").click()
         expect(member.locator("#recovery-codes-said")).to_have_text("Codes copied.")
