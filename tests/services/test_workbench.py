@@ -55,7 +55,7 @@ def test_a_queue_age_reads_as_a_person_says_it():
 pytestmark = pytest.mark.slow  # the module's other tests: a session captured and checked for real
 
 
-@pytest.fixture(scope="module", params=["sqlite"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
     return seed.captured_world(request, tmp_path_factory, face_match="FALLBACK", text="ALWAYS",
                                members={"viewer": ["VIEW_SESSIONS"], "reviewer": ["VIEW_SESSIONS", "DECIDE"],
