@@ -54,7 +54,8 @@ class MediaViewerState(ConsoleState):
 
     @rx.event
     def reset_view(self, viewer: str = "main"):
-        self.zooms = {**self.zooms, viewer: 1.0}
+        if viewer in VIEWERS:
+            self.zooms = {**self.zooms, viewer: 1.0}
         if viewer == "main":
             self.rotation, self.brightness = 0, 100
 
