@@ -86,9 +86,11 @@ def point_at(public_base_url: str) -> int:
         if updated != text:
             path.write_text(updated, encoding="utf-8", errors="surrogateescape")
             changed += 1
-            gz = path.with_name(path.name + ".gz")  # the precompressed copy served to most browsers
+            gz = path.with_name(path.name + ".gz")  # the precompressed copies served to browsers
             if gz.exists():
                 gz.write_bytes(gzip.compress(updated.encode("utf-8", errors="surrogateescape"), mtime=0))
+            # No brotli encoder in Python here: a stale .br goes, and that file is served gzipped.
+            path.with_name(path.name + ".br").unlink(missing_ok=True)
     marker.write_text(new)
     return changed
 
