@@ -6,7 +6,8 @@
    The websocket handshake (`/_event`) also loses the secret cookies themselves,
    because Reflex copies the handshake's headers into the state it pickles.
 2. Headers a browser enforces on every response: CSP (inline scripts allowed
-   only by hash), no framing, no referrer, no MIME sniffing, HSTS behind https.
+   only by hash), no framing, no referrer, no MIME sniffing, HSTS behind https;
+   and the built frontend's caching and preload headers (web/static_headers.py).
 3. Reflex's upload endpoint only for a signed-in operator, with a body limit
    checked before anything is read; its public file folder is never served
    (identity documents never go there: they use the capture API and storage).
@@ -23,6 +24,7 @@ from typing import Any, Awaitable, Callable
 
 from identity_app.web import cookies
 from identity_app.web.csp_reports import REPORT_PATH
+from identity_app.web.static_headers import static_headers
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -174,13 +176,13 @@ class WebGuard:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        send = self._with_headers(send)
+        send = self._with_headers(send, path)
         if path == UPLOAD_PATH or path.startswith(UPLOAD_PATH + "/"):
             await self._upload(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
-    def _with_headers(self, send: Send) -> Send:
+    def _with_headers(self, send: Send, path: str = "") -> Send:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start" and message.get("status") != 304:
                 # (A 304's headers replace the cached page's: it must not carry a policy of its own.)
@@ -188,7 +190,8 @@ class WebGuard:
                            if k.lower() != b"access-control-allow-credentials" or _allows_origin(message)]
                 present = {k.lower() for k, _ in headers}
                 content_type = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-type"), "")
-                extra = [(k, v) for k, v in security_headers(content_type, https=self.https) if k not in present]
+                extra = [(k, v) for k, v in security_headers(content_type, https=self.https)
+                         + static_headers(path, content_type, message.get("status", 200)) if k not in present]
                 message = dict(message, headers=headers + extra)
             await send(message)
         return wrapped
