@@ -304,8 +304,9 @@ def decision_panel() -> rx.Component:
                 on_submit=S.decide,
                 reset_on_submit=True,
             ),
-            rx.text("A decision can be made once the session is COMPLETED, by users with the "
-                    "'Make decisions' permission.", size="2", color_scheme="gray", margin_top="0.5rem"),
+            rx.text(rx.cond(S.may_decide, "A decision can be made once the session is completed.",
+                            "Decisions are made by users with the 'Make decisions' permission."),
+                    id="decision-hint", size="2", color_scheme="gray", margin_top="0.5rem"),
         ),
         width="100%",
     )

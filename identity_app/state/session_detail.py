@@ -1,7 +1,6 @@
 """One session's detail page: report cards, fields, timeline, decision, deletion; its media
 (groups, viewers) live in MediaViewerState, its link actions in SessionLinkState. Media bytes
-never pass through a state: <img> tags point at the authenticated /api/media route.
-"""
+never pass through a state: <img> tags point at the authenticated /api/media route."""
 from __future__ import annotations
 
 import reflex as rx
@@ -35,6 +34,7 @@ class SessionDetailState(PageFeedback, ConsoleState):
     decisions: list[rows.DecisionRow] = []
     timeline: list[TimelineRow] = []
     can_decide: bool = False
+    may_decide: bool = False  # has the 'Make decisions' permission, whatever the session's state
     can_delete_media: bool = False
     can_delete_session: bool = False
     can_manage_link: bool = False  # the link can be emailed again or regenerated (open, capture not finished)
@@ -61,7 +61,8 @@ class SessionDetailState(PageFeedback, ConsoleState):
         self.has_media, self.timeline = bool(d.media), [timeline_row(e) for e in d.timeline]
         self.decisions = [rows.decision_row(x) for x in d.decisions]
         self.can_manage_link = "CREATE_SESSIONS" in d.permissions and d.link_open
-        self.can_decide = "DECIDE" in d.permissions and d.state == "COMPLETED"
+        self.may_decide = "DECIDE" in d.permissions
+        self.can_decide = self.may_decide and d.state == "COMPLETED"
         self.can_delete_media, self.can_delete_session = ("DELETE_MEDIA" in d.permissions,
                                                           "DELETE_SESSIONS" in d.permissions)
         (await self.get_state(MediaViewerState))._fill(d)

@@ -19,6 +19,7 @@ from identity_app.models import Application, AuditEvent, SignInSession, Verifica
 from identity_app.services.access import auth
 from identity_app.state.application_settings import AppSettingsState
 from identity_app.state.new_sessions import NewSessionsState
+from identity_app.state.session_detail import SessionDetailState
 from identity_app.state.sessions_list import SessionsListState
 from identity_app.state.sign_in import SignInState
 from identity_app.web import cookies
@@ -150,3 +151,35 @@ def test_the_password_step_hands_its_token_to_the_browser_and_keeps_none(engine,
     with Session(engine) as db:
         assert db.exec(select(SignInSession).where(SignInSession.token_hash == hash_token(token))).one()
     assert tab[SignInState].error == "" and token.encode() not in pickle.dumps(tab.root)
+
+
+def _signed_in_tab(engine, email: str, path: str, query: dict[str, str]) -> Console:
+    """A console tab of `email`, signed in with password and a first TOTP enrolment."""
+    with Session(engine, expire_on_commit=False) as db:
+        step = auth.sign_in_password(db, email=email, password=PASSWORD)
+        secret = auth.start_enrolment(db, token_hash=step.token_hash).secret
+        token = auth.confirm_enrolment(db, token_hash=step.token_hash, code=pyotp.TOTP(secret).now()).token
+        db.commit()
+    return Console(path, query, {cookies.SESSION.header: hash_token(token)})
+
+
+def test_the_decision_hint_says_what_stands_in_the_way_the_state_or_the_permission(world, engine):
+    tab, app_id, _ = world
+    with Session(engine, expire_on_commit=False) as db:
+        owner = next(o for o in auth.list_operators(db) if o.email != "vic.viewer@example.com")
+        seed.member(db, owner, app_id, "vic.viewer@example.com", ["VIEW_SESSIONS"])
+        sid = seed.created_session(db, owner, app_id).id
+        db.commit()
+    path, query = f"/applications/{app_id}/sessions/{sid}", {"app_id": str(app_id), "session_id": str(sid)}
+    tab.root.router = RouterData.from_router_data({
+        "pathname": path, "query": query, "ip": "127.0.0.1", "token": "tab",
+        "headers": dict(tab.root.router.headers.raw_headers)})
+    tab.send(SessionDetailState, "load")
+    page = tab[SessionDetailState]
+    # The owner may decide, once the capture is finished: the page says it waits for the session.
+    assert page.found and page.may_decide and not page.can_decide
+    viewer = _signed_in_tab(engine, "vic.viewer@example.com", path, query)
+    viewer.send(SessionDetailState, "load")
+    seen = viewer[SessionDetailState]
+    # A viewer is told about the permission, not that the session must first be completed.
+    assert seen.found and not seen.may_decide and not seen.can_decide
