@@ -350,6 +350,29 @@ def test_a_blink_from_real_open_and_closed_eye_stills() -> None:
     assert o.completed and o.frame_index == 7
 
 
+def test_the_print_texture_score_decides_only_when_no_expression_was_answered() -> None:
+    # The texture score follows the camera more than the attack (pad.py): made to fire here
+    # (threshold 0), it rejects a turn-only attempt as PHOTOCOPY but is only shown, not decisive,
+    # once a blink was answered, which no print did (0/960).
+    opened = _camera_frame(_still("reaction/open_eyes.png"))
+    closed = _camera_frame(_still("reaction/close_eyes.jpeg"))
+    turned_right = _camera_frame(_still("pose/left_face.jpeg"))
+    always = LivenessThresholds(pad_threshold=0.0)
+    blink = [opened] * 5 + [closed] * 2 + [opened] * 4
+    report = liveness.liveness_report(blink, times(len(blink), fps=4), [Challenge.BLINK], thresholds=always)
+    pad_row = next(s for s in report.breakdown if s.sub_check == "passive_presentation_attack")
+    values = {d.name: str(d.value) for d in pad_row.details}
+    assert values["fired"] == "yes" and values["decides"].startswith("no")
+    assert report.recommendation is Recommendation.APPROVE, report.to_dict()
+    frontal = _camera_frame(_still("reaction/close_eyes.jpeg"))
+    turn = [frontal] * 4 + [turned_right] * 3 + [frontal] * 4
+    turned = liveness.liveness_report(turn, times(len(turn), fps=4), [Challenge.TURN_RIGHT], thresholds=always)
+    assert turned.recommendation is Recommendation.REJECT and turned.reason == "PHOTOCOPY", turned.to_dict()
+    # With the shipped threshold, the same turn is approved: the stills are no print.
+    assert liveness.liveness_report(turn, times(len(turn), fps=4), [Challenge.TURN_RIGHT]).recommendation \
+        is Recommendation.APPROVE
+
+
 def test_a_selfie_frame_of_someone_else_is_caught_by_the_same_face_check() -> None:
     # One frame of another person slipped in where no challenge is answered: the
     # key frames alone miss it, but once it is the frame face match would use,
