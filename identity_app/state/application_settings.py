@@ -15,7 +15,7 @@ from identity_app.services.applications.checks_config import DOCUMENT_TYPES
 from identity_app.services.applications.settings import ApplicationSettings, Preferences
 from identity_app.services.doorway import Work
 from identity_app.state.base import ConsoleState, PageFeedback
-from identity_app.state.sub_check_names import LANGUAGE_NAMES
+from identity_app.services.console_words import LANGUAGE_NAMES
 
 
 def _checks(form: dict, liveness_type: str) -> dict:

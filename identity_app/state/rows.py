@@ -9,7 +9,7 @@ from datetime import datetime
 from identity_app import routes
 from identity_app.checks.report import Detail, SubCheck
 from identity_app.services.sessions.detail import CheckCard, DecisionView, MediaView
-from identity_app.state.sub_check_names import readable
+from identity_app.services.console_words import readable
 
 
 @dataclasses.dataclass

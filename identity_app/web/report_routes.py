@@ -14,7 +14,7 @@ from identity_app import routes
 from identity_app.services import doorway
 from identity_app.services.errors import Forbidden, NotFound, NotSignedIn
 from identity_app.services.sessions import report_pdf
-from identity_app.state.sub_check_names import readable  # the console's words (a plain dict, no Reflex)
+from identity_app.services.console_words import readable
 from identity_app.storage import StorageError
 from identity_app.web import callers
 from identity_app.web.callers import NO_STORE, plain

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from identity_app.models import AuditAction, AuditEvent, MediaItem, MediaKind
 from identity_app.services.errors import NotFound
 from identity_app.services.sessions import decisions, report_pdf
-from identity_app.state.sub_check_names import readable
+from identity_app.services.console_words import readable
 from tests import seed
 from tests.pdf_text import image_count, pdf_text
 
