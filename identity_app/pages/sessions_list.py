@@ -83,7 +83,7 @@ def _row(r: SessionRow) -> rx.Component:
     return rx.table.row(
         # The review marker beside the name: the first column stays in view on a phone.
         rx.table.cell(
-            rx.hstack(rx.link(r.user_name, href=routes.session_detail_path(S.app_id_value, r.id)),
+            rx.hstack(rx.link(r.shown_name, href=routes.session_detail_path(S.app_id_value, r.id)),
                       rx.cond(r.needs_review, rx.badge("NEEDS REVIEW", color_scheme="amber",
                                                        class_name="needs-review")),
                       spacing="2", wrap="wrap", align="center"),

@@ -28,3 +28,9 @@ def readable(name: str) -> str:
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
                   "nl": "Nederlands", "pt": "Português"}
+
+
+def shown_name(user_name: str, session_id: int) -> str:
+    """How the console names a session's person: a session made through the Yoti-compatible
+    endpoint has no name, and an empty name made an empty, unclickable link in the list."""
+    return user_name or f"Session {session_id} (no name)"

@@ -132,3 +132,21 @@ def test_query_parameters_are_checked():
     assert q.states == ("ONGOING", "EXPIRED") and q.created_from == date(2026, 1, 2) and not q.descending
     with pytest.raises(ValidationError, match="not a date"):
         query_from_params({"from": "yesterday"})
+
+
+def test_a_session_without_a_name_is_named_by_its_id_in_the_console_but_not_in_the_csv(db, world):
+    # Sessions made through the Yoti-compatible endpoint have no name: the list showed an empty,
+    # unclickable link and the session page an empty heading.
+    from identity_app.services.sessions.detail import get_session_detail
+
+    op, app_id, _, ids = world
+    vs = db.get(VerificationSession, ids["Grace Hopper"])
+    vs.user_name = ""
+    db.add(vs)
+    db.commit()
+    row = next(r for r in search(db, op, app_id).rows if r.id == vs.id)
+    assert row.user_name == "" and row.shown_name == f"Session {vs.id} (no name)"
+    assert next(r for r in search(db, op, app_id).rows if r.id == ids["Ada Lovelace"]).shown_name == "Ada Lovelace"
+    assert get_session_detail(db, actor=op, session_id=vs.id).user_name == f"Session {vs.id} (no name)"
+    exported = list(csv.reader(io.StringIO(export_csv(db, actor=op, application_id=app_id, query=SearchQuery()))))
+    assert [r for r in exported if r[0] == str(vs.id)][0][1] == ""

@@ -28,6 +28,7 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
+from identity_app.services.console_words import shown_name
 from identity_app.services import audit
 from identity_app.services.api import events
 from identity_app.services.review import completion
@@ -101,7 +102,7 @@ def list_queue(db: Session, *, actor: OperatorView | None, application_id: int) 
         .where(VerificationSession.application_id == application_id, Check.review_state == ReviewState.PENDING)
         .order_by(Check.created_at, Check.id)  # type: ignore[arg-type]
     ).all()
-    return [QueueItem(c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, vs.user_name,  # type: ignore[arg-type]
+    return [QueueItem(c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, shown_name(vs.user_name, vs.id),  # type: ignore[arg-type]
                       vs.reference, c.manual_check.value, c.recommendation or "", c.reason or "", c.created_at,
                       (c.recommendation or "") + (f" ({c.reason})" if c.reason else ""))
             for c, vs in rows]
@@ -147,7 +148,7 @@ def get_review_item(db: Session, *, actor: OperatorView | None, check_id: int) -
     face_match = check.type == CheckType.ID_DOCUMENT_FACE_MATCH
     crop = _latest_media(db, vs.id, (MediaKind.PORTRAIT_CROP,)) if hasattr(MediaKind, "PORTRAIT_CROP") else None
     return ReviewItem(
-        check=check_card(db, check), session_id=vs.id, application_id=vs.application_id, user_name=vs.user_name,
+        check=check_card(db, check), session_id=vs.id, application_id=vs.application_id, user_name=shown_name(vs.user_name, vs.id),
         reference=vs.reference, document_media_id=doc, selfie_media_id=selfie if face_match else None,
         fields=document_fields(checks, tasks), fail_reasons=FAIL_REASONS.get(check.type, ()),
         can_review=Permission.DECIDE in permissions_for(db, actor, vs.application_id),

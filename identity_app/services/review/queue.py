@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from identity_app.checks.report import CheckType
 from identity_app.models import (AuditAction, Check, Operator, Permission, ReviewAssignment, ReviewNote, ReviewState,
                                  VerificationSession, utcnow)
+from identity_app.services.console_words import shown_name
 from identity_app.services import audit
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.access.permissions import require
@@ -94,7 +95,7 @@ def list_queue(db: Session, *, actor: OperatorView | None, application_id: int, 
         age = int((now - c.created_at).total_seconds())
         mine = notes.get(c.id, [])
         out.append(QueueEntry(
-            c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, vs.user_name, vs.reference,  # type: ignore[arg-type]
+            c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, shown_name(vs.user_name, vs.id), vs.reference,  # type: ignore[arg-type]
             c.manual_check.value, (c.recommendation or "") + (f" ({c.reason})" if c.reason else ""), c.created_at,
             age, age_label(age), names.get(who, "") if who is not None else "", who is not None and who == actor.id,
             len(mine), mine[-1].text if mine else ""))

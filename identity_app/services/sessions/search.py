@@ -27,6 +27,7 @@ from sqlmodel import Session, col, func, select
 
 from identity_app.models import (AuditAction, Check, DecisionValue, Permission, ReviewState, SessionState,
                                  VerificationSession)
+from identity_app.services.console_words import shown_name
 from identity_app.services import audit, forms
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.forms import Page
@@ -67,6 +68,7 @@ class SessionRow:
     created_at: datetime
     expires_at: datetime
     needs_review: bool = False  # a check waits for a person (filled in for the console's pages)
+    shown_name: str = ""  # the name, or what the console calls a session without one (console_words)
 
 
 SearchResult = Page  # Page[SessionRow]: one page of them
@@ -158,7 +160,7 @@ def _row(r: Any) -> SessionRow:
     state = SessionState(r.state)
     decision = r.decision.value if isinstance(r.decision, DecisionValue) else (r.decision or "")
     return SessionRow(r.id, r.user_name, r.user_email, r.reference, state.value, state.label, decision,
-                      r.created_at, r.expires_at)
+                      r.created_at, r.expires_at, shown_name=shown_name(r.user_name, r.id))
 
 
 def search_sessions(db: Session, *, actor: OperatorView, application_id: int, query: SearchQuery) -> SearchResult:
