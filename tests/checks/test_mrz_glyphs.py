@@ -47,6 +47,22 @@ def test_digits_measure_taller_than_letters_in_ocr_b():
     assert min(digits) > max(letters) > max(fillers), (digits, letters, fillers)
 
 
+def test_a_line_photographed_at_an_angle_is_measured_glyph_by_glyph():
+    import cv2
+
+    line = _td3("O205682087"[:9])[1]
+    drawn = _drawn(line, 48)
+    h, w = drawn.shape
+    # The right end 40 % smaller: the pitch shrinks along the line, no single pitch fits it.
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[0, 0], [w * 0.8, h * 0.2], [w * 0.8, h * 0.8], [0, h]])
+    warped = cv2.warpPerspective(drawn, cv2.getPerspectiveTransform(src, dst), (int(w * 0.8), h), borderValue=235)
+    heights = mrz_glyphs.measure_line(warped, len(line)).heights
+    assert all(v is not None for v in heights), heights
+    # Side by side, a digit stands above the letter next to it (the letter O, then the zero after it).
+    assert heights[1] > heights[0] and heights[10] < heights[9]  # O2 ... 7U: U is a letter
+
+
 def test_a_letter_o_read_as_zero_is_a_letter_again_and_the_check_digits_choose_it():
     truth = _td3("O205682087"[:9])
     read = (truth[0], "0" + truth[1][1:])   # the recogniser was sure of a zero
