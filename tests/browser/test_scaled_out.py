@@ -41,8 +41,9 @@ def scaled_app(tmp_path_factory, pg_url, s3_endpoint):
     yield app
     stop_app(app.proc)
     queue = redis.Redis.from_url(queue_url)
-    for key in queue.scan_iter("huey*identity*"):
-        queue.delete(key)
+    for pattern in ("huey*identity*", "idv.admission.*"):  # the queue and the shared admission's places
+        for key in queue.scan_iter(pattern):
+            queue.delete(key)
 
 
 def test_front_door_on_postgresql_redis_and_s3(page, scaled_app):
