@@ -155,6 +155,42 @@ def test_the_session_page_is_a_workbench(page, app_server, request):
     expect(timeline).to_contain_text("Media deleted")
 
 
+def test_a_session_with_600_media_opens_grouped_and_prints_its_load_time(browser, app_server, request):
+    # Issue 14, item 17: the session page with 600 media items took 3.0 s cold. Printed, not
+    # asserted (shared cores); what is asserted is that 600 items are still a handful of groups.
+    import time
+
+    w = request.getfixturevalue("world")
+    with Session(w["engine"], expire_on_commit=False) as db:
+        sid = w["sid"]
+        have = len(db.exec(select(MediaItem.id).where(MediaItem.session_id == sid)).all())
+        last = db.exec(select(Resource).where(Resource.session_id == sid, Resource.kind == ResourceKind.LIVENESS)
+                       .order_by(Resource.attempt.desc())).first()  # type: ignore[attr-defined]
+        from tests import capture_media as cm
+
+        still = cm.jpeg(cm.face_stills()["open"])
+        store = LocalMediaStore(w["media_root"], app_server.env["IDV_SECRET_KEY"])
+        for n in range(600 - have):
+            store_session_media(db, store, session_id=sid, kind=MediaKind.LIVENESS_FRAME, data=still,
+                                content_type="image/jpeg", resource_id=last.id, captured_ms=200_000 + n * 125)
+        db.commit()
+        assert len(db.exec(select(MediaItem.id).where(MediaItem.session_id == sid)).all()) == 600
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        signed_in_owner(page, app_server)
+        start = time.monotonic()
+        page.goto(f"{app_server.url}/applications/{w['app_id']}/sessions/{sid}")
+        groups = page.locator(".media-group")
+        expect(groups.filter(has_text="Liveness attempt 2")).to_be_visible()
+        shown = time.monotonic() - start
+        assert groups.count() <= 4, groups.all_inner_texts()
+        print(f"\nsession page with 600 media items: media groups shown {shown:.2f} s after navigation "
+              f"(first open of the page in a signed-in browser)")
+    finally:
+        context.close()
+
+
 def test_the_link_is_resent_or_regenerated_from_the_session_page(page, app_server, request):
     signed_in_owner(page, app_server)
     w = request.getfixturevalue("world")
