@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     # each may use this many MB beyond its libraries before it is refused and replaced.
     image_workers: int = Field(default=0, ge=0)
     image_worker_memory_mb: int = Field(default=1024, ge=64)
-    # People streaming liveness frames at once per web process (web/capture_admission.py); the next
-    # one waits in line. 0 = LIVE_CAPTURES_PER_CORE per core.
+    # People capturing at once on this machine (web/capture_admission.py): per web process on the
+    # embedded defaults; with the queue on Redis, the web processes of one machine share the
+    # places and the line. The next one waits in line. 0 = LIVE_CAPTURES_PER_CORE per core.
     live_captures: int = Field(default=0, ge=0)
     # Requests one API key may make per minute (/api/v1 and the Yoti-compatible prefix).
     api_requests_per_minute: int = Field(default=300, ge=1)
