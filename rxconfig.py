@@ -38,4 +38,7 @@ config = rx.Config(
     # The built frontend is compressed once at build time and served as is: brotli to browsers
     # that take it (the capture link's bundle 337 -> 275 kB, its stylesheet 81 -> 49 kB), gzip else.
     frontend_compression_formats=["brotli", "gzip"],
+    # The root route imports Radix Themes' components where a page uses them, not its whole namespace
+    # for rx.dynamic components (none here; no script of ours reads window.__reflex).
+    frontend_lazy_bundled_libraries=True,
 )
