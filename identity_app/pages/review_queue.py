@@ -25,17 +25,25 @@ def _assignee(r: QueueEntry) -> rx.Component:
     )
 
 
+# On a phone the person folds under the check, and notes and outcomes are left to the item view:
+# the queue's columns stay on the 390 px screen.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+NARROW_ONLY = rx.breakpoints(initial="block", sm="none")
+
+
 def _queue_row(r: QueueEntry) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(r.label + " #" + r.attempt.to_string()),
-        rx.table.cell(r.user_name, rx.cond(r.reference != "", rx.text(r.reference, size="1", color_scheme="gray"))),
+        rx.table.cell(r.label + " #" + r.attempt.to_string(),
+                      rx.text(r.user_name, size="1", color_scheme="gray", display=NARROW_ONLY)),
+        rx.table.cell(r.user_name, rx.cond(r.reference != "", rx.text(r.reference, size="1", color_scheme="gray")),
+                      display=WIDE_ONLY),
         rx.table.cell(rx.text(r.age, class_name="queue-age", white_space="nowrap")),
         rx.table.cell(_assignee(r)),
         rx.table.cell(rx.cond(r.notes > 0, rx.text(r.notes.to_string() + " · " + r.last_note, size="1",
                                                    style={"max_width": "14rem", "overflow": "hidden",
                                                           "text_overflow": "ellipsis", "white_space": "nowrap"}),
-                              rx.text("—", size="1", color_scheme="gray"))),
-        rx.table.cell(rx.badge(r.manual_check), rx.text(r.automated, size="1")),
+                              rx.text("—", size="1", color_scheme="gray")), display=WIDE_ONLY),
+        rx.table.cell(rx.badge(r.manual_check), rx.text(r.automated, size="1"), display=WIDE_ONLY),
         rx.table.cell(rx.button("Review", size="1", on_click=R.open_item(r.check_id),
                                 aria_label="Review check " + r.check_id.to_string())),
     )
@@ -101,7 +109,7 @@ def item_view() -> rx.Component:
             rx.accordion.root(
                 rx.accordion.item(header="Automated breakdown", value="b", content=rx.vstack(
                     rx.foreach(R.item.breakdown, lambda s: rx.hstack(
-                        rx.code(s.sub_check), result_badge(s.result),
+                        rx.text(s.label, size="2", title=s.sub_check), result_badge(s.result),
                         rx.text(s.details.length().to_string() + " details", size="1", color_scheme="gray"))),
                     spacing="1")),
                 type="single", collapsible=True, width="100%", variant="ghost",
@@ -120,7 +128,7 @@ def item_view() -> rx.Component:
                             name="result", required=True,
                         ),
                         rx.el.label("Reason code if FAIL", html_for="reason_code", font_size="0.9rem"),
-                        rx.el.select(rx.foreach(R.item.fail_reasons, lambda r: rx.el.option(r, value=r)),
+                        rx.el.select(rx.foreach(R.item.fail_reasons, lambda r: rx.el.option(r.name, value=r.value)),
                                      id="reason_code", name="reason_code"),
                         rx.el.label("Reason", html_for="reason", font_size="0.9rem"),
                         rx.text_area(id="reason", name="reason", width="100%",
@@ -154,14 +162,15 @@ def review_queue_page() -> rx.Component:
                 R.items.length() > 0,
                 rx.box(rx.table.root(
                     rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Check"), rx.table.column_header_cell("Person"),
+                        rx.table.column_header_cell("Check"), rx.table.column_header_cell("Person", display=WIDE_ONLY),
                         rx.table.column_header_cell(rx.button(
                             "Waiting", rx.icon(rx.cond(R.oldest_first, "arrow_down", "arrow_up"), size=14),
                             size="1", variant="ghost", on_click=R.sort_by_age, id="sort-by-age",
                             aria_label=rx.cond(R.oldest_first, "Waiting: oldest first (sort newest first)",
                                                "Waiting: newest first (sort oldest first)"))),
-                        rx.table.column_header_cell("Assignee"), rx.table.column_header_cell("Notes"),
-                        rx.table.column_header_cell("Manual check / automated"), rx.table.column_header_cell(""))),
+                        rx.table.column_header_cell("Assignee"), rx.table.column_header_cell("Notes", display=WIDE_ONLY),
+                        rx.table.column_header_cell("Manual check / automated", display=WIDE_ONLY),
+                        rx.table.column_header_cell(""))),
                     rx.table.body(rx.foreach(R.items, _queue_row)),
                     width="100%", id="review-queue",
                 ), width="100%", overflow_x="auto"),

@@ -28,7 +28,7 @@ class OpenItem:
     portrait_url: str = ""
     selfie_url: str = ""
     fields: list[rows.DetailRow] = dataclasses.field(default_factory=list)
-    fail_reasons: list[str] = dataclasses.field(default_factory=list)
+    fail_reasons: list[rows.DetailRow] = dataclasses.field(default_factory=list)  # words, code
     notes: list[rows.DetailRow] = dataclasses.field(default_factory=list)  # "name · when" and the note
 
 
@@ -43,7 +43,7 @@ def open_item_of(item: ReviewItem) -> OpenItem:
         portrait_url=(routes.media_path(item.portrait_media_id) if item.portrait_media_id
                       else routes.media_path(doc, portrait=True) if doc else ""),
         selfie_url=routes.media_path(item.selfie_media_id) if item.selfie_media_id else "",
-        fields=rows.details(item.fields), fail_reasons=list(item.fail_reasons))
+        fields=rows.details(item.fields), fail_reasons=[rows.reason_row(r) for r in item.fail_reasons])
 
 
 class ReviewQueueState(PageFeedback, ConsoleState):

@@ -100,3 +100,8 @@ def media_row(m: MediaView) -> MediaRow:
 
 def decision_row(d: DecisionView) -> DecisionRow:
     return DecisionRow(d.value, d.note, d.decided_by, when(d.decided_at))
+
+
+def reason_row(code: str) -> DetailRow:
+    """A manual review's FAIL reason as the select shows it (words) and sends it (the code)."""
+    return DetailRow(code.replace("_", " ").capitalize(), code)

@@ -229,9 +229,9 @@ def test_the_review_queue_has_assignee_notes_and_age(page, app_server, request):
     expect(queue.locator(".queue-age").first).to_have_text(re.compile(r"^\d+ (min|h \d+ min)$"))
     first, last = (rows.nth(i).get_by_role("cell").first.inner_text() for i in (0, 1))
     page.locator("#sort-by-age").click()
-    expect(rows.first.get_by_role("cell").first).to_have_text(last)  # newest first now
+    expect(rows.first.get_by_role("cell").first).to_have_text(last, use_inner_text=True)  # newest first now
     page.locator("#sort-by-age").click()
-    expect(rows.first.get_by_role("cell").first).to_have_text(first)
+    expect(rows.first.get_by_role("cell").first).to_have_text(first, use_inner_text=True)
 
     face = rows.filter(has_text="Face match")
     face.get_by_role("button", name="Assign to me").click()
@@ -248,8 +248,18 @@ def test_the_review_queue_has_assignee_notes_and_age(page, app_server, request):
     page.get_by_role("button", name="Zoom in (Document portrait)").click()
     expect(page.locator("#portrait-zoom-level")).to_have_text("1.5x")
     screenshot(page, "console-review-queue-workbench-1440")
+    # The breakdown and the FAIL reasons in words (before: ai_face_match, DIFFERENT_PERSON).
+    item.get_by_text("Automated breakdown").click()
+    labels = item.locator("[title]").filter(has=page.locator("xpath=self::*")).all_inner_texts()
+    assert labels and not [t for t in labels if "_" in t], labels
+    expect(page.locator("#reason_code option").first).not_to_contain_text("_")
     page.set_viewport_size(PHONE)
     expect(item).to_be_visible()
+    # The queue's columns stay on a phone's screen (before: Assignee and the rest scrolled off).
+    page.wait_for_timeout(300)
+    table = page.locator("#review-queue").bounding_box()
+    assert table["x"] + table["width"] <= 390 + 0.5, table
+    expect(face).to_contain_text("Wanda Workbench")  # the person folded under the check
     screenshot(page, "console-review-queue-workbench-390")
     page.set_viewport_size(DESKTOP)
     face.get_by_role("button", name="Unassign").click()
