@@ -119,7 +119,7 @@ def main_viewer() -> rx.Component:
 
 def media_section() -> rx.Component:
     return rx.card(
-        rx.heading("Media", size="4", margin_bottom="0.5rem"),
+        rx.heading("Media", size="4", as_="h2", margin_bottom="0.5rem"),
         rx.cond(
             S.has_media,
             rx.vstack(

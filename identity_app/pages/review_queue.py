@@ -98,7 +98,7 @@ def evidence() -> rx.Component:
 def item_view() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(R.item.label, size="4"), rx.spacer(),
+            rx.hstack(rx.heading(R.item.label, size="4", as_="h2"), rx.spacer(),
                       rx.link("Open session", href=R.item.session_url, size="2"),
                       rx.button("Close", size="1", variant="soft", on_click=R.close_item), width="100%",
                       align="center"),

@@ -97,7 +97,7 @@ def link_actions() -> rx.Component:
 def compare_panel() -> rx.Component:
     """The workbench: the document's portrait and the selfie side by side, large, each zoomable and pannable."""
     return rx.card(
-        rx.heading("Portrait and selfie", size="4", margin_bottom="0.5rem"),
+        rx.heading("Portrait and selfie", size="4", as_="h2", margin_bottom="0.5rem"),
         rx.flex(
             zoom_viewer("portrait", "Document portrait", V.portrait_url, "Document portrait", "compare-portrait"),
             zoom_viewer("selfie", "Selfie", V.selfie_url, "Selfie", "compare-selfie"),
@@ -125,7 +125,7 @@ def _timeline_entry(e: TimelineRow) -> rx.Component:
 
 def timeline() -> rx.Component:
     return rx.card(
-        rx.heading("Timeline", size="4", margin_bottom="0.5rem"),
+        rx.heading("Timeline", size="4", as_="h2", margin_bottom="0.5rem"),
         rx.el.ol(rx.foreach(S.timeline, _timeline_entry), id="timeline",
                  style={"list_style": "none", "padding": "0", "margin": "0"}),
         width="100%",
@@ -173,7 +173,7 @@ def check_card(c: CheckRow) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(c.label, size="4"),
+                rx.heading(c.label, size="4", as_="h3"),
                 rx.text("attempt " + c.attempt.to_string(), size="2", color_scheme="gray"),
                 rx.spacer(),
                 recommendation_badge(c.recommendation),
@@ -218,7 +218,7 @@ def check_card(c: CheckRow) -> rx.Component:
 
 def fields_table() -> rx.Component:
     return rx.card(
-        rx.heading("Extracted document fields", size="4", margin_bottom="0.5rem"),
+        rx.heading("Extracted document fields", size="4", as_="h2", margin_bottom="0.5rem"),
         rx.cond(
             S.fields.length() > 0,
             rx.table.root(
@@ -264,7 +264,7 @@ def _decision_row(d: DecisionRow) -> rx.Component:
 
 def decision_panel() -> rx.Component:
     return rx.card(
-        rx.heading("Decision", size="4", margin_bottom="0.5rem"),
+        rx.heading("Decision", size="4", as_="h2", margin_bottom="0.5rem"),
         rx.cond(
             S.decisions.length() > 0,
             rx.vstack(
@@ -327,7 +327,7 @@ def session_detail_page() -> rx.Component:
                     state_banner(),
                     summary(),
                     rx.cond(S.has_media, compare_panel()),
-                    rx.heading("Checks", size="5"),
+                    rx.heading("Checks", size="5", as_="h2"),
                     rx.cond(S.checks.length() > 0, rx.vstack(rx.foreach(S.checks, check_card), width="100%"),
                             rx.text("No checks yet.", color_scheme="gray")),
                     fields_table(),
