@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
-from identity_app.frontend_build import RadixThemesColours, UiChunksPlugin
+from identity_app.frontend_build import RadixThemesColours
 from identity_app.settings import get_settings
 from identity_app.web.state_store import STATE_TTL_S
 
@@ -32,8 +32,7 @@ config = rx.Config(
     # A UI state unused for an hour is forgotten (disk files and Redis keys alike).
     redis_token_expiration=STATE_TTL_S,
     # Radix Themes with the colour scales the pages use only (identity_app/frontend_build.py).
-    plugins=[RadixThemesColours(theme=rx.theme(accent_color="indigo", radius="medium")),
-             UiChunksPlugin()],  # the UI libraries in a few chunks, not one per component
+    plugins=[RadixThemesColours(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=[SitemapPlugin],
     # The built frontend is compressed once at build time and served as is: brotli to browsers
     # that take it (the capture link's bundle 337 -> 275 kB, its stylesheet 81 -> 49 kB), gzip else.

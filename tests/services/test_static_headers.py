@@ -84,22 +84,6 @@ def test_a_route_that_sets_its_own_cache_control_keeps_it():
     assert TestClient(WebGuard(app)).get("/s/x").headers["cache-control"] == "no-store"
 
 
-def test_reflexs_vite_config_takes_the_ui_chunk_group():
-    """rxconfig's UiChunksPlugin edits the vite.config.js Reflex writes; an upgrade that changes
-    it fails here rather than silently going back to one chunk per component."""
-    from reflex_base.compiler.templates import vite_config_template
-
-    from identity_app.frontend_build import UI_GROUP, with_ui_chunks
-
-    config = vite_config_template(base="/", hmr=False, force_full_reload=False, experimental_hmr=False,
-                                  sourcemap=False)
-    edited = with_ui_chunks(config)
-    assert edited.count(UI_GROUP) == 1 and with_ui_chunks(edited) == edited
-    assert 'name: "reflex-env"' in edited and "entriesAware: true" in edited
-    with pytest.raises(ValueError):
-        with_ui_chunks("export default {}")
-
-
 def test_every_colour_a_page_names_is_in_the_stylesheet():
     """The stylesheet keeps only frontend_build.COLOURS: a page naming another colour scale
     (color_scheme="purple", rx.color("teal", 9), a ("STATE", "pink") pair of an rx.match) would
