@@ -80,9 +80,12 @@ def test_delete_one_media_item(world):
         with pytest.raises(MediaNotFound):
             world.store.get(doc.storage_key)
         assert db.get(MediaItem, doc.id) is None
-        assert len(media_rows(db, world.one)) == len(items) - 1 == len(files_under(world.root, world.one))
+        # With it went the evidence the worker cut from it (MRZ band, portrait, flattened page).
+        derived = [m for m in items if (m.analysis or {}).get("source_media_id") == doc.id]
+        assert len(media_rows(db, world.one)) == len(items) - 1 - len(derived) == len(files_under(world.root, world.one))
         event = db.exec(select(AuditEvent).where(AuditEvent.action == "media.deleted")).one()
-        assert (event.target, event.details, event.actor) == (f"media:{doc.id}", {"kind": "DOCUMENT_FRONT"},
+        named = {"derived_media": ",".join(str(m.id) for m in derived)} if derived else {}
+        assert (event.target, event.details, event.actor) == (f"media:{doc.id}", {"kind": "DOCUMENT_FRONT", **named},
                                                               "media@example.com")
         # The report that was made from it stays.
         d = get_session_detail(db, actor=world.owner, session_id=world.one)

@@ -18,7 +18,7 @@ from identity_app.models import AuditAction, AuditEvent, Check, MediaItem, Media
 from identity_app.services.capture import flow as capture
 from identity_app.services.capture.media import read_media
 from identity_app.services.review import verification
-from identity_app.services.sessions.deletion import delete_session
+from identity_app.services.sessions.deletion import delete_media_item, delete_session
 from identity_app.storage import LocalMediaStore, MediaNotFound
 from tests import capture_media as cm, seed
 from tests.services.session_factory import NO_REVIEW, make_session
@@ -157,3 +157,24 @@ def test_a_document_read_early_gets_its_mrz_crop_from_the_photo_it_was_read_from
     band = _decoded(store, found[MediaKind.MRZ_CROP][0])
     again = read_mrz(band)
     assert again is not None and list(again.parsed.lines) == task.result["mrz_lines"]
+
+
+def test_deleting_the_photo_deletes_the_evidence_cut_from_it(db, store):
+    vs, doc = _captured_document(db, store, turn=0.0)
+    _finish(db, vs)
+    verification.run_session_checks(db, store, session_id=vs.id, today=TODAY)
+    found = _evidence(db, vs.id)
+    assert set(found) == set(EVIDENCE), found
+    derived = [m for ms in found.values() for m in ms if (m.analysis or {}).get("source_media_id") == doc.media_id]
+    assert derived, "the evidence names the photo it was cut from"
+    keys = [m.storage_key for m in derived]
+    owner = seed.owner(db)
+    db.commit()
+    delete_media_item(db, store, actor=owner, media_id=doc.media_id)
+    db.commit()
+    assert db.exec(select(MediaItem).where(MediaItem.id.in_([m.id for m in derived]))).all() == []  # type: ignore[union-attr]
+    for key in keys:
+        with pytest.raises(MediaNotFound):
+            store.get(key)
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == AuditAction.MEDIA_DELETED)).one()
+    assert event.target == f"media:{doc.media_id}"

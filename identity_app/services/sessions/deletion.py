@@ -74,12 +74,18 @@ def delete_media_item(db: Session, store: MediaStore, *, actor: OperatorView | N
     except NotFound:
         raise NotFound("That media item does not exist.") from None
     assert actor is not None
-    store.delete(item.storage_key)
+    # The evidence the worker cut from this photo (MRZ band, portrait, flattened page) is the
+    # same person's document: it goes with it.
+    derived = [m for m in _media_of(db, item.session_id) if (m.analysis or {}).get("source_media_id") == media_id]
+    for m in (item, *derived):
+        store.delete(m.storage_key)
     kind = item.kind.value
-    db.delete(item)
+    for m in (item, *derived):
+        db.delete(m)
     truncate_wal_after_commit(db)
     audit.record(db, AuditAction.MEDIA_DELETED, operator_id=actor.id, actor=actor.email,
-                 application_id=vs.application_id, session_id=vs.id, target=f"media:{media_id}", ip=ip, kind=kind)
+                 application_id=vs.application_id, session_id=vs.id, target=f"media:{media_id}", ip=ip, kind=kind,
+                 **({"derived_media": ",".join(str(m.id) for m in derived)} if derived else {}))
     db.flush()
     assert vs.id is not None
     return vs.id
