@@ -9,7 +9,7 @@ from datetime import datetime
 from identity_app import routes
 from identity_app.checks.report import Detail, SubCheck
 from identity_app.services.sessions.detail import CheckCard, DecisionView, MediaView
-from identity_app.services.console_words import readable
+from identity_app.services.console_words import readable, shown_name
 
 
 @dataclasses.dataclass
@@ -105,3 +105,8 @@ def decision_row(d: DecisionView) -> DecisionRow:
 def reason_row(code: str) -> DetailRow:
     """A manual review's FAIL reason as the select shows it (words) and sends it (the code)."""
     return DetailRow(code.replace("_", " ").capitalize(), code)
+
+
+def session_heading(user_name: str, session_id: int) -> str:
+    """The session page's heading: the name, or 'Session N (no name)' (the APIs keep it empty)."""
+    return shown_name(user_name, session_id)

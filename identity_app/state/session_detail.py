@@ -53,7 +53,7 @@ class SessionDetailState(PageFeedback, ConsoleState):
             return
         self.found = True
         self.user_name, self.user_email, self.reference, self.state_label, self.link = (
-            d.user_name, d.user_email, d.reference, d.state_label, d.link)
+            rows.session_heading(d.user_name, d.id), d.user_email, d.reference, d.state_label, d.link)
         self.created = f"{rows.when(d.created_at)} by {d.created_by}"
         self.expires, self.completed = rows.when(d.expires_at), rows.when(d.completed_at)
         self.checks = [rows.check_row(c) for c in d.checks]

@@ -183,3 +183,21 @@ def test_the_decision_hint_says_what_stands_in_the_way_the_state_or_the_permissi
     seen = viewer[SessionDetailState]
     # A viewer is told about the permission, not that the session must first be completed.
     assert seen.found and not seen.may_decide and not seen.can_decide
+
+
+def test_a_session_without_a_name_is_headed_by_its_id(world, engine):
+    # A session made through the Yoti-compatible endpoint has no name: the page's heading was empty.
+    tab, app_id, _ = world
+    with Session(engine, expire_on_commit=False) as db:
+        owner = auth.list_operators(db)[0]
+        sid = seed.created_session(db, owner, app_id).id
+        vs = db.get(VerificationSession, sid)
+        vs.user_name = ""
+        db.add(vs)
+        db.commit()
+    query = {"app_id": str(app_id), "session_id": str(sid)}
+    tab.root.router = RouterData.from_router_data({
+        "pathname": f"/applications/{app_id}/sessions/{sid}", "query": query, "ip": "127.0.0.1", "token": "tab",
+        "headers": dict(tab.root.router.headers.raw_headers)})
+    tab.send(SessionDetailState, "load")
+    assert tab[SessionDetailState].user_name == f"Session {sid} (no name)"

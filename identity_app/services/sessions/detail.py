@@ -32,7 +32,6 @@ from identity_app.models import (
     VerificationSession,
     utcnow,
 )
-from identity_app.services.console_words import shown_name
 from identity_app.services import audit
 from identity_app.services.sessions import expiry
 from identity_app.services.sessions.link_actions import link_usable
@@ -223,7 +222,7 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
     perms = permissions_for(db, actor, vs.application_id)
     return SessionDetail(
         id=vs.id, application_id=vs.application_id, application_name=app.name if app else "",
-        user_name=shown_name(vs.user_name, vs.id), user_email=vs.user_email, reference=vs.reference,
+        user_name=vs.user_name, user_email=vs.user_email, reference=vs.reference,
         state=state.value, state_label=state.label, link=session_link(vs.token),
         created_by=_operator_label(db, vs.created_by_id, cache, vs.created_via), created_at=vs.created_at,
         expires_at=vs.expires_at, started_at=vs.started_at, capture_finished_at=vs.capture_finished_at,
