@@ -16,6 +16,9 @@ OWNER_PASSWORD = "a long owner password"
 _SECRETS: dict[str, str] = {}
 # Last TOTP step used per app url: a code is single-use.
 _LAST_STEP: dict[str, int] = {}
+# The owner's sign-in cookies per app url, reused by the next test: a fresh sign-in needs a TOTP
+# step not used before, up to 30 s of waiting each time (most of the browser tests' wall time).
+_COOKIES: dict[str, list] = {}
 
 
 def fill(page, label: str, value: str) -> None:
@@ -76,7 +79,23 @@ def _owner_exists(app_server) -> bool:
 
 
 def signed_in_owner(page, app_server) -> None:
-    """Leave `page` signed in as the owner (set up first when the app is new)."""
+    """Leave `page` signed in as the owner (set up first when the app is new), with the cookies of
+    an earlier sign-in when the server still honours them."""
+    url = app_server.url
+    if url in _COOKIES and _owner_exists(app_server):
+        page.context.add_cookies(_COOKIES[url])
+        page.goto(url + "/")
+        home = page.get_by_role("heading", name="Applications")
+        expect(home.or_(page.get_by_role("heading", name="Sign in"))).to_be_visible()
+        if home.is_visible():
+            return
+        del _COOKIES[url]  # signed out or expired since: sign in again
+        page.context.clear_cookies()
+    _sign_in_owner(page, app_server)
+    _COOKIES[url] = page.context.cookies()
+
+
+def _sign_in_owner(page, app_server) -> None:
     url = app_server.url
     if not _owner_exists(app_server):
         page.goto(url + "/setup")
