@@ -16,7 +16,7 @@ from identity_app.services.applications import registry as applications, setting
 from identity_app.services.sessions import decisions, deletion, detail as session_detail, links as sessions, search
 from identity_app.services.access import invitations
 from identity_app.services.capture import media
-from identity_app.services.review import manual as review
+from identity_app.services.review import manual as review, queue as review_queue
 from identity_app.services.applications.checks_config import ChecksConfig
 from identity_app.services.errors import DomainError, Forbidden, NotFound
 from tests import seed
@@ -93,7 +93,7 @@ def actions(w) -> list[tuple[str, str, Callable]]:
         ("read_media", "VIEW_SESSIONS", lambda db, a: media.read_media(db, w.store, actor=a, media_id=w.doc_id)),
         ("decide", "DECIDE", lambda db, a: decisions.decide(
             db, actor=a, session_id=w.done, value="APPROVE", note="checked")),
-        ("review_queue", "VIEW_SESSIONS", lambda db, a: review.list_queue(db, actor=a, application_id=w.app_id)),
+        ("review_queue", "VIEW_SESSIONS", lambda db, a: review_queue.list_queue(db, actor=a, application_id=w.app_id)),
         ("review_item", "VIEW_SESSIONS", lambda db, a: review.get_review_item(db, actor=a, check_id=w.check_id)),
         ("record_review", "DECIDE", lambda db, a: review.record_review(
             db, actor=a, check_id=w.check_id, result="UNDECIDED", reason="r")),  # ValidationError after the check

@@ -9,7 +9,6 @@ completes only when all its checks are DONE and no review is pending.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -34,7 +33,7 @@ from identity_app.services.api import events
 from identity_app.services.review import completion
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.errors import Conflict, Forbidden, NotFound, ValidationError
-from identity_app.services.access.permissions import permissions_for, require, session_for
+from identity_app.services.access.permissions import permissions_for, session_for
 from identity_app.services.sessions.detail import CheckCard, check_card, document_fields
 
 # The sub-check a person's result becomes, per reviewable check.
@@ -64,22 +63,6 @@ def initial_review_state(check_type: str, manual_check: str | ManualCheck,
 
 
 @dataclass(frozen=True)
-class QueueItem:
-    check_id: int
-    check_type: str
-    label: str
-    attempt: int
-    session_id: int
-    user_name: str
-    reference: str
-    manual_check: str
-    automated_recommendation: str
-    automated_reason: str
-    created_at: datetime
-    automated: str  # "REJECT (DIFFERENT_PERSON)": the automated result as the queue shows it
-
-
-@dataclass(frozen=True)
 class ReviewItem:
     check: CheckCard
     session_id: int
@@ -92,20 +75,6 @@ class ReviewItem:
     fail_reasons: tuple[str, ...]
     can_review: bool
     portrait_media_id: int | None = None  # the worker's portrait crop, else None (the route crops the photo)
-
-
-def list_queue(db: Session, *, actor: OperatorView | None, application_id: int) -> list[QueueItem]:
-    """The application's checks waiting for a person, oldest first."""
-    require(db, actor, application_id, Permission.VIEW_SESSIONS)
-    rows = db.exec(
-        select(Check, VerificationSession).join(VerificationSession, VerificationSession.id == Check.session_id)
-        .where(VerificationSession.application_id == application_id, Check.review_state == ReviewState.PENDING)
-        .order_by(Check.created_at, Check.id)  # type: ignore[arg-type]
-    ).all()
-    return [QueueItem(c.id, c.type, CheckType(c.type).label, c.attempt, vs.id, shown_name(vs.user_name, vs.id),  # type: ignore[arg-type]
-                      vs.reference, c.manual_check.value, c.recommendation or "", c.reason or "", c.created_at,
-                      (c.recommendation or "") + (f" ({c.reason})" if c.reason else ""))
-            for c, vs in rows]
 
 
 def _check_for(db: Session, actor: OperatorView | None, check_id: int, permission: Permission
