@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from identity_app.components.confirm_dialog import confirm_dialog
 from identity_app.components.zoom_viewer import pan_zone, zoom_tools
 from identity_app.state.media_viewer import MediaViewerState as V
 from identity_app.state.session_detail import SessionDetailState as S
@@ -50,38 +51,17 @@ def group_card(g: GroupRow) -> rx.Component:
 
 
 def delete_group_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete these media?"),
-            rx.alert_dialog.description("Every image of this group goes for good. Reports, extracted details and "
-                                        "the decision stay."),
-            rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=V.ask_delete_group("")),
-                rx.button("Delete for good", color_scheme="red", on_click=V.delete_group),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=V.group_to_delete != "",
-        on_open_change=lambda _open: V.ask_delete_group(""),
-    )
+    return confirm_dialog("Delete these media?", "Every image of this group goes for good. Reports, extracted "
+                          "details and the decision stay.", "Delete for good", is_open=V.group_to_delete != "",
+                          on_cancel=V.ask_delete_group(""), on_confirm=V.delete_group)
 
 
 def delete_item_dialog() -> rx.Component:
     """The viewer's 'Delete this item' asks first: one item (say a derived crop), the group stays."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete media item " + S.media_to_delete.to_string() + "?"),
-            rx.alert_dialog.description("This image goes for good. Reports, extracted details and the decision "
-                                        "stay."),
-            rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.ask_delete_media(0)),
-                rx.button("Delete this item", color_scheme="red", on_click=S.delete_media),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=S.media_to_delete != 0,
-        on_open_change=lambda _open: S.ask_delete_media(0),
-    )
+    return confirm_dialog("Delete media item " + S.media_to_delete.to_string() + "?",
+                          "This image goes for good. Reports, extracted details and the decision stay.",
+                          "Delete this item", is_open=S.media_to_delete != 0, on_cancel=S.ask_delete_media(0),
+                          on_confirm=S.delete_media)
 
 
 def delete_all_media_button() -> rx.Component:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app import routes
+from identity_app.components.confirm_dialog import confirm_dialog
 from identity_app.components.app_tabs import app_tabs
 from identity_app.components.layout import (console_shell, error_callout, feedback, labelled_input, page_feedback,
                                             scroll_x)
@@ -86,36 +87,17 @@ def _permission_cell(member: MemberView, perm: str) -> rx.Component:
 
 def _remove_dialog() -> rx.Component:
     """Removing a member asks first (plain buttons: the state closes the dialog after reading who)."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Remove " + UsersState.member_to_remove_email + "?"),
-            rx.alert_dialog.description("They lose access to this application and its sessions at once. "
-                                        "Invite them again to give it back."),
-            rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=UsersState.ask_remove(0)),
-                rx.button("Remove access", color_scheme="red", on_click=UsersState.remove),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=UsersState.member_to_remove != 0,
-        on_open_change=lambda _open: UsersState.ask_remove(0),
-    )
+    return confirm_dialog("Remove " + UsersState.member_to_remove_email + "?",
+                          "They lose access to this application and its sessions at once. Invite them again to "
+                          "give it back.", "Remove access", is_open=UsersState.member_to_remove != 0,
+                          on_cancel=UsersState.ask_remove(0), on_confirm=UsersState.remove)
 
 
 def _revoke_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke the invitation to " + UsersState.invitation_to_revoke_email + "?"),
-            rx.alert_dialog.description("Its link stops working at once. You can invite them again later."),
-            rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=UsersState.ask_revoke(0)),
-                rx.button("Revoke invitation", color_scheme="red", on_click=UsersState.revoke),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=UsersState.invitation_to_revoke != 0,
-        on_open_change=lambda _open: UsersState.ask_revoke(0),
-    )
+    return confirm_dialog("Revoke the invitation to " + UsersState.invitation_to_revoke_email + "?",
+                          "Its link stops working at once. You can invite them again later.", "Revoke invitation",
+                          is_open=UsersState.invitation_to_revoke != 0, on_cancel=UsersState.ask_revoke(0),
+                          on_confirm=UsersState.revoke)
 
 
 def _invitation_row(inv: PendingInvitation) -> rx.Component:
