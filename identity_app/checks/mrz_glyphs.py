@@ -48,6 +48,7 @@ import cv2
 import numpy as np
 
 from identity_app.checks.icao import char_value
+from identity_app.checks.mrz_locate import true_runs
 from identity_app.checks.mrz_parse import ALNUM, LAYOUTS, MRZ_CHARS
 
 # I/1 is left to the check digits (18 and 1 differ modulo 10): OCR-B's thin 1 measures short too often.
@@ -135,13 +136,7 @@ def measure_line(line_img: np.ndarray, width: int) -> LineGlyphs:
 def _central_run(on: np.ndarray) -> np.ndarray | None:
     """The rows of the run of text rows nearest the crop's middle (a neighbouring line's
     edge may show above or below it)."""
-    runs, start = [], None
-    for i, v in enumerate(list(on) + [False]):
-        if v and start is None:
-            start = i
-        elif not v and start is not None:
-            runs.append((start, i))
-            start = None
+    runs = true_runs(on)
     if not runs:
         return None
     middle = len(on) / 2

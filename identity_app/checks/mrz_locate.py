@@ -187,3 +187,15 @@ def binarise(gray: np.ndarray) -> np.ndarray:
     blur = cv2.GaussianBlur(gray, (3, 3), 0)
     _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return bw
+
+
+def true_runs(flags) -> list[tuple[int, int]]:
+    """The [start, end) index ranges where `flags` (a row profile thresholded, say) is true."""
+    runs, start = [], None
+    for i, v in enumerate(list(flags) + [False]):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs

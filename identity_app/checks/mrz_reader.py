@@ -21,7 +21,7 @@ import numpy as np
 from identity_app.checks import mrz_glyphs, ocr_engines
 from identity_app.checks.document_data import Repair
 from identity_app.checks.icao import MRZ_ALPHABET
-from identity_app.checks.mrz_locate import MRZCandidate, binarise, find_mrz_candidates, rotate
+from identity_app.checks.mrz_locate import MRZCandidate, binarise, find_mrz_candidates, rotate, true_runs
 from identity_app.checks.mrz_parse import (
     FILLER_LOOKALIKES,
     FRA_ID,
@@ -111,14 +111,7 @@ def fit_length_rows(line: str, rows, target: int, line_no: int) -> tuple[str, li
 
 
 def _filler_runs(line: str) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for i, ch in enumerate(line + "#"):
-        if ch == "<" and start is None:
-            start = i
-        elif ch != "<" and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
+    return true_runs([ch == "<" for ch in line])
 
 
 # --- line splitting -------------------------------------------------------
@@ -158,13 +151,7 @@ def _lines_of(crop: np.ndarray, ink: np.ndarray) -> list[np.ndarray]:
     k = max(3, crop.shape[0] // 40) | 1
     profile = np.convolve(profile, np.ones(k) / k, mode="same")
     on = profile > max(0.3 * float(profile.max()), 0.02)
-    runs, start = [], None
-    for i, v in enumerate(list(on) + [False]):
-        if v and start is None:
-            start = i
-        elif not v and start is not None:
-            runs.append((start, i))
-            start = None
+    runs = true_runs(on)
     if not runs:
         return []
     tallest = max(e - s for s, e in runs)
