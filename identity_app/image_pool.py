@@ -358,6 +358,13 @@ def get_pool() -> ImagePool:
 
 
 def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """fn in this process's pool; frame work goes to the frame workers over Redis when the queue is
+    there (frame_service.py), so any web process's frames are analysed wherever a core is free."""
+    from identity_app import frame_service
+
+    remote = frame_service.client()
+    if remote is not None and remote.serves(fn):
+        return remote.run(fn, *args, **kwargs)
     return get_pool().run(fn, *args, **kwargs)
 
 

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # each may use this many MB beyond its libraries before it is refused and replaced.
     image_workers: int = Field(default=0, ge=0)
     image_worker_memory_mb: int = Field(default=1024, ge=64)
+    # With the queue on Redis, frame analysis is a call any frame worker takes (frame_service.py):
+    # how many calls a web process (or `python -m identity_app.frame_service`) runs at once in its
+    # image pool. Empty: the pool's size; 0: a web process only sends, never serves.
+    frame_workers: int | None = Field(default=None, ge=0)
     # People capturing at once on this machine (web/capture_admission.py): per web process on the
     # embedded defaults; with the queue on Redis, the web processes of one machine share the
     # places and the line. The next one waits in line. 0 = LIVE_CAPTURES_PER_CORE per core.
