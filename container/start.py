@@ -7,7 +7,9 @@ The secret key comes from IDV_SECRET_KEY or from a file named by IDV_SECRET_KEY_
 that `podman exec ... python -m identity_app.cli` reads the same key.
 
 One argument, the role (compose.yaml): `all` (the default: migrate, then web and worker), `migrate`
-(only the migrations, then exit), `web` (only the web server) or `worker` (only the check worker).
+(only the migrations, then exit), `web` (only the web server), `worker` (only the check worker) or
+`frames` (a frame worker alone, identity_app/frame_service.py: another machine's cores for the camera
+frames of every web container; it needs the queue on Redis).
 
 Start to healthy is what a container platform waits for, so `all` spends the start's CPU on the
 web server first: the migrations run while the pages are pointed at the public URL, and the check
@@ -27,7 +29,7 @@ APP = Path(__file__).resolve().parent.parent
 MOUNTED_SECRET = Path("/run/secrets/idv_secret_key")
 
 
-ROLES = ("all", "migrate", "web", "worker")
+ROLES = ("all", "migrate", "web", "worker", "frames")
 WORKER_WAIT_S = 60.0
 AFTER_WEB = "worker-after-web"  # internal: the `all` role's worker, started once the web server answers
 
@@ -86,7 +88,8 @@ def main(argv: list[str]) -> int:
         return 1
     if role == "all":
         worker.argv = [sys.executable, str(APP / "container" / "start.py"), AFTER_WEB, port]
-    children = {"all": [web, worker], "web": [web], "worker": [worker]}[role]
+    frames = supervisor.Child("frames", [sys.executable, "-m", "identity_app.frame_service"])
+    children = {"all": [web, worker], "web": [web], "worker": [worker], "frames": [frames]}[role]
     supervisor.default_children = lambda _port: children
     return supervisor.main(["--port", port])
 
