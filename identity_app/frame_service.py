@@ -173,6 +173,7 @@ class FrameServer:
         self.calls_key, self.workers_key = f"{prefix}.calls", f"{prefix}.workers"
         self.ident = f"{socket.gethostname()}:{os.getpid()}"
         self.counts = {"served": 0, "refused": 0, "late": 0}
+        self.last_pool_s = 0.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -255,6 +256,7 @@ class FrameServer:
 
         module, _, attr = name.rpartition(".")
         fn = getattr(importlib.import_module(module), attr)
+        started = time.perf_counter()
         try:
             result = self.pool().run(fn, *args, timeout=timeout, wait=wait)
             reply: tuple = ("ok", result, self.ident)
@@ -266,6 +268,7 @@ class FrameServer:
             reply = ("failed", str(exc), self.ident)
         with self._lock:
             self.counts["served"] += 1
+            self.last_pool_s = time.perf_counter() - started  # the call's time in the pool, for measurements
         return reply
 
     def _handle(self, conn, blob: bytes) -> None:

@@ -54,9 +54,16 @@ def pool():
 
 @pytest.fixture(scope="module")
 def frame() -> bytes:
+    """The load benchmark's 480-px face frame when the evaluation data is there, else a drawn one."""
     import cv2
     import numpy as np
 
+    from identity_app.bench import camera
+
+    try:
+        return camera.face().ahead
+    except Exception:  # noqa: BLE001 - camera.MissingData: no ../shared/data here
+        pass
     image = np.full((360, 480, 3), 90, np.uint8)
     cv2.circle(image, (240, 180), 80, (200, 180, 160), -1)
     return cv2.imencode(".jpg", image)[1].tobytes()
@@ -81,18 +88,18 @@ def test_a_call_is_answered_by_a_frame_worker_and_its_extra_time_printed(prefix,
         assert set(quality) >= {"ok", "problems"}
         with pytest.raises(ValueError):  # only the capture routes' frame work goes over Redis
             caller.run(image_work.document_photo, frame, LIMITS, 90)
-        # The added latency per call on loopback: a batch of 8 frames, remote against local, same pool.
-        local_ms, remote_ms = [], []
-        for _ in range(10):
-            t = time.perf_counter()
-            pool.run(image_work.liveness_frames, [frame] * 8, LIMITS, 90)
-            local_ms.append((time.perf_counter() - t) * 1000)
+        # The added latency per call on loopback: a batch of 8 frames over Redis, less the same call's time
+        # in the worker's pool (which a local call would spend too), so the machine's load cancels out.
+        added_ms, total_ms = [], []
+        for _ in range(20):
             t = time.perf_counter()
             caller.run(image_work.liveness_frames, [frame] * 8, LIMITS, 90, timeout=20.0)
-            remote_ms.append((time.perf_counter() - t) * 1000)
-        print(f"\n8-frame batch ({len(frame)} B each), median of 10: local pool {statistics.median(local_ms):.1f} ms, "
-              f"over Redis {statistics.median(remote_ms):.1f} ms, added "
-              f"{statistics.median(remote_ms) - statistics.median(local_ms):.1f} ms")
+            total = time.perf_counter() - t
+            total_ms.append(total * 1000)
+            added_ms.append((total - server.last_pool_s) * 1000)
+        print(f"\n8-frame batch ({len(frame)} B each) over Redis, 20 calls: {statistics.median(total_ms):.0f} ms "
+              f"p50 in all, added to the pool's own time p50 {statistics.median(added_ms):.1f} ms, "
+              f"max {max(added_ms):.1f} ms")
         assert not list(_redis().scan_iter(f"{prefix}.reply.*"))  # each answer taken, none left behind
     finally:
         server.stop()
