@@ -75,6 +75,19 @@ def _order(quad: np.ndarray) -> np.ndarray:
     return np.roll(quad, -start, axis=0)
 
 
+def _order_many(quads: np.ndarray) -> list[np.ndarray]:
+    """_order of each quad of an N x 4 x 2 array at once: the same corners in the same order (thousands of
+    Hough quads a camera frame, one numpy call each took most of a document camera frame's time)."""
+    quads = np.asarray(quads, dtype=np.float32)
+    if not len(quads):
+        return []
+    centre = quads.mean(axis=1, keepdims=True)
+    angles = np.arctan2(quads[..., 1] - centre[..., 1], quads[..., 0] - centre[..., 0])
+    quads = np.take_along_axis(quads, np.argsort(angles, axis=1)[..., None], axis=1)
+    start = np.argmin(quads.sum(axis=2), axis=1)
+    return list(np.take_along_axis(quads, ((np.arange(4)[None, :] + start[:, None]) % 4)[..., None], axis=1))
+
+
 def _edge_maps(small: np.ndarray) -> list[np.ndarray]:
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)
@@ -197,7 +210,7 @@ def _line_quads(edges: np.ndarray) -> list[np.ndarray]:
     e2 = np.roll(quads, -2, axis=1) - np.roll(quads, -1, axis=1)
     cross = e1[..., 0] * e2[..., 1] - e1[..., 1] * e2[..., 0]
     quads = quads[(cross > 0).all(axis=1) | (cross < 0).all(axis=1)]
-    return [_order(quad.astype(np.float32)) for quad in quads]
+    return _order_many(quads)
 
 
 def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
