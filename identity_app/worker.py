@@ -163,6 +163,11 @@ def evaluate_liveness(resource_id: int) -> None:
 # newest photo when it runs, and again while newer ones keep coming (at most EARLY_READ_ROUNDS readings).
 EARLY_READ_TTL_S = LOCK_TTL_S  # an older marker was left by a killed worker and no longer counts
 EARLY_READ_ROUNDS = 3
+# An early reading that waited this long in the queue is dropped: the queue is late, the person has gone
+# on to liveness or finished (the session's checks then read the document themselves), and a reading of
+# seconds would only hold a worker process while liveness decisions and checks wait behind it. At the
+# end of `bench load --scaled-out` such readings were what the backlog still held (issue 13).
+EARLY_READ_STALE_S = 15.0
 
 
 def _early_read_key(session_id: int) -> str:
@@ -177,14 +182,28 @@ def early_reading_pending(session_id: int) -> bool:
         return False
 
 
+def urgent_work_waiting() -> bool:
+    """A liveness decision or a session's checks (someone waits for them) is queued."""
+    return any(getattr(t, "priority", 0) > PRIORITY_DOCUMENT for t in huey.pending(limit=100))
+
+
 @huey.task(retries=1, retry_delay=5, priority=PRIORITY_DOCUMENT)
-def read_document(resource_id: int, session_id: int | None = None) -> None:
-    """Read a document's text while its user goes on to liveness (services.verification.read_document_early)."""
+def read_document(resource_id: int, session_id: int | None = None, queued_at: float | None = None) -> None:
+    """Read a document's text while its user goes on to liveness (services.verification.read_document_early):
+    the session's newest photo, again while newer ones came during a reading (EARLY_READ_ROUNDS), but not
+    when the job waited past EARLY_READ_STALE_S, nor another round while urgent work waits."""
     from identity_app.services.review.verification import read_newest_document_early
 
     try:
+        if queued_at is not None and time.time() - queued_at > EARLY_READ_STALE_S:
+            log.info("early document reading dropped: it waited %.0f s in the queue", time.time() - queued_at)
+            return
         _models_ready()
-        _run(lambda w: read_newest_document_early(w.db, w.store, resource_id=resource_id, rounds=EARLY_READ_ROUNDS))
+        for round_ in range(EARLY_READ_ROUNDS):
+            if round_ and urgent_work_waiting():
+                break  # the newer photo is read by the session's checks
+            if not _run(lambda w: read_newest_document_early(w.db, w.store, resource_id=resource_id, rounds=1)):
+                break
     finally:
         if session_id is not None:
             huey.storage.delete_data(_early_read_key(session_id))
@@ -200,7 +219,7 @@ def enqueue_document_reading(resource_id: int, session_id: int | None = None) ->
                 return False
             huey.storage.put_data(key, now)  # a killed worker's marker: take it over
     try:
-        read_document(resource_id, session_id)
+        read_document(resource_id, session_id, queued_at=time.time())
     except Exception:
         if session_id is not None:
             huey.storage.delete_data(_early_read_key(session_id))
