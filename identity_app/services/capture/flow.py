@@ -11,11 +11,15 @@ Refusals are `CaptureRefused` with a stable `code` the pages translate.
 """
 from __future__ import annotations
 
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait as futures_wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from sqlmodel import Session, func, select
 
@@ -370,10 +374,76 @@ def _image_work(fn, *args, timeout: float):
         raise _image_refused(exc.code) from None
 
 
+class SideLane:
+    """Image work nobody waits on frame by frame (document camera frames, document photos) holds at most
+    `limit` of the pool's children at once, so a liveness batch, whose answer is the live feedback,
+    always finds a child that no such work holds (issue 13: a 1920-px photo or a few document frames
+    ahead of it made a batch's answer seconds late). Liveness batches take no place here."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, int(limit))
+        self.busy = self.waiting = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, wait_s: float) -> Iterator[None]:
+        """A place for one piece of side work; SERVER_BUSY when none came free within `wait_s`."""
+        with self._cond:
+            self.waiting += 1
+            try:
+                if not self._cond.wait_for(lambda: self.busy < self.limit, wait_s):
+                    raise CaptureRefused("SERVER_BUSY", "The server is busy; please try again in a moment.")
+            finally:
+                self.waiting -= 1
+            self.busy += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.busy -= 1
+                self._cond.notify()
+
+
+SIDE_WAIT_S = 20.0   # as long as the pool's own wait for a child
+_side_lane: SideLane | None = None
+_SPLIT = ThreadPoolExecutor(max_workers=8, thread_name_prefix="frames-half")
+
+
+def _pool_size() -> int:
+    return get_settings().image_workers or os.cpu_count() or 1
+
+
+def side_lane() -> SideLane:
+    """One child of the pool is kept from side work (none when the pool has one)."""
+    global _side_lane
+    if _side_lane is None:
+        _side_lane = SideLane(max(1, _pool_size() - 1))
+    return _side_lane
+
+
+def _analyse_frames(datas: list[bytes]) -> list[dict]:
+    """image_work.liveness_frames of a batch, its two halves in two children at once when the pool has two:
+    the answer comes in about half the time while children are free, and in the same time when not."""
+    def work(part: list[bytes]) -> list[dict]:
+        return _image_work(image_work.liveness_frames, part, FRAME_LIMITS, 90, timeout=FRAMES_TIMEOUT_S)
+
+    if len(datas) < 4 or _pool_size() < 2:
+        return work(datas)
+    half = (len(datas) + 1) // 2
+    second = _SPLIT.submit(work, datas[half:])
+    try:
+        first = work(datas[:half])
+    except BaseException:
+        futures_wait([second])  # its child is given back before the batch is refused
+        raise
+    return first + second.result()  # (its refusal, if it had one, raised here)
+
+
 def frame_quality(data: bytes) -> QualityFeedback:
     """Live feedback on a (downscaled) camera frame of a document."""
     check_image(data, FRAME_LIMITS)
-    q = _image_work(image_work.frame_quality, data, FRAME_LIMITS, timeout=QUALITY_TIMEOUT_S)
+    with side_lane().hold(SIDE_WAIT_S):
+        q = _image_work(image_work.frame_quality, data, FRAME_LIMITS, timeout=QUALITY_TIMEOUT_S)
     corners = tuple((float(x), float(y)) for x, y in q.get("corners") or ())
     return QualityFeedback(bool(q["ok"]), tuple(str(p) for p in q["problems"]),
                            tuple(str(p) for p in q.get("frame_problems") or ()), corners)
@@ -426,7 +496,8 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
         _check_document_choice(vs, document_type, country)
     limits = document_limits()
     check_image(data, limits)
-    photo = _image_work(image_work.document_photo, data, limits, JPEG_QUALITY, timeout=DOCUMENT_TIMEOUT_S)
+    with side_lane().hold(SIDE_WAIT_S):
+        photo = _image_work(image_work.document_photo, data, limits, JPEG_QUALITY, timeout=DOCUMENT_TIMEOUT_S)
     if not photo["ok"]:
         raise CaptureRefused(str(photo["problems"][0]), str(photo["hints"][0]))
     if side == "FRONT":
@@ -552,8 +623,7 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
         return []
     for _, data in frames:
         check_image(data, FRAME_LIMITS)
-    cleaned = _image_work(image_work.liveness_frames, [data for _, data in frames], FRAME_LIMITS, 90,
-                          timeout=FRAMES_TIMEOUT_S)
+    cleaned = _analyse_frames([data for _, data in frames])
     analyses = []
     for (ms, _), frame in zip(frames, cleaned):
         analysis = FrameAnalysis.from_dict(frame["analysis"]) or NO_FACE
