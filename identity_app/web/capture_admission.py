@@ -9,11 +9,14 @@ core). The next one gets WAIT with their place in line and an estimate; the capt
 and asks again every RETRY_S seconds, and whoever is first in line gets the next free place.
 
 The capacity is a ceiling, not a promise: the CPUs may be shared (other containers, the worker's
-checks), so the process watches how long its frame batches take to answer. When the p95 of the
-last WINDOW batches passes the target (FEEDBACK_TARGET_MS) while several stream, it admits one
-person fewer, down to FLOOR; when it
-stays under half the target with every place taken, one more, up to the ceiling (at most one
-change per COOLDOWN_S). Nobody admitted is sent away: a lower capacity only makes the next wait.
+checks), so the process tracks the p95 it promises (FEEDBACK_TARGET_MS) on its frame batches'
+answer times, additive increase, multiplicative decrease, as TCP does with its window: when the
+p95 of the batches answered since the last change (at least JUDGED, at most WINDOW) passes the
+target while several stream, the capacity drops to DECREASE of itself (at least one fewer, never
+below FLOOR); when it stays within INCREASE_BELOW of the target with every place taken, one more,
+up to the ceiling (at most one change per COOLDOWN_S). A late p95 cuts fast, since every admitted
+person's feedback is late meanwhile; places come back one at a time. Nobody admitted is sent
+away: a lower capacity only makes the next wait.
 
 A place is held from the attempt's start to its finish; an attempt that sends nothing for IDLE_S
 (page closed) gives it back, and a person in line who stops asking for FORGET_S leaves the line.
@@ -50,6 +53,9 @@ RETRY_S = 3
 TYPICAL_HOLD_S = 30.0        # the estimate's first guess of an attempt's length, then learnt
 FEEDBACK_TARGET_MS = 500.0   # a frame batch answered within this, p95 (issue 13)
 WINDOW = 24                  # frame batches the p95 is taken over (3 s of 8 people)
+JUDGED = 12                  # at least this many answered since the last change (6 s of 2 people)
+DECREASE = 0.6               # a late p95: this share of the places is kept (6 -> 3 -> 2)
+INCREASE_BELOW = 0.7         # a p95 within this share of the target, every place taken: one more
 COOLDOWN_S = 5.0
 FLOOR = 2                    # never fewer places: with one, a page left open would stop everyone for IDLE_S
 MEMBER_TTL_S = 15.0          # a web process that has not announced itself this long no longer counts
@@ -63,6 +69,17 @@ class Admission:
     admitted: bool
     position: int = 0        # place in line when not admitted (1 = next)
     wait_s: int = 0          # estimate of the wait
+
+
+def next_capacity(capacity: int, ceiling: int, p95_ms: float, target_ms: float, active: int) -> int:
+    """The capacity after a judged window: multiplicative decrease when late, additive increase when
+    in time with every place used, unchanged otherwise (the controller of both admissions)."""
+    floor = min(FLOOR, ceiling)
+    if p95_ms > target_ms and capacity > floor and active > 1:  # (one person alone late: fewer would not help)
+        return max(floor, min(capacity - 1, int(capacity * DECREASE)))
+    if p95_ms <= target_ms * INCREASE_BELOW and capacity < ceiling and active >= capacity:
+        return capacity + 1
+    return capacity
 
 
 def default_capacity() -> int:
@@ -130,16 +147,14 @@ class LiveAdmission:
         now = time.monotonic() if now is None else now
         with self._lock:
             self._answers.append(answer_ms)
-            if len(self._answers) < WINDOW or now - self._changed < COOLDOWN_S:
+            if len(self._answers) < JUDGED or now - self._changed < COOLDOWN_S:
                 return
             ordered = sorted(self._answers)
             p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-            if p95 > self.target_ms and self.capacity > min(FLOOR, self.ceiling) and len(self._active) > 1:
-                self.capacity -= 1  # (one person alone answered late: fewer people would not help)
-            elif p95 <= self.target_ms / 2 and self.capacity < self.ceiling and len(self._active) >= self.capacity:
-                self.capacity += 1
-            else:
+            capacity = next_capacity(self.capacity, self.ceiling, p95, self.target_ms, len(self._active))
+            if capacity == self.capacity:
                 return
+            self.capacity = capacity
             self._changed = now
             self._answers.clear()  # judge the new capacity on its own answers
 
@@ -247,7 +262,8 @@ if since then
 end
 return false
 """
-# ARGV[7]: a frame batch's answer in ms, ARGV[8]: cooldown s, ARGV[9]: window, ARGV[10]: target ms.
+# ARGV[7]: a frame batch's answer in ms, ARGV[8]: cooldown s, ARGV[9]: window, ARGV[10]: target ms,
+# ARGV[11]: judged, ARGV[12]: decrease, ARGV[13]: increase below (next_capacity's rule).
 # The last `window` answers of every web process decide together (each process alone sees only its
 # share, and would judge late). Returns {capacity, ceiling, changed}.
 _OBSERVE = _COMMON + """
@@ -255,7 +271,7 @@ local cap, top, floor = capacity()
 local window, target = tonumber(ARGV[9]), tonumber(ARGV[10])
 redis.call('LPUSH', p..'answers', ARGV[7]); redis.call('LTRIM', p..'answers', 0, window - 1)
 redis.call('EXPIRE', p..'answers', 86400)
-if redis.call('LLEN', p..'answers') < window then return {cap, top, 0} end
+if redis.call('LLEN', p..'answers') < tonumber(ARGV[11]) then return {cap, top, 0} end
 local last = tonumber(redis.call('GET', p..'changed') or '-1e18')
 if now - last < tonumber(ARGV[8]) then return {cap, top, 0} end
 local xs = {}
@@ -264,8 +280,9 @@ table.sort(xs)
 local p95 = xs[math.min(#xs, math.floor(0.95 * #xs) + 1)]
 local active = redis.call('ZCARD', p..'active')
 local cut = math.min(tonumber(redis.call('GET', p..'cut') or '0'), top - floor)
-if p95 > target and cap > floor and active > 1 then cut = cut + 1
-elseif p95 <= target / 2 and cut > 0 and active >= cap then cut = cut - 1
+if p95 > target and cap > floor and active > 1 then
+  cut = top - math.max(floor, math.min(cap - 1, math.floor(cap * tonumber(ARGV[12]))))
+elseif p95 <= target * tonumber(ARGV[13]) and cut > 0 and active >= cap then cut = cut - 1
 else return {cap, top, 0} end
 redis.call('SET', p..'cut', cut); redis.call('SET', p..'changed', tostring(now), 'EX', 86400)
 redis.call('DEL', p..'answers')  -- the new capacity is judged on its own answers
@@ -361,7 +378,7 @@ class SharedAdmission:
 
         try:
             capacity, ceiling, _changed = self._call("observe", now, repr(float(answer_ms)), COOLDOWN_S, WINDOW,
-                                                     self.target_ms)
+                                                     self.target_ms, JUDGED, DECREASE, INCREASE_BELOW)
         except redis.RedisError:
             self._fallback.observe(answer_ms, now)
             return

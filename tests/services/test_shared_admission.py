@@ -145,3 +145,15 @@ def test_shared_when_the_queue_is_on_redis_and_in_process_on_the_embedded_defaul
     assert isinstance(make_admission(Settings(data_dir=tmp_path, queue_url="")), LiveAdmission)
     shared = make_admission(Settings(data_dir=tmp_path, queue_url=redis_url, live_captures=4))
     assert isinstance(shared, SharedAdmission) and shared.own_ceiling == 4
+
+
+def test_a_late_window_cuts_the_shared_places_by_more_than_one(shared):
+    """Multiplicative decrease over Redis, as in LiveAdmission: 6 places late -> 3 at once."""
+    from identity_app.web.capture_admission import JUDGED
+
+    a, b = shared(6, target_ms=500), shared(6, host="machine-1", target_ms=500)
+    for who in "uvwxyz":
+        assert a.enter(who, now=0).admitted
+    for i in range(JUDGED):
+        b.observe(900, now=1 + i * 0.01)
+    assert b.capacity == 3 and a.counts(now=2) == (6, 0) and a.capacity == 3

@@ -76,3 +76,58 @@ def test_one_person_answered_late_does_not_lower_the_capacity():
     for i in range(WINDOW * 3):
         live.observe(2000, now=1 + i)
     assert live.capacity == 4
+
+
+def test_a_late_window_cuts_several_places_at_once_and_they_come_back_one_at_a_time():
+    """Additive increase, multiplicative decrease on the answers judged since the last change."""
+    from identity_app.web.capture_admission import COOLDOWN_S, JUDGED
+
+    live = LiveAdmission(6, target_ms=500)
+    for key in "abcdef":
+        assert live.enter(key, now=0).admitted
+    for i in range(JUDGED):
+        live.observe(900, now=1 + i * 0.1)
+    assert live.capacity == 3  # 6 late: down to 3 at once, not 5
+    for key in "abc":
+        live.leave(key, now=3)
+    assert live.enter("g", now=3).admitted is False  # d, e, f still stream: 3 places, all taken
+    t = 3 + COOLDOWN_S
+    for i in range(JUDGED):  # quick answers with every place taken: one more place
+        live.observe(100, now=t + i * 0.01)
+    assert live.capacity == 4 and live.enter("g", now=t + 1).admitted
+    t += COOLDOWN_S + 1
+    for i in range(JUDGED):  # in time but not well within it (above INCREASE_BELOW): no more places
+        live.observe(450, now=t + i * 0.01)
+    assert live.capacity == 4
+    live.leave("g", now=t + 1)
+    t += COOLDOWN_S + 1
+    for i in range(JUDGED):  # quick, but a place is free: nothing shows that one more would be in time
+        live.observe(100, now=t + i * 0.01)
+    assert live.capacity == 4
+
+
+def test_the_window_after_a_change_judges_only_its_own_answers():
+    from identity_app.web.capture_admission import COOLDOWN_S, JUDGED
+
+    live = LiveAdmission(6, target_ms=500)
+    for key in "abcdef":
+        live.enter(key, now=0)
+    for i in range(JUDGED):
+        live.observe(2000, now=1 + i * 0.01)
+    assert live.capacity == 3
+    t = 2 + COOLDOWN_S
+    for i in range(JUDGED - 1):  # the late answers before the cut are not judged again with these
+        live.observe(100, now=t + i * 0.01)
+    assert live.capacity == 3  # fewer than JUDGED answers since the change: no judgement yet
+
+
+def test_next_capacity_rules():
+    from identity_app.web.capture_admission import next_capacity
+
+    assert next_capacity(6, 6, 900, 500, active=6) == 3
+    assert next_capacity(3, 6, 900, 500, active=3) == 2       # never below the floor of 2
+    assert next_capacity(2, 6, 900, 500, active=2) == 2
+    assert next_capacity(6, 6, 900, 500, active=1) == 6       # one person alone: fewer would not help
+    assert next_capacity(4, 6, 300, 500, active=4) == 5
+    assert next_capacity(6, 6, 100, 500, active=6) == 6       # never above the ceiling
+    assert next_capacity(1, 1, 900, 500, active=1) == 1
