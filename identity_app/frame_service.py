@@ -183,6 +183,7 @@ class FrameServer:
 
     def start(self) -> "FrameServer":
         self.pool()  # its children load their libraries now, not on the first call
+        self._beat_once(_redis(self.url))  # alive before start() returns: this process's first call finds it
         self._threads = [threading.Thread(target=self._beat, name="frame-heartbeat", daemon=True)]
         self._threads += [threading.Thread(target=self._serve, name=f"frame-server-{i}", daemon=True)
                           for i in range(self.threads)]
@@ -199,19 +200,21 @@ class FrameServer:
         except Exception:  # noqa: BLE001 - its heartbeat expires anyway
             pass
 
+    def _beat_once(self, conn) -> None:
+        try:
+            pipe = conn.pipeline(transaction=False)
+            now = time.time()
+            pipe.zadd(self.workers_key, {self.ident: now + HEARTBEAT_TTL_S})
+            pipe.zremrangebyscore(self.workers_key, "-inf", now - 60)
+            pipe.expire(self.workers_key, int(HEARTBEAT_TTL_S) + 1)
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - Redis away: callers see no live worker, refuse
+            log.warning("frame worker heartbeat failed: %s", type(exc).__name__)
+
     def _beat(self) -> None:
         conn = _redis(self.url)
-        while not self._stop.is_set():
-            try:
-                pipe = conn.pipeline(transaction=False)
-                now = time.time()
-                pipe.zadd(self.workers_key, {self.ident: now + HEARTBEAT_TTL_S})
-                pipe.zremrangebyscore(self.workers_key, "-inf", now - 60)
-                pipe.expire(self.workers_key, int(HEARTBEAT_TTL_S) + 1)
-                pipe.execute()
-            except Exception as exc:  # noqa: BLE001 - Redis away: callers see no live worker, refuse
-                log.warning("frame worker heartbeat failed: %s", type(exc).__name__)
-            self._stop.wait(HEARTBEAT_S)
+        while not self._stop.wait(HEARTBEAT_S):
+            self._beat_once(conn)
 
     def _serve(self) -> None:
         conn = _redis(self.url)

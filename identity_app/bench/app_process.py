@@ -183,7 +183,8 @@ def start_scaled_out(folder: Path, *, webs: int = 2, workers: int = 2, worker_pr
     Reflex's UI state in two empty Redis databases, media on an S3 server (moto's standalone server,
     which speaks the protocol), migrated once; then `webs` web processes (backend only, one granian
     worker each, 127.0.0.1, ports of their own) and `workers` check workers of `worker_processes`
-    consumer processes each. Everything it made is dropped by stop()."""
+    consumer processes each. The web processes' image pools share the cores (IDV_IMAGE_WORKERS: cores //
+    webs each) and serve each other's frames over Redis. Everything it made is dropped by stop()."""
     import boto3
     import psycopg
     import redis
@@ -222,6 +223,9 @@ def start_scaled_out(folder: Path, *, webs: int = 2, workers: int = 2, worker_pr
             "IDV_MEDIA_BACKEND": "s3", "IDV_S3_BUCKET": bucket, "IDV_S3_ENDPOINT_URL": endpoint,
             "IDV_S3_ACCESS_KEY_ID": "bench", "IDV_S3_SECRET_ACCESS_KEY": "bench",
             "GRANIAN_WORKERS": str(granian_workers), "IDV_WORKERS": str(worker_processes),
+            # Frames go to any web process's frame workers (frame_service.py), so the machine's image
+            # children are shared: one per core in all, not one per core in each web process.
+            "IDV_IMAGE_WORKERS": str(max(1, (os.cpu_count() or 1) // max(1, webs))),
             **(extra_env or {}),
         }
         env = app_env(folder, ports[0], shared)
