@@ -153,6 +153,17 @@ async def _in_image_thread(fn: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(_IMAGE_THREADS, fn)
 
 
+_LINK_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="capture-link")
+
+
+async def _run(use_case: Callable[[Work], T], caller: doorway.Caller = doorway.SYSTEM) -> T:
+    """doorway.run on the capture routes' own threads, not the default executor's few, where the
+    console's page loads (a session's detail: hundreds of ms each under load) kept a frame batch's
+    link check waiting (issue 13)."""
+    return await asyncio.get_running_loop().run_in_executor(_LINK_THREADS, functools.partial(doorway.run, use_case,
+                                                                                            caller))
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, or TooLarge as soon as it exceeds `limit` bytes."""
     declared = request.headers.get("content-length")
@@ -168,7 +179,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def _locale(token: str) -> str:
-    return await doorway.run_async(lambda w: capture.link_locale(w.db, token))
+    return await _run(lambda w: capture.link_locale(w.db, token))
 
 
 def _json(data: dict, status: int = 200) -> JSONResponse:
@@ -208,7 +219,7 @@ def _refusals(*bad_request: type[Exception]) -> Callable[[CaptureRoute], Callabl
 
 async def _check_link(request: Request, token: str, check: Callable[[Session, str], object]) -> None:
     """Refuse before the body is read: closed link, no consent, too many photos (CaptureRefused)."""
-    await doorway.run_async(lambda w: check(w.db, token), callers.anonymous(request))
+    await _run(lambda w: check(w.db, token), callers.anonymous(request))
 
 
 def _resource_id(request: Request) -> int:
@@ -276,7 +287,7 @@ async def liveness_start(request: Request, token: str) -> Response:
     if not admission.admitted:
         return await _wait(token, admission.position, admission.wait_s)
     try:
-        attempt, locale = await doorway.run_async(
+        attempt, locale = await _run(
             lambda w: (capture.start_liveness_attempt(w.db, token=token, ip=w.ip), capture.link_locale(w.db, token)),
             callers.anonymous(request))
     except CaptureRefused:
@@ -338,7 +349,7 @@ async def liveness_frames(request: Request, token: str) -> Response:
 @_refusals(KeyError, ValueError)
 async def liveness_finish(request: Request, token: str) -> Response:
     resource_id = _resource_id(request)
-    await doorway.run_async(lambda w: capture.finish_liveness_attempt(  # decided by the worker once it commits
+    await _run(lambda w: capture.finish_liveness_attempt(  # decided by the worker once it commits
         w.db, token=token, resource_id=resource_id, ip=w.ip), callers.anonymous(request))
     live_admission().leave(token)  # the next person in line may start
     liveness_feedback.forget(resource_id)
@@ -348,7 +359,7 @@ async def liveness_finish(request: Request, token: str) -> Response:
 @_refusals(KeyError, ValueError)
 async def liveness_result(request: Request, token: str) -> Response:
     resource_id = _resource_id(request)
-    result, locale = await doorway.run_async(
+    result, locale = await _run(
         lambda w: (capture.liveness_result(w.db, token=token, resource_id=resource_id),
                    capture.link_locale(w.db, token)), callers.anonymous(request))
     reason = i18n.message(locale, result.reason) if result.reason else ""
