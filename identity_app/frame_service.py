@@ -218,6 +218,7 @@ class FrameServer:
 
     def _serve(self) -> None:
         conn = _redis(self.url)
+        self.pool().warm()  # a call taken now would wait for the children's libraries: let a warm worker take it
         while not self._stop.is_set():
             try:
                 got = conn.blpop([self.calls_key], timeout=POLL_S)

@@ -171,13 +171,17 @@ class _Child:
             raise _ChildGone
         return loads_plain(self._read(size, deadline))
 
-    def call(self, payload: bytes, timeout: float) -> tuple:
+    def wait_ready(self) -> None:
+        """Until the child has loaded its libraries and said so (at most START_TIMEOUT_S after its start)."""
         if not self.ready:
             hello = self._recv(self.started + START_TIMEOUT_S)
             if not (isinstance(hello, tuple) and hello and hello[0] == "ready"):
                 raise _ChildGone
             self.start_rss_kb = int(hello[2])
             self.ready = True
+
+    def call(self, payload: bytes, timeout: float) -> tuple:
+        self.wait_ready()
         deadline = time.monotonic() + timeout
         self._write(_LENGTH.pack(len(payload)) + payload, deadline)
         reply = self._recv(deadline)
@@ -325,6 +329,20 @@ class ImagePool:
         self.counts["failed"] += 1
         log.warning("image worker %s failed on %s: %s", child.pid, name, reply[1] if len(reply) > 2 else "?")
         raise ImageWorkFailed(f"the image could not be processed ({reply[1] if len(reply) > 2 else '?'})")
+
+    def warm(self, wait: float = START_TIMEOUT_S) -> None:
+        """Wait until every child has loaded its libraries (a frame worker takes calls only then)."""
+        children = []
+        try:
+            for _ in range(self.size):
+                children.append(self._acquire(wait))
+            for child in children:
+                child.wait_ready()
+        except (_ChildGone, _ChildTimeout, PoolBusy, ImageWorkFailed, pickle.UnpicklingError, EOFError) as exc:
+            log.warning("image workers did not all start: %s", type(exc).__name__)
+        finally:  # one that did not start is replaced
+            for child in children:
+                self._release(child, retire=not child.ready)
 
     def child_pids(self) -> list[int]:
         with self._cond:
