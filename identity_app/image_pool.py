@@ -123,7 +123,11 @@ class _Child:
         })
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "identity_app.image_pool", str(int(memory_mb))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(ROOT), env=env, close_fds=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(ROOT), env=env, close_fds=True,
+            # A session of its own: where the kernel shares CPU by session (autogroup, the default of
+            # many distributions), frame work no longer shares the web process's slice with its console
+            # pages (issue 13). It ends with the parent all the same (_leave_with_parent).
+            start_new_session=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         os.set_blocking(self.wfd, False)
@@ -421,9 +425,23 @@ def _stats() -> dict:
     return {"rss_kb": _status_kb("VmRSS"), "hwm_kb": _status_kb("VmHWM")}
 
 
+def _leave_with_parent() -> None:
+    """Out of the parent's process group, a child would outlive a parent killed mid-task: it exits
+    within a second of the parent's end (an idle one also sees its pipe close)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _child_main(memory_mb: int) -> None:
     import resource
 
+    _leave_with_parent()
     out_fd = os.dup(1)
     os.dup2(2, 1)  # a library printing to stdout must not corrupt the answers
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the whole group: the parent decides
