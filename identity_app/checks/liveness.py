@@ -7,8 +7,9 @@ aspect ratio) and mouth opening, plus the face count and box.
 Over the sequence (`liveness_report`): each challenge answered in the
 order asked, with human timing; one face only, present throughout; the same
 face throughout (dlib embeddings of a few frames); passive
-presentation-attack cues: a screen's frame around the face (screen.py, reported
-as DIGITAL_COPY, also when the challenges were not answered) and the print
+presentation-attack cues: a screen's frame or corner around the face and a face
+blown out by its backlight (screen.py, reported as DIGITAL_COPY, also when the
+challenges were not answered or the face was often lost) and the print
 texture score (pad.py, PHOTOCOPY) on a few face crops, which decides only when
 no expression challenge was answered (it follows the camera more than the attack).
 
@@ -48,7 +49,7 @@ import numpy as np
 from identity_app.checks import face_models, faces, pad, screen
 from identity_app.checks.report import CheckReport, CheckType, Recommendation, SubCheck, details, sub_check
 
-ALGORITHM_VERSION = "liveness/mediapipe-facemesh-3d/2"
+ALGORITHM_VERSION = "liveness/mediapipe-facemesh-3d/3"
 
 # MediaPipe FaceMesh landmark indices.
 _RIGHT_EYE = (33, 160, 158, 133, 153, 144)   # person's right eye: corner, top x2, corner, bottom x2
@@ -157,13 +158,16 @@ class LivenessThresholds:
     same_face_max_distance: float = 0.6
     pad_threshold: float = field(default_factory=lambda: pad.DEFAULT_THRESHOLD)
     pad_frames: int = 3
-    # A screen's straight frame on two opposite sides of the face (screen.py) in this share of the
-    # attempt's frames: DIGITAL_COPY.
+    # A screen's straight frame on two opposite sides of the face, or its corner beside it
+    # (screen.py), in this share of the attempt's frames: DIGITAL_COPY.
     screen: screen.ScreenThresholds = field(default_factory=screen.ScreenThresholds)
+    # A face blown out by a screen's backlight (screen.blown_out_face): DIGITAL_COPY.
+    gamut: "screen.GamutThresholds" = field(default_factory=lambda: screen.GamutThresholds())
 
     def as_details(self):
-        flat = {k: v for k, v in self.__dict__.items() if k != "screen"}
+        flat = {k: v for k, v in self.__dict__.items() if k not in ("screen", "gamut")}
         flat.update({f"screen_{k}": v for k, v in self.screen.__dict__.items()})
+        flat.update({f"gamut_{k}": v for k, v in self.gamut.__dict__.items()})
         return details(**flat)
 
 
@@ -466,6 +470,35 @@ class PassiveCue:
     details: dict = field(default_factory=dict)
 
 
+def screen_cues(
+    frames: Sequence[np.ndarray],
+    analyses: Sequence[FrameAnalysis],
+    thresholds: LivenessThresholds = LivenessThresholds(),
+) -> list[PassiveCue]:
+    """The cues a screen leaves (screen.py), each DIGITAL_COPY when it fires: its frame or corner
+    beside the face, and a face blown out by its backlight. They fired on no live clip, so they
+    decide also when the challenges were not answered or the face was often lost."""
+    th = thresholds
+    with_face = [i for i, a in enumerate(analyses) if a.has_face]
+    if not with_face:
+        return []
+    shown = [frames[i] for i in with_face]
+    boxes = [analyses[i].face_box for i in with_face]
+    found = screen.screen_frame_share(shown, boxes, th.screen)
+    gamut = screen.blown_out_face(shown, boxes, th.gamut)
+    return [
+        PassiveCue("passive_screen_replay", found.fired, found.share, "DIGITAL_COPY",
+                   {"framed_share": round(found.share, 3), "framed_frames": found.framed,
+                    "cornered_frames": found.cornered, "frames_scored": found.scored}),
+        PassiveCue("passive_screen_gamut", gamut.fired, gamut.clipped, "DIGITAL_COPY",
+                   {"clipped_face_share": round(gamut.clipped, 3), "frames_scored": gamut.scored}),
+    ]
+
+
+def _screen_refusal(images, analyses, th: LivenessThresholds) -> PassiveCue | None:
+    return next((c for c in screen_cues(images, analyses, th) if c.attack), None)
+
+
 def passive_cues(
     frames: Sequence[np.ndarray],
     analyses: Sequence[FrameAnalysis],
@@ -477,14 +510,9 @@ def passive_cues(
     with_face = [i for i, a in enumerate(analyses) if a.has_face]
     if not with_face:
         return []
-    cues: list[PassiveCue] = []
-    # A screen's frame around the face (screen.py), first: a screen that also looks like a print
-    # is reported as the screen it is.
-    found = screen.screen_frame_share([frames[i] for i in with_face], [analyses[i].face_box for i in with_face],
-                                      th.screen)
-    cues.append(PassiveCue("passive_screen_replay", found.fired, found.share, "DIGITAL_COPY",
-                           {"framed_share": round(found.share, 3), "framed_frames": found.framed,
-                            "frames_scored": found.scored}))
+    # A screen's cues (screen.py), first: a screen that also looks like a print is reported as the
+    # screen it is.
+    cues: list[PassiveCue] = screen_cues(frames, analyses, th)
     # Texture of a print (pad.py) on near-frontal face crops.
     frontal = [i for i in with_face if abs(analyses[i].yaw) <= th.neutral_yaw_deg] or with_face
     scores = [pad.presentation_attack_score(face_crop(frames[i], analyses[i])) for i in _spread(frontal, th.pad_frames)]
@@ -548,6 +576,12 @@ def liveness_report(
     face_ok = missing_share <= th.max_missing_face_share
     checks.append(sub_check("face_present", face_ok, frames_without_face=n - len(with_face), frames=n))
     if not face_ok:
+        # A small phone held before the camera loses its face in most frames; where it is found,
+        # the screen's corner beside it says what it is (fetched keypad-phone replay).
+        fired = _screen_refusal(images, analyses, th) if images is not None else None
+        if fired is not None:
+            checks.append(sub_check(fired.name, False, **fired.details))
+            return report(Recommendation.REJECT, "DIGITAL_COPY", "Use your real face in good light, not a photo or screen.")
         return report(Recommendation.REJECT, "NO_FACE_PRESENT", "Keep your face inside the oval for the whole challenge.")
 
     multi = sum(1 for a in analyses if a.face_count > 1)
@@ -577,14 +611,11 @@ def liveness_report(
         # set): the screen cue, which fired on no live clip, still decides the reason. The print
         # texture score does not: on a live person who missed an instruction it would be a false
         # and unhelpful accusation.
-        if images is not None:
-            found = screen.screen_frame_share([images[i] for i in with_face],
-                                              [analyses[i].face_box for i in with_face], th.screen)
-            if found.fired:
-                checks.append(sub_check("passive_screen_replay", False, framed_share=round(found.share, 3),
-                                        framed_frames=found.framed, frames_scored=found.scored))
-                return report(Recommendation.REJECT, "DIGITAL_COPY",
-                              "Use your real face in good light, not a photo or screen.")
+        fired = _screen_refusal(images, analyses, th) if images is not None else None
+        if fired is not None:
+            checks.append(sub_check(fired.name, False, **fired.details))
+            return report(Recommendation.REJECT, "DIGITAL_COPY",
+                          "Use your real face in good light, not a photo or screen.")
         return report(Recommendation.REJECT, "CHALLENGE_NOT_COMPLETED",
                       "Follow each instruction in turn: " + ", ".join(c.value.replace("_", " ").lower() for c in challenges))
 
