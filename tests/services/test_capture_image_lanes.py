@@ -1,6 +1,6 @@
-"""Side image work (document camera frames, document photos) never holds every image child: a liveness
-batch, whose answer is the live feedback, is analysed while side work waits its turn
-(services/capture/flow.py: SideLane, and a batch's halves analysed in two children at once)."""
+"""Which capture image work goes to the pool's children first (services/capture/flow.py: ImageLanes):
+a liveness batch, whose answer is the live feedback, before document camera frames and photos, which
+never hold every child; a batch split in two halves only when two children are free."""
 from __future__ import annotations
 
 import threading
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from identity_app.services.capture import flow as capture
-from identity_app.services.capture.flow import CaptureRefused, SideLane
+from identity_app.services.capture.flow import CaptureRefused, ImageLanes
 from identity_app.storage import LocalMediaStore
 from tests import capture_media as cm
 from tests.services.session_factory import make_session
@@ -23,41 +23,70 @@ def _until(condition) -> None:
         time.sleep(0.01)
 
 
-def test_side_work_waits_for_a_place_and_takes_the_one_given_back():
-    lane = SideLane(1)
+def _side_in_thread(lanes: ImageLanes, wait_s: float = 60) -> tuple[threading.Thread, threading.Event]:
     got_in = threading.Event()
 
-    def second() -> None:
-        with lane.hold(60):
+    def side() -> None:
+        with lanes.side_work(wait_s):
             got_in.set()
 
-    with lane.hold(1):
-        waiter = threading.Thread(target=second)
-        waiter.start()
-        _until(lambda: lane.waiting == 1)
-        assert not got_in.is_set() and lane.busy == 1
-    waiter.join(60)
-    assert got_in.is_set() and lane.busy == 0 and lane.waiting == 0
+    thread = threading.Thread(target=side)
+    thread.start()
+    return thread, got_in
 
 
-def test_side_work_refused_as_server_busy_when_no_place_comes_free():
-    lane = SideLane(1)
-    with lane.hold(1):
+def test_side_work_waits_while_liveness_batches_fill_every_child_and_goes_when_one_is_free():
+    lanes = ImageLanes(2, aging_s=60)
+    with lanes.frame_work():
+        with lanes.frame_work():
+            thread, got_in = _side_in_thread(lanes)
+            _until(lambda: lanes.side_waiting == 1)
+            assert not got_in.is_set()
+        thread.join(60)  # one batch done: a child is free of liveness work
+        assert got_in.is_set()
+    assert lanes.side == lanes.frames == 0
+
+
+def test_side_work_never_holds_every_child():
+    lanes = ImageLanes(2, aging_s=60)
+    with lanes.side_work(1):
+        thread, got_in = _side_in_thread(lanes)
+        _until(lambda: lanes.side_waiting == 1)
+        assert not got_in.is_set() and lanes.side == 1
+    thread.join(60)
+    assert got_in.is_set() and lanes.side == 0
+
+
+def test_side_work_kept_waiting_by_liveness_batches_goes_anyway_after_its_aging():
+    """Late, never refused for the batches' sake: after aging_s it takes a side place as usual."""
+    lanes = ImageLanes(2, aging_s=0.0)
+    with lanes.frame_work(2):
+        with lanes.side_work(60):
+            assert lanes.side == 1
+
+
+def test_side_work_refused_as_server_busy_when_no_side_place_comes_free():
+    lanes = ImageLanes(2, aging_s=0.0)
+    with lanes.side_work(1):
         with pytest.raises(CaptureRefused) as refused:
-            with lane.hold(0.01):
+            with lanes.side_work(0.01):
                 pass
-    assert refused.value.code == "SERVER_BUSY" and lane.busy == 0
-    with lane.hold(0.01):  # free again afterwards
-        assert lane.busy == 1
+    assert refused.value.code == "SERVER_BUSY" and lanes.side == 0 and lanes.side_waiting == 0
 
 
-def test_a_liveness_batch_is_analysed_while_side_work_holds_every_place_and_keeps_its_order(db, tmp_path,
-                                                                                           monkeypatch):
-    monkeypatch.setenv("IDV_IMAGE_WORKERS", "2")
-    from identity_app.settings import get_settings
+def test_a_batch_is_split_only_when_two_children_are_free():
+    lanes = ImageLanes(2)
+    assert lanes.halves()
+    with lanes.frame_work():
+        assert not lanes.halves()
+    with lanes.side_work(1):
+        assert not lanes.halves()
+    assert lanes.halves() and not ImageLanes(1).halves()
 
-    get_settings.cache_clear()
-    monkeypatch.setattr(capture, "_side_lane", None)
+
+def test_a_liveness_batch_is_analysed_while_side_work_holds_its_place_and_keeps_its_order(db, tmp_path,
+                                                                                          monkeypatch):
+    monkeypatch.setattr(capture, "_lanes", ImageLanes(2, aging_s=60))
     store = LocalMediaStore(tmp_path / "media", "test-secret-key-" + "z" * 40)
     vs = make_session(db)
     capture.open_link(db, token=vs.token, user_agent="pytest", ip="127.0.0.1")
@@ -67,25 +96,21 @@ def test_a_liveness_batch_is_analysed_while_side_work_holds_every_place_and_keep
     blank = np.full_like(face, 40)
     images = [blank, blank, face, face, face, face, blank, blank]  # halves of 4: the order must hold
     frames = [(i * 125, cm.jpeg(image)) for i, image in enumerate(images)]
-    lane = capture.side_lane()
-    assert lane.limit == 1  # two children: one kept from side work
+    lanes = capture.image_lanes()
     quality_done = threading.Event()
 
     def document_frame() -> None:
         capture.frame_quality(cm.jpeg(cm.document_frame()))
         quality_done.set()
 
-    try:
-        with lane.hold(1):  # a document photo in the one side place
-            aiming = threading.Thread(target=document_frame)
-            aiming.start()
-            _until(lambda: lane.waiting == 1)
-            analyses = capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
-                                                   frames=frames)
-            assert not quality_done.is_set()  # the document frame still waits for the side place
-        aiming.join(60)
-        assert quality_done.is_set()
-    finally:
-        get_settings.cache_clear()
+    with lanes.side_work(1):  # a document photo in the one side place
+        aiming = threading.Thread(target=document_frame)
+        aiming.start()
+        _until(lambda: lanes.side_waiting == 1)
+        analyses = capture.add_liveness_frames(db, store, token=vs.token, resource_id=attempt.resource_id,
+                                               frames=frames)
+        assert not quality_done.is_set()  # the document frame still waits for the side place
+    aiming.join(60)
+    assert quality_done.is_set()
     assert [a.has_face for a in analyses] == [False, False, True, True, True, True, False, False]
     assert capture.frame_count(db, attempt.resource_id) == 8

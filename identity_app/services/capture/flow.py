@@ -374,75 +374,97 @@ def _image_work(fn, *args, timeout: float):
         raise _image_refused(exc.code) from None
 
 
-class SideLane:
-    """Image work nobody waits on frame by frame (document camera frames, document photos) holds at most
-    `limit` of the pool's children at once, so a liveness batch, whose answer is the live feedback,
-    always finds a child that no such work holds (issue 13: a 1920-px photo or a few document frames
-    ahead of it made a batch's answer seconds late). Liveness batches take no place here."""
+class ImageLanes:
+    """Which capture image work goes to the pool's children first (issue 13).
 
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, int(limit))
-        self.busy = self.waiting = 0
+    A liveness batch's answer is the live feedback, so it goes first: side work (document camera
+    frames, document photos) holds at most `side_limit` children (all but one), and while liveness
+    batches fill every child it waits, up to AGING_S, after which it goes anyway so that it is late,
+    never refused for that. A batch is split in two halves, analysed in two children at once, only
+    when two children are free: it then answers in about half the time, and under load it takes no
+    second turn in the queue. Counted in this process, around the pool calls of this module."""
+
+    def __init__(self, children: int, *, aging_s: float = 2.0) -> None:
+        self.children = max(1, int(children))
+        self.side_limit = max(1, self.children - 1)
+        self.aging_s = aging_s
+        self.side = self.frames = 0     # calls of each kind in the pool now (waiting for a child or in one)
+        self.side_waiting = 0
         self._cond = threading.Condition()
 
     @contextmanager
-    def hold(self, wait_s: float) -> Iterator[None]:
-        """A place for one piece of side work; SERVER_BUSY when none came free within `wait_s`."""
+    def side_work(self, wait_s: float) -> Iterator[None]:
+        """A turn for one piece of side work; SERVER_BUSY when none came within `wait_s`."""
         with self._cond:
-            self.waiting += 1
+            self.side_waiting += 1
             try:
-                if not self._cond.wait_for(lambda: self.busy < self.limit, wait_s):
+                self._cond.wait_for(lambda: self.side < self.side_limit and self.frames < self.children,
+                                    min(self.aging_s, wait_s))
+                if not self._cond.wait_for(lambda: self.side < self.side_limit, max(0.0, wait_s - self.aging_s)):
                     raise CaptureRefused("SERVER_BUSY", "The server is busy; please try again in a moment.")
             finally:
-                self.waiting -= 1
-            self.busy += 1
+                self.side_waiting -= 1
+            self.side += 1
         try:
             yield
         finally:
             with self._cond:
-                self.busy -= 1
-                self._cond.notify()
+                self.side -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def frame_work(self, calls: int = 1) -> Iterator[None]:
+        with self._cond:
+            self.frames += calls
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.frames -= calls
+                self._cond.notify_all()
+
+    def halves(self) -> bool:
+        """Whether two children are free for a batch's two halves now."""
+        with self._cond:
+            return self.children >= 2 and self.side + self.frames + 2 <= self.children
 
 
 SIDE_WAIT_S = 20.0   # as long as the pool's own wait for a child
-_side_lane: SideLane | None = None
+_lanes: ImageLanes | None = None
 _SPLIT = ThreadPoolExecutor(max_workers=8, thread_name_prefix="frames-half")
 
 
-def _pool_size() -> int:
-    return get_settings().image_workers or os.cpu_count() or 1
-
-
-def side_lane() -> SideLane:
-    """One child of the pool is kept from side work (none when the pool has one)."""
-    global _side_lane
-    if _side_lane is None:
-        _side_lane = SideLane(max(1, _pool_size() - 1))
-    return _side_lane
+def image_lanes() -> ImageLanes:
+    global _lanes
+    if _lanes is None:
+        _lanes = ImageLanes(get_settings().image_workers or os.cpu_count() or 1)
+    return _lanes
 
 
 def _analyse_frames(datas: list[bytes]) -> list[dict]:
-    """image_work.liveness_frames of a batch, its two halves in two children at once when the pool has two:
-    the answer comes in about half the time while children are free, and in the same time when not."""
+    """image_work.liveness_frames of a batch, in two halves at once when two children are free."""
     def work(part: list[bytes]) -> list[dict]:
         return _image_work(image_work.liveness_frames, part, FRAME_LIMITS, 90, timeout=FRAMES_TIMEOUT_S)
 
-    if len(datas) < 4 or _pool_size() < 2:
-        return work(datas)
+    lanes = image_lanes()
+    if len(datas) < 4 or not lanes.halves():
+        with lanes.frame_work():
+            return work(datas)
     half = (len(datas) + 1) // 2
-    second = _SPLIT.submit(work, datas[half:])
-    try:
-        first = work(datas[:half])
-    except BaseException:
-        futures_wait([second])  # its child is given back before the batch is refused
-        raise
-    return first + second.result()  # (its refusal, if it had one, raised here)
+    with lanes.frame_work(2):
+        second = _SPLIT.submit(work, datas[half:])
+        try:
+            first = work(datas[:half])
+        except BaseException:
+            futures_wait([second])  # its child is given back before the batch is refused
+            raise
+        return first + second.result()  # (its refusal, if it had one, raised here)
 
 
 def frame_quality(data: bytes) -> QualityFeedback:
     """Live feedback on a (downscaled) camera frame of a document."""
     check_image(data, FRAME_LIMITS)
-    with side_lane().hold(SIDE_WAIT_S):
+    with image_lanes().side_work(SIDE_WAIT_S):
         q = _image_work(image_work.frame_quality, data, FRAME_LIMITS, timeout=QUALITY_TIMEOUT_S)
     corners = tuple((float(x), float(y)) for x, y in q.get("corners") or ())
     return QualityFeedback(bool(q["ok"]), tuple(str(p) for p in q["problems"]),
@@ -496,7 +518,7 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
         _check_document_choice(vs, document_type, country)
     limits = document_limits()
     check_image(data, limits)
-    with side_lane().hold(SIDE_WAIT_S):
+    with image_lanes().side_work(SIDE_WAIT_S):
         photo = _image_work(image_work.document_photo, data, limits, JPEG_QUALITY, timeout=DOCUMENT_TIMEOUT_S)
     if not photo["ok"]:
         raise CaptureRefused(str(photo["problems"][0]), str(photo["hints"][0]))
