@@ -18,6 +18,10 @@ up to the ceiling (at most one change per COOLDOWN_S). A late p95 cuts fast, sin
 person's feedback is late meanwhile; places come back one at a time. Nobody admitted is sent
 away: a lower capacity only makes the next wait.
 
+This process's own admission (the embedded defaults) starts at FLOOR places and earns the rest
+that way, since a person admitted keeps the place to the end of the attempt: on a busy machine,
+places given at once to the ceiling made everyone admitted late for the whole of their attempts.
+
 A place is held from the attempt's start to its finish; an attempt that sends nothing for IDLE_S
 (page closed) gives it back, and a person in line who stops asking for FORGET_S leaves the line.
 The link token is the key: one place per person, a new attempt of someone admitted is admitted.
@@ -89,8 +93,12 @@ def default_capacity() -> int:
 
 class LiveAdmission:
     def __init__(self, capacity: int, *, idle_s: float = IDLE_S, forget_s: float = FORGET_S,
-                 typical_hold_s: float = TYPICAL_HOLD_S, target_ms: float = FEEDBACK_TARGET_MS) -> None:
-        self.ceiling = self.capacity = max(1, int(capacity))
+                 typical_hold_s: float = TYPICAL_HOLD_S, target_ms: float = FEEDBACK_TARGET_MS,
+                 start: int | None = None) -> None:
+        self.ceiling = max(1, int(capacity))
+        # `start`: the places at first, then earned one at a time by answers in time (a slow start:
+        # people admitted stay to the end of their attempt, so places given too early cannot be taken back)
+        self.capacity = self.ceiling if start is None else max(min(FLOOR, self.ceiling), min(self.ceiling, int(start)))
         self.target_ms = target_ms
         self._answers: deque[float] = deque(maxlen=WINDOW)
         self._changed = float("-inf")
@@ -408,4 +416,4 @@ def make_admission(settings) -> LiveAdmission | SharedAdmission:
     url = (settings.queue_url or "").strip()
     if url.startswith(("redis://", "rediss://", "unix://")):
         return SharedAdmission(url, capacity)
-    return LiveAdmission(capacity)
+    return LiveAdmission(capacity, start=FLOOR)

@@ -131,3 +131,29 @@ def test_next_capacity_rules():
     assert next_capacity(4, 6, 300, 500, active=4) == 5
     assert next_capacity(6, 6, 100, 500, active=6) == 6       # never above the ceiling
     assert next_capacity(1, 1, 900, 500, active=1) == 1
+
+
+def test_a_slow_start_admits_the_floor_first_and_earns_places_with_answers_in_time():
+    from identity_app.web.capture_admission import COOLDOWN_S, FLOOR, JUDGED
+
+    live = LiveAdmission(6, target_ms=500, start=FLOOR)
+    assert live.capacity == FLOOR == 2
+    assert live.enter("a", now=0).admitted and live.enter("b", now=0).admitted
+    assert not live.enter("c", now=0).admitted  # told its place in line
+    t = 1.0
+    for step in range(4):
+        for i in range(JUDGED):
+            live.observe(200, now=t + i * 0.01)
+        assert live.capacity == 3 + step
+        assert live.enter("cdef"[step], now=t + 1).admitted  # the place earned goes to the first in line
+        t += COOLDOWN_S + 1
+    assert live.capacity == 6 and LiveAdmission(6).capacity == 6  # without a start: the ceiling at once
+    assert LiveAdmission(1, start=FLOOR).capacity == 1           # never above the ceiling
+
+
+def test_the_embedded_defaults_start_slow(tmp_path, monkeypatch):
+    from identity_app.settings import Settings
+    from identity_app.web.capture_admission import FLOOR, make_admission
+
+    admission = make_admission(Settings(data_dir=tmp_path, live_captures=6, queue_url=""))
+    assert isinstance(admission, LiveAdmission) and admission.ceiling == 6 and admission.capacity == FLOOR
