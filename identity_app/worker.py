@@ -40,6 +40,11 @@ LOCK_TTL_S = 10 * 60  # Redis lock expiry, far above a job's seconds; SQLite loc
 # photo stored before it (bench load: a liveness result 31 s p50 at 10 people).
 PRIORITY_LIVENESS = 30
 PRIORITY_SESSION_CHECKS = 20
+# The scheduled upkeep (sweeps, expiry, reminders, retention): tens of milliseconds each, and the sweep
+# re-enqueues lost checks. Without a priority they came after every queued document reading: at the
+# 5-minute marks both consumers' upkeep jobs (10 of them) waited 16 s behind readings in `bench load
+# --scaled-out`, and the backlog counted them.
+PRIORITY_UPKEEP = 15
 PRIORITY_DOCUMENT = 10
 PRIORITY_WEBHOOK = 5
 
@@ -252,7 +257,7 @@ def deliver_webhook(delivery_id: int) -> None:
         deliver_webhook.schedule((delivery_id,), delay=delay.total_seconds())
 
 
-@huey.periodic_task(crontab(minute="*/5"))
+@huey.periodic_task(crontab(minute="*/5"), priority=PRIORITY_UPKEEP)
 def sweep_webhooks() -> None:
     """Deliveries due but not queued (the enqueue failed, or the queue lost them) go out again."""
     from identity_app.services.api import webhooks
@@ -296,7 +301,7 @@ def requeue_unfinished(*, older_than: timedelta | None = None, clear_locks: bool
     return enqueued
 
 
-@huey.periodic_task(crontab(minute="*/5"))
+@huey.periodic_task(crontab(minute="*/5"), priority=PRIORITY_UPKEEP)
 def sweep() -> None:
     """Safety net: re-enqueue captured sessions whose checks were lost (expiry: expire_links)."""
     from identity_app.services.review.verification import STALE_AFTER
@@ -311,7 +316,7 @@ def _scheduled(use_case, done: str) -> None:
         log.info(done, count)
 
 
-@huey.periodic_task(crontab(minute="17", hour="*"))
+@huey.periodic_task(crontab(minute="17", hour="*"), priority=PRIORITY_UPKEEP)
 def media_retention() -> None:
     """Hourly: delete media older than each application's retention period."""
     from identity_app.services.sessions.deletion import delete_expired_media
@@ -319,7 +324,7 @@ def media_retention() -> None:
     _scheduled(lambda w: delete_expired_media(w.db, w.store), "retention deleted %d media item(s)")
 
 
-@huey.periodic_task(crontab(minute="*/10"))
+@huey.periodic_task(crontab(minute="*/10"), priority=PRIORITY_UPKEEP)
 def truncate_wal() -> None:
     """SQLite: copy the write-ahead log into the database and truncate it. Each deletion does this
     as it commits; this retries one that found the database busy (see db.truncate_wal)."""
@@ -328,7 +333,7 @@ def truncate_wal() -> None:
     _truncate(get_engine())
 
 
-@huey.periodic_task(crontab(minute="*/5"))
+@huey.periodic_task(crontab(minute="*/5"), priority=PRIORITY_UPKEEP)
 def expire_links() -> None:
     """Sessions whose link lifetime passed before completion become EXPIRED (see services/sessions/expiry.py)."""
     from identity_app.services.sessions.expiry import expire_sessions
@@ -336,7 +341,7 @@ def expire_links() -> None:
     _scheduled(lambda w: expire_sessions(w.db), "expired %d session(s)")
 
 
-@huey.periodic_task(crontab(minute="*/15"))
+@huey.periodic_task(crontab(minute="*/15"), priority=PRIORITY_UPKEEP)
 def send_reminders() -> None:
     """Reminder emails for sessions not started yet (each application's count and interval)."""
     from identity_app.services.sessions.reminders import send_due_reminders
@@ -344,7 +349,7 @@ def send_reminders() -> None:
     _scheduled(lambda w: send_due_reminders(w.db), "sent %d reminder email(s)")
 
 
-@huey.periodic_task(crontab(minute="41", hour="*"))
+@huey.periodic_task(crontab(minute="41", hour="*"), priority=PRIORITY_UPKEEP)
 def forget_old_guesses() -> None:
     """Hourly: wrong passwords and codes older than the guessing window (services/access/guessing.py) go."""
     from identity_app.services.access.guessing import purge

@@ -2,7 +2,8 @@
 
 A reading that waited in the queue past worker.EARLY_READ_STALE_S is dropped (the session's checks read
 the document when the person finishes), a fresh one reads, and a reading does not go another round while
-a liveness decision or a session's checks wait in the queue. The worker module binds its queue from the
+a liveness decision or a session's checks wait in the queue; the scheduled upkeep jobs do not wait
+behind the readings. The worker module binds its queue from the
 settings at import, so each backend runs in its own interpreter, against a real database, real media
 storage, the real image pool and the real OCR; on Redis in an empty database of the local server,
 emptied afterwards."""
@@ -45,6 +46,12 @@ SCRIPT = CONSENTED_SESSION + textwrap.dedent("""
     assert not worker.urgent_work_waiting()  # only the document reading is queued
     worker.evaluate_liveness(700_000)
     assert worker.urgent_work_waiting()
+
+    # The scheduled upkeep (here the webhook sweep, as the consumer's scheduler enqueues it) comes after
+    # the people waiting and before the document reading queued before it.
+    worker.huey.enqueue(worker.sweep_webhooks.s())
+    order = [worker.huey.dequeue().name.rsplit(".", 1)[-1] for _ in range(3)]
+    assert order == ["evaluate_liveness", "sweep_webhooks", "read_document"], order
     print("shedding-ok")
 """)
 
