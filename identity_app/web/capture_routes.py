@@ -330,14 +330,21 @@ async def liveness_frames(request: Request, token: str) -> Response:
         frames = parse_frames(body)
         del body
 
-        def store(w: Work):
-            return (capture.add_liveness_frames(w.db, w.store, token=token, resource_id=resource_id, frames=frames),
+        caller = callers.anonymous(request)
+
+        def analyse(w: Work):
+            return (capture.analyse_liveness_frames(w.db, token=token, resource_id=resource_id, frames=frames),
                     capture.attempt_challenges(w.db, token=token, resource_id=resource_id))
 
-        def store_and_follow() -> liveness_feedback.Progress:  # the live feedback once the frames are stored
-            analyses, challenges = doorway.run(store, callers.anonymous(request))
-            return liveness_feedback.add_frames(resource_id, list(challenges),
-                                                [(ms, a) for (ms, _), a in zip(frames, analyses)])
+        def store_and_follow() -> liveness_feedback.Progress:  # the live feedback once the frames are analysed
+            batch, challenges = doorway.run(analyse, caller)
+            if get_settings().queue_url:  # scaled out, the finish may reach another web process: stored first
+                doorway.run(lambda w: capture.store_liveness_frames(w.db, w.store, batch), caller)
+            progress = liveness_feedback.add_frames(resource_id, list(challenges),
+                                                    [(f[0], f[4]) for f in batch.frames])
+            if not get_settings().queue_url:  # stored while the answer goes out; the finish waits for it
+                capture.store_later(lambda use_case: doorway.run(use_case, caller), batch)
+            return progress
 
         async with GATE.exclusive(link):
             progress = await _in_image_thread(store_and_follow)
@@ -350,7 +357,8 @@ async def liveness_frames(request: Request, token: str) -> Response:
 async def liveness_finish(request: Request, token: str) -> Response:
     resource_id = _resource_id(request)
     await _run(lambda w: capture.finish_liveness_attempt(  # decided by the worker once it commits
-        w.db, token=token, resource_id=resource_id, ip=w.ip), callers.anonymous(request))
+        w.db, token=token, resource_id=resource_id, ip=w.ip, store=w.store, settle_s=capture.FINISH_WAIT_S),
+        callers.anonymous(request))
     live_admission().leave(token)  # the next person in line may start
     liveness_feedback.forget(resource_id)
     return _json({"ok": True})

@@ -622,14 +622,78 @@ def frame_count(db: Session, resource_id: int) -> int:
     return int(db.exec(select(func.count()).select_from(MediaItem).where(MediaItem.resource_id == resource_id)).one())
 
 
-def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_id: int,
-                        frames: list[tuple[int, bytes]]) -> list[FrameAnalysis]:
-    """Store a batch of (ms since the first challenge, JPEG) frames, each with its analysis.
+@dataclass(frozen=True)
+class AnalysedFrames:
+    """A batch analysed and cleaned, not yet stored: (ms, cleaned JPEG, width, height, analysis) per frame."""
+    session_id: int
+    resource_id: int
+    frames: tuple[tuple[int, bytes, int, int, "FrameAnalysis"], ...]
+
+    @property
+    def analyses(self) -> list[FrameAnalysis]:
+        return [f[4] for f in self.frames]
+
+
+class PendingFrames:
+    """Batches answered but not yet stored, per attempt (this process): the live feedback is answered
+    once a batch is analysed and its frames are stored right after, off the answer's path (issue 13:
+    8 encrypted files with an fsync each and 8 rows were a fifth of a batch's answer under load).
+    An attempt finishes only once none of its frames is pending, and a batch whose storing failed
+    is stored by the finish itself: no frame is lost."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count: dict[int, int] = {}
+        self._failed: dict[int, list[AnalysedFrames]] = {}
+
+    def begin(self, batch: AnalysedFrames) -> None:
+        with self._cond:
+            self._count[batch.resource_id] = self._count.get(batch.resource_id, 0) + len(batch.frames)
+
+    def end(self, batch: AnalysedFrames, stored: bool) -> None:
+        with self._cond:
+            left = self._count.get(batch.resource_id, 0) - len(batch.frames)
+            if left > 0:
+                self._count[batch.resource_id] = left
+            else:
+                self._count.pop(batch.resource_id, None)
+            if not stored:
+                self._failed.setdefault(batch.resource_id, []).append(batch)
+            self._cond.notify_all()
+
+    def count(self, resource_id: int) -> int:
+        """Frames of the attempt not yet stored (the frame limit counts them)."""
+        with self._cond:
+            return self._count.get(resource_id, 0) + sum(len(b.frames) for b in self._failed.get(resource_id, ()))
+
+    def settle(self, resource_id: int, timeout: float) -> list[AnalysedFrames]:
+        """Wait until no batch of the attempt is being stored; the batches whose storing failed (taken)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: resource_id not in self._count, timeout):
+                raise CaptureRefused("SERVER_BUSY", "The server is busy; please try again in a moment.")
+            return self._failed.pop(resource_id, [])
+
+    def put_back(self, batches: list[AnalysedFrames]) -> None:
+        """Batches taken by settle() that were not stored after all: kept for the next try."""
+        with self._cond:
+            for b in batches:
+                self._failed.setdefault(b.resource_id, []).append(b)
+
+
+PENDING = PendingFrames()
+STORE_RETRIES = 3
+FINISH_WAIT_S = 60.0             # how long a finish waits for its attempt's frames being stored
+_STORE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="frames-store")
+
+
+def analyse_liveness_frames(db: Session, *, token: str, resource_id: int,
+                            frames: list[tuple[int, bytes]]) -> AnalysedFrames:
+    """Check and analyse a batch of (ms since the first challenge, JPEG) frames; nothing is written.
 
     Each frame is analysed once, as it arrives (MediaPipe landmarks, a few ms,
     in the image pool with its decoding and re-encoding): the analysis gives the
-    live feedback and is stored with the frame, so the worker's decision does
-    not analyse the attempt again. Returns the analyses.
+    live feedback and is stored with the frame (store_liveness_frames), so the
+    worker's decision does not analyse the attempt again.
     """
     from identity_app.checks.liveness import NO_FACE, FrameAnalysis
 
@@ -638,24 +702,65 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
     r = _attempt(db, vs, resource_id)
     if _attempt_finished(db, r):
         raise CaptureRefused("ATTEMPT_FINISHED", "This attempt is over.")
-    if frame_count(db, resource_id) + len(frames) > MAX_FRAMES_PER_ATTEMPT:
+    if frame_count(db, resource_id) + PENDING.count(resource_id) + len(frames) > MAX_FRAMES_PER_ATTEMPT:
         raise CaptureRefused("TOO_MANY_FRAMES", "This attempt took too long.")
-    assert vs.id is not None
-    if not frames:
-        return []
+    assert vs.id is not None and r.id is not None
     for _, data in frames:
         check_image(data, FRAME_LIMITS)
-    cleaned = _analyse_frames([data for _, data in frames])
-    analyses = []
-    for (ms, _), frame in zip(frames, cleaned):
-        analysis = FrameAnalysis.from_dict(frame["analysis"]) or NO_FACE
-        store_session_media(db, store, session_id=vs.id, resource_id=resource_id,
-                            kind=MediaKind.LIVENESS_FRAME, data=bytes(frame["jpeg"]),
-                            content_type="image/jpeg", width=int(frame["width"]), height=int(frame["height"]),
-                            captured_ms=int(ms), analysis=analysis.to_dict())
-        analyses.append(analysis)
+    cleaned = _analyse_frames([data for _, data in frames]) if frames else []
+    return AnalysedFrames(vs.id, r.id, tuple(
+        (int(ms), bytes(frame["jpeg"]), int(frame["width"]), int(frame["height"]),
+         FrameAnalysis.from_dict(frame["analysis"]) or NO_FACE) for (ms, _), frame in zip(frames, cleaned)))
+
+
+def store_liveness_frames(db: Session, store: MediaStore, batch: AnalysedFrames) -> None:
+    """Store an analysed batch: each frame encrypted, with its analysis, as a row of its attempt."""
+    for ms, jpeg, width, height, analysis in batch.frames:
+        store_session_media(db, store, session_id=batch.session_id, resource_id=batch.resource_id,
+                            kind=MediaKind.LIVENESS_FRAME, data=jpeg, content_type="image/jpeg", width=width,
+                            height=height, captured_ms=ms, analysis=analysis.to_dict())
     db.flush()
-    return analyses
+
+
+def store_pending(run_unit, batch: AnalysedFrames) -> None:
+    """Store a batch answered already (PENDING.begin'd), in units of work `run_unit(use_case)` gives,
+    tried STORE_RETRIES times; a batch still not stored is left to the attempt's finish."""
+    import logging
+
+    stored = False
+    try:
+        for attempt in range(STORE_RETRIES):
+            try:
+                run_unit(lambda w: store_liveness_frames(w.db, w.store, batch))
+                stored = True
+                break
+            except Exception as exc:  # noqa: BLE001 - the finish stores it instead; never lost
+                logging.getLogger(__name__).warning("storing %d liveness frames of attempt %d failed (%s), try %d",
+                                                    len(batch.frames), batch.resource_id, type(exc).__name__,
+                                                    attempt + 1)
+    finally:
+        PENDING.end(batch, stored)
+
+
+def store_later(run_unit, batch: AnalysedFrames) -> None:
+    """The batch is stored on this module's threads from now on, while its answer goes out; the
+    attempt's finish waits for it (PENDING). Threads of their own, not the response's background,
+    which a browser gone before the answer's end would skip."""
+    PENDING.begin(batch)
+    try:
+        _STORE_THREADS.submit(store_pending, run_unit, batch)
+    except BaseException:
+        PENDING.end(batch, False)  # (only at shutdown) left to the finish
+        raise
+
+
+def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_id: int,
+                        frames: list[tuple[int, bytes]]) -> list[FrameAnalysis]:
+    """Analyse and store a batch in one unit of work (analyse_liveness_frames, store_liveness_frames).
+    Returns the analyses."""
+    batch = analyse_liveness_frames(db, token=token, resource_id=resource_id, frames=frames)
+    store_liveness_frames(db, store, batch)
+    return batch.analyses
 
 
 def _finish_attempt_row(db: Session, vs: VerificationSession, r: Resource) -> None:
@@ -663,8 +768,24 @@ def _finish_attempt_row(db: Session, vs: VerificationSession, r: Resource) -> No
                  attempt=r.attempt))
 
 
-def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: str = "") -> int:
-    """Close an attempt: its LIVENESS check is created PENDING and the worker decides it once this commits."""
+def finish_liveness_attempt(db: Session, *, token: str, resource_id: int, ip: str = "",
+                            store: MediaStore | None = None, settle_s: float = 0.0) -> int:
+    """Close an attempt: its LIVENESS check is created PENDING and the worker decides it once this commits.
+    First its frames still being stored are waited for (up to `settle_s`, else SERVER_BUSY), and a batch
+    whose storing failed is stored here, in this unit of work (`store`)."""
+    leftovers = PENDING.settle(resource_id, settle_s)
+    try:
+        for batch in leftovers:
+            if store is None:
+                raise CaptureRefused("SERVER_BUSY", "The server is busy; please try again in a moment.")
+            store_liveness_frames(db, store, batch)
+        return _finish_attempt(db, token=token, resource_id=resource_id, ip=ip)
+    except BaseException:
+        PENDING.put_back(leftovers)
+        raise
+
+
+def _finish_attempt(db: Session, *, token: str, resource_id: int, ip: str) -> int:
     vs = require_open(db, token)
     r = _attempt(db, vs, resource_id)
     if not _attempt_finished(db, r):
