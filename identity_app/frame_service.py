@@ -117,14 +117,16 @@ class RemotePool:
                                protocol=pickle.HIGHEST_PROTOCOL)
         reply_key = f"{self.prefix}.reply.{call_id}"
         deadline = time.monotonic() + wait + timeout + 2.0  # the worker's own wait and timeout end first
+        sealed = b""
         try:
             if not self.workers_alive():
                 raise PoolBusy("no frame worker is running")
+            sealed = crypto.encrypt(self.key, message, _CALL_AD)
+            del message
             pipe = self.conn.pipeline(transaction=False)
-            pipe.rpush(self.calls_key, crypto.encrypt(self.key, message, _CALL_AD))
+            pipe.rpush(self.calls_key, sealed)
             pipe.expire(self.calls_key, CALLS_TTL_S)
             pipe.execute()
-            del message
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -139,6 +141,11 @@ class RemotePool:
             raise PoolBusy("Redis did not answer for the frame workers") from None
         except PoolBusy:
             self.counts["busy"] += 1
+            if sealed:  # given up: the frames leave Redis now if no worker took them yet
+                try:
+                    self.conn.lrem(self.calls_key, 1, sealed)
+                except redis.RedisError:
+                    pass
             raise
         try:
             reply = loads_plain(crypto.decrypt(self.key, got[1], _REPLY_AD + call_id.encode()))

@@ -175,12 +175,19 @@ def test_a_killed_frame_worker_process_is_server_busy_not_a_hang(prefix, frame):
             time.sleep(0.2)
         result = caller.run(image_work.frame_quality, frame, LIMITS, timeout=30.0, wait=30.0)
         assert "ok" in result and caller.last_server.endswith(f":{worker.pid}")
-        os.killpg(worker.pid, signal.SIGSTOP)  # it takes nothing more, as if it had died mid-call
-        time.sleep(frame_service.HEARTBEAT_TTL_S + 0.5)
+        # Stopped while its heartbeat still counts: the call goes out (its blocked BLPOP may even take it),
+        # nothing answers, and the caller gives up once the heartbeat is gone, not at the call's 62 s
+        # deadline; a call nobody took leaves the list with it.
+        os.killpg(worker.pid, signal.SIGSTOP)
         started = time.monotonic()
         with pytest.raises(PoolBusy):
             caller.run(image_work.frame_quality, frame, LIMITS, timeout=30.0, wait=30.0)
-        assert time.monotonic() - started < 5
+        waited = time.monotonic() - started
+        print(f"\nrefused {waited:.1f} s after the frame worker stopped")
+        assert waited < frame_service.HEARTBEAT_TTL_S + 3
+        assert _redis().llen(f"{prefix}.calls") == 0
+        with pytest.raises(PoolBusy):  # and the next call at once
+            caller.run(image_work.frame_quality, frame, LIMITS, timeout=30.0, wait=30.0)
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
