@@ -46,15 +46,20 @@ def attempts_of(identities: list[str], groups: list[str], order: list[str], fram
 
 
 def compare(emb: np.ndarray, identities: list[str], groups: list[str], order: list[str],
-            thresholds: tuple[float, ...], folds: int, frames: int = 3, unit: bool = False) -> AttemptFigures:
+            thresholds: tuple[float, ...], folds: int, frames: int = 3, unit: bool = False,
+            centres: np.ndarray | None = None) -> AttemptFigures:
     """Single vs multi-frame selfies against the held-out fold thresholds (see the module docstring).
     `unit`: distances between embeddings scaled to length 1 (faces.unit_distance), the multi-frame
-    selfie's scaled after averaging, as face match compares the worker's mean embedding."""
-    def scaled(x: np.ndarray) -> np.ndarray:
+    selfie's scaled after averaging, as face match compares the worker's mean embedding.
+    `centres` (one a fold, fitted without that fold's people): distances between centred directions
+    (faces.centred_distance), the mean embedding centred after averaging."""
+    raw = np.asarray(emb, dtype=np.float64)
+
+    def scaled(x: np.ndarray, f: int) -> np.ndarray:
+        if centres is not None:
+            return cal.centred(x, centres[f])
         return x / np.linalg.norm(x, axis=-1, keepdims=True) if unit else x
 
-    raw = np.asarray(emb, dtype=np.float64)
-    E = scaled(raw)
     ids = np.array(identities)
     grp = np.array(groups)
     fold = np.array([cal.fold_of(i, folds) for i in identities])
@@ -63,11 +68,12 @@ def compare(emb: np.ndarray, identities: list[str], groups: list[str], order: li
     for idx in attempts:
         person, f = ids[idx[0]], fold[idx[0]]
         t = thresholds[f]
+        E = scaled(raw, f)
         gallery = (grp != grp[idx[0]]) & (fold == f)
         same = gallery & (ids == person)
         other = gallery & (ids != person)
         single = np.linalg.norm(E[idx][:, None, :] - E[None, :, :], axis=2)  # (frames, N)
-        multi = np.linalg.norm(scaled(raw[idx].mean(0))[None, :] - E, axis=1)  # (N,)
+        multi = np.linalg.norm(scaled(raw[idx].mean(0), f)[None, :] - E, axis=1)  # (N,)
         gs += int(same.sum()) * len(idx)
         fs += int((single[:, same] > t).sum())
         gm += int(same.sum())

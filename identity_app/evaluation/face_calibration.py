@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 TAIL = 0.75  # impostor distances above this are only counted (FMR targets <= 1% lie far below)
+CENTRED_TAIL = 1.5  # the same for distances between centred directions (thresholds near 0.9)
 
 
 def fold_of(identity: str, folds: int) -> int:
@@ -53,6 +54,7 @@ class PairSet:
     images: int = 0
     folds: int = 5
     sources: dict = field(default_factory=dict)
+    tail: float = TAIL               # impostor distances at or above this are only counted
 
 
 def select(identities: list[str], paths: list[str], max_per_identity: int) -> np.ndarray:
@@ -74,11 +76,14 @@ def _pairs_in(counts_by_identity: dict[str, int]) -> int:
 
 def build_pairs(emb: np.ndarray, identities: list[str], groups: list[str], widths: np.ndarray, *,
                 folds: int = 5, duplicate_below: float = 0.05, sample: int = 200_000, seed: int = 0,
-                block: int = 768) -> PairSet:
-    """All pairs of the given embeddings (rows already selected)."""
+                block: int = 768, tail_below: float = TAIL, duplicates_by: np.ndarray | None = None) -> PairSet:
+    """All pairs of the given embeddings (rows already selected). `duplicates_by`: other embeddings
+    of the same images on which near-copies are judged (so every variant drops the same pairs)."""
     n = len(identities)
     E = np.asarray(emb, dtype=np.float64)
     sq = (E * E).sum(1)
+    Q = E if duplicates_by is None else np.asarray(duplicates_by, dtype=np.float64)
+    qsq = (Q * Q).sum(1)
     ids = np.array(identities)
     people, id_code = np.unique(ids, return_inverse=True)
     _, grp_code = np.unique(np.array(groups), return_inverse=True)
@@ -96,14 +101,15 @@ def build_pairs(emb: np.ndarray, identities: list[str], groups: list[str], width
         same = id_code[a:b, None] == id_code[None, a:]
         same_group = grp_code[a:b, None] == grp_code[None, a:]
         g = upper & same & ~same_group
-        dup = g & (d < duplicate_below)
+        dq = d if duplicates_by is None else np.sqrt(np.maximum(qsq[a:b, None] + qsq[None, a:] - 2 * Q[a:b] @ Q[a:].T, 0))
+        dup = g & (dq < duplicate_below)
         dups += int(dup.sum())
         g &= ~dup
         r, c = np.nonzero(g)
         gen.append(d[r, c])
         gen_fold.append(fold[a + r])
         gen_w.append(np.minimum(widths[a + r], widths[a + c]))
-        imp = upper & ~same & (d < TAIL)
+        imp = upper & ~same & (d < tail_below)
         r, c = np.nonzero(imp)
         tail.append(d[r, c])
         fa, fb = fold[a + r], fold[a + c]
@@ -129,16 +135,17 @@ def build_pairs(emb: np.ndarray, identities: list[str], groups: list[str], width
                    np.concatenate(tail_fold) if tail else np.zeros(0, int),
                    np.concatenate(tail_folds) if tail else np.zeros((0, 2), int),
                    np.concatenate(tail_people) if tail else np.zeros((0, 2), int), people, total, inside, outside, rand,
-                   dups, len(per_id), n, folds)
+                   dups, len(per_id), n, folds, tail=tail_below)
 
 
-def threshold_for_fmr(tail: np.ndarray, count: int, fmr: float) -> float:
+def threshold_for_fmr(tail: np.ndarray, count: int, fmr: float, limit: float = TAIL) -> float:
     """The largest distance threshold (match when distance <= threshold) whose FMR on these
-    impostors is at most `fmr`; with `count` impostor pairs in all, of which `tail` are the near ones."""
+    impostors is at most `fmr`; with `count` impostor pairs in all, of which `tail` are the near
+    ones (those below `limit`)."""
     allowed = int(math.floor(fmr * count + 1e-9))
     s = np.sort(tail)
     if allowed >= len(s):
-        return TAIL
+        return limit
     return float(np.nextafter(s[allowed], -np.inf))
 
 
@@ -160,7 +167,7 @@ def cross_validate(ps: PairSet, fmr: float) -> CrossValidated:
         # Training impostors: both people outside fold f (the tail holds pairs across folds too).
         outside = (ps.impostor_tail_folds != f).all(axis=1)
         train_tail = ps.impostor_tail[outside]
-        t = threshold_for_fmr(train_tail, int(ps.impostor_count_outside[f]), fmr)
+        t = threshold_for_fmr(train_tail, int(ps.impostor_count_outside[f]), fmr, ps.tail)
         thresholds.append(t)
         test = ps.impostor_tail_fold == f
         hits = test & (ps.impostor_tail <= t)
@@ -174,14 +181,91 @@ def cross_validate(ps: PairSet, fmr: float) -> CrossValidated:
                           fnm / gen if gen else float("nan"), gen, len(people))
 
 
+def unit(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def fit_centre(emb: np.ndarray) -> np.ndarray:
+    """The mean direction of these embeddings (each scaled to length 1 first)."""
+    return unit(emb).mean(axis=0)
+
+
+def centred(emb: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Directions from `centre` (faces.centred_direction on many rows)."""
+    return unit(unit(emb) - centre)
+
+
+def unseen_centre_impostors(emb: np.ndarray, identities: list[str]) -> np.ndarray:
+    """Distances of every impostor pair between directions from a centre fitted without either
+    person (the mean of everyone else's), as a face is measured from the shipped centre in use:
+    a centre fitted with a pair's own people draws their faces apart, so a threshold chosen on
+    such distances lets through more impostors among people it never saw."""
+    u = unit(emb)
+    ids = np.asarray(identities)
+    people = list(dict.fromkeys(ids.tolist()))
+    rows = [np.nonzero(ids == p)[0] for p in people]
+    sums = np.array([u[r].sum(0) for r in rows])
+    total, n = u.sum(0), len(u)
+    out = []
+    for a in range(len(people)):
+        for b in range(a + 1, len(people)):
+            ra, rb = rows[a], rows[b]
+            centre = (total - sums[a] - sums[b]) / (n - len(ra) - len(rb))
+            da, db = unit(u[ra] - centre), unit(u[rb] - centre)
+            out.append(np.linalg.norm(da[:, None, :] - db[None, :, :], axis=2).ravel())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def unseen_centre_threshold(emb: np.ndarray, identities: list[str], fmr: float) -> float:
+    """The largest centred distance at which at most `fmr` of the impostor pairs match, each pair
+    measured from a centre fitted without its two people (unseen_centre_impostors)."""
+    d = unseen_centre_impostors(emb, identities)
+    return threshold_for_fmr(d, len(d), fmr, float("inf"))
+
+
+@dataclass(frozen=True)
+class CentredCV:
+    """cross_validate's figures when each fold's centre is fitted on the other folds' people too."""
+
+    figures: CrossValidated
+    centres: np.ndarray  # (folds, d): the centre each fold was measured with
+
+
+def cross_validate_centred(emb: np.ndarray, identities: list[str], groups: list[str], widths: np.ndarray, fmr: float,
+                           *, folds: int = 5, duplicate_below: float = 0.05 / 1.4) -> CentredCV:
+    """Held-out FNMR and FMR of the distance between centred directions: for each fold, the centre
+    and then the threshold (unseen_centre_threshold) are chosen on the other folds' people only, and
+    measured on the fold's people. Near-copies are judged on the directions before centring."""
+    fold = np.array([fold_of(i, folds) for i in identities])
+    centres = np.array([fit_centre(np.asarray(emb)[fold != f]) for f in range(folds)])
+    thresholds, fm, imp, fnm, gen, people = [], 0, 0, 0, 0, set()
+    for f in range(folds):
+        ps = build_pairs(centred(emb, centres[f]), identities, groups, widths, folds=folds,
+                         duplicate_below=duplicate_below, tail_below=CENTRED_TAIL, duplicates_by=unit(emb), sample=1000)
+        train = np.nonzero(fold != f)[0]
+        t = unseen_centre_threshold(np.asarray(emb)[train], [identities[i] for i in train], fmr)
+        thresholds.append(t)
+        hits = (ps.impostor_tail_fold == f) & (ps.impostor_tail <= t)
+        fm += int(hits.sum())
+        people |= {tuple(sorted(p)) for p in ps.impostor_tail_people[hits].tolist()}
+        imp += int(ps.impostor_count_in_fold[f])
+        g = ps.genuine[ps.genuine_fold == f]
+        fnm += int((g > t).sum())
+        gen += len(g)
+    cv = CrossValidated(fmr, tuple(thresholds), fm / imp if imp else float("nan"), fm, imp,
+                        fnm / gen if gen else float("nan"), gen, len(people))
+    return CentredCV(cv, centres)
+
+
 def oracle_fnmr(ps: PairSet, fmr: float) -> tuple[float, float]:
     """(FNMR, threshold) with the threshold chosen on all impostors (a training figure)."""
-    t = threshold_for_fmr(ps.impostor_tail, ps.impostor_count, fmr)
+    t = threshold_for_fmr(ps.impostor_tail, ps.impostor_count, fmr, ps.tail)
     return float(np.mean(ps.genuine > t)) if len(ps.genuine) else float("nan"), t
 
 
 def fmr_at(ps: PairSet, threshold: float) -> tuple[float, int]:
-    if threshold >= TAIL:
+    if threshold >= ps.tail:
         raise ValueError("threshold beyond the stored impostor tail")
     hits = int((ps.impostor_tail <= threshold).sum())
     return hits / ps.impostor_count, hits
@@ -191,7 +275,7 @@ def eer(ps: PairSet) -> tuple[float, float]:
     """Equal error rate from the genuine distances and the random impostor sample."""
     best = (1.0, 0.0)
     gap = float("inf")
-    for t in np.linspace(0.3, 0.9, 601):
+    for t in np.linspace(0.1, 1.2 * ps.tail, 1201):
         fnmr = float(np.mean(ps.genuine > t))
         fmr = float(np.mean(ps.impostor_sample <= t))
         if abs(fnmr - fmr) < gap:
@@ -230,10 +314,12 @@ class FixedThreshold:
 
 
 def at_threshold(emb: np.ndarray, identities: list[str], groups: list[str], marked: np.ndarray,
-                 threshold: float, duplicate_below: float = 0.05) -> FixedThreshold:
+                 threshold: float, duplicate_below: float = 0.05,
+                 duplicates_by: np.ndarray | None = None) -> FixedThreshold:
     """Genuine and impostor pairs (as build_pairs makes them) with at least one marked image,
     at `threshold`. With the marked images left out of choosing it, these are held-out figures."""
     E = np.asarray(emb, dtype=np.float64)
+    Q = E if duplicates_by is None else np.asarray(duplicates_by, dtype=np.float64)
     ids, grp = np.array(identities), np.array(groups)
     marked = np.asarray(marked, bool)
     gen = fnm = imp = fm = 0
@@ -243,7 +329,7 @@ def at_threshold(emb: np.ndarray, identities: list[str], groups: list[str], mark
         j = np.nonzero(~marked | (np.arange(len(ids)) > i))[0]
         d = np.linalg.norm(E[j] - E[i], axis=1)
         same = ids[j] == ids[i]
-        g = same & (grp[j] != grp[i]) & (d >= duplicate_below)
+        g = same & (grp[j] != grp[i]) & (np.linalg.norm(Q[j] - Q[i], axis=1) >= duplicate_below)
         gen += int(g.sum())
         fnm += int((d[g] > threshold).sum())
         hits = ~same & (d <= threshold)

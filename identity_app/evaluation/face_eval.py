@@ -221,9 +221,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-# (name, mirrored chips, embeddings scaled to length 1): face match compares the variant with
-# MIRRORED and unit=True (faces.unit_distance); dlib's own Euclidean distance for the record.
-VARIANTS = (("unit", False, True), ("unit mirrored", True, True), ("euclidean", False, False))
+# (name, mirrored chips, embeddings scaled to length 1, directions from the faces' mean): face match
+# compares the variant with MIRRORED, unit=True and centred=False (faces.unit_distance); the others for
+# the record (centred: face_calibration.cross_validate_centred; measured, not used: face_match.py).
+VARIANTS = (("unit", False, True, False), ("unit mirrored", True, True, False), ("centred", False, True, True),
+            ("euclidean", False, False, False))
 
 
 def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str | Path | None = None,
@@ -257,12 +259,14 @@ def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str |
     return merged, merged.subset(kept)
 
 
-def _figures(ps, fmrs=(0.001, 0.01)) -> dict[str, Any]:
+def _figures(ps, fmrs=(0.001, 0.01), held_out: dict | None = None) -> dict[str, Any]:
+    """`held_out`: the cross-validated figures per FMR when they are not cross_validate(ps, fmr)'s
+    (centred directions: each fold's centre fitted without its people)."""
     from identity_app.evaluation import face_calibration as cal
 
     out: dict[str, Any] = {}
     for fmr in fmrs:
-        cv = cal.cross_validate(ps, fmr)
+        cv = held_out[fmr] if held_out else cal.cross_validate(ps, fmr)
         fnmr, thr = cal.oracle_fnmr(ps, fmr)
         out[f"fmr_{fmr:g}"] = {
             "heldout_fmr": cv.heldout_fmr, "heldout_false_matches": cv.heldout_false_matches,
@@ -308,19 +312,28 @@ def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = Non
     groups = [s.group for s in e.samples]
     order = [f"{s.path}|{s.frame:04d}" for s in e.samples]
     result["variants"] = [v[0] for v in VARIANTS]
-    for name, mir, unit in VARIANTS:
+    for name, mir, unit, centred in VARIANTS:
         raw = _representation(e, mir)
-        # The same near-copies dropped either way: scaled to length 1, embeddings are ~1/1.4 as long as dlib's.
-        ps = cal.build_pairs(_unit(raw) if unit else raw, ids, groups, widths, folds=folds,
-                             duplicate_below=0.05 / 1.4 if unit else 0.05)
-        figs = _figures(ps)
+        centres = None
+        if centred:
+            # Training figures with the centre of all these faces; held-out ones with one fitted per fold.
+            ps = cal.build_pairs(cal.centred(raw, cal.fit_centre(raw)), ids, groups, widths, folds=folds, duplicate_below=0.05 / 1.4,
+                                 tail_below=cal.CENTRED_TAIL, duplicates_by=_unit(raw))
+            cvs = {fmr: cal.cross_validate_centred(raw, ids, groups, widths, fmr, folds=folds) for fmr in (0.001, 0.01)}
+            figs = _figures(ps, held_out={fmr: c.figures for fmr, c in cvs.items()})
+            centres = cvs[0.001].centres
+        else:
+            # The same near-copies dropped either way: scaled to length 1, embeddings are ~1/1.4 as long as dlib's.
+            ps = cal.build_pairs(_unit(raw) if unit else raw, ids, groups, widths, folds=folds,
+                                 duplicate_below=0.05 / 1.4 if unit else 0.05)
+            figs = _figures(ps)
         # The multi-frame selfie against the same held-out thresholds as one frame (face_attempts.py).
         att = face_attempts.compare(raw, ids, groups, order, tuple(figs["fmr_0.001"]["fold_thresholds_exact"]),
-                                    folds, unit=unit)
+                                    folds, unit=unit, centres=centres)
         figs["attempts_fmr_0.001"] = dataclasses.asdict(att)
         figs.update({"genuine_pairs": int(len(ps.genuine)), "impostor_pairs": int(ps.impostor_count),
                      "fmr_resolution": 1 / ps.impostor_count, "duplicates_dropped": ps.duplicates_dropped})
-        figs["used_by_face_match"] = mir == mirrored and unit
+        figs["used_by_face_match"] = mir == mirrored and unit and not centred
         if figs["used_by_face_match"]:
             t = face_match.DEFAULT_MAX_DISTANCE
             fmr, hits = cal.fmr_at(ps, t)
@@ -334,12 +347,13 @@ def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = Non
                 if (ps.genuine_width >= 80).any() else None,
             }
             result["genuine_pairs"], result["impostor_pairs"] = figs["genuine_pairs"], figs["impostor_pairs"]
-            # The default was chosen on ../shared/data alone: on pairs with a --people image it is held out.
+            # On the pairs with a --people image: held out only for people who took no part in choosing
+            # the default (face_match.py names the faces it was chosen on).
             marked = np.array([s.source != "shared" and s.source in people_sources for s in e.samples])
             if marked.any():
-                x = cal.at_threshold(_unit(raw) if unit else raw, ids, groups, marked,
+                x = cal.at_threshold(_unit(raw), ids, groups, marked,
                                      face_match.distance_from_confidence(face_match.DEFAULT_THRESHOLD),
-                                     duplicate_below=0.05 / 1.4 if unit else 0.05)
+                                     duplicate_below=0.05 / 1.4)
                 figs["default_on_people_folders"] = dataclasses.asdict(x) | {"fmr": x.fmr, "fnmr": x.fnmr}
         result[name] = figs
     _print_people(result)
@@ -375,12 +389,13 @@ def _print_people(r: dict[str, Any]) -> None:
         if d:
             g = f[f"fmr_{r['stated_fmr']:g}"]
             print(f"    default threshold confidence {r['default_threshold_confidence']} (distance {r['default_max_distance']}),"
-                  f" stated FMR {r['stated_fmr']:.1%}: on all these pairs (training for ../shared/data's) FMR {d['fmr']:.3%}"
+                  f" stated FMR {r['stated_fmr']:.1%}: on all these pairs (training: face_match.py names the faces it was chosen on) FMR {d['fmr']:.3%}"
                   f" ({d['false_matches']} pairs, {d['false_match_people_pairs']} people pairs), FNMR {d['fnmr']:.2%};"
                   f" chosen so on other people (held-out): FMR {g['heldout_fmr']:.3%}, FNMR {g['heldout_fnmr']:.2%}")
         p = f.get("default_on_people_folders")
         if p:
-            print(f"    default threshold on the pairs with a --people image (held-out: it was chosen on ../shared/data):"
+            print(f"    default threshold on the pairs with a --people image (training figure for the people"
+                  f" face_match.py names, held-out for others):"
                   f" FMR {p['fmr']:.3%} ({p['false_matches']}/{p['impostors']}, {p['false_match_people_pairs']} people"
                   f" pairs), FNMR {p['fnmr']:.2%} ({p['false_non_matches']}/{p['genuine']})")
     print(f"  detect + 2 encodings per image, median {r['encode_ms_per_image_median']} ms")

@@ -81,6 +81,50 @@ def test_a_selfie_of_several_frames_on_scattered_synthetic_people() -> None:
     assert att.impostor_multi < 60 * (180 - 6)
 
 
+def test_centred_directions_are_measured_from_the_mean_direction() -> None:
+    a, b = np.array([1.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0])
+    assert np.allclose(cal.fit_centre(np.array([a, 3 * b])), [1 / np.sqrt(2), 0.5 / np.sqrt(2), 0.5 / np.sqrt(2)])
+    rows = cal.centred(np.array([a, 3 * b]), np.zeros(3))
+    assert np.linalg.norm(rows[0] - rows[1]) == pytest.approx(1.0)  # no centre: the unit distance
+    # What both share (their mean direction) taken away, they point apart; lengths do not count.
+    rows = cal.centred(np.array([a, 3 * b]), cal.fit_centre(np.array([a, b])))
+    assert np.linalg.norm(rows[0] - rows[1]) == pytest.approx(2.0)
+
+
+def test_impostor_pairs_are_measured_from_a_centre_fitted_without_their_people() -> None:
+    e = np.eye(4)
+    emb = np.array([e[0] + e[3], e[1] + e[3], e[2] + e[3], e[2] + e[3] + 0.1 * e[0]])
+    ids = ["a", "b", "c", "c"]
+    d = cal.unseen_centre_impostors(emb, ids)
+    assert len(d) == 1 + 2 + 2  # a-b, a-c (2 images), b-c (2 images)
+    u = cal.unit(emb)
+    centre_ab = u[2:].mean(0)  # a-b: measured from c's faces only
+    ab = cal.centred(emb[[0]], centre_ab) - cal.centred(emb[[1]], centre_ab)
+    assert d[0] == pytest.approx(float(np.linalg.norm(ab)))
+    nearest = np.sort(d)
+    assert nearest[0] <= cal.unseen_centre_threshold(emb, ids, 0.2) < nearest[1]  # 1 of the 5 may match
+    assert cal.unseen_centre_threshold(emb, ids, 0.1) < nearest[0]  # none may
+
+
+def test_centred_cross_validation_fits_each_centre_and_threshold_without_the_folds_people() -> None:
+    emb, ids, groups = _people(30, 6, 0.025)
+    emb = emb + 0.5  # every face shares one direction, as dlib's do
+    widths = np.full(len(ids), 100.0)
+    cv = cal.cross_validate_centred(emb, ids, groups, widths, 0.01, folds=5)
+    fold = np.array([cal.fold_of(i, 5) for i in ids])
+    for f in range(5):
+        assert np.allclose(cv.centres[f], cal.fit_centre(emb[fold != f]))
+        ps = cal.build_pairs(cal.centred(emb, cv.centres[f]), ids, groups, widths, folds=5,
+                             tail_below=cal.CENTRED_TAIL, duplicate_below=0.05 / 1.4, duplicates_by=cal.unit(emb),
+                             sample=100)
+        outside = (ps.impostor_tail_folds != f).all(axis=1)
+        t = cv.figures.threshold_per_fold[f]
+        assert (ps.impostor_tail[outside] <= t).sum() <= 0.01 * ps.impostor_count_outside[f]
+    assert cv.figures.heldout_genuine == 30 * 9
+    assert cv.figures.heldout_impostors == int(
+        cal.build_pairs(emb, ids, groups, widths, sample=100).impostor_count_in_fold.sum())
+
+
 def test_a_fixed_threshold_is_measured_on_the_pairs_of_the_marked_images_only() -> None:
     e = np.eye(128)
     emb = np.array([e[0], e[0] + 0.2 * e[1], e[2], e[2] + 0.6 * e[3], e[0] + 0.1 * e[4]])
