@@ -279,8 +279,11 @@ def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
     return _order(best / scale) if best is not None else None
 
 
-def correct_perspective(image_bgr: np.ndarray, corners: np.ndarray, long_side: int = 1000) -> np.ndarray:
-    """The document flattened: its corners warped to a rectangle of its own proportions, landscape."""
+def correct_perspective(image_bgr: np.ndarray, corners: np.ndarray, long_side: int = 1000,
+                        margin: float = 0.0) -> np.ndarray:
+    """The document flattened: its corners warped to a rectangle of its own proportions, landscape,
+    with `margin` (a share of each side) of the photo kept around it: a corner found a little
+    inside the card (a hand over its edge) must not cut off the text along that edge."""
     quad = _order(np.asarray(corners, np.float32))
     top, right = np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[1])
     bottom, left = np.linalg.norm(quad[2] - quad[3]), np.linalg.norm(quad[3] - quad[0])
@@ -290,7 +293,10 @@ def correct_perspective(image_bgr: np.ndarray, corners: np.ndarray, long_side: i
         width, height = height, width
     scale = long_side / max(width, 1.0)
     out_w, out_h = long_side, max(1, int(round(height * scale)))
-    target = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
+    mx, my = int(round(margin * out_w)), int(round(margin * out_h))
+    target = np.array([[mx, my], [mx + out_w - 1, my], [mx + out_w - 1, my + out_h - 1], [mx, my + out_h - 1]],
+                      np.float32)
+    out_w, out_h = out_w + 2 * mx, out_h + 2 * my
     m = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     return cv2.warpPerspective(image_bgr, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
