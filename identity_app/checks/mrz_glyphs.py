@@ -67,6 +67,11 @@ LR_CAP = 50.0         # the largest likelihood ratio one glyph gives
 MIN_LR = 4.0          # a glyph must be at least this clearly the other class to count
 PARTNER_FLOOR = 0.05  # the other member's share before the glyph's evidence: OCR-B pairs are confusable
 PARTNER_CAP = 0.9     # at most this share of the character read
+# Where no check digit covers a character (a visa's optional data) a glyph at least this clearly
+# the other class is read as the other member. Tuning photos 5085 and 5128 (LR 50 and 19.9): O read
+# 0 there. Not for G/6 under a check digit (equal modulo 10): mrz-passporteye's 25_pass-uto has a
+# 6 that measures letter-high; there the glyph only makes G an alternative (NEUTRAL_SHARE).
+FLIP_LR = 15.0
 WORK_HEIGHT = 64      # px: lines are scaled so their text band is about this tall
 VERSION = "ocr-b-glyph-height/1"
 
@@ -238,6 +243,13 @@ def mixed_positions(fmt: str) -> list[tuple[int, int]]:
     return [(seg.line, pos) for seg in layout if seg.alphabet == ALNUM for pos in range(seg.start, seg.end)]
 
 
+def unchecked_positions(fmt: str) -> list[tuple[int, int]]:
+    """(line, position) of the mixed characters no check digit covers: a visa's optional data
+    (every other mixed field is under the composite digit or its own)."""
+    return [(seg.line, pos) for seg in LAYOUTS.get(fmt, ()) if fmt.startswith("MRV") and seg.name == "personal_number"
+            for pos in range(seg.start, seg.end)]
+
+
 def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
                 images: Sequence[np.ndarray]) -> tuple[list[str], list[list], int]:
     """The lines and probability rows with the glyphs' evidence applied where a mixed field's
@@ -254,6 +266,7 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
                 if line_rows is not None else None for line_rows in rows]
     if model is None:
         return list(lines), out_rows, 0
+    uncovered = set(unchecked_positions(fmt))
     changed = 0
     for li, pos in mixed_positions(fmt):
         if li >= len(lines) or pos >= len(lines[li]) or out_rows[li] is None:
@@ -271,7 +284,10 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
             row[_INDEX[read]] = 1.0
         p_read = float(row[_INDEX[read]])
         for partner, towards_other in ratios.items():
-            if _neutral(read, partner):
+            if towards_other >= FLIP_LR and (li, pos) in uncovered:
+                # Nothing but the glyph can choose here: it does.
+                p_partner = max(float(row[_INDEX[partner]]), 1.25 * p_read)
+            elif _neutral(read, partner):
                 # No check digit tells these apart (G counts 16, 6 counts 6): the glyph makes the
                 # other reading an alternative, for the printed fields to decide, never the reading.
                 p_partner = max(float(row[_INDEX[partner]]), NEUTRAL_SHARE * p_read)

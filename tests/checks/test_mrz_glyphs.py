@@ -91,6 +91,27 @@ def test_a_g_read_as_six_becomes_an_alternative_that_the_printed_number_decides(
     assert parse_mrz(read, probs=[rows(read[0]), rows(read[1])]).alternatives == ()
 
 
+def _mrv_b(optional: str) -> tuple[str, str]:
+    l1 = "VCUTOERIKSSON<<ANNA<MARIA".ljust(36, "<")
+    number = "L8989024"
+    body = f"{number}<{check_digit(number + '<')}UTO7408122F1204159"
+    return l1, body + optional.ljust(8, "<")
+
+
+def test_a_visas_optional_data_which_no_check_digit_covers_is_read_by_its_glyphs():
+    truth = _mrv_b("IO01591")
+    read = (truth[0], truth[1][:29] + "0" + truth[1][30:])   # the recogniser was sure of a zero
+    assert parse_mrz(truth).valid and parse_mrz(read).valid  # nothing checks the optional data
+    images = [_drawn(line, 60) for line in truth]
+    lines, probs, repairs = with_glyph_evidence(read, [rows(read[0]), rows(read[1])], images)
+    assert tuple(lines) == truth
+    assert [(r.line, r.position, r.read, r.repaired) for r in repairs] == [(2, 30, "0", "O")]
+    # Its zeros, digit-high, stay zeros.
+    assert parse_mrz(lines, probs=probs).lines == truth
+    same, _, repairs = with_glyph_evidence(truth, [rows(truth[0]), rows(truth[1])], images)
+    assert tuple(same) == truth and repairs == []
+
+
 def test_digits_read_as_digits_stay_and_no_evidence_changes_nothing():
     truth = _td3("L898902C3")
     lines, _, repairs = with_glyph_evidence(truth, [rows(truth[0]), rows(truth[1])],
