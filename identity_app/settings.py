@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = SecretStr("")
     # The switches for the tests only (IDV_TEST_HOOKS, ...) are not product settings: test_hooks.py.
 
-    @field_validator("secret_key_file", mode="before")
+    @field_validator("secret_key_file", "frame_workers", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
