@@ -14,9 +14,10 @@ Two sets of figures:
   time per crop. On ../shared/data/pad-nuaa-dev, which the shipped weights
   were fitted on, these are TRAINING figures;
 - held-out: a subject-wise nested cross-validation on DIR (pad_fit.nested_cv:
-  for each held-out subject, C and the threshold chosen on inner
-  leave-one-subject-out folds of the other subjects, the model fitted on
-  them). Needs scikit-learn and at least 3 subjects.
+  for each held-out subject, the feature set among pad_fit.CANDIDATES, C and
+  the threshold chosen on inner leave-one-subject-out folds of the other
+  subjects, the model fitted on them). Needs scikit-learn and at least 3
+  subjects.
 """
 from __future__ import annotations
 
@@ -42,24 +43,29 @@ def _auc(bona: np.ndarray, attack: np.ndarray) -> float | None:
     return float(greater / (len(bona) * len(attack)))
 
 
-def _held_out(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05) -> dict[str, Any] | None:
+def _held_out(crops: list[np.ndarray], y: np.ndarray, subjects: np.ndarray,
+              bpcer: float = 0.05) -> dict[str, Any] | None:
     """Subject-wise nested CV figures (pad_fit.nested_cv), or None when they cannot be made."""
     n_subjects = len(set(subjects.tolist()))
     if n_subjects < 3 or not 0 < y.sum() < len(y):
         print(f"  held-out: not computed ({n_subjects} subjects; needs 3 and both classes)")
         return None
     try:
-        from identity_app.evaluation.pad_fit import C_GRID, nested_cv
-        r = nested_cv(x, y, subjects, bpcer)
+        from identity_app.evaluation.pad_fit import C_GRID, CANDIDATES, feature_table, nested_cv
+        r = nested_cv(feature_table(crops), y, subjects, bpcer)
     except ImportError:
         print("  held-out: not computed (needs scikit-learn)")
         return None
-    out = {"method": f"subject-wise nested CV, leave one subject out; C among {list(C_GRID)} and the threshold"
+    out = {"method": f"subject-wise nested CV, leave one subject out; feature set among"
+                     f" {[c.label() for c in CANDIDATES]}, C among {list(C_GRID)} and the threshold"
                      f" at BPCER {bpcer:.0%} chosen on inner leave-one-subject-out folds",
            "subjects": n_subjects, "attacks": r.attacks, "bona_fide": r.bona_fide,
            "apcer": round(r.apcer, 4), "bpcer": round(r.bpcer, 4), "roc_auc": round(r.auc, 4),
-           "c_per_outer_fold": list(r.chosen_c)}
+           "c_per_outer_fold": list(r.chosen_c),
+           "features_per_outer_fold": [s.label() for s in r.chosen_spec]}
     print(f"  held-out ({out['method']}; {n_subjects} subjects):")
+    print("    chosen per outer fold: " + ", ".join(f"{f} C={c}" for f, c in
+                                                  zip(out["features_per_outer_fold"], r.chosen_c)))
     print(f"    APCER {r.apcer:.2%} ({round(r.apcer * r.attacks)}/{r.attacks}),"
           f" BPCER {r.bpcer:.2%} ({round(r.bpcer * r.bona_fide)}/{r.bona_fide}), ROC AUC {r.auc:.4f}")
     return out
@@ -77,7 +83,7 @@ def run_pad_evaluation(
         raise SystemExit(f"no labels.csv with file,label columns under {data_dir}")
     scores: list[tuple[str | None, float]] = []
     unreadable, no_face, times = 0, {"bona_fide": 0, "attack": 0}, []
-    features, labels, subjects = [], [], []
+    crops, labels, subjects = [], [], []
     for s in samples:
         image = cv2.imread(str(s.path), cv2.IMREAD_COLOR) if s.path.is_file() else None
         if image is None:
@@ -91,7 +97,7 @@ def run_pad_evaluation(
         f = pad.pad_features(crop)
         scores.append((s.attack_type, pad.score_features(f)))
         times.append((time.perf_counter() - t0) * 1000)
-        features.append(f)
+        crops.append(crop)
         labels.append(int(s.is_attack))
         subjects.append(s.subject)
     bona = np.array([v for a, v in scores if a is None])
@@ -130,7 +136,7 @@ def run_pad_evaluation(
     print(f"  ROC AUC {result['roc_auc']}; {result['ms_per_image_median']} ms per image")
     print("  note: the shipped weights were fitted on ../shared/data/pad-nuaa-dev; on that folder the figures"
           " above are training figures")
-    result["held_out"] = _held_out(np.array(features), np.array(labels), np.array(subjects)) if nested else None
+    result["held_out"] = _held_out(crops, np.array(labels), np.array(subjects)) if nested else None
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2))
     return result

@@ -6,15 +6,17 @@ Features are taken from the crop the app scores (pad_data.app_face_crop:
 the face's landmark box), unless --whole-image.
 
 1. Nested subject-wise cross-validation (leave one subject out, twice): for
-   each held-out subject, the regularisation C is chosen among `C_GRID` on
-   the other subjects' own inner leave-one-subject-out scores (the C with
-   the lowest APCER at the target BPCER, ties to the higher ROC AUC), the
-   threshold is taken at the target BPCER on those inner scores, and the
-   model fitted on the other subjects with that C scores the held-out one.
-   APCER and BPCER are pooled over held-out subjects: held-out figures.
-2. Final weights: C chosen the same way on every subject's leave-one-subject-
-   out scores, fitted on every subject; threshold at the target BPCER on those
-   scores. Printed as Python constants to paste into pad.py.
+   each held-out subject, the feature set (among `CANDIDATES`) and the
+   regularisation C (among `C_GRID`) are chosen on the other subjects' own
+   inner leave-one-subject-out scores (the pair with the lowest APCER at the
+   target BPCER, ties to the higher ROC AUC), the threshold is taken at the
+   target BPCER on those inner scores, and the model fitted on the other
+   subjects with that pair scores the held-out one. APCER and BPCER are
+   pooled over held-out subjects: held-out figures.
+2. Final weights: the (feature set, C) pair the outer folds chose most often
+   (ties to the one chosen on every subject's leave-one-subject-out scores),
+   fitted on every subject; threshold at the target BPCER on that pair's
+   leave-one-subject-out scores. Printed as Python constants to paste into pad.py.
 
 Needs scikit-learn (offline tool only; the check itself uses numpy).
 """
@@ -22,15 +24,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from identity_app.checks.pad import pad_features
+from identity_app.checks.pad import FeatureSpec, features
 from identity_app.evaluation.pad_data import app_face_crop, load_labels
 
+# The candidate feature sets: the texture cues alone, with the image-quality cues, and with
+# the colour LBP too; each on the crop as it is and shrunk to 96 px first.
+CANDIDATES = tuple(FeatureSpec(g, b) for g in (("texture",), ("texture", "quality"),
+                                               ("texture", "quality", "colour_lbp"))
+                   for b in (None, 96))
 C_GRID = (0.01, 0.1, 1.0, 10.0)
+
+Features = dict  # FeatureSpec -> (samples x features) matrix, rows in the same order for every spec
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
@@ -70,22 +80,30 @@ def _auc(y: np.ndarray, scores: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Choice:
+    spec: FeatureSpec | None
     c: float
     threshold: float
     apcer: float        # on the leave-one-subject-out scores it was chosen on
     auc: float
 
 
-def choose(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, bpcer: float,
+def _as_table(x) -> dict:
+    return x if isinstance(x, dict) else {None: x}
+
+
+def choose(xs, y: np.ndarray, subjects: np.ndarray, bpcer: float,
            grid: tuple[float, ...] = C_GRID) -> Choice:
-    """C and threshold from leave-one-subject-out scores of these subjects only."""
+    """Feature set, C and threshold from leave-one-subject-out scores of these subjects only.
+
+    `xs`: {FeatureSpec: matrix} of these samples (or one matrix)."""
     best: Choice | None = None
-    for c in grid:
-        scores = _loso_scores(x, y, subjects, c)
-        t = _threshold(scores[y == 0], bpcer)
-        cand = Choice(c, t, float(np.mean(scores[y == 1] < t)), _auc(y, scores))
-        if best is None or (cand.apcer, -cand.auc) < (best.apcer, -best.auc):
-            best = cand
+    for spec, x in _as_table(xs).items():
+        for c in grid:
+            scores = _loso_scores(x, y, subjects, c)
+            t = _threshold(scores[y == 0], bpcer)
+            cand = Choice(spec, c, t, float(np.mean(scores[y == 1] < t)), _auc(y, scores))
+            if best is None or (cand.apcer, -cand.auc) < (best.apcer, -best.auc):
+                best = cand
     assert best is not None
     return best
 
@@ -98,21 +116,38 @@ class NestedResult:
     attacks: int
     bona_fide: int
     chosen_c: tuple[float, ...]   # the C each outer fold chose
+    chosen_spec: tuple[FeatureSpec | None, ...] = ()   # the feature set each outer fold chose
 
 
-def nested_cv(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05,
+def nested_cv(xs, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05,
               grid: tuple[float, ...] = C_GRID) -> NestedResult:
-    """Held-out figures: each subject scored by a model, C and threshold chosen without it."""
+    """Held-out figures: each subject scored by a model, feature set, C and threshold chosen without it.
+
+    `xs`: {FeatureSpec: matrix} (the candidates to choose among) or one matrix."""
+    table = _as_table(xs)
     held_out, flagged, chosen = np.zeros(len(y)), np.zeros(len(y), dtype=bool), []
     for s in np.unique(subjects):
         test = subjects == s
-        ch = choose(x[~test], y[~test], subjects[~test], bpcer, grid)
+        ch = choose({k: x[~test] for k, x in table.items()}, y[~test], subjects[~test], bpcer, grid)
+        x = table[ch.spec]
         w, b = _fit(x[~test], y[~test], ch.c)
         held_out[test] = _score(x[test], w, b)
         flagged[test] = held_out[test] >= ch.threshold
-        chosen.append(ch.c)
+        chosen.append(ch)
     return NestedResult(float(np.mean(~flagged[y == 1])), float(np.mean(flagged[y == 0])), _auc(y, held_out),
-                        int(y.sum()), int((1 - y).sum()), tuple(chosen))
+                        int(y.sum()), int((1 - y).sum()), tuple(c.c for c in chosen), tuple(c.spec for c in chosen))
+
+
+def final_choice(xs, y: np.ndarray, subjects: np.ndarray, r: NestedResult, bpcer: float = 0.05) -> Choice:
+    """The (feature set, C) the outer folds chose most often, ties to the one chosen on all
+    subjects; its threshold at `bpcer` on its leave-one-subject-out scores over all subjects."""
+    table = _as_table(xs)
+    overall = choose(table, y, subjects, bpcer)
+    counts = Counter(zip(r.chosen_spec or (None,) * len(r.chosen_c), r.chosen_c))
+    top = max(counts.values())
+    tied = [k for k, n in counts.items() if n == top]
+    spec, c = (overall.spec, overall.c) if (overall.spec, overall.c) in tied else tied[0]
+    return choose({spec: table[spec]}, y, subjects, bpcer, (c,))
 
 
 def nested_loso(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, c: float = 1.0,
@@ -122,17 +157,25 @@ def nested_loso(x: np.ndarray, y: np.ndarray, subjects: np.ndarray, c: float = 1
     return r.apcer, r.bpcer, r.auc
 
 
-def load_features(data_dir: str, whole_image: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features of the crops the app scores (of the whole image with `whole_image`); images
-    without a face are left out (the liveness check stops at NO_FACE_PRESENT before scoring)."""
-    rows = []
+def load_features(data_dir: str, whole_image: bool = False,
+                  specs: tuple[FeatureSpec, ...] = CANDIDATES) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Features ({spec: matrix}) of the crops the app scores (of the whole image with
+    `whole_image`); images without a face are left out (the liveness check stops at
+    NO_FACE_PRESENT before scoring)."""
+    crops, labels, subjects = [], [], []
     for s in load_labels(data_dir):
         image = cv2.imread(str(s.path), cv2.IMREAD_COLOR) if s.path.is_file() else None
         crop = image if image is None or whole_image else app_face_crop(image)
         if crop is not None:
-            rows.append((pad_features(crop), int(s.is_attack), s.subject))
-    return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=int),
-            np.array([r[2] for r in rows]))
+            crops.append(crop)
+            labels.append(int(s.is_attack))
+            subjects.append(s.subject)
+    return feature_table(crops, specs), np.array(labels, dtype=int), np.array(subjects)
+
+
+def feature_table(crops: list[np.ndarray], specs: tuple[FeatureSpec, ...] = CANDIDATES) -> dict:
+    return {spec: np.array([features(c, spec) for c in crops]).reshape(len(crops), len(spec.names))
+            for spec in specs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,17 +188,19 @@ def main(argv: list[str] | None = None) -> int:
 
     r = nested_cv(x, y, subjects, a.bpcer)
     print(f"samples {len(y)} ({r.attacks} attacks, {r.bona_fide} bona fide), subjects {len(np.unique(subjects))}")
-    print(f"held-out, nested subject-wise CV (C among {C_GRID} and the threshold at BPCER {a.bpcer:.0%}"
-          f" chosen on inner leave-one-subject-out folds; C chosen per outer fold: {r.chosen_c}):")
+    print(f"held-out, nested subject-wise CV (feature set among {[c.label() for c in CANDIDATES]}, C among {C_GRID}"
+          f" and the threshold at BPCER {a.bpcer:.0%} chosen on inner leave-one-subject-out folds):")
+    print("  chosen per outer fold: " + ", ".join(f"{s.label()} C={c}" for s, c in zip(r.chosen_spec, r.chosen_c)))
     print(f"  APCER {r.apcer:.2%} ({round(r.apcer * r.attacks)}/{r.attacks}),"
           f" BPCER {r.bpcer:.2%} ({round(r.bpcer * r.bona_fide)}/{r.bona_fide}), ROC AUC {r.auc:.4f}")
 
-    ch = choose(x, y, subjects, a.bpcer)
-    w, b = _fit(x, y, ch.c)
-    train = _score(x, w, b)
-    print(f"final fit on all subjects with C {ch.c}; threshold {ch.threshold:.4f} from LOSO scores"
+    ch = final_choice(x, y, subjects, r, a.bpcer)
+    w, b = _fit(x[ch.spec], y, ch.c)
+    train = _score(x[ch.spec], w, b)
+    print(f"final fit on all subjects: {ch.spec.label()}, C {ch.c}; threshold {ch.threshold:.4f} from LOSO scores"
           f" (training-set APCER {np.mean(train[y == 1] < ch.threshold):.2%},"
           f" BPCER {np.mean(train[y == 0] >= ch.threshold):.2%})")
+    print(f"SHIPPED_SPEC = FeatureSpec({ch.spec.groups!r}, {ch.spec.bottleneck!r})")
     print("WEIGHTS = np.array([" + ", ".join(f"{v:.6g}" for v in w) + "])")
     print(f"INTERCEPT = {b:.6g}")
     print(f"DEFAULT_THRESHOLD = {ch.threshold:.4f}")

@@ -72,18 +72,19 @@ def test_held_out_figures_on_the_app_crop_choose_c_and_threshold_without_the_tes
     pytest.importorskip("sklearn")
     from identity_app.evaluation import pad_fit
 
-    x, y, subjects = pad_fit.load_features(str(nuaa))
+    # Two candidate feature sets keep it quick; the property under test is where choices are made.
+    specs = (pad.FeatureSpec(("texture",)), pad.FeatureSpec(("texture", "quality")))
+    x, y, subjects = pad_fit.load_features(str(nuaa), specs=specs)
     assert len(y) == 160  # a face found in every image: all scored on the app's crop
     seen: list[set[str]] = []
     real_choose = pad_fit.choose
     monkeypatch.setattr(pad_fit, "choose", lambda xs, ys, subj, *a: seen.append(set(subj.tolist()))
                         or real_choose(xs, ys, subj, *a))
-    r = pad_fit.nested_cv(x, y, subjects, bpcer=0.05)
+    r = pad_fit.nested_cv(x, y, subjects, bpcer=0.05, grid=(0.1, 10.0))
     everyone = set(subjects.tolist())
     assert len(seen) == 8 and sorted(len(everyone - s) for s in seen) == [1] * 8
-    assert all(c in pad_fit.C_GRID for c in r.chosen_c)
-    # As measured (pad.py's docstring): APCER 8.75% at BPCER 5%, short of the 5% target.
-    assert r.apcer <= 0.10 and r.bpcer <= 0.05 + 1e-9 and r.auc > 0.98
+    assert set(r.chosen_c) <= {0.1, 10.0} and set(r.chosen_spec) <= set(specs)
+    assert r.apcer <= 0.10 and r.bpcer <= 0.0625 and r.auc > 0.97
 
 
 def test_the_evaluation_reports_apcer_per_attack_type_and_bpcer(nuaa: Path, tmp_path: Path) -> None:
@@ -95,10 +96,12 @@ def test_the_evaluation_reports_apcer_per_attack_type_and_bpcer(nuaa: Path, tmp_
     assert result["no_face_found"] == {"bona_fide": 0, "attack": 0} and "crop" in result["scored"]
     # Shipped weights were fitted on this folder: these are training figures (regression guard).
     assert result["apcer_worst"] <= 0.0125
-    assert result["bpcer"] <= 0.05
+    assert result["bpcer"] <= 0.025
     held_out = result["held_out"]
     assert held_out["subjects"] == 8 and "nested" in held_out["method"]
-    assert held_out["apcer"] <= 0.10 and held_out["bpcer"] <= 0.05
+    assert len(held_out["features_per_outer_fold"]) == 8
+    # As measured (pad.py's docstring): APCER 2.5% (2/80) at BPCER 6.25% (5/80).
+    assert held_out["apcer"] <= 0.05 and held_out["bpcer"] <= 0.0625
     assert (tmp_path / "pad.json").is_file()
 
 
