@@ -212,3 +212,19 @@ def test_the_real_replay_whose_bezel_the_fingers_hide_is_refused_and_its_live_co
     assert report.recommendation.value == "REJECT" and report.reason == "DIGITAL_COPY"
     live = liveness_report(real, [k / 8 for k in range(len(real))], [Challenge.BLINK])
     assert live.reason != "DIGITAL_COPY"   # the man sits still: the blink is not answered
+
+
+@pytest.mark.slow
+def test_the_held_out_evaluation_runs_on_real_replay_clips(tmp_path: Path, capsys) -> None:
+    if not (REPLAY / "lestari15_fake.mp4").is_file():
+        pytest.skip(f"evaluation data missing: {REPLAY} (see ../shared/data/README.md)")
+    out = rc.run([REPLAY], tmp_path / "out.json")
+    rows = out["per_source"]
+    assert set(rows) == {"lestari15", "manikantha"}
+    # The phone held tilted shows its frame: refused whatever was chosen on the other source.
+    assert rows["manikantha"]["held_out"]["replay_refused"] == rows["manikantha"]["held_out"]["replay"] >= 5
+    # The phone whose right edge the fingers hide: the frame alone misses it; its live clip is spared.
+    assert rows["lestari15"]["frame_only"]["replay_refused"] == 0
+    assert rows["lestari15"]["held_out"]["live_refused"] == 0
+    assert "leave one source out" in capsys.readouterr().out
+    assert (tmp_path / "out.json").is_file()
