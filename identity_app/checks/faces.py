@@ -178,27 +178,51 @@ def _encode_chip(chip: np.ndarray) -> np.ndarray:
     return np.asarray(face_models.face_encoder().compute_face_descriptor(chip), dtype=np.float64)
 
 
-def encode_face(image_bgr: np.ndarray, box: Box, *, jitters: int = 0, mirrored: bool = False) -> np.ndarray:
+# Test-time jitter: (shift x, shift y as fractions of the face, crop size factor, degrees, mirrored)
+# in the ranges dlib's jitter_image draws (shift 2%, crop 97-100%, 3 degrees, a mirror half the time).
+# Fixed rather than drawn: dlib's num_jitters draws from one generator per loaded model, so the same
+# face would get another embedding on every call.
+JITTERS = ((0.012, -0.008, 0.980, 2.0, False), (-0.010, 0.012, 0.990, -2.5, True),
+           (0.015, 0.006, 0.975, -1.0, False), (-0.006, -0.014, 0.985, 1.5, True))
+
+
+def jittered_chips(chip: np.ndarray) -> list[np.ndarray]:
+    """The aligned chip seen slightly shifted, scaled, turned and mirrored (JITTERS), same size."""
+    size = chip.shape[0]
+    inner = size - 6  # dlib's jitter_image: the chip shrunk by 3 px a side
+    c = (size - 1) / 2
+    out = []
+    for dx, dy, scale, degrees, mirror in JITTERS:
+        k = inner / scale / size  # source pixels per output pixel
+        a = np.radians(degrees)
+        cx, cy = c + dx * inner, c + dy * inner
+        cos, sin = k * np.cos(a), k * np.sin(a)
+        m = np.array([[cos, -sin, cx - cos * c + sin * c], [sin, cos, cy - sin * c - cos * c]])
+        view = cv2.warpAffine(chip, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+        out.append(np.ascontiguousarray(view[:, ::-1]) if mirror else view)
+    return out
+
+
+def encode_face(image_bgr: np.ndarray, box: Box, *, jittered: bool = False, mirrored: bool = False) -> np.ndarray:
     """128-d dlib embedding of the face in `box` (5-point alignment).
 
-    `mirrored`: the mean of the aligned chip's embedding and its mirror image's (a second
-    encoding, ~75 ms): face_match.py says what it gains.
+    `jittered`: the mean embedding of the chip's JITTERS views (4 encodings, ~75 ms each);
+    `mirrored`: the mean of the aligned chip's embedding and its mirror image's (a
+    second encoding): face_match.py says what each gains.
     """
     import dlib
 
     rgb = to_rgb(image_bgr)
     top, right, bottom, left = box
     shape = face_models.shape_predictor_5()(rgb, dlib.rectangle(left, top, right, bottom))
-    if jitters > 0:
-        vec = face_models.face_encoder().compute_face_descriptor(rgb, shape, jitters)
-        return np.asarray(vec, dtype=np.float64)
     # The aligned chip compute_face_descriptor(rgb, shape) extracts itself (150 px, padding 0.25),
     # so both ways give the same embedding.
     chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
-    embedding = _encode_chip(chip)
+    chips = jittered_chips(chip) if jittered else [chip]
     if mirrored:
-        embedding = (embedding + _encode_chip(np.ascontiguousarray(chip[:, ::-1]))) / 2
-    return embedding
+        chips += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
+    return np.mean([_encode_chip(c) for c in chips], axis=0)
 
 
 def face_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -232,6 +256,7 @@ class EncodedFace:
     min_brightness: float = MIN_BRIGHTNESS
     mirrored: bool = False
     frames: int = 1
+    jittered: bool = False
 
 
 def encode_selfie(
@@ -241,10 +266,11 @@ def encode_selfie(
     min_sharpness: float = MIN_SHARPNESS,
     min_brightness: float = MIN_BRIGHTNESS,
     mirrored: bool = False,
+    jittered: bool = False,
 ) -> EncodedFace:
     """Find the selfie's face exactly as face match does (one person only) and encode it if usable."""
     return encode_selfie_frames([image_bgr], min_face_px=min_face_px, min_sharpness=min_sharpness,
-                                min_brightness=min_brightness, mirrored=mirrored)
+                                min_brightness=min_brightness, mirrored=mirrored, jittered=jittered)
 
 
 def encode_selfie_frames(
@@ -254,9 +280,11 @@ def encode_selfie_frames(
     min_sharpness: float = MIN_SHARPNESS,
     min_brightness: float = MIN_BRIGHTNESS,
     mirrored: bool = False,
+    jittered: bool = False,
 ) -> EncodedFace:
     """The selfie (`frames[0]`) judged as face match judges it, encoded as the mean embedding of
     it and of the other frames (more moments of the same attempt) whose face is usable too.
+    `jittered`, `mirrored`: as encode_face (face match's defaults: face_match.JITTERED, MIRRORED).
 
     Only the selfie's finding decides usability; another frame whose face is missing, small,
     dark, blurred or not alone is left out of the mean.
@@ -267,11 +295,11 @@ def encode_selfie_frames(
 
     finding = judged(frames[0])
     if not (finding.usable and finding.box is not None):
-        return EncodedFace(finding, None, min_face_px, min_sharpness, min_brightness, mirrored, 0)
-    encodings = [encode_face(frames[0], finding.box, mirrored=mirrored)]
+        return EncodedFace(finding, None, min_face_px, min_sharpness, min_brightness, mirrored, 0, jittered)
+    encodings = [encode_face(frames[0], finding.box, mirrored=mirrored, jittered=jittered)]
     for image in frames[1:]:
         other = judged(image)
         if other.usable and other.box is not None:
-            encodings.append(encode_face(image, other.box, mirrored=mirrored))
+            encodings.append(encode_face(image, other.box, mirrored=mirrored, jittered=jittered))
     return EncodedFace(finding, np.mean(encodings, axis=0), min_face_px, min_sharpness, min_brightness, mirrored,
-                       len(encodings))
+                       len(encodings), jittered)

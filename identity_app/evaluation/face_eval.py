@@ -212,8 +212,11 @@ def _print(r: dict[str, Any]) -> None:
 # ----------------------------------------------------------------- people: the calibration set
 
 
-def _representation(e, mirrored: bool) -> np.ndarray:
-    """The embedding face match encodes: the chip's, or the mean with its mirror image's."""
+def _representation(e, mirrored: bool, jittered: bool = False) -> np.ndarray:
+    """An embedding face match can encode: the chip's, the mean with its mirror image's, or the mean
+    of the jittered chips' (faces.jittered_chips; not with the mirror image, whose cost is not worth it)."""
+    if jittered:
+        return e.emb_jit
     return (e.emb + e.emb_flip) / 2 if mirrored else e.emb
 
 
@@ -221,11 +224,13 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-# (name, mirrored chips, embeddings scaled to length 1, directions from the faces' mean): face match
-# compares the variant with MIRRORED, unit=True and centred=False (faces.unit_distance); the others for
-# the record (centred: face_calibration.cross_validate_centred; measured, not used: face_match.py).
-VARIANTS = (("unit", False, True, False), ("unit mirrored", True, True, False), ("centred", False, True, True),
-            ("euclidean", False, False, False))
+# (name, jittered chips, mirrored chips, embeddings scaled to length 1, directions from the faces' mean):
+# face match compares the variant with JITTERED, MIRRORED, unit=True and centred=False
+# (faces.unit_distance); the others for the record (centred: face_calibration.cross_validate_centred;
+# measured, not used: face_match.py).
+VARIANTS = (("unit jittered", True, False, True, False), ("unit", False, False, True, False),
+            ("unit mirrored", False, True, True, False), ("centred", False, False, True, True),
+            ("euclidean", False, False, False, False))
 
 
 def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str | Path | None = None,
@@ -252,7 +257,8 @@ def gather(data_dir: str | Path, people: list[str | Path] = (), cache_dir: str |
         return None
     samples = [s for p in parts for s in p.samples]
     merged = face_sets.Embedded(samples, *(np.concatenate([getattr(p, k) for p in parts]) for k in
-                                           ("found", "width", "sharpness", "brightness", "emb", "emb_flip", "ms")))
+                                           ("found", "width", "sharpness", "brightness", "emb", "emb_flip", "ms",
+                                            "emb_jit")))
     found = np.nonzero(merged.found)[0]
     kept = found[cal.select([samples[i].identity for i in found], [samples[i].path + str(samples[i].frame)
                                                                   for i in found], max_per_identity)]
@@ -312,8 +318,9 @@ def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = Non
     groups = [s.group for s in e.samples]
     order = [f"{s.path}|{s.frame:04d}" for s in e.samples]
     result["variants"] = [v[0] for v in VARIANTS]
-    for name, mir, unit, centred in VARIANTS:
-        raw = _representation(e, mir)
+    result["jittered"] = face_match.JITTERED
+    for name, jit, mir, unit, centred in VARIANTS:
+        raw = _representation(e, mir, jit)
         centres = None
         if centred:
             # Training figures with the centre of all these faces; held-out ones with one fitted per fold.
@@ -333,7 +340,7 @@ def run_face_evaluation(data_dir: str | Path, json_path: str | Path | None = Non
         figs["attempts_fmr_0.001"] = dataclasses.asdict(att)
         figs.update({"genuine_pairs": int(len(ps.genuine)), "impostor_pairs": int(ps.impostor_count),
                      "fmr_resolution": 1 / ps.impostor_count, "duplicates_dropped": ps.duplicates_dropped})
-        figs["used_by_face_match"] = mir == mirrored and unit and not centred
+        figs["used_by_face_match"] = jit == face_match.JITTERED and mir == mirrored and unit and not centred
         if figs["used_by_face_match"]:
             t = face_match.DEFAULT_MAX_DISTANCE
             fmr, hits = cal.fmr_at(ps, t)

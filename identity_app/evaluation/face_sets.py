@@ -16,7 +16,8 @@ one group are near-copies, so they never make a genuine pair (`pairs` skips them
 
 Embeddings (`embed`) are computed as face match computes them (HOG detection, 5-point
 alignment, dlib's ResNet on the 150 px chip) together with the embedding of the
-mirrored chip, and cached in an .npz file keyed by path, size and mtime.
+mirrored chip and the mean of the jittered chips' (faces.jittered_chips, what face match
+encodes), and cached in an .npz file keyed by path, size, mtime and CACHE_VERSION.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+CACHE_VERSION = 2  # 2: with the jittered chips' embedding
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,9 @@ def load_image(sample: Sample):
 # ----------------------------------------------------------------- embeddings
 
 
-def _embed_one(sample: Sample) -> tuple[bool, int, float, float, np.ndarray, np.ndarray, float]:
-    """(found, face width, sharpness, brightness, embedding, mirrored-chip embedding, ms)."""
+def _embed_one(sample: Sample) -> tuple[bool, int, float, float, np.ndarray, np.ndarray, float, np.ndarray]:
+    """(found, face width, sharpness, brightness, embedding, mirrored-chip embedding, ms of detection and
+    those two encodings, mean embedding of the jittered chips)."""
     import dlib
 
     from identity_app.checks import face_models, faces
@@ -237,10 +240,10 @@ def _embed_one(sample: Sample) -> tuple[bool, int, float, float, np.ndarray, np.
     image = load_image(sample)
     zero = np.zeros(128)
     if image is None:
-        return False, 0, 0.0, 0.0, zero, zero, 0.0
+        return False, 0, 0.0, 0.0, zero, zero, 0.0, zero
     found = faces.find_face(image, allow_multiple=True, min_face_px=1)
     if found.box is None:
-        return False, 0, 0.0, 0.0, zero, zero, (time.perf_counter() - t0) * 1000
+        return False, 0, 0.0, 0.0, zero, zero, (time.perf_counter() - t0) * 1000, zero
     rgb = faces.to_rgb(image)
     top, right, bottom, left = found.box
     shape = face_models.shape_predictor_5()(rgb, dlib.rectangle(left, top, right, bottom))
@@ -248,15 +251,18 @@ def _embed_one(sample: Sample) -> tuple[bool, int, float, float, np.ndarray, np.
     enc = face_models.face_encoder()
     e = np.asarray(enc.compute_face_descriptor(chip), dtype=np.float64)
     ef = np.asarray(enc.compute_face_descriptor(np.ascontiguousarray(chip[:, ::-1])), dtype=np.float64)
-    return True, found.width_px, found.sharpness, found.brightness, e, ef, (time.perf_counter() - t0) * 1000
+    ms = (time.perf_counter() - t0) * 1000
+    ej = np.mean([np.asarray(enc.compute_face_descriptor(c), dtype=np.float64) for c in faces.jittered_chips(chip)],
+                 axis=0)
+    return True, found.width_px, found.sharpness, found.brightness, e, ef, ms, ej
 
 
 def _key(s: Sample) -> str:
     try:
         st = os.stat(s.path)
-        return f"{s.path}|{s.frame}|{st.st_size}|{int(st.st_mtime)}"
+        return f"{s.path}|{s.frame}|{st.st_size}|{int(st.st_mtime)}|v{CACHE_VERSION}"
     except OSError:
-        return f"{s.path}|{s.frame}|missing"
+        return f"{s.path}|{s.frame}|missing|v{CACHE_VERSION}"
 
 
 @dataclass
@@ -269,11 +275,12 @@ class Embedded:
     emb: np.ndarray         # (N, 128)
     emb_flip: np.ndarray    # (N, 128) of the mirrored chip
     ms: np.ndarray          # detect + 2 encodings, per image
+    emb_jit: np.ndarray     # (N, 128) mean of the jittered chips' (faces.jittered_chips)
 
     def subset(self, idx) -> "Embedded":
         idx = np.asarray(idx)
         return Embedded([self.samples[i] for i in idx], self.found[idx], self.width[idx], self.sharpness[idx],
-                        self.brightness[idx], self.emb[idx], self.emb_flip[idx], self.ms[idx])
+                        self.brightness[idx], self.emb[idx], self.emb_flip[idx], self.ms[idx], self.emb_jit[idx])
 
 
 def embed(samples: list[Sample], cache: str | Path | None = None, workers: int = 1,
@@ -282,9 +289,11 @@ def embed(samples: list[Sample], cache: str | Path | None = None, workers: int =
     cached: dict[str, tuple] = {}
     if cache and Path(cache).is_file():
         z = np.load(cache, allow_pickle=False)
-        for i, k in enumerate(z["keys"]):
-            cached[str(k)] = (bool(z["found"][i]), int(z["width"][i]), float(z["sharpness"][i]),
-                              float(z["brightness"][i]), z["emb"][i], z["emb_flip"][i], float(z["ms"][i]))
+        if "emb_jit" in z:  # an older cache is computed again
+            for i, k in enumerate(z["keys"]):
+                cached[str(k)] = (bool(z["found"][i]), int(z["width"][i]), float(z["sharpness"][i]),
+                                  float(z["brightness"][i]), z["emb"][i], z["emb_flip"][i], float(z["ms"][i]),
+                                  z["emb_jit"][i])
     keys = [_key(s) for s in samples]
     todo = [i for i, k in enumerate(keys) if k not in cached]
     if todo:
@@ -313,6 +322,7 @@ def embed(samples: list[Sample], cache: str | Path | None = None, workers: int =
         np.array([r[0] for r in rows], bool), np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
         np.array([r[3] for r in rows]), np.array([r[4] for r in rows]).reshape(-1, 128),
         np.array([r[5] for r in rows]).reshape(-1, 128), np.array([r[6] for r in rows]),
+        np.array([r[7] for r in rows]).reshape(-1, 128),
     )
 
 
@@ -323,5 +333,6 @@ def _save(cache: str | Path, cached: dict[str, tuple]) -> None:
     np.savez(tmp, keys=np.array(keys), found=np.array([r[0] for r in rows], bool),
              width=np.array([r[1] for r in rows]), sharpness=np.array([r[2] for r in rows]),
              brightness=np.array([r[3] for r in rows]), emb=np.array([r[4] for r in rows]).reshape(-1, 128),
-             emb_flip=np.array([r[5] for r in rows]).reshape(-1, 128), ms=np.array([r[6] for r in rows]))
+             emb_flip=np.array([r[5] for r in rows]).reshape(-1, 128), ms=np.array([r[6] for r in rows]),
+             emb_jit=np.array([r[7] for r in rows]).reshape(-1, 128))
     os.replace(tmp, cache)

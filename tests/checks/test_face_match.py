@@ -235,7 +235,8 @@ def test_a_selfie_from_several_frames_averages_the_usable_ones_only() -> None:
     several = faces.encode_selfie_frames([selfie, other, blurred], mirrored=mirrored)
     assert one.frames == 1 and several.frames == 2 and several.mirrored == mirrored
     assert several.finding == one.finding  # the selfie's own finding decides usability
-    alone = faces.encode_face(other, faces.find_face(other).box, mirrored=mirrored)  # type: ignore[arg-type]
+    alone = faces.encode_face(other, faces.find_face(other).box, mirrored=mirrored,  # type: ignore[arg-type]
+                              jittered=face_match.JITTERED)
     assert np.allclose(several.encoding, (one.encoding + alone) / 2)  # type: ignore[operator]
     unusable = faces.encode_selfie_frames([blurred, selfie])
     assert unusable.encoding is None and unusable.finding.problem is not None
@@ -244,3 +245,31 @@ def test_a_selfie_from_several_frames_averages_the_usable_ones_only() -> None:
     with pytest.raises(ValueError):  # encoded otherwise than this face match compares
         face_match.face_match_report(_image("tests/obama.jpg"), selfie, selfie_face=several,
                                      mirrored=not mirrored)
+    with pytest.raises(ValueError):
+        face_match.face_match_report(_image("tests/obama.jpg"), selfie, selfie_face=several,
+                                     jittered=not face_match.JITTERED)
+
+
+def test_a_jittered_encoding_is_the_mean_of_fixed_jittered_chips() -> None:
+    import dlib
+
+    from identity_app.checks import face_models, faces
+
+    image = _image("tests/obama.jpg")
+    box = faces.find_face(image).box
+    assert box is not None
+    rgb = faces.to_rgb(image)
+    shape = face_models.shape_predictor_5()(rgb, dlib.rectangle(box[3], box[0], box[1], box[2]))
+    chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+    views = faces.jittered_chips(chip)
+    assert len(views) == len(faces.JITTERS) and all(v.shape == chip.shape for v in views)
+    # Slight changes: each view stays close to the chip (mirrored ones to its mirror image).
+    for v, (*_, mirror) in zip(views, faces.JITTERS):
+        ref = chip[:, ::-1] if mirror else chip
+        assert 0 < np.abs(v.astype(int) - ref.astype(int)).mean() < 40
+    enc = face_models.face_encoder()
+    expected = np.mean([np.asarray(enc.compute_face_descriptor(v)) for v in views], axis=0)
+    jittered = faces.encode_face(image, box, jittered=True)
+    assert np.allclose(jittered, expected)
+    assert np.array_equal(faces.encode_face(image, box, jittered=True), jittered)  # the same on every call
+    assert 0 < faces.unit_distance(jittered, faces.encode_face(image, box)) < 0.1
