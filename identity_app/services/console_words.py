@@ -13,6 +13,8 @@ SUB_CHECK_LABELS = {
     "human_timing": "Human response timing", "same_face": "Same face throughout",
     "passive_presentation_attack": "No photo or screen held up (passive)", "ai_face_match": "Face match (model)",
     "mrz_unambiguous": "MRZ read unambiguously", "ocr_repair": "OCR repair",
+    "passive_screen_replay": "No screen edge or corner around the face (passive)",
+    "passive_screen_gamut": "Face not lit by a screen's backlight (passive)",
 }
 _WORDS = {"mrz": "MRZ", "ocr": "OCR", "ai": "AI", "pad": "PAD", "id": "ID", "s": "(s)", "fps": "FPS"}
 
