@@ -41,7 +41,7 @@ the other folds' people, measured on people it never saw.
 - Also measured held-out on those 274 faces (FNMR at FMR 0.1%, ../shared/data alone in brackets;
   `evaluate face` prints the first two, evaluation/face_norm.py the cohort), none used:
   * jittered chips (JITTERED, faces.jittered_chips: 4 fixed shifts, scales, turns and mirrors
-    as dlib's jitter draws them, 4 encodings a face): one photo 7.3% (6.5%) vs 10.7% (11.2%),
+    as dlib's jitter draws them, 4 encodings a face): one photo 7.4% (6.7%) vs 10.7% (11.2%),
     but the 3-frame selfie misses 1 of 54 (2 of 54) where the plain mean misses none, at four
     times the encoding time: the worker's path shows no gain, so off;
   * directions from the faces' mean (centred; each fold's centre and threshold fitted without its
