@@ -6,7 +6,8 @@
   list-operators                   list console users
   evaluate {mrz,face,pad,liveness,liveness-video} --data DIR [--json FILE]
                                    (face: [--people DIR] [--cache DIR];
-                                    liveness-video: [--labels FILE] [--draws N] [--seed S])
+                                    liveness-video: [--labels FILE] [--draws N] [--seed S];
+                                    mrz: [--generated N] [--seed S] [--with-visual-zone] [--no-baseline])
   bench checks                     check latencies with warm models
   bench load --users N --operators M --seconds S [--find-capacity] [--url URL]
                                    people capturing and operators at once (identity_app/bench)
@@ -89,7 +90,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         from identity_app.evaluation.mrz_eval import run_mrz_evaluation
 
         run_mrz_evaluation(data, json_path, baseline=not args.no_baseline, visual_zone=args.with_visual_zone,
-                           generated=args.generated)
+                           generated=args.generated, seed=1000 if args.seed is None else args.seed)
         return 0
     elif args.kind == "face":
         from identity_app.evaluation.face_eval import run_face_evaluation
@@ -99,7 +100,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     elif args.kind == "liveness-video":
         from identity_app.evaluation.liveness_video import run_liveness_video_evaluation
 
-        run_liveness_video_evaluation(data, json_path, labels=args.labels, draws=args.draws, seed=args.seed)
+        run_liveness_video_evaluation(data, json_path, labels=args.labels, draws=args.draws,
+                                      seed=11 if args.seed is None else args.seed)
         return 0
     elif args.kind == "pad":
         from identity_app.evaluation.pad_eval import run_pad_evaluation as run
@@ -198,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--workers", type=int, default=1, help="face: processes encoding faces")
     e.add_argument("--labels", help="liveness-video: labels CSV when the folder has no labels.csv")
     e.add_argument("--draws", type=int, default=12, help="liveness-video: challenge sets drawn per spoof clip")
-    e.add_argument("--seed", type=int, default=11, help="liveness-video: seed of the drawn challenge sets")
+    e.add_argument("--seed", type=int, default=None,
+                   help="liveness-video: seed of the drawn challenge sets (11); mrz: first generated document (1000)")
     e.set_defaults(fn=_cmd_evaluate)
     b = sub.add_parser("bench", help="print latency figures")
     b.add_argument("what", choices=["checks", "search", "load", "dashboard"])
