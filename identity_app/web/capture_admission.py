@@ -310,7 +310,7 @@ class SharedAdmission:
     def __init__(self, url: str, capacity: int, *, prefix: str = "idv.admission.", idle_s: float = IDLE_S,
                  forget_s: float = FORGET_S, typical_hold_s: float = TYPICAL_HOLD_S,
                  target_ms: float = FEEDBACK_TARGET_MS, host: str | None = None, member: str | None = None,
-                 fallback: LiveAdmission | None = None) -> None:
+                 fallback: LiveAdmission | None = None, start: int | None = None) -> None:
         import redis
 
         self.own_ceiling = max(1, int(capacity))
@@ -323,10 +323,16 @@ class SharedAdmission:
                          for name, src in (("enter", _ENTER), ("touch", _TOUCH), ("leave", _LEAVE),
                                            ("observe", _OBSERVE), ("counts", _COUNTS))}
         self._fallback = fallback or LiveAdmission(capacity, idle_s=idle_s, forget_s=forget_s,
-                                                   typical_hold_s=typical_hold_s, target_ms=target_ms)
+                                                   typical_hold_s=typical_hold_s, target_ms=target_ms, start=start)
         self._down_since: float | None = None
         self._tried = float("-inf")
         self.capacity = self.ceiling = self.own_ceiling
+        if start is not None:  # the slow start of LiveAdmission: the first process up sets the cut, the others keep it
+            try:
+                self._conn.set(prefix + "cut", max(0, self.own_ceiling - max(min(FLOOR, self.own_ceiling), int(start))),
+                               nx=True, ex=86400)
+            except redis.RedisError:
+                pass
 
     def _call(self, name: str, now: float | None, *extra) -> object:
         import redis
@@ -415,5 +421,5 @@ def make_admission(settings) -> LiveAdmission | SharedAdmission:
     capacity = settings.live_captures or default_capacity()
     url = (settings.queue_url or "").strip()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return SharedAdmission(url, capacity)
+        return SharedAdmission(url, capacity, start=FLOOR)
     return LiveAdmission(capacity, start=FLOOR)

@@ -157,3 +157,14 @@ def test_a_late_window_cuts_the_shared_places_by_more_than_one(shared):
     for i in range(JUDGED):
         b.observe(900, now=1 + i * 0.01)
     assert b.capacity == 3 and a.counts(now=2) == (6, 0) and a.capacity == 3
+
+
+def test_a_slow_start_admits_the_floor_first_and_earns_the_rest_with_answers_in_time(shared):
+    # Scaled out as embedded: people admitted keep their place to the end of the attempt, so the
+    # places are earned by answers in time, not given all at once (6 admitted at once were late).
+    a, b = shared(6, target_ms=500, start=2), shared(6, target_ms=500, start=2)
+    assert a.enter("x", now=0).admitted and b.enter("y", now=0).admitted
+    assert not a.enter("z", now=0.5).admitted and b.counts(now=0.5) == (2, 1)
+    for i in range(WINDOW):  # both places taken, answers in time: one more place
+        b.observe(100, now=1 + i * 0.01)
+    assert a.enter("z", now=2).admitted and not b.enter("w", now=2).admitted
