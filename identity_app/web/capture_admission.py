@@ -419,7 +419,9 @@ class SharedAdmission:
 def make_admission(settings) -> LiveAdmission | SharedAdmission:
     """Shared places when the queue is on Redis (scaled out), this process's own otherwise."""
     capacity = settings.live_captures or default_capacity()
+    # The default places are earned from the floor (slow start); a number the operator set is given at once.
+    start = None if settings.live_captures else FLOOR
     url = (settings.queue_url or "").strip()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return SharedAdmission(url, capacity, start=FLOOR)
-    return LiveAdmission(capacity, start=FLOOR)
+        return SharedAdmission(url, capacity, start=start)
+    return LiveAdmission(capacity, start=start)

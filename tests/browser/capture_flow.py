@@ -18,7 +18,8 @@ from tests.services.session_factory import NO_REVIEW, make_session
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
-TEST_ENV = {"IDV_TEST_HOOKS": "true", "IDV_TEST_LIVENESS_CHALLENGES": "TURN_LEFT,BLINK"}
+# Places set: the module's earlier pages hold theirs for IDV's idle time, and these tests are not about admission.
+TEST_ENV = {"IDV_TEST_HOOKS": "true", "IDV_TEST_LIVENESS_CHALLENGES": "TURN_LEFT,BLINK", "IDV_LIVE_CAPTURES": "20"}
 LIVENESS_ONLY = {**NO_REVIEW, "document_authenticity": {"enabled": False}, "text_extraction": {"enabled": False},
                  "face_match": {"enabled": False}}
 

@@ -155,5 +155,8 @@ def test_the_embedded_defaults_start_slow(tmp_path, monkeypatch):
     from identity_app.settings import Settings
     from identity_app.web.capture_admission import FLOOR, make_admission
 
-    admission = make_admission(Settings(data_dir=tmp_path, live_captures=6, queue_url=""))
-    assert isinstance(admission, LiveAdmission) and admission.ceiling == 6 and admission.capacity == FLOOR
+    admission = make_admission(Settings(data_dir=tmp_path, live_captures=0, queue_url=""))
+    assert isinstance(admission, LiveAdmission) and admission.capacity == FLOOR < admission.ceiling
+    # A number of places the operator set is given at once (the security tests set 1000 to leave admission aside).
+    given = make_admission(Settings(data_dir=tmp_path, live_captures=6, queue_url=""))
+    assert given.ceiling == 6 and given.capacity == 6
