@@ -38,6 +38,7 @@ def app_env(folder: Path, port: int, extra: dict[str, str] | None = None) -> dic
         "IDV_PORT": str(port),
         "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "REFLEX_WEB_WORKDIR": str(folder / "web"),
+        "REFLEX_STATES_WORKDIR": str(folder / "ui-state"),  # not the caller's: each reflex clears it at start
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_DIR": str(ROOT / ".tools/reflex"),
@@ -236,7 +237,9 @@ def start_scaled_out(folder: Path, *, webs: int = 2, workers: int = 2, worker_pr
         reflex = str(Path(python).parent / "reflex")
         for i, port in enumerate(ports):
             web_env = {**env, "IDV_PORT": str(port), "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-                       "REFLEX_WEB_WORKDIR": str(folder / f"web-{i}")}
+                       "REFLEX_WEB_WORKDIR": str(folder / f"web-{i}"),
+                       # one each: two reflex processes clearing one folder at start raced (FileNotFoundError)
+                       "REFLEX_STATES_WORKDIR": str(folder / f"ui-state-{i}")}
             procs.append(subprocess.Popen(
                 [reflex, "run", "--env", "prod", "--backend-only", "--backend-host", "127.0.0.1",
                  "--backend-port", str(port)],
