@@ -19,6 +19,62 @@ def _decode(data: bytes, limits: ImageLimits):
                         max_side=limits.max_side, max_aspect=limits.max_aspect)
 
 
+# The segments a camera frame from the capture page has before its scan (canvas.toBlob: JFIF, tables,
+# one 8-bit baseline or progressive frame of 3 components). Nothing else takes the fast path.
+_PLAIN_SEGMENTS = frozenset({0xE0, 0xDB, 0xC4, 0xDD})
+_PLAIN_SOF = frozenset({0xC0, 0xC2})
+
+
+def plain_jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a plain JPEG: only the segments above, laid end to end from SOI to the first
+    scan, one frame header of 8-bit YCbCr (3 components), ending in EOI; None for anything else. Such a
+    file has no EXIF (so no orientation) and no Adobe colour transform: OpenCV's and Pillow's libjpeg
+    decode it to the same pixels."""
+    import struct
+
+    if len(data) < 4 or data[:2] != b"\xff\xd8" or data[-2:] != b"\xff\xd9":
+        return None
+    pos, size = 2, None
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if length < 2:
+            return None
+        if marker == 0xDA:
+            return size
+        if marker in _PLAIN_SOF:
+            if size is not None or length != 8 + 3 * 3 or pos + 10 > len(data) \
+                    or data[pos + 4] != 8 or data[pos + 9] != 3:
+                return None
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            size = (width, height)
+        elif marker not in _PLAIN_SEGMENTS:
+            return None
+        pos += 2 + length
+    return None
+
+
+def decode_frame(data: bytes, limits: ImageLimits):
+    """A streamed camera frame as BGR pixels, the same as `decode_image` gives (issue 13: a third of the
+    cost). A plain JPEG (plain_jpeg_size) within the limits is decoded by OpenCV directly (0.6 ms for
+    480 px instead of 1.9 ms through Pillow); anything else, or a decode whose size is not the header's,
+    goes through the hardened decoder, which refuses or decodes it as for any upload."""
+    import cv2
+    import numpy as np
+
+    from identity_app.checks.image_io import check_header
+
+    header = check_header(data, limits)  # type and size against the limits first, as decode_image does
+    size = plain_jpeg_size(data) if header.format == "JPEG" else None
+    if size is not None and size == (header.width, header.height):
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if image is not None and image.shape == (header.height, header.width, 3):
+            return image
+    return _decode(data, limits)
+
+
 def document_photo(data: bytes, limits: ImageLimits, jpeg_quality: int = 92) -> dict:
     """A document photo judged by `assess_quality`; when good enough, re-encoded as a metadata-free JPEG.
 
@@ -67,7 +123,7 @@ def liveness_frames(frames: list[bytes], limits: ImageLimits, jpeg_quality: int 
     """
     from identity_app.checks.liveness import analyse_frame
 
-    images = [_decode(data, limits) for data in frames]
+    images = [decode_frame(data, limits) for data in frames]
     out = []
     for image in images:
         h, w = image.shape[:2]
