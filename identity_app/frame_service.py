@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "idv.frames"
 # The frame work of the capture routes (services/capture/flow.py): nothing else may be asked for.
-ALLOWED = ("identity_app.checks.image_work.frame_quality", "identity_app.checks.image_work.liveness_frames")
+ALLOWED = ("identity_app.checks.image_work.frame_quality", "identity_app.checks.image_work.liveness_frames",
+           "identity_app.checks.image_work.liveness_answer", "identity_app.checks.image_work.liveness_rest")
 CALLS_TTL_S = 60          # the list of calls goes when nobody has pushed for this long
 REPLY_TTL_S = 30          # an answer nobody took goes by itself
 HEARTBEAT_S = 1.0

@@ -132,6 +132,29 @@ def liveness_frames(frames: list[bytes], limits: ImageLimits, jpeg_quality: int 
     return out
 
 
+def liveness_answer(frames: list[bytes], limits: ImageLimits, jpeg_quality: int = 90, newest: int = 2) -> list[dict]:
+    """liveness_frames for the live feedback's answer: every frame decoded (one bad frame still refuses the
+    whole batch) and re-encoded, only the `newest` last ones analysed ("analysis": None for the others,
+    which liveness_rest analyses after the answer, from the same bytes: the same pixels, the same result)."""
+    from identity_app.checks.liveness import analyse_frame
+
+    images = [decode_frame(data, limits) for data in frames]
+    first = max(0, len(images) - max(0, int(newest)))
+    out = []
+    for i, image in enumerate(images):
+        h, w = image.shape[:2]
+        out.append({"jpeg": encode_jpeg(image, jpeg_quality), "width": int(w), "height": int(h),
+                    "analysis": analyse_frame(image).to_dict() if i >= first else None})
+    return out
+
+
+def liveness_rest(frames: list[bytes], limits: ImageLimits) -> list[dict]:
+    """The analyses (FrameAnalysis.to_dict()) of frames liveness_answer left for after the answer."""
+    from identity_app.checks.liveness import analyse_frame
+
+    return [analyse_frame(decode_frame(data, limits)).to_dict() for data in frames]
+
+
 def logo(data: bytes, limits: ImageLimits, max_side: int) -> dict:
     """An application logo at most `max_side` px: photographs stay JPEG, drawings (PNG/WebP) become PNG.
 

@@ -44,7 +44,8 @@ def _stored(db, resource_id: int) -> list[MediaItem]:
 def test_the_finish_waits_for_frames_being_stored_and_then_has_them_all(db, attempt):
     vs, rid, store = attempt
     batch = capture.analyse_liveness_frames(db, token=vs.token, resource_id=rid, frames=_frames(4))
-    assert len(batch.analyses) == 4 and not _stored(db, rid)  # analysed, nothing written yet
+    # checked and cleaned, the newest analysed for the answer, nothing written yet
+    assert batch.size == 4 and len(batch.analyses) == capture.ANSWER_FRAMES and not _stored(db, rid)
     release, finished = threading.Event(), threading.Event()
 
     def slow_unit(use_case) -> None:  # the storing's unit of work, held until released

@@ -389,8 +389,23 @@ class ImageLanes:
         self.side_limit = max(1, self.children - 1)
         self.aging_s = aging_s
         self.side = self.frames = 0     # calls of each kind in the pool now (waiting for a child or in one)
+        self.later = 0                  # frames analysed after their batch's answer (liveness_rest)
         self.side_waiting = 0
         self._cond = threading.Condition()
+
+    @contextmanager
+    def later_work(self) -> Iterator[None]:
+        """A turn for analysing frames after their answer: it lets batches being answered go first (while
+        they and other work fill every child, up to AGING_S), then goes anyway; never refused here."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.side + self.frames + self.later < self.children, self.aging_s)
+            self.later += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.later -= 1
+                self._cond.notify_all()
 
     @contextmanager
     def side_work(self, wait_s: float) -> Iterator[None]:
@@ -426,7 +441,7 @@ class ImageLanes:
     def halves(self) -> bool:
         """Whether two children are free for a batch's two halves now."""
         with self._cond:
-            return self.children >= 2 and self.side + self.frames + 2 <= self.children
+            return self.children >= 2 and self.side + self.frames + self.later + 2 <= self.children
 
 
 SIDE_WAIT_S = 20.0   # as long as the pool's own wait for a child
@@ -441,12 +456,27 @@ def image_lanes() -> ImageLanes:
     return _lanes
 
 
+ANSWER_FRAMES = 2    # frames of a batch analysed before its answer (embedded defaults): the newest
+
+
+def _answer_first() -> bool:
+    """Whether a batch is answered from its newest frames: on the embedded defaults, where the route
+    stores it after the answer (store_later). Scaled out the route stores it before answering, so
+    the whole batch is analysed at once, in two halves as before."""
+    return not get_settings().queue_url
+
+
 def _analyse_frames(datas: list[bytes]) -> list[dict]:
-    """image_work.liveness_frames of a batch, in two halves at once when two children are free."""
+    """image_work.liveness_answer of a batch (the newest ANSWER_FRAMES analysed, "analysis" None for the
+    others), or image_work.liveness_frames in two halves at once when two children are free."""
     def work(part: list[bytes]) -> list[dict]:
         return _image_work(image_work.liveness_frames, part, FRAME_LIMITS, 90, timeout=FRAMES_TIMEOUT_S)
 
     lanes = image_lanes()
+    if _answer_first() and len(datas) > ANSWER_FRAMES:
+        with lanes.frame_work():
+            return _image_work(image_work.liveness_answer, datas, FRAME_LIMITS, 90, ANSWER_FRAMES,
+                               timeout=FRAMES_TIMEOUT_S)
     if len(datas) < 4 or not lanes.halves():
         with lanes.frame_work():
             return work(datas)
@@ -624,14 +654,21 @@ def frame_count(db: Session, resource_id: int) -> int:
 
 @dataclass(frozen=True)
 class AnalysedFrames:
-    """A batch analysed and cleaned, not yet stored: (ms, cleaned JPEG, width, height, analysis) per frame."""
+    """A batch checked and cleaned, not yet stored: (ms, cleaned JPEG, width, height, analysis) per frame
+    analysed so far, in time order, and the frames whose analysis comes after the answer ("later":
+    (ms, the bytes as sent, cleaned JPEG, width, height), sent before every analysed one; `complete`)."""
     session_id: int
     resource_id: int
     frames: tuple[tuple[int, bytes, int, int, "FrameAnalysis"], ...]
+    later: tuple[tuple[int, bytes, bytes, int, int], ...] = ()
 
     @property
     def analyses(self) -> list[FrameAnalysis]:
         return [f[4] for f in self.frames]
+
+    @property
+    def size(self) -> int:
+        return len(self.frames) + len(self.later)
 
 
 class PendingFrames:
@@ -648,11 +685,11 @@ class PendingFrames:
 
     def begin(self, batch: AnalysedFrames) -> None:
         with self._cond:
-            self._count[batch.resource_id] = self._count.get(batch.resource_id, 0) + len(batch.frames)
+            self._count[batch.resource_id] = self._count.get(batch.resource_id, 0) + batch.size
 
     def end(self, batch: AnalysedFrames, stored: bool) -> None:
         with self._cond:
-            left = self._count.get(batch.resource_id, 0) - len(batch.frames)
+            left = self._count.get(batch.resource_id, 0) - batch.size
             if left > 0:
                 self._count[batch.resource_id] = left
             else:
@@ -664,7 +701,7 @@ class PendingFrames:
     def count(self, resource_id: int) -> int:
         """Frames of the attempt not yet stored (the frame limit counts them)."""
         with self._cond:
-            return self._count.get(resource_id, 0) + sum(len(b.frames) for b in self._failed.get(resource_id, ()))
+            return self._count.get(resource_id, 0) + sum(b.size for b in self._failed.get(resource_id, ()))
 
     def settle(self, resource_id: int, timeout: float) -> list[AnalysedFrames]:
         """Wait until no batch of the attempt is being stored; the batches whose storing failed (taken)."""
@@ -694,6 +731,11 @@ def analyse_liveness_frames(db: Session, *, token: str, resource_id: int,
     in the image pool with its decoding and re-encoding): the analysis gives the
     live feedback and is stored with the frame (store_liveness_frames), so the
     worker's decision does not analyse the attempt again.
+
+    On the embedded defaults only the ANSWER_FRAMES newest frames are analysed
+    before the answer (every frame is still decoded and re-encoded, so a bad one
+    refuses the batch); the others are in `later`, analysed by `complete` before
+    the batch is stored (store_liveness_frames), after the answer.
     """
     from identity_app.checks.liveness import NO_FACE, FrameAnalysis
 
@@ -708,13 +750,38 @@ def analyse_liveness_frames(db: Session, *, token: str, resource_id: int,
     for _, data in frames:
         check_image(data, FRAME_LIMITS)
     cleaned = _analyse_frames([data for _, data in frames]) if frames else []
-    return AnalysedFrames(vs.id, r.id, tuple(
-        (int(ms), bytes(frame["jpeg"]), int(frame["width"]), int(frame["height"]),
-         FrameAnalysis.from_dict(frame["analysis"]) or NO_FACE) for (ms, _), frame in zip(frames, cleaned)))
+    done, later = [], []
+    for (ms, data), frame in zip(frames, cleaned):
+        jpeg, width, height = bytes(frame["jpeg"]), int(frame["width"]), int(frame["height"])
+        if frame["analysis"] is None:
+            later.append((int(ms), data, jpeg, width, height))
+        else:
+            done.append((int(ms), jpeg, width, height, FrameAnalysis.from_dict(frame["analysis"]) or NO_FACE))
+    return AnalysedFrames(vs.id, r.id, tuple(done), tuple(later))
+
+
+def complete(batch: AnalysedFrames) -> AnalysedFrames:
+    """The batch with its `later` frames analysed too (in the image pool, after the answers waiting for a
+    child: ImageLanes.later_work), every frame in time order; their analyses join the live feedback.
+    The same bytes, decoder and FaceMesh as before the answer: the same analyses as one call gives."""
+    from identity_app.checks.liveness import NO_FACE, FrameAnalysis
+    from identity_app.services.capture import liveness_feedback
+
+    if not batch.later:
+        return batch
+    with image_lanes().later_work():
+        raw = _image_work(image_work.liveness_rest, [f[1] for f in batch.later], FRAME_LIMITS,
+                          timeout=FRAMES_TIMEOUT_S)
+    added = [(ms, jpeg, width, height, FrameAnalysis.from_dict(a) or NO_FACE)
+             for (ms, _, jpeg, width, height), a in zip(batch.later, raw)]
+    liveness_feedback.record(batch.resource_id, [(f[0], f[4]) for f in added])
+    return AnalysedFrames(batch.session_id, batch.resource_id, tuple(added) + batch.frames)  # as sent
 
 
 def store_liveness_frames(db: Session, store: MediaStore, batch: AnalysedFrames) -> None:
-    """Store an analysed batch: each frame encrypted, with its analysis, as a row of its attempt."""
+    """Store an analysed batch: each frame encrypted, with its analysis, as a row of its attempt
+    (the frames left for after the answer are analysed first: `complete`)."""
+    batch = complete(batch)
     for ms, jpeg, width, height, analysis in batch.frames:
         store_session_media(db, store, session_id=batch.session_id, resource_id=batch.resource_id,
                             kind=MediaKind.LIVENESS_FRAME, data=jpeg, content_type="image/jpeg", width=width,
@@ -731,12 +798,13 @@ def store_pending(run_unit, batch: AnalysedFrames) -> None:
     try:
         for attempt in range(STORE_RETRIES):
             try:
+                batch = complete(batch)  # outside the unit of work: no database session held meanwhile
                 run_unit(lambda w: store_liveness_frames(w.db, w.store, batch))
                 stored = True
                 break
             except Exception as exc:  # noqa: BLE001 - the finish stores it instead; never lost
                 logging.getLogger(__name__).warning("storing %d liveness frames of attempt %d failed (%s), try %d",
-                                                    len(batch.frames), batch.resource_id, type(exc).__name__,
+                                                    batch.size, batch.resource_id, type(exc).__name__,
                                                     attempt + 1)
     finally:
         PENDING.end(batch, stored)
@@ -758,7 +826,7 @@ def add_liveness_frames(db: Session, store: MediaStore, *, token: str, resource_
                         frames: list[tuple[int, bytes]]) -> list[FrameAnalysis]:
     """Analyse and store a batch in one unit of work (analyse_liveness_frames, store_liveness_frames).
     Returns the analyses."""
-    batch = analyse_liveness_frames(db, token=token, resource_id=resource_id, frames=frames)
+    batch = complete(analyse_liveness_frames(db, token=token, resource_id=resource_id, frames=frames))
     store_liveness_frames(db, store, batch)
     return batch.analyses
 

@@ -3,7 +3,10 @@
 Each frame is analysed once as it arrives (capture.add_liveness_frames,
 which also stores the analysis with the frame) and the analyses are kept in
 a small cache per attempt; the challenges answered so far come from the
-same pure `evaluate_challenges` the final report uses. The decision itself
+same pure `evaluate_challenges` the final report uses. A batch is answered
+from its newest frames; its older ones are analysed after the answer and join
+the cache then (`record`), so they count from the next answer on (issue 13).
+The decision itself
 is made later by the worker from the stored frames and analyses, so a cache
 lost to a restart only costs feedback.
 
@@ -141,6 +144,26 @@ def add_frames(resource_id: int, challenges: list[str], frames: list[tuple[int, 
     last = analysed[-1][1] if analysed else None
     face = "none" if last is None or not last.has_face else ("many" if last.face_count > 1 else "ok")
     return Progress(answered, len(challenges), face, turn_hint(outcomes), int(round(answered_at * 1000)))
+
+
+def record(resource_id: int, frames: list[tuple[int, FrameAnalysis]]) -> None:
+    """Add analyses of an attempt's frames made after their batch's answer (capture.complete): the next
+    answer counts them. Only where the attempt is being followed (a batch was answered here or in Redis)."""
+    if not frames:
+        return
+    analysed = [(ms / 1000.0, analysis) for ms, analysis in frames]
+    shared = _redis_store()
+    if shared is not None:
+        try:
+            shared.add(resource_id, analysed)
+            return
+        except Exception as exc:  # noqa: BLE001 - Redis away: this process's cache, feedback only
+            log.warning("live feedback cache in Redis unavailable: %s", type(exc).__name__)
+    with _lock:
+        seen = _cache.get(resource_id)
+        if seen is not None:
+            seen.extend(analysed)
+            seen.sort(key=lambda item: item[0])
 
 
 def forget(resource_id: int) -> None:
