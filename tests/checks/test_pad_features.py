@@ -52,7 +52,6 @@ def test_the_bottleneck_makes_the_cues_of_a_small_and_a_large_crop_alike() -> No
 
 
 def test_nested_cv_chooses_the_feature_set_inside_and_the_final_fit_takes_the_most_chosen() -> None:
-    pytest.importorskip("sklearn")
     from identity_app.evaluation import pad_fit
 
     rng = np.random.default_rng(0)
