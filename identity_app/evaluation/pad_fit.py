@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("data")
     p.add_argument("--bpcer", type=float, default=0.05, help="the BPCER the threshold keeps")
     p.add_argument("--whole-image", action="store_true", help="features of the whole image, not the app's crop")
+    p.add_argument("--final", metavar="SPEC:C", help="fit the final weights with this pair (a label as printed,"
+                   " e.g. texture+quality+colour_lbp:1) instead of the outer folds' most chosen")
     a = p.parse_args(argv)
     x, y, subjects = load_features(a.data, a.whole_image)
 
@@ -234,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
           f" BPCER {r.bpcer:.2%} ({round(r.bpcer * r.bona_fide)}/{r.bona_fide}), ROC AUC {r.auc:.4f}")
 
     ch = final_choice(x, y, subjects, r, a.bpcer)
+    if a.final:
+        label, c = a.final.rsplit(":", 1)
+        spec = next(k for k in x if k.label() == label)
+        ch = choose({spec: x[spec]}, y, subjects, a.bpcer, (float(c),))
     with _one_thread():
         w, b = _fit(x[ch.spec], y, ch.c)
     train = _score(x[ch.spec], w, b)
