@@ -3,7 +3,9 @@
 A label is bona fide when it reads bona_fide / bona fide / bonafide / live /
 real / genuine / 0; anything else is an attack, and its text is the attack
 type (e.g. "spoof (printed photo)"). Without a subject column, the subject
-is the file name's first `_`-separated field (NUAA's naming).
+is the file name's first `_`-separated field (NUAA's naming), and without a
+`presentation` column the presentation is the file name without its last
+`_` field, which is the frame number (NUAA: subject_glasses_place_session_frame).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ class PadSample:
     path: Path
     attack_type: str | None  # None = bona fide
     subject: str
+    presentation: str = ""   # one capture (a video sequence); frames of it share it
+    frame: int = 0
 
     @property
     def is_attack(self) -> bool:
@@ -36,13 +40,29 @@ def load_labels(data_dir: str | Path) -> list[PadSample]:
             f_col, l_col = cols.get("file") or cols.get("path") or cols.get("image"), cols.get("label")
             if not (f_col and l_col):
                 continue
-            s_col = cols.get("subject")
+            s_col, p_col = cols.get("subject"), cols.get("presentation")
             for row in reader:
                 name, label = row[f_col].strip(), row[l_col].strip()
                 attack = None if label.lower() in BONA_FIDE else label
                 subject = row[s_col].strip() if s_col else Path(name).name.split("_")[0]
-                samples.append(PadSample(labels.parent / name, attack, subject))
+                head, _, tail = Path(name).stem.rpartition("_")
+                frame = int(tail) if head and tail.isdigit() else 0
+                presentation = row[p_col].strip() if p_col else (head if head and tail.isdigit() else Path(name).stem)
+                samples.append(PadSample(labels.parent / name, attack, subject, presentation, frame))
     return samples
+
+
+def attempts(samples: list[PadSample], frames: int = 3) -> list[list[int]]:
+    """Indices of `samples` grouped as the liveness check scores an attempt: up to `frames`
+    frames of one presentation, in frame order (it takes the median of 3 frames' scores)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, s in enumerate(samples):
+        groups.setdefault((s.subject, s.presentation, s.attack_type), []).append(i)
+    out = []
+    for idx in groups.values():
+        idx = sorted(idx, key=lambda i: samples[i].frame)
+        out.extend(idx[k:k + frames] for k in range(0, len(idx), frames))
+    return out
 
 
 def app_face_crop(image_bgr):

@@ -155,6 +155,8 @@ class NestedResult:
     bona_fide: int
     chosen_c: tuple[float, ...]   # the C each outer fold chose
     chosen_spec: tuple[FeatureSpec | None, ...] = ()   # the feature set each outer fold chose
+    scores: tuple[float, ...] = ()       # each sample's held-out score
+    thresholds: tuple[float, ...] = ()   # the threshold its outer fold chose
 
 
 def nested_cv(xs, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05,
@@ -164,6 +166,7 @@ def nested_cv(xs, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05,
     `xs`: {FeatureSpec: matrix} (the candidates to choose among) or one matrix."""
     table = _as_table(xs)
     held_out, flagged, chosen = np.zeros(len(y)), np.zeros(len(y), dtype=bool), []
+    thresholds = np.zeros(len(y))
     for s in np.unique(subjects):
         test = subjects == s
         ch = choose({k: x[~test] for k, x in table.items()}, y[~test], subjects[~test], bpcer, grid)
@@ -172,9 +175,11 @@ def nested_cv(xs, y: np.ndarray, subjects: np.ndarray, bpcer: float = 0.05,
             w, b = _fit(x[~test], y[~test], ch.c)
         held_out[test] = _score(x[test], w, b)
         flagged[test] = held_out[test] >= ch.threshold
+        thresholds[test] = ch.threshold
         chosen.append(ch)
     return NestedResult(float(np.mean(~flagged[y == 1])), float(np.mean(flagged[y == 0])), _auc(y, held_out),
-                        int(y.sum()), int((1 - y).sum()), tuple(c.c for c in chosen), tuple(c.spec for c in chosen))
+                        int(y.sum()), int((1 - y).sum()), tuple(c.c for c in chosen), tuple(c.spec for c in chosen),
+                        tuple(held_out.tolist()), tuple(thresholds.tolist()))
 
 
 def final_choice(xs, y: np.ndarray, subjects: np.ndarray, r: NestedResult, bpcer: float = 0.05) -> Choice:

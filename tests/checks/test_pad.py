@@ -130,8 +130,12 @@ def test_the_evaluation_reports_apcer_per_attack_type_bpcer_and_the_held_out_fig
     assert held_out["subjects"] == 3 and "nested" in held_out["method"]
     assert len(held_out["features_per_outer_fold"]) == 3 and len(held_out["c_per_outer_fold"]) == 3
     assert 0.0 <= held_out["apcer"] <= 1.0 and 0.0 <= held_out["bpcer"] <= 1.0
+    # Per attempt (median of up to 3 frames of one presentation), shipped and held-out.
+    for a in (result["per_attempt"], held_out["per_attempt"]):
+        assert 0 < a["attacks"] <= 9 and 0 < a["bona_fide"] <= 9 and a["accepted"] <= a["attacks"]
     out = capsys.readouterr().out
     assert "held-out" in out and "chosen per outer fold" in out and "training figures" in out
+    assert out.count("per attempt") == 2
     assert (tmp_path / "pad.json").is_file()
 
 

@@ -67,3 +67,19 @@ def test_nested_cv_chooses_the_feature_set_inside_and_the_final_fit_takes_the_mo
     final = pad_fit.final_choice(xs, y, subjects, r, bpcer=0.1)
     picks = list(zip(r.chosen_spec, r.chosen_c))
     assert final.spec == good and picks.count((final.spec, final.c)) == max(map(picks.count, picks))
+
+
+def test_an_attempt_is_up_to_three_frames_of_one_presentation_in_frame_order(tmp_path) -> None:
+    # As the liveness check scores an attempt: the median of 3 frames of one capture.
+    from identity_app.evaluation.pad_data import attempts, load_labels
+
+    names = ["0001_00_00_01_40.jpg", "0001_00_00_01_0.jpg", "0001_00_00_01_12.jpg", "0001_00_00_01_300.jpg",
+             "0001_00_00_02_5.jpg", "0002_00_00_01_5.jpg", "other.jpg"]
+    (tmp_path / "labels.csv").write_text("file,label\n" + "".join(f"{n},live\n" for n in names)
+                                         + "0001_00_00_01_7.jpg,print\n")
+    samples = load_labels(tmp_path)
+    assert samples[0].presentation == "0001_00_00_01" and samples[0].frame == 40
+    groups = [[samples[i].path.name for i in g] for g in attempts(samples)]
+    assert ["0001_00_00_01_0.jpg", "0001_00_00_01_12.jpg", "0001_00_00_01_40.jpg"] in groups
+    assert ["0001_00_00_01_300.jpg"] in groups and ["0001_00_00_01_7.jpg"] in groups  # a print never joins live frames
+    assert ["other.jpg"] in groups and len(groups) == 6
