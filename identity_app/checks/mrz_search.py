@@ -17,7 +17,8 @@ for the reading whose check digits hold:
 - the cost of a reading is how much less likely the recogniser found it
   (the sum of ln(p(read) / p(alternative)) over changed positions); every
   check digit that fails costs DIGIT_PENALTY; the cheapest reading wins,
-  and only change sets costing at most MAX_CHANGE_COST are considered;
+  and only change sets costing at most MAX_CHANGE_COST, with at most
+  MAX_UNPAIRED_CHANGES changes outside the OCR-B pairs, are considered;
 - every change is reported as a Repair, with both probabilities;
 - other readings whose check digits all hold and whose cost is within
   AMBIGUITY_MARGIN of the chosen one are returned as `alternatives`: the
@@ -60,6 +61,9 @@ MAX_CHANGE_COST = 5.0     # nats: change sets less likely than this are never co
 AMBIGUITY_MARGIN = 2.3    # nats (10x): a valid reading this close to the chosen one is an alternative
 MAX_EVALUATIONS = 3000
 STRONG_RATIO = 0.5        # outside the confusable pairs, an alternative must be at least this likely
+# Changes outside the confusable pairs one reading may make: a French card's line read one
+# character shifted was made valid by three of them (tuning photo); a real misread is one or two.
+MAX_UNPAIRED_CHANGES = 2
 SEARCH_VERSION = "confusable-search/1"
 STATIC_PAIRS = ("O0", "I1", "Z2", "S5", "B8", "D0", "G6")  # OCR-B's confusable pairs
 _STATIC = {}
@@ -93,6 +97,7 @@ class _Option:
     char: str
     p_read: float
     p_alt: float
+    paired: bool          # an OCR-B confusable pair (or K for `<`), not just a character nearly chosen
 
 
 def searched_positions(fmt: str) -> list[tuple[int, int, str]]:
@@ -120,12 +125,13 @@ def _options(lines: Sequence[str], fmt: str, probs: Sequence) -> list[_Option]:
             p_alt = float(row[_INDEX[c]])
             # An OCR-B confusion the recogniser gave a share, or any character it nearly chose;
             # a stray engine's 4 against five 7s is no reason to rewrite a date.
-            ratio = STRONG_RATIO if c not in _STATIC.get(read, ()) and {c, read} != {"K", "<"} else MIN_RATIO
+            paired = c in _STATIC.get(read, ()) or {c, read} == {"K", "<"}
+            ratio = MIN_RATIO if paired else STRONG_RATIO
             if p_alt <= 0.0 or p_alt < ratio * max(p_read, 1e-9):
                 continue
             cost = max(0.0, math.log(max(p_read, 1e-9) / p_alt))
             if cost <= MAX_CHANGE_COST:
-                out.append(_Option(cost, li, pos, c, p_read, p_alt))
+                out.append(_Option(cost, li, pos, c, p_read, p_alt, paired))
     out.sort(key=lambda o: o.cost)
     return out
 
@@ -179,6 +185,8 @@ def search_confusables(lines: Sequence[str], fmt: str, probs: Sequence) -> Searc
         if cost > min(bound, MAX_CHANGE_COST) or evaluations >= MAX_EVALUATIONS:
             break
         chosen = tuple(options[i] for i in subset)
+        if sum(not o.paired for o in chosen) > MAX_UNPAIRED_CHANGES:
+            continue
         candidate = _apply(lines, chosen)
         if candidate is None:
             continue

@@ -175,3 +175,20 @@ def test_a_lone_zero_at_the_end_of_an_empty_passport_personal_number_is_its_last
     assert [(r.position, r.read, r.repaired) for r in parsed.repairs] == [(42, "0", "<")]
     # Data that starts the field is data, however it ends.
     assert parse_mrz(td3("XS6342618", personal="AB<<<<<<<<<<<0")).lines == td3("XS6342618", personal="AB<<<<<<<<<<<0")
+
+
+def test_at_most_two_changes_outside_the_ocr_b_pairs_make_a_reading_valid():
+    # A French card number with digits the recogniser nearly read otherwise (5/7, 6/4, 2/7 are
+    # no OCR-B pairs). Two such hesitations are repaired by the check digits; three are what a
+    # line read one character out of step looks like, and the reading stays invalid.
+    def read_as(changes: dict[int, str]) -> tuple[str, list]:
+        line = "".join(changes.get(i, c) for i, c in enumerate(FRA[1]))
+        spread = {f"p{i}": {c: 0.55, FRA[1][i]: 0.45} for i, c in changes.items()}
+        return line, rows(line, **spread)
+
+    two, two_rows = read_as({1: "7", 3: "4"})
+    repaired = parse_mrz((FRA[0], two), probs=[rows(FRA[0]), two_rows])
+    assert repaired.valid and repaired.lines == FRA
+    three, three_rows = read_as({1: "7", 3: "4", 8: "7"})
+    kept = parse_mrz((FRA[0], three), probs=[rows(FRA[0]), three_rows])
+    assert not kept.valid and kept.lines[1] == three and kept.repairs == ()
