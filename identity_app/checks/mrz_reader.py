@@ -278,6 +278,17 @@ def combine(readings: Sequence[tuple[str, Sequence]]) -> tuple[str, list]:
     return "".join(text), rows
 
 
+def candidate_readings(per_line: Sequence[Sequence[tuple[str, Sequence]]],
+                       latest: Sequence[tuple[str, Sequence | None]]) -> list[list[tuple[str, list]]]:
+    """The readings a round of second opinions offers the parser: every reading so far pooled
+    (`combine`), and the round's own reading of each line (`latest`). Pooled position by
+    position, a reading one character out of step with the first (JPN read JN< with a filler
+    added at the line's end) ties with it at every shifted position (tuning photo 2033)."""
+    pooled = [combine(readings) for readings in per_line]
+    own = [(text, list(rows) if rows is not None else [None] * len(text)) for text, rows in latest]
+    return [pooled, own]
+
+
 def _score(parsed: ParsedMRZ) -> tuple[int, int]:
     return parsed.valid_count, parsed.plausibility
 
@@ -313,14 +324,17 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     if not parsed.valid:
         needed |= {0, 1} if parsed.format in ("TD1", FRA_ID) else {1}
     # A reading whose check digits pass but whose country code is unknown (an
-    # old code like SI<) gets one second opinion, an invalid one all of them.
-    rounds = 1 if parsed.valid else len(sources[0][2]) + 1
+    # old code like SI<, or JPN read JN< with a filler added: the nationality of
+    # a TD1 card is under no check digit, tuning photo 2033) gets RapidOCR's other
+    # renderings, an invalid one Tesseract's reading too.
+    rounds = len(sources[0][2]) if parsed.valid else len(sources[0][2]) + 1
     for name, read, renderings in sources:
         for images in renderings:
             if rounds == 0:
                 break
             rounds -= 1
             added = False
+            alone = [readings[0] for readings in per_line]
             for i, img in enumerate(images):
                 if i not in needed:
                     continue
@@ -328,18 +342,19 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                 if abs(len(r.text) - widths[i]) > 4:
                     continue
                 per_line[i].append(_fit(r, widths[i], i + 1)[:2])
+                alone[i] = per_line[i][-1]
                 added = True
             if not added:
                 continue
             engines.add(name)
-            pooled = [combine(readings) for readings in per_line]
-            texts, rows, _ = with_glyph_evidence([t for t, _ in pooled], [r for _, r in pooled], band)
-            cand = parse_mrz(texts, probs=rows)
-            if cand is None or cand.format != parsed.format:
-                continue
-            key = (*_score(cand), 0)
-            if key > best_key:
-                best, best_key = cand, key
+            for lines_rows in candidate_readings(per_line, alone):
+                texts, rows, _ = with_glyph_evidence([t for t, _ in lines_rows], [r for _, r in lines_rows], band)
+                cand = parse_mrz(texts, probs=rows)
+                if cand is None or cand.format != parsed.format:
+                    continue
+                key = (*_score(cand), 0)
+                if key > best_key:
+                    best, best_key = cand, key
             if best.valid and best.plausible:
                 break
         if best.valid and best.plausible:
