@@ -1,6 +1,7 @@
 """A real app in production mode and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
@@ -55,6 +56,7 @@ def app_env(tmp: Path, port: int) -> dict[str, str]:
         "IDV_PORT": str(port),
         "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "REFLEX_WEB_WORKDIR": str(tmp / "web"),
+        "REFLEX_STATES_WORKDIR": str(tmp / "ui-state"),  # each server clears its own at start
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_BUN_PATH": str(ROOT / ".tools/bun/bin/bun"),
@@ -66,17 +68,49 @@ def app_env(tmp: Path, port: int) -> dict[str, str]:
     return env
 
 
-def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
+def _prebuilt_frontend(root: Path) -> Path:
+    """The production frontend built once for the whole run (`container/prebuilt.py build`, as the
+    image does); each app gets a copy pointed at its own port. A `reflex run --env prod` per app
+    rebuilt the same bundle every time: about a minute of two cores each, a dozen times a run."""
+    web = root / "prebuilt-web"
+    done = web / ".idv-built"
+    with (root / "prebuilt-web.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(web, ignore_errors=True)
+            env = app_env(root / "prebuilt-build", 3000)
+            env["REFLEX_WEB_WORKDIR"] = str(web)
+            Path(env["IDV_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+            out = subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "container/prebuilt.py"), "build"],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+            assert out.returncode == 0, f"the frontend build failed:\n{(out.stdout + out.stderr)[-4000:]}"
+            shutil.rmtree(web / "node_modules", ignore_errors=True)  # only the build needs them
+            done.touch()
+    return web
+
+
+def start_app(tmp: Path, extra_env: dict[str, str] | None = None, prebuilt: bool = True) -> RunningApp:
+    """The app on a free port with its check worker. `prebuilt`: the frontend built once per run and
+    served by the image's server (container/prebuilt.py serve); otherwise `reflex run --env prod`, the
+    supervisor's web process under `make run`, which compiles and builds the frontend at start."""
     port = free_port()
     env = app_env(tmp, port)
     env.update(extra_env or {})
     subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "identity_app.cli", "migrate"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=120)
     log = tmp / "app.log"
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    if prebuilt:
+        web = Path(env["REFLEX_WEB_WORKDIR"])
+        shutil.rmtree(web, ignore_errors=True)
+        shutil.copytree(_prebuilt_frontend(tmp.parent), web, symlinks=True)
+        python = str(ROOT / ".venv/bin/python")
+        subprocess.run([python, str(ROOT / "container/prebuilt.py"), "point-at", env["IDV_PUBLIC_BASE_URL"]],
+                       cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+        argv = [python, str(ROOT / "container/prebuilt.py"), "serve", "--port", str(port)]
+    else:
+        argv = [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--single-port", "--frontend-port", str(port)]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
     # The check worker runs beside the web server; stop_app stops both, like a container restart.
     _WORKERS[proc.pid] = subprocess.Popen(
         [str(ROOT / ".venv/bin/python"), "-m", "identity_app.worker"], cwd=ROOT, env=env,

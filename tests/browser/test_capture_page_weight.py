@@ -33,7 +33,9 @@ new MutationObserver((_, obs) => {
 
 @pytest.fixture(scope="module")
 def weight_app(tmp_path_factory):
-    app = start_app(tmp_path_factory.mktemp("weight-app"), TEST_ENV)
+    # Built by `reflex run --env prod` at start, as `make run` serves it: the bytes measured here
+    # are that build's (the shared prebuilt copy is re-pointed at each port, dropping some .br files).
+    app = start_app(tmp_path_factory.mktemp("weight-app"), TEST_ENV, prebuilt=False)
     yield app
     stop_app(app.proc)
 
