@@ -80,3 +80,19 @@ def test_a_frame_whose_header_lies_about_its_size_is_not_plain():
     except ImageDecodeError:
         return
     assert image.shape[:2] == (100, 120)
+
+
+def test_a_camera_document_photo_is_decoded_as_by_the_hardened_decoder_and_re_encoded():
+    limits = ImageLimits()
+    from tests import capture_media as cm
+
+    data = cm.jpeg(cm.document_frame(), 92)
+    assert image_work.plain_jpeg_size(data) is not None
+    assert np.array_equal(image_work.decode_frame(data, limits), decode_image(data))
+    from identity_app.checks.image_io import encode_jpeg
+    from identity_app.checks.image_quality import assess_quality
+
+    photo = image_work.document_photo(data, limits, 92)
+    hardened = decode_image(data)
+    assert photo["ok"] == assess_quality(hardened).ok  # the same verdict, and the same stored bytes
+    assert photo["ok"] and photo["jpeg"] == encode_jpeg(hardened, 92) != data
