@@ -203,8 +203,44 @@ def http(batches: int) -> None:
                   f" clock ticks of 10 ms)")
             for k, v in parts.items():
                 print(f"    {k:<20} median {statistics.median(v) * 1000:7.1f} ms   mean {statistics.mean(v) * 1000:7.1f} ms")
+            services(tokens_for=lambda: bench_world.new_links(world.application_id, 1), batches=batches)
         finally:
             app.stop()
+
+
+def services(tokens_for, batches: int) -> None:
+    """The route's use cases in this process, one after the other, against the app's database and media:
+    this thread's CPU for each (the pool child's work is not in it), so the web process's share is seen."""
+    from identity_app.services import doorway
+    from identity_app.services.capture import flow, liveness_feedback
+
+    frames = _frames()
+    token = tokens_for()[0]
+    doorway.run(lambda w: flow.give_consent(w.db, token=token))
+    rid = doorway.run(lambda w: flow.start_liveness_attempt(w.db, token=token)).resource_id
+    steps: dict[str, tuple[list[float], list[float]]] = {}
+
+    def timed(name: str, fn):
+        c, w = time.thread_time(), time.perf_counter()
+        out = fn()
+        cpu, wall = steps.setdefault(name, ([], []))
+        cpu.append(time.thread_time() - c)
+        wall.append(time.perf_counter() - w)
+        return out
+
+    for i in range(min(batches, flow.MAX_FRAMES_PER_ATTEMPT // len(frames))):
+        sent = [(1000 * i + 125 * k, f) for k, f in enumerate(frames)]
+        batch, challenges = timed("analyse (checks, pool call)", lambda: doorway.run(lambda w: (
+            flow.analyse_liveness_frames(w.db, token=token, resource_id=rid, frames=sent),
+            flow.attempt_challenges(w.db, token=token, resource_id=rid))))
+        timed("live feedback", lambda: liveness_feedback.add_frames(rid, list(challenges),
+                                                                     [(f[0], f[4]) for f in batch.frames]))
+        batch = timed("after the answer: rest analysed", lambda: flow.complete(batch))
+        timed("after the answer: stored", lambda: doorway.run(
+            lambda w: flow.store_liveness_frames(w.db, w.store, batch)))
+    print(f"the route's use cases in this process, this thread's CPU (load average {_loadavg()}):")
+    for name, (cpu, wall) in steps.items():
+        _row(name, cpu, wall)
 
 
 def main(argv: list[str] | None = None) -> int:
