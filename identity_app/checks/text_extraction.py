@@ -18,7 +18,12 @@ ID_DOCUMENT_TEXT_DATA_CHECK report:
 - A reading whose check digits hold but that other readings of the same
   characters satisfy too (mrz_search's alternatives) is decided by the
   printed fields of the visual zone; when they cannot decide, the
-  `mrz_unambiguous` sub-check fails and the reading is not approved.
+  `mrz_unambiguous` sub-check fails and the reading is not approved. A
+  document number the visual zone prints with the other member of a
+  confusable pair (G/6, L/1, Z/2 ...) is taken as printed when every check
+  digit holds either way. A reading whose check digits hold but whose
+  country code is unknown or whose sex is not M/F/X/< (fields no digit
+  covers) fails `mrz_fields_plausible` and is not approved.
 Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 """
 from __future__ import annotations
@@ -32,7 +37,8 @@ import numpy as np
 from identity_app.checks import mrz_search
 from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.mrz_locate import rotate
-from identity_app.checks.mrz_parse import NON_ICAO, ParsedMRZ, parse_mrz
+from identity_app.checks.icao_codes import is_known_country
+from identity_app.checks.mrz_parse import COUNTRY_FIELDS, LAYOUTS, NON_ICAO, SEX_POSITION, ParsedMRZ, parse_mrz
 from identity_app.checks.document_frame import correct_perspective, find_document
 from identity_app.checks.mrz_reader import MRZAttempt, MRZReading, attempt_mrz
 from identity_app.checks.report import (
@@ -210,11 +216,59 @@ def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[Parse
     return chosen, repairs, True
 
 
+# Pairs a printed document number may settle in the MRZ: OCR-B's confusable pairs, and L/1,
+# which like G/6 count the same modulo 10 (21 and 1), so no check digit can.
+PRINTED_NUMBER_PAIRS = frozenset(frozenset(p) for p in (*mrz_search.STATIC_PAIRS, "L1"))
+
+
+def number_from_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[ParsedMRZ, tuple[Repair, ...]]:
+    """The reading with its document number as printed, where the two differ only by confusable
+    characters and every check digit still holds with the printed ones (a G read 6, or Z read 2
+    with S read 5 on a visa whose only digit they cancel in: tuning photo 2074); else unchanged."""
+    seen = comparable("document_number", printed.get("document_number", ""))
+    number = parsed.field("document_number") or ""
+    if not seen or seen == number or len(seen) != len(number) or parsed.format == NON_ICAO:
+        return parsed, ()
+    if any(a != b and frozenset((a, b)) not in PRINTED_NUMBER_PAIRS for a, b in zip(number, seen)):
+        return parsed, ()
+    seg = next(s for s in LAYOUTS[parsed.format] if s.name == "document_number")
+    line = parsed.lines[seg.line]
+    if line[seg.start:seg.start + len(number)] != number:
+        return parsed, ()  # a long TD1 number continued in the optional data: left as read
+    lines = list(parsed.lines)
+    lines[seg.line] = line[:seg.start] + seen + line[seg.start + len(seen):]
+    chosen = parse_mrz(lines, repair=False)
+    if chosen is None or not chosen.valid or chosen.format != parsed.format:
+        return parsed, ()
+    repairs = tuple(Repair(seg.line + 1, seg.start + k + 1, a, b,
+                           "document number as printed: confusable characters, the check digits hold either way")
+                    for k, (a, b) in enumerate(zip(number, seen)) if a != b)
+    return chosen, repairs
+
+
+def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
+    """Fields of a read MRZ that no check digit covers and that cannot be right as read: a
+    country code ICAO does not know, a sex other than M, F, X or `<` (a character dropped or
+    doubled moves letters into them, and the check digits still hold: tuning photo 2033)."""
+    if not doc.mrz_found or doc.mrz_format in (None, "", NON_ICAO):
+        return ()
+    parsed = parse_mrz(doc.mrz_lines, repair=False)
+    if parsed is None or parsed.format == NON_ICAO:
+        return ()
+    out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and not is_known_country(parsed.field(f) or "")]
+    if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<":
+        out.append("sex")
+    return tuple(out)
+
+
 def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text: str) -> DocumentText:
     printed_fields = tuple((k, v) for k, v in printed.items())
     if reading is None:
         return DocumentText(mrz_found=False, printed_fields=printed_fields, raw_text=raw_text)
     p, chosen_by_printed, decided = decide_by_printed(reading.parsed, printed)
+    if decided:
+        p, by_number = number_from_printed(p, printed)
+        chosen_by_printed += by_number
     return DocumentText(
         mrz_found=True,
         mrz_format=p.format,
@@ -257,6 +311,9 @@ def text_data_report(doc: DocumentText) -> CheckReport:
     if doc.mrz_alternatives:
         breakdown.append(sub_check("mrz_unambiguous", False, other_readings=" / ".join(
             "|".join(lines) for lines in doc.mrz_alternatives)))
+    implausible = implausible_fields(doc)
+    if implausible:
+        breakdown.append(sub_check("mrz_fields_plausible", False, fields=", ".join(implausible)))
     if doc.mrz_found:
         for name in PRINTED_COMPARED:
             printed, mrz = doc.printed(name), doc.field(name)
@@ -296,6 +353,10 @@ def text_data_report(doc: DocumentText) -> CheckReport:
         rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
             "The machine readable zone reads more than one way with valid check digits: retake the photo "
             "with the printed page in view, or review the document by hand."), 0.5
+    elif implausible:
+        rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
+            f"The machine readable zone's check digits hold but its {', '.join(implausible)} cannot be right "
+            "as read (a character may have been dropped): retake the photo, or review the document by hand."), 0.5
     else:
         rec, reason, hint, score = Recommendation.APPROVE, None, None, 1.0
 

@@ -20,7 +20,8 @@ ignored). Prints:
   counted as their own: documents, MRZ found, read exactly, and readings
   reported as another format or as "not an ICAO MRZ";
 - with the visual zone, valid-but-wrong readings the cross-check did not
-  flag (no printed field disagreeing, no alternative reading reported);
+  flag (no printed field disagreeing, no alternative reading reported, no
+  unknown country code or impossible sex: the report approves none of these);
 - the same for PassportEye's read_mrz (its `valid` flag: all check digits),
   and the ratios of valid reads and median times (no ratio of valid reads
   when PassportEye read none).
@@ -49,7 +50,7 @@ import cv2
 
 from identity_app.checks.document_data import FIELD_NAMES
 from identity_app.checks.mrz_parse import parse_mrz
-from identity_app.checks.text_extraction import PRINTED_COMPARED, comparable
+from identity_app.checks.text_extraction import PRINTED_COMPARED, comparable, implausible_fields
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,9 @@ def _ours(samples: list[Sample], visual_zone: bool = False) -> list[dict[str, An
             "repairs": len(doc.repairs) if found else 0,
             "printed": printed,
             "format": doc.mrz_format if found else "none",
-            # The reading carries its own warning: printed fields disagree or it reads two ways.
-            "flagged": bool(found and (doc.mrz_alternatives or disagree)),
+            # The reading carries its own warning: printed fields disagree, it reads two ways, or
+            # a field no check digit covers cannot be right (the report does not approve it).
+            "flagged": bool(found and (doc.mrz_alternatives or disagree or implausible_fields(doc))),
         })
     return out
 

@@ -8,7 +8,7 @@ from identity_app.checks.document_data import DocumentText
 from identity_app.checks.icao import check_digit
 from identity_app.checks.mrz_parse import FRA_ID, MRZ_CHARS, NON_ICAO, detect_format, parse_mrz
 from identity_app.checks.report import Recommendation
-from identity_app.checks.text_extraction import decide_by_printed, text_data_report
+from identity_app.checks.text_extraction import decide_by_printed, number_from_printed, text_data_report
 from tests.checks.specimens import TD2, TD3
 
 # A French identity card (pre-2021 layout) as printed on a specimen.
@@ -192,3 +192,33 @@ def test_at_most_two_changes_outside_the_ocr_b_pairs_make_a_reading_valid():
     three, three_rows = read_as({1: "7", 3: "4", 8: "7"})
     kept = parse_mrz((FRA[0], three), probs=[rows(FRA[0]), three_rows])
     assert not kept.valid and kept.lines[1] == three and kept.repairs == ()
+
+
+def _doc(parsed) -> DocumentText:
+    return DocumentText(mrz_found=True, mrz_format=parsed.format, mrz_lines=parsed.lines, fields=parsed.fields,
+                        check_digits=parsed.check_digits, mrz_alternatives=parsed.alternatives)
+
+
+def test_the_printed_number_settles_letters_and_digits_that_count_the_same():
+    # The specimen's L898902C3 read 1898902C3: L counts 21, 1 modulo 10, so every check digit holds.
+    read = (TD3[0], "1" + TD3[1][1:])
+    parsed = parse_mrz(read, repair=False)
+    assert parsed.valid and parsed.lines != TD3
+    chosen, repairs = number_from_printed(parsed, {"document_number": "L898902C3"})
+    assert chosen.lines == TD3 and chosen.valid
+    assert [(r.line, r.position, r.read, r.repaired) for r in repairs] == [(2, 1, "1", "L")]
+    # A printed number that differs otherwise, or whose characters break a check digit, changes nothing.
+    for seen in ("L898902C8", "1898902C3", "18989O2C3"):
+        assert number_from_printed(parsed, {"document_number": seen}) == (parsed, ())
+
+
+def test_a_valid_reading_with_an_unknown_country_is_not_approved():
+    # JPN read with its P dropped and a filler added at the line's end: no check digit covers
+    # a TD1 card's nationality, so they all hold, but JN< is no country.
+    shifted = (td1("AB1234567")[0], "7408122F1204159JN<<<<<<<<<<<<" + td1("AB1234567")[1][29], td1("AB1234567")[2])
+    parsed = parse_mrz(shifted, repair=False)
+    assert parsed.valid and not parsed.plausible
+    report = text_data_report(_doc(parsed))
+    assert report.recommendation == Recommendation.NOT_AVAILABLE and report.reason == "INCORRECT_MRZ"
+    assert any(s.sub_check == "mrz_fields_plausible" and not s.passed for s in report.breakdown)
+    assert text_data_report(_doc(parse_mrz(td1("AB1234567"), repair=False))).recommendation == Recommendation.APPROVE
