@@ -22,8 +22,9 @@ ID_DOCUMENT_TEXT_DATA_CHECK report:
   document number the visual zone prints with the other member of a
   confusable pair (G/6, L/1, Z/2 ...) is taken as printed when every check
   digit holds either way. A reading whose check digits hold but whose
-  country code is unknown or whose sex is not M/F/X/< (fields no digit
-  covers) fails `mrz_fields_plausible` and is not approved.
+  sex is not M/F/X/<, or whose country code is unknown on a line read a
+  character short or long (fields no digit covers), fails
+  `mrz_fields_plausible` and is not approved.
 Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 """
 from __future__ import annotations
@@ -247,15 +248,20 @@ def number_from_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[Par
 
 
 def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
-    """Fields of a read MRZ that no check digit covers and that cannot be right as read: a
-    country code ICAO does not know, a sex other than M, F, X or `<` (a character dropped or
-    doubled moves letters into them, and the check digits still hold: tuning photo 2033)."""
+    """Fields of a read MRZ that no check digit covers and that cannot be right as read: a sex
+    other than M, F, X or `<`, or a country code ICAO does not know on a line whose length was
+    repaired (a character dropped or doubled moves letters into them and the check digits still
+    hold: tuning photo 2033). Real documents print unknown codes too (an old SI<, BDR, a
+    numeric nationality), read at their length: those stay trusted."""
     if not doc.mrz_found or doc.mrz_format in (None, "", NON_ICAO):
         return ()
     parsed = parse_mrz(doc.mrz_lines, repair=False)
     if parsed is None or parsed.format == NON_ICAO:
         return ()
-    out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and not is_known_country(parsed.field(f) or "")]
+    refitted = {r.line - 1 for r in doc.repairs if r.reason.startswith("line too")}
+    lines = {s.name: s.line for s in LAYOUTS[parsed.format]}
+    out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and lines[f] in refitted
+           and not is_known_country(parsed.field(f) or "")]
     if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<":
         out.append("sex")
     return tuple(out)

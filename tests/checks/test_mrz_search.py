@@ -2,9 +2,11 @@
 French identity card as its own format, and lines that are not an ICAO MRZ."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from identity_app.checks.document_data import DocumentText
+from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.icao import check_digit
 from identity_app.checks.mrz_parse import FRA_ID, MRZ_CHARS, NON_ICAO, detect_format, parse_mrz
 from identity_app.checks.report import Recommendation
@@ -212,13 +214,16 @@ def test_the_printed_number_settles_letters_and_digits_that_count_the_same():
         assert number_from_printed(parsed, {"document_number": seen}) == (parsed, ())
 
 
-def test_a_valid_reading_with_an_unknown_country_is_not_approved():
+def test_a_valid_reading_with_an_unknown_country_on_a_line_read_short_is_not_approved():
     # JPN read with its P dropped and a filler added at the line's end: no check digit covers
     # a TD1 card's nationality, so they all hold, but JN< is no country.
     shifted = (td1("AB1234567")[0], "7408122F1204159JN<<<<<<<<<<<<" + td1("AB1234567")[1][29], td1("AB1234567")[2])
     parsed = parse_mrz(shifted, repair=False)
     assert parsed.valid and not parsed.plausible
-    report = text_data_report(_doc(parsed))
+    refitted = (Repair(2, 29, "", "<", "line too short: one filler added to a run"),)
+    report = text_data_report(replace(_doc(parsed), repairs=refitted))
     assert report.recommendation == Recommendation.NOT_AVAILABLE and report.reason == "INCORRECT_MRZ"
     assert any(s.sub_check == "mrz_fields_plausible" and not s.passed for s in report.breakdown)
+    # Read at its length, an unknown code is the document's own (an old SI<, a numeric nationality).
+    assert text_data_report(_doc(parsed)).recommendation == Recommendation.APPROVE
     assert text_data_report(_doc(parse_mrz(td1("AB1234567"), repair=False))).recommendation == Recommendation.APPROVE
