@@ -348,7 +348,8 @@ async def liveness_frames(request: Request, token: str) -> Response:
 
         async with GATE.exclusive(link):
             progress = await _in_image_thread(store_and_follow)
-    live_admission().observe((time.monotonic() - began) * 1000)  # how late feedback is: admission adapts
+    # How late feedback is, and how far the frames analysed after their answers are behind: admission adapts.
+    live_admission().observe((time.monotonic() - began) * 1000 + capture.storing_lag_ms())
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
                   "face": progress.face, "hint": progress.hint, "answered_at_ms": progress.answered_at_ms})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, wait as futures_wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -682,13 +683,23 @@ class PendingFrames:
         self._cond = threading.Condition()
         self._count: dict[int, int] = {}
         self._failed: dict[int, list[AnalysedFrames]] = {}
+        self._since: dict[int, float] = {}  # id(batch) -> when it was answered (monotonic)
 
     def begin(self, batch: AnalysedFrames) -> None:
         with self._cond:
             self._count[batch.resource_id] = self._count.get(batch.resource_id, 0) + batch.size
+            self._since[id(batch)] = time.monotonic()
+
+    def oldest_s(self, now: float | None = None) -> float:
+        """How long the oldest batch answered and not yet stored has waited (0 when none has)."""
+        with self._cond:
+            if not self._since:
+                return 0.0
+            return max(0.0, (time.monotonic() if now is None else now) - min(self._since.values()))
 
     def end(self, batch: AnalysedFrames, stored: bool) -> None:
         with self._cond:
+            self._since.pop(id(batch), None)
             left = self._count.get(batch.resource_id, 0) - batch.size
             if left > 0:
                 self._count[batch.resource_id] = left
@@ -718,6 +729,15 @@ class PendingFrames:
 
 
 PENDING = PendingFrames()
+# A batch's frames left for after its answer wait up to ImageLanes' aging (2 s) for a child, then take
+# about 0.1 s: stored later than this, the pool is behind and the admitted people are too many.
+STORING_LAG_BUDGET_S = 3.0
+
+
+def storing_lag_ms() -> float:
+    """How far the storing of answered batches is behind its budget (0 when in time), in ms: added to a
+    batch's answer time for admission, which otherwise sees only the answers (issue 13)."""
+    return max(0.0, PENDING.oldest_s() - STORING_LAG_BUDGET_S) * 1000.0
 STORE_RETRIES = 3
 FINISH_WAIT_S = 60.0             # how long a finish waits for its attempt's frames being stored
 _STORE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="frames-store")
