@@ -19,9 +19,10 @@ ID_DOCUMENT_TEXT_DATA_CHECK report:
   characters satisfy too (mrz_search's alternatives) is decided by the
   printed fields of the visual zone; when they cannot decide, the
   `mrz_unambiguous` sub-check fails and the reading is not approved. A
-  document number the visual zone prints with the other member of a
-  confusable pair (G/6, L/1, Z/2 ...) is taken as printed when every check
-  digit holds either way. A reading whose check digits hold but whose
+  printed document number that differs from a valid reading only by
+  confusable characters (G/6, L/1 count the same modulo 10) is not taken
+  over it: the visual zone's reader can be the wrong one, so the
+  disagreement is reported (printed_vs_mrz). A reading whose check digits hold but whose
   sex is not M/F/X/<, or whose country code is unknown on a line read a
   character short or long (fields no digit covers), fails
   `mrz_fields_plausible` and is not approved.
@@ -217,36 +218,6 @@ def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[Parse
     return chosen, repairs, True
 
 
-# Pairs a printed document number may settle in the MRZ: OCR-B's confusable pairs, and L/1,
-# which like G/6 count the same modulo 10 (21 and 1), so no check digit can.
-PRINTED_NUMBER_PAIRS = frozenset(frozenset(p) for p in (*mrz_search.STATIC_PAIRS, "L1"))
-
-
-def number_from_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[ParsedMRZ, tuple[Repair, ...]]:
-    """The reading with its document number as printed, where the two differ only by confusable
-    characters and every check digit still holds with the printed ones (a G read 6, or Z read 2
-    with S read 5 on a visa whose only digit they cancel in: tuning photo 2074); else unchanged."""
-    seen = comparable("document_number", printed.get("document_number", ""))
-    number = parsed.field("document_number") or ""
-    if not seen or seen == number or len(seen) != len(number) or parsed.format == NON_ICAO:
-        return parsed, ()
-    if any(a != b and frozenset((a, b)) not in PRINTED_NUMBER_PAIRS for a, b in zip(number, seen)):
-        return parsed, ()
-    seg = next(s for s in LAYOUTS[parsed.format] if s.name == "document_number")
-    line = parsed.lines[seg.line]
-    if line[seg.start:seg.start + len(number)] != number:
-        return parsed, ()  # a long TD1 number continued in the optional data: left as read
-    lines = list(parsed.lines)
-    lines[seg.line] = line[:seg.start] + seen + line[seg.start + len(seen):]
-    chosen = parse_mrz(lines, repair=False)
-    if chosen is None or not chosen.valid or chosen.format != parsed.format:
-        return parsed, ()
-    repairs = tuple(Repair(seg.line + 1, seg.start + k + 1, a, b,
-                           "document number as printed: confusable characters, the check digits hold either way")
-                    for k, (a, b) in enumerate(zip(number, seen)) if a != b)
-    return chosen, repairs
-
-
 def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     """Fields of a read MRZ that no check digit covers and that cannot be right as read: a sex
     other than M, F, X or `<`, or a country code ICAO does not know on a line whose length was
@@ -272,9 +243,6 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
     if reading is None:
         return DocumentText(mrz_found=False, printed_fields=printed_fields, raw_text=raw_text)
     p, chosen_by_printed, decided = decide_by_printed(reading.parsed, printed)
-    if decided:
-        p, by_number = number_from_printed(p, printed)
-        chosen_by_printed += by_number
     return DocumentText(
         mrz_found=True,
         mrz_format=p.format,

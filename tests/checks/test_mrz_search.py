@@ -10,7 +10,7 @@ from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.icao import check_digit
 from identity_app.checks.mrz_parse import FRA_ID, MRZ_CHARS, NON_ICAO, detect_format, parse_mrz
 from identity_app.checks.report import Recommendation
-from identity_app.checks.text_extraction import decide_by_printed, number_from_printed, text_data_report
+from identity_app.checks.text_extraction import decide_by_printed, text_data_report
 from tests.checks.specimens import TD2, TD3
 
 # A French identity card (pre-2021 layout) as printed on a specimen.
@@ -201,17 +201,17 @@ def _doc(parsed) -> DocumentText:
                         check_digits=parsed.check_digits, mrz_alternatives=parsed.alternatives)
 
 
-def test_the_printed_number_settles_letters_and_digits_that_count_the_same():
-    # The specimen's L898902C3 read 1898902C3: L counts 21, 1 modulo 10, so every check digit holds.
+def test_a_printed_number_that_differs_by_letters_and_digits_that_count_the_same_is_reported():
+    # The specimen's L898902C3 read 1898902C3: L counts 21, 1 modulo 10, so every check digit
+    # holds. The printed number does not overrule the MRZ (its reader can be the wrong one):
+    # the disagreement is reported for the reviewer.
     read = (TD3[0], "1" + TD3[1][1:])
     parsed = parse_mrz(read, repair=False)
     assert parsed.valid and parsed.lines != TD3
-    chosen, repairs = number_from_printed(parsed, {"document_number": "L898902C3"})
-    assert chosen.lines == TD3 and chosen.valid
-    assert [(r.line, r.position, r.read, r.repaired) for r in repairs] == [(2, 1, "1", "L")]
-    # A printed number that differs otherwise, or whose characters break a check digit, changes nothing.
-    for seen in ("L898902C8", "1898902C3", "18989O2C3"):
-        assert number_from_printed(parsed, {"document_number": seen}) == (parsed, ())
+    doc = replace(_doc(parsed), printed_fields=(("document_number", "L898902C3"),))
+    report = text_data_report(doc)
+    assert any(s.sub_check == "printed_vs_mrz_document_number" and not s.passed for s in report.breakdown)
+    assert report.data_dict()["document_number"] == "1898902C3"
 
 
 def test_a_valid_reading_with_an_unknown_country_on_a_line_read_short_is_not_approved():
