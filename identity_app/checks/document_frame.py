@@ -132,8 +132,8 @@ def _edge_maps(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return maps, straight
 
 
-def _quad_of(contour: np.ndarray) -> np.ndarray | None:
-    hull = cv2.convexHull(contour)
+def _quad_of(contour: np.ndarray, hull: np.ndarray | None = None) -> np.ndarray | None:
+    hull = cv2.convexHull(contour) if hull is None else hull
     peri = cv2.arcLength(hull, True)
     for eps in (0.02, 0.03, 0.05, 0.08):
         approx = cv2.approxPolyDP(hull, eps * peri, True)
@@ -213,20 +213,25 @@ def _line_quads(edges: np.ndarray) -> list[np.ndarray]:
     segs = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=40, minLineLength=int(0.12 * min(h, w)), maxLineGap=8)
     if segs is None:
         return []
-    lines: list[tuple[float, float, float]] = []  # angle (0..pi), rho, length of the merged line
+    # angle (0..pi), rho, length of each merged line; a segment joins the first line it continues
+    # (the same straight edge, broken: its length added up), else starts one
+    n = 0
+    line_a, line_r, line_len = np.zeros(len(segs)), np.zeros(len(segs)), np.zeros(len(segs))
     for x1, y1, x2, y2 in segs[:, 0, :].astype(float):
         angle = float(np.arctan2(y2 - y1, x2 - x1)) % np.pi
         nx, ny = -np.sin(angle), np.cos(angle)
         rho = x1 * nx + y1 * ny
         length = float(np.hypot(x2 - x1, y2 - y1))
-        for k, (a, r, total) in enumerate(lines):  # the same straight edge, broken: add up its length
-            da = min(abs(a - angle), np.pi - abs(a - angle))
-            same_rho = abs(r - rho) if abs(a - angle) < np.pi / 2 else abs(r + rho)
-            if da < np.radians(3) and same_rho < 6:
-                lines[k] = (a, r, total + length)
-                break
+        off = np.abs(line_a[:n] - angle)
+        da = np.minimum(off, np.pi - off)
+        same_rho = np.where(off < np.pi / 2, np.abs(line_r[:n] - rho), np.abs(line_r[:n] + rho))
+        hit = np.flatnonzero((da < np.radians(3)) & (same_rho < 6))
+        if len(hit):
+            line_len[hit[0]] += length
         else:
-            lines.append((angle, rho, length))
+            line_a[n], line_r[n], line_len[n] = angle, rho, length
+            n += 1
+    lines = [(float(a), float(r), float(t)) for a, r, t in zip(line_a[:n], line_r[:n], line_len[:n])]
     lines = sorted(lines, key=lambda t: -t[2])[:LINE_CANDIDATES]
     if len(lines) < 4:
         return []
@@ -285,10 +290,11 @@ def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
         _, _, bw, bh = cv2.boundingRect(c)
         if bw * bh < 0.01 * frame_area:
             continue  # its hull is smaller still (most contours: the bounding box is the cheaper test)
-        area = cv2.contourArea(cv2.convexHull(c))
+        hull = cv2.convexHull(c)
+        area = cv2.contourArea(hull)
         if area < 0.01 * frame_area:
             continue
-        quad = _quad_of(c)
+        quad = _quad_of(c, hull)
         if quad is None or not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
             continue
         quad_area = cv2.contourArea(quad)
@@ -376,8 +382,14 @@ def _glare_share(flat: np.ndarray) -> float:
 
 
 def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, edge_margin: float = EDGE_MARGIN,
-                 min_sharpness: float = MIN_SHARPNESS, max_glare_share: float = MAX_GLARE_SHARE) -> FrameAssessment:
-    """Whether the photo shows the whole document, big, sharp and without glare (see the module doc)."""
+                 min_sharpness: float = MIN_SHARPNESS, max_glare_share: float = MAX_GLARE_SHARE,
+                 with_glare: bool = True) -> FrameAssessment:
+    """Whether the photo shows the whole document, big, sharp and without glare (see the module doc).
+
+    with_glare=False leaves GLARE out (glare_share 0.0) for a caller that does not use it: the glare
+    needs the document flattened to 1000 px, about a fifth of a 640-px frame's assessment, and the
+    capture page's live feedback judges glare with image_quality (services/capture/flow.py
+    FRAME_PROBLEMS_SHOWN has no GLARE)."""
     h, w = image_bgr.shape[:2]
     corners = find_document(image_bgr)
     if corners is None:
@@ -403,7 +415,8 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         sharpness = float(lap[inside].var()) if inside.any() else 0.0
     if sharpness < min_sharpness:
         problems.append("BLURRED")
-    glare = _glare_share(correct_perspective(image_bgr, corners)) if _may_glare(image_bgr, corners) else 0.0
+    may_glare = with_glare and _may_glare(image_bgr, corners)
+    glare = _glare_share(correct_perspective(image_bgr, corners)) if may_glare else 0.0
     if glare > max_glare_share:
         problems.append("GLARE")
     as_tuple = tuple((float(x), float(y)) for x, y in corners)

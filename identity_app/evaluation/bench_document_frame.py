@@ -13,6 +13,9 @@ the pool's children) beside wall time and the load average, on a fixed set of fr
   (find_document also runs on uploads, see text_extraction);
 - "real": the phone photos of docs-photographed-dev, at their size and at 640 px.
 
+`--reference FILE` times another version of document_frame.py (say `git show
+22291e9:identity_app/checks/document_frame.py > /tmp/before.py`) frame by frame beside this
+one, interleaved, so both see the same load, and compares their answers.
 `--save PATH` writes every frame's answer (corners, problems, auto readiness) as JSON;
 `--compare PATH` says how many answers are the same as a saved run's and the largest
 corner difference. Data are read in place from ../shared/data (evaluation use only).
@@ -129,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3, help="timed passes over the set")
     p.add_argument("--save", type=Path, help="write the answers here (JSON)")
     p.add_argument("--compare", type=Path, help="compare the answers with a saved run's")
+    p.add_argument("--reference", type=Path, help="another document_frame.py to time beside this one")
     p.add_argument("--profile", action="store_true", help="print the cProfile of one pass")
     args = p.parse_args(argv)
     cv2.setNumThreads(1)  # as in the image pool's children
@@ -149,16 +153,50 @@ def main(argv: list[str] | None = None) -> int:
             assess_frame(image)
             cpu.setdefault(name.split("/")[0], []).append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
+    # The live feedback does not use GLARE (flow.FRAME_PROBLEMS_SHOWN): what it costs without it.
+    for _ in range(args.runs):
+        for name, image in frames:
+            c0 = time.process_time()
+            assess_frame(image, with_glare=False)
+            cpu.setdefault("all, no glare", []).append((time.process_time() - c0) * 1000)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"assess_frame, {len(frames)} frames x {args.runs} runs, CPU ms per frame (time.process_time):")
     print(f"{'set':<16} {'n':>5} {'mean':>7} {'p50':>7} {'p95':>7}")
-    everything = [x for v in cpu.values() for x in v]
-    for name, samples in list(cpu.items()) + [("all", everything)]:
+    everything = [x for k, v in cpu.items() if k != "all, no glare" for x in v]
+    rows = [(k, v) for k, v in cpu.items() if k != "all, no glare"] + [("all", everything)]
+    for name, samples in rows + [("all, no glare", cpu["all, no glare"])]:
         s = sorted(samples)
         print(f"{name:<16} {len(s):>5} {statistics.mean(s):>7.1f} {statistics.median(s):>7.1f} "
               f"{s[int(round(0.95 * (len(s) - 1)))]:>7.1f}")
-    print(f"wall ms per frame: mean {statistics.mean(wall):.1f}, p50 {statistics.median(wall):.1f}; "
+    print(f"wall ms per frame (with glare): mean {statistics.mean(wall):.1f}, p50 {statistics.median(wall):.1f}; "
           f"load average before/after: {load_before} / {load_after} (other processes share the 2 cores)")
+    if args.reference:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("document_frame_reference", args.reference)
+        ref = importlib.util.module_from_spec(spec)
+        import sys
+
+        sys.modules[spec.name] = ref  # its dataclasses look their module up
+        spec.loader.exec_module(ref)  # type: ignore[union-attr]
+        theirs = {name: answer(ref.assess_frame(image)) for name, image in frames}
+        pair: dict[str, list[float]] = {"reference": [], "this": [], "this, no glare": []}
+        for _ in range(args.runs):
+            for name, image in frames:
+                for key, call in (("reference", lambda: ref.assess_frame(image)), ("this", lambda: assess_frame(image)),
+                                  ("this, no glare", lambda: assess_frame(image, with_glare=False))):
+                    c0 = time.process_time()
+                    call()
+                    pair[key].append((time.process_time() - c0) * 1000)
+        print(f"interleaved with {args.reference}, CPU ms per frame (load average now "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
+        for key, samples in pair.items():
+            s = sorted(samples)
+            print(f"  {key:<16} {len(s):>5} mean {statistics.mean(s):6.1f}  p50 {statistics.median(s):6.1f}  "
+                  f"p95 {s[int(round(0.95 * (len(s) - 1)))]:6.1f}")
+        print(f"  mean ratio reference / this: {statistics.mean(pair['reference']) / statistics.mean(pair['this']):.2f}x"
+              f", / this without glare: {statistics.mean(pair['reference']) / statistics.mean(pair['this, no glare']):.2f}x")
+        compare(theirs, answers)
     if args.profile:
         import cProfile
         import pstats

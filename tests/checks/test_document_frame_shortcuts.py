@@ -59,3 +59,12 @@ def test_sharpness_and_glare_are_those_of_the_whole_photo_and_the_whole_warp():
     assert a.glare_share == df._glare_share(df.correct_perspective(image, corners)) > 0
     dim = np.minimum(image, 240)  # nothing reaches 250: no glare, without warping
     assert not df._may_glare(dim, corners) and df.assess_frame(dim).glare_share == 0.0
+
+
+def test_without_glare_the_same_assessment_but_glare():
+    image = _photo()
+    cv2.circle(image, (300, 240), 60, (255, 255, 255), -1)  # a highlight over a tenth of the card
+    full, light = df.assess_frame(image), df.assess_frame(image, with_glare=False)
+    assert "GLARE" in full.problems and light.glare_share == 0.0
+    assert light.corners == full.corners and light.sharpness == full.sharpness
+    assert light.problems == tuple(p for p in full.problems if p != "GLARE")
