@@ -97,9 +97,14 @@ def test_an_attacker_does_not_slow_the_owner_on_their_own_browser(db):
     assert auth.verify_second_factor(db, token_hash=step.token_hash, code=code, ip=OWNER_IP, device_hash=device)
 
 
-def test_someone_with_the_password_cannot_lock_the_owner_out_by_wrong_codes(db):
+def test_someone_with_the_password_cannot_lock_the_owner_out_by_wrong_codes(db, monkeypatch):
     secret, device = owner_with_browser(db)
     wrong = "000000"
+    # The attacker's clock stands still: the pauses (1, 2, 4 s...) must not run out between password
+    # entries, which take seconds of hashing on a loaded machine (the test failed so at a load of 15).
+    real_utcnow = guessing.utcnow
+    frozen = real_utcnow()
+    monkeypatch.setattr(guessing, "utcnow", lambda: frozen)
     for _ in range(4):  # twenty wrong codes over four password entries
         step = auth.sign_in_password(db, email=EMAIL, password=PASSWORD, ip=ATTACKER)
         for _ in range(5):
@@ -114,6 +119,7 @@ def test_someone_with_the_password_cannot_lock_the_owner_out_by_wrong_codes(db):
     with pytest.raises(LockedOut):  # the attacker is being slowed down
         step = auth.sign_in_password(db, email=EMAIL, password=PASSWORD, ip=ATTACKER)
         auth.verify_second_factor(db, token_hash=step.token_hash, code=wrong, ip=ATTACKER)
+    monkeypatch.setattr(guessing, "utcnow", real_utcnow)
     step = auth.sign_in_password(db, email=EMAIL, password=PASSWORD, ip=OWNER_IP, device_hash=device)
     code = pyotp.TOTP(secret).at(guessing.utcnow() + timedelta(seconds=30))
     assert auth.verify_second_factor(db, token_hash=step.token_hash, code=code, ip=OWNER_IP, device_hash=device)
