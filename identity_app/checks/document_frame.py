@@ -374,9 +374,15 @@ def _may_glare(image_bgr: np.ndarray, corners: np.ndarray) -> bool:
 def _glare_share(flat: np.ndarray) -> float:
     """Share of the document in its largest blob of saturated, colourless pixels."""
     hsv = cv2.cvtColor(flat, cv2.COLOR_BGR2HSV)
-    mask = ((hsv[..., 2] >= 250) & (hsv[..., 1] <= 40)).astype(np.uint8)
+    mask = cv2.inRange(hsv, (0, 0, 250), (255, 40, 255))  # V >= 250 and S <= 40, any hue, in one pass
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    # The blobs are labelled within the box of the mask's pixels only (the same blobs), by the block-based
+    # algorithm (Grana's), about a third cheaper on a 1000-px page than the default.
+    x, y, bw, bh = cv2.boundingRect(mask)
+    if bw == 0 or bh == 0:
+        return 0.0
+    count, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(mask[y:y + bh, x:x + bw], 8, cv2.CV_32S,
+                                                                       cv2.CCL_GRANA)
     largest = max((int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count)), default=0)
     return largest / float(mask.size)
 

@@ -68,3 +68,23 @@ def test_without_glare_the_same_assessment_but_glare():
     assert "GLARE" in full.problems and light.glare_share == 0.0
     assert light.corners == full.corners and light.sharpness == full.sharpness
     assert light.problems == tuple(p for p in full.problems if p != "GLARE")
+
+
+def _plain_glare_share(flat: np.ndarray) -> float:
+    """The glare share as first written: every pixel of the page labelled by the default algorithm."""
+    hsv = cv2.cvtColor(flat, cv2.COLOR_BGR2HSV)
+    mask = ((hsv[..., 2] >= 250) & (hsv[..., 1] <= 40)).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    return max((int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count)), default=0) / float(mask.size)
+
+
+def test_the_glare_share_is_the_plain_computations():
+    image = _photo()
+    cv2.circle(image, (420, 300), 20, (250, 252, 255), -1)  # a second, smaller highlight
+    corners = np.float32([[120, 90], [540, 110], [520, 390], [100, 370]])
+    flats = [df.correct_perspective(image, corners), df.correct_perspective(np.minimum(image, 240), corners),
+             np.full((50, 80, 3), 255, np.uint8)]
+    shares = [df._glare_share(f) for f in flats]
+    assert shares == [_plain_glare_share(f) for f in flats]
+    assert 0 < shares[0] < 1 and shares[1] == 0.0 and shares[2] == 1.0
