@@ -106,7 +106,9 @@ def frame_quality(data: bytes, limits: ImageLimits) -> dict:
     quality = assess_quality(image)
     out = {"ok": bool(quality.ok), "problems": list(quality.problems), "frame_problems": [], "corners": []}
     if quality.ok:
-        frame = assess_frame(image)
+        # GLARE is not among the framing problems the live feedback tells (flow.FRAME_PROBLEMS_SHOWN;
+        # assess_quality judges glare): without it the frame costs ~8 ms less CPU (bench_document_frame).
+        frame = assess_frame(image, with_glare=False)
         h, w = image.shape[:2]
         out["frame_problems"] = list(frame.problems)
         out["corners"] = [[float(x) / w, float(y) / h] for x, y in frame.corners or ()]
