@@ -162,6 +162,8 @@ class LiveAdmission:
             capacity = next_capacity(self.capacity, self.ceiling, p95, self.target_ms, len(self._active))
             if capacity == self.capacity:
                 return
+            log.info("admission: %d -> %d places (feedback p95 %.0f ms over %d answers, %d streaming)",
+                     self.capacity, capacity, p95, len(ordered), len(self._active))
             self.capacity = capacity
             self._changed = now
             self._answers.clear()  # judge the new capacity on its own answers
