@@ -106,7 +106,21 @@ def metrics(request: Request) -> Response:
     families.append(ops_metrics.counted(
         "idv_capture_refusals_total", "counter", "Capture API refusals by code, counted by this web process.",
         {(code,): n for code, n in refusals().items()}, ("code",)))
+    families.extend(_admission_families())
     return Response(ops_metrics.render(families), media_type=ops_metrics.CONTENT_TYPE, headers=NO_STORE)
+
+
+def _admission_families() -> list[ops_metrics.Family]:
+    """Live-capture admission as this web process sees it (shared ones: across every process)."""
+    from identity_app.web.capture_routes import live_admission  # (capture_routes imports this module)
+
+    admission = live_admission()
+    streaming, waiting = admission.counts()
+    gauge = lambda name, help, n: ops_metrics.counted(name, "gauge", help, {(): n}, ())  # noqa: E731
+    return [gauge("idv_live_capture_places", "People the admission lets capture at once now (earned from 2).",
+                  admission.capacity),
+            gauge("idv_live_capture_streaming", "People admitted to capture now.", streaming),
+            gauge("idv_live_capture_waiting", "People told to wait in line now.", waiting)]
 
 
 def ready(_: Request) -> Response:

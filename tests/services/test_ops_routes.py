@@ -96,6 +96,9 @@ def test_metrics_from_loopback_in_the_text_format_with_the_figures_of_the_rows(w
     assert parse(client.get("/metrics").text)[f'idv_capture_refusals_total{{code="{code}"}}'] == before + 1
     for personal in ("Ada", "ada@example.com", token):
         assert personal not in r.text
+    # Admission: its places now, who is admitted, who waits (nobody captured yet here).
+    assert m["idv_live_capture_places"] >= 1
+    assert m["idv_live_capture_streaming"] == 0 and m["idv_live_capture_waiting"] == 0
 
 
 def test_metrics_need_loopback_without_a_proxy_or_the_token(world, monkeypatch):
