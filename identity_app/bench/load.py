@@ -73,6 +73,7 @@ class LoadReport:
     waits: int = 0                  # people told to wait by admission (not errors)
     setup: str = "embedded"         # what ran the app (printed, kept in the JSON)
     streaming_max: int = 0          # the most people streaming liveness frames at one time (admitted at once)
+    places: tuple[int, int] = (0, 0)  # the admission's places (/metrics, first web process): fewest and most seen
 
     @property
     def error_count(self) -> int:
@@ -93,7 +94,7 @@ class LoadReport:
                 "steps": {k: asdict(v) for k, v in self.steps.items()},
                 "errors": dict(self.errors), "drain_s": self.drain_s, "load_average": list(self.load_average),
                 "waits": self.waits, "feedback_p95_ms": self.feedback_p95_ms, "setup": self.setup,
-                "streaming_max": self.streaming_max}
+                "streaming_max": self.streaming_max, "places": list(self.places)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -514,6 +515,15 @@ def _metric(text: str, name: str, label: str = "") -> float:
     return 0.0
 
 
+def admission_places(url: str) -> int | None:
+    """The places the admission of the web process at `url` gives now (/metrics), None if unknown."""
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return None
+    return int(_metric(text, "idv_live_capture_places")) if "idv_live_capture_places" in text else None
+
+
 def drain_time(url: str, limit_s: float = DRAIN_LIMIT_S) -> float | None:
     """Seconds until the check queue is empty and no check waits for its report (/metrics)."""
     t0 = time.monotonic()
@@ -549,10 +559,13 @@ def run_load(url: str | list[str], world: bench_world.World, users: int, operato
     threads += [threading.Thread(target=operator, args=(on(i), who, random.uniform(0, spread)), daemon=True)
                 for i, who in enumerate(ops)]
     loads: list[float] = []
+    places: list[int] = []
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
         loads.append(_loadavg())
+        if time.monotonic() < run.stop_at and (n := admission_places(url)) is not None:
+            places.append(n)
         if time.monotonic() > run.stop_at + 240:  # a flow stuck past its own timeouts: stop waiting
             run.stopping.set()
             break
@@ -561,7 +574,7 @@ def run_load(url: str | list[str], world: bench_world.World, users: int, operato
     errors = {k: v for k, v in rec.errors.items() if not k.endswith(": STOPPED")}  # the load's end
     return LoadReport(users, operators, seconds, rec.flows_started, rec.flows_finished, rec.figures(), errors,
                       drain, (round(sum(loads) / max(1, len(loads)), 2), max(loads, default=0.0)), rec.waits, setup,
-                      rec.streaming_max)
+                      rec.streaming_max, (min(places, default=0), max(places, default=0)))
 
 
 def print_report(r: LoadReport) -> None:
@@ -574,7 +587,8 @@ def print_report(r: LoadReport) -> None:
     print(f"errors: {r.error_count}" + "".join(f"\n  {k}: {v}" for k, v in sorted(r.errors.items())))
     if r.waits:
         print(f"people told to wait by admission: {r.waits}")
-    print(f"people streaming liveness frames at one time, at most: {r.streaming_max}")
+    print(f"people streaming liveness frames at one time, at most: {r.streaming_max}; "
+          f"admission's places {r.places[0]}-{r.places[1]}")
     print(f"check backlog drained {r.drain_s} s after the load" if r.drain_s is not None
           else f"check backlog NOT drained within {DRAIN_LIMIT_S:g} s")
     p95 = r.feedback_p95_ms

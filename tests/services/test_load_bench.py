@@ -35,4 +35,5 @@ def test_two_people_and_an_operator(tmp_path):
         assert 0 < steps[step]["p50_ms"] <= steps[step]["p95_ms"] <= steps[step]["max_ms"], step
     assert report["drain_s"] is not None and report["feedback_p95_ms"] > 0
     assert 1 <= report["streaming_max"] <= 2  # people streaming at one time: counted, never above the people
+    assert 2 <= report["places"][0] <= report["places"][1]  # the admission's places, read off /metrics
     assert "live feedback p95" in done.stdout and "check backlog drained" in done.stdout
