@@ -53,6 +53,9 @@ def test_the_stored_frames_have_the_analyses_of_the_whole_batch_at_once(db, tmp_
         [FrameAnalysis.from_dict(f["analysis"]) for f in whole]
     assert [(m.width, m.height) for m in rows] == [(f["width"], f["height"]) for f in whole]
     assert capture.PENDING.count(rid) == 0
+    # Stored: no batch is still timed as waiting (admission adds the storing lag to its answers; a batch
+    # ended as its completed copy was timed for ever and held admission at its floor).
+    assert capture.PENDING.oldest_s() == 0.0
 
 
 def _turned(yaw: float) -> FrameAnalysis:

@@ -697,7 +697,8 @@ class PendingFrames:
                 return 0.0
             return max(0.0, (time.monotonic() if now is None else now) - min(self._since.values()))
 
-    def end(self, batch: AnalysedFrames, stored: bool) -> None:
+    def end(self, batch: AnalysedFrames, stored: bool, whole: AnalysedFrames | None = None) -> None:
+        """`batch` as begun; `whole`: the same with its later frames analysed, kept if it was not stored."""
         with self._cond:
             self._since.pop(id(batch), None)
             left = self._count.get(batch.resource_id, 0) - batch.size
@@ -706,7 +707,7 @@ class PendingFrames:
             else:
                 self._count.pop(batch.resource_id, None)
             if not stored:
-                self._failed.setdefault(batch.resource_id, []).append(batch)
+                self._failed.setdefault(batch.resource_id, []).append(whole or batch)
             self._cond.notify_all()
 
     def count(self, resource_id: int) -> int:
@@ -818,11 +819,12 @@ def store_pending(run_unit, batch: AnalysedFrames) -> None:
     import logging
 
     stored = False
+    whole = batch  # PENDING knows the batch it was given (begin), not the completed copy
     try:
         for attempt in range(STORE_RETRIES):
             try:
-                batch = complete(batch)  # outside the unit of work: no database session held meanwhile
-                run_unit(lambda w: store_liveness_frames(w.db, w.store, batch))
+                whole = complete(whole)  # outside the unit of work: no database session held meanwhile
+                run_unit(lambda w: store_liveness_frames(w.db, w.store, whole))
                 stored = True
                 break
             except Exception as exc:  # noqa: BLE001 - the finish stores it instead; never lost
@@ -830,7 +832,7 @@ def store_pending(run_unit, batch: AnalysedFrames) -> None:
                                                     batch.size, batch.resource_id, type(exc).__name__,
                                                     attempt + 1)
     finally:
-        PENDING.end(batch, stored)
+        PENDING.end(batch, stored, whole)
 
 
 def store_later(run_unit, batch: AnalysedFrames) -> None:
