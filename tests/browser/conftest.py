@@ -56,7 +56,6 @@ def app_env(tmp: Path, port: int) -> dict[str, str]:
         "IDV_PORT": str(port),
         "IDV_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "REFLEX_WEB_WORKDIR": str(tmp / "web"),
-        "REFLEX_STATES_WORKDIR": str(tmp / "ui-state"),  # each server clears its own at start
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_BUN_PATH": str(ROOT / ".tools/bun/bin/bun"),
