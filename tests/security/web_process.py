@@ -57,12 +57,13 @@ def rss_mb(pid: int) -> float:
 
 
 class WebProcess:
-    """granian's worker serving the app: the deepest `reflex run` process under the app (the image pool's
-    children are its children)."""
+    """granian's worker serving the app: the deepest web server process under the app, `reflex run` or
+    the prebuilt frontend's `prebuilt.py serve` (the image pool's children are its children)."""
 
     def __init__(self, app) -> None:
         procs = _processes()
-        reflex = [p for p, (pp, cmd) in procs.items() if "reflex run" in cmd and _descends(p, app.proc.pid, procs)]
+        reflex = [p for p, (pp, cmd) in procs.items()
+                  if ("reflex run" in cmd or "prebuilt.py serve" in cmd) and _descends(p, app.proc.pid, procs)]
         workers = [p for p in reflex if not any(procs[q][0] == p for q in reflex)]
         assert len(workers) == 1, (reflex, workers)
         self.pid = workers[0]
