@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # embedded defaults; with the queue on Redis, the web processes of one machine share the
     # places and the line. The next one waits in line. 0 = LIVE_CAPTURES_PER_CORE per core.
     live_captures: int = Field(default=0, ge=0)
+    # Check worker processes run this much nicer than the web process (and, where the kernel groups
+    # processes by session, their session too): people waiting on live feedback come first, the
+    # checks take the CPU left over and catch up when the load eases. 0 = same priority.
+    worker_nice: int = Field(default=5, ge=0, le=19)
     # Requests one API key may make per minute (/api/v1 and the Yoti-compatible prefix).
     api_requests_per_minute: int = Field(default=300, ge=1)
     # /metrics answers loopback without a token; anyone else must send Authorization: Bearer <this>.

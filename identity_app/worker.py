@@ -83,9 +83,55 @@ def _models_ready() -> bool:
     return True
 
 
+# Set by main when the consumer leads its own session; its worker processes inherit it.
+OWN_SESSION_ENV = "IDV_WORKER_OWN_SESSION"
+
+
+def mark_own_session() -> None:
+    """Tell this process's worker processes that the session is the consumer's alone."""
+    if os.getsid(0) == os.getpid():
+        os.environ[OWN_SESSION_ENV] = str(os.getpid())
+    else:
+        os.environ.pop(OWN_SESSION_ENV, None)
+
+
+def yield_cpu_to_capture(nice: int) -> int:
+    """Lower this process's priority to `nice` (never raise it); returns the nice value now.
+
+    Where sched_autogroup is on, the kernel shares the CPU between sessions first and nice only
+    orders processes inside one, so the session's own nice is set too, but only when the session
+    is the consumer's (main marks a session it leads, as under the supervisor), never a terminal's
+    or a test run's.
+    """
+    now = os.nice(0)
+    if nice > now:
+        now = os.nice(nice - now)
+    if os.environ.get(OWN_SESSION_ENV) == str(os.getsid(0)):
+        group_nice = autogroup_nice()
+        if group_nice is not None and nice > group_nice:
+            try:
+                with open("/proc/self/autogroup", "w") as f:
+                    f.write(str(nice))
+            except OSError:  # not allowed: the process's own nice applies
+                pass
+    return now
+
+
+def autogroup_nice(path: str = "/proc/self/autogroup") -> int | None:
+    """The nice value of this process's autogroup, or None where it has none: the file is missing
+    without autogroups, and empty for a process in the init session's group or another cgroup."""
+    try:
+        with open(path) as f:  # "/autogroup-85 nice 0"
+            fields = f.read().split()
+        return int(fields[-1]) if fields else None
+    except (OSError, ValueError):
+        return None
+
+
 @huey.on_startup()
 def _warm_worker_process() -> None:
     # Each consumer process loads the models as it starts, before it takes a job.
+    yield_cpu_to_capture(get_settings().worker_nice)
     try:
         _models_ready()
     except Exception:  # noqa: BLE001 - a job will load (and report) them again
@@ -386,6 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     requeued = recover()
     if requeued:
         log.info("re-enqueued the checks of %d session(s) after a restart", len(requeued))
+    mark_own_session()
     workers = os.environ.get("IDV_WORKERS", "2")
     consumer = os.path.join(os.path.dirname(sys.executable), "huey_consumer")
     # An idle consumer polls the SQLite queue ever more slowly, up to every 10 s by default: a

@@ -537,6 +537,20 @@ def drain_time(url: str, limit_s: float = DRAIN_LIMIT_S) -> float | None:
     return None
 
 
+CLIENT_LAG_STEP = "load generator's own lag (probe)"
+PROBE_S = 0.05
+
+
+def _own_lag(run: "Run", rec: Recorder) -> None:
+    """How late this process's threads wake (asked to sleep PROBE_S): its people and operators share
+    one interpreter, so under load every time measured here includes some of this lag. Printed
+    beside the figures, so that a late answer can be told from a late reader."""
+    while time.monotonic() < run.stop_at:
+        t0 = time.monotonic()
+        time.sleep(PROBE_S)
+        rec.time(CLIENT_LAG_STEP, max(0.0, (time.monotonic() - t0 - PROBE_S) * 1000))
+
+
 def run_load(url: str | list[str], world: bench_world.World, users: int, operators: int, seconds: float,
              events: Events | None = None, setup: str = "embedded") -> LoadReport:
     """`users` people and `operators` operators for `seconds` against the app at `url` (several URLs:
@@ -560,6 +574,7 @@ def run_load(url: str | list[str], world: bench_world.World, users: int, operato
                 for i, who in enumerate(ops)]
     loads: list[float] = []
     places: list[int] = []
+    threading.Thread(target=_own_lag, args=(run, rec), daemon=True).start()
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):

@@ -44,6 +44,7 @@ from identity_app.settings import get_settings
 from identity_app.web import callers
 from identity_app.web.callers import NO_STORE
 from identity_app.web.capture_admission import RETRY_S, LiveAdmission, SharedAdmission, make_admission
+from identity_app.web.loop_lag import LOOP_LAG
 MAX_FRAMES_PER_BATCH = 24
 MAX_IMAGE_REQUESTS = 16          # image requests in flight in this process, bodies included
 PER_LINK_IN_FLIGHT = 2           # one working, one waiting (a quality frame may overlap the capture)
@@ -322,6 +323,8 @@ def parse_frames(body: bytes) -> list[tuple[int, bytes]]:
 @_refusals(KeyError, ValueError)
 async def liveness_frames(request: Request, token: str) -> Response:
     began = time.monotonic()
+    LOOP_LAG.ensure_running()
+    waited_ms = LOOP_LAG.recent_ms()  # what a request waited for the loop lately, before this clock started
     resource_id = _resource_id(request)
     await _check_link(request, token, capture.require_consented)
     live_admission().touch(token)
@@ -348,8 +351,9 @@ async def liveness_frames(request: Request, token: str) -> Response:
 
         async with GATE.exclusive(link):
             progress = await _in_image_thread(store_and_follow)
-    # How late feedback is, and how far the frames analysed after their answers are behind: admission adapts.
-    live_admission().observe((time.monotonic() - began) * 1000 + capture.storing_lag_ms())
+    # How late feedback is (the loop's wait included), and how far the frames analysed after their
+    # answers are behind: admission adapts.
+    live_admission().observe(waited_ms + (time.monotonic() - began) * 1000 + capture.storing_lag_ms())
     return _json({"ok": True, "answered": progress.answered, "total": progress.total, "done": progress.done,
                   "face": progress.face, "hint": progress.hint, "answered_at_ms": progress.answered_at_ms})
 

@@ -114,3 +114,36 @@ def test_a_liveness_batch_is_analysed_while_side_work_holds_its_place_and_keeps_
     assert quality_done.is_set()
     assert [a.has_face for a in analyses] == [False, False, True, True, True, True, False, False]
     assert capture.frame_count(db, attempt.resource_id) == 8
+
+
+def _urgent_in_thread(lanes: ImageLanes, order: list[str], name: str, urgent: bool) -> threading.Thread:
+    def side() -> None:
+        with lanes.side_work(60, urgent=urgent):
+            order.append(name)
+
+    thread = threading.Thread(target=side)
+    thread.start()
+    return thread
+
+
+def test_a_document_photo_does_not_give_way_to_liveness_batches():
+    lanes = ImageLanes(2, aging_s=60)
+    order: list[str] = []
+    with lanes.frame_work(), lanes.frame_work():  # batches in every child
+        photo = _urgent_in_thread(lanes, order, "photo", urgent=True)
+        photo.join(10)
+        assert order == ["photo"]  # a camera frame would wait for a child free of batches (up to its aging)
+
+
+def test_a_document_photo_goes_before_camera_frames_waiting_for_the_side_lane():
+    lanes = ImageLanes(2, aging_s=60)
+    order: list[str] = []
+    with lanes.side_work(1):  # a camera frame in the side lane
+        frame = _urgent_in_thread(lanes, order, "frame", urgent=False)
+        _until(lambda: lanes.side_waiting == 1)
+        photo = _urgent_in_thread(lanes, order, "photo", urgent=True)
+        _until(lambda: lanes.urgent_waiting == 1)
+    for t in (photo, frame):
+        t.join(10)
+    assert order == ["photo", "frame"]
+    assert lanes.side == lanes.side_waiting == lanes.urgent_waiting == 0

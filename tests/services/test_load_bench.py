@@ -34,6 +34,8 @@ def test_two_people_and_an_operator(tmp_path):
         assert steps[step]["count"] >= 1, step
         assert 0 < steps[step]["p50_ms"] <= steps[step]["p95_ms"] <= steps[step]["max_ms"], step
     assert report["drain_s"] is not None and report["feedback_p95_ms"] > 0
+    lag = steps["load generator's own lag (probe)"]  # the reader's own lateness, printed beside the figures
+    assert lag["count"] >= 100 and 0 <= lag["p50_ms"] <= lag["p95_ms"] <= lag["max_ms"]
     assert 1 <= report["streaming_max"] <= 2  # people streaming at one time: counted, never above the people
     assert 2 <= report["places"][0] <= report["places"][1]  # the admission's places, read off /metrics
     assert "live feedback p95" in done.stdout and "check backlog drained" in done.stdout

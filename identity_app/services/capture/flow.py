@@ -381,9 +381,10 @@ class ImageLanes:
     A liveness batch's answer is the live feedback, so it goes first: side work (document camera
     frames, document photos) holds at most `side_limit` children (all but one), and while liveness
     batches fill every child it waits, up to AGING_S, after which it goes anyway so that it is late,
-    never refused for that. A batch is split in two halves, analysed in two children at once, only
-    when two children are free: it then answers in about half the time, and under load it takes no
-    second turn in the queue. Counted in this process, around the pool calls of this module."""
+    never refused for that; a document photo, which the person waits on, waits only for the side
+    lane. A batch is split in two halves, analysed in two children at once, only when two children
+    are free: it then answers in about half the time, and under load it takes no second turn in the
+    queue. Counted in this process, around the pool calls of this module."""
 
     def __init__(self, children: int, *, aging_s: float = 2.0) -> None:
         self.children = max(1, int(children))
@@ -392,6 +393,7 @@ class ImageLanes:
         self.side = self.frames = 0     # calls of each kind in the pool now (waiting for a child or in one)
         self.later = 0                  # frames analysed after their batch's answer (liveness_rest)
         self.side_waiting = 0
+        self.urgent_waiting = 0         # document photos among them
         self._cond = threading.Condition()
 
     @contextmanager
@@ -409,17 +411,28 @@ class ImageLanes:
                 self._cond.notify_all()
 
     @contextmanager
-    def side_work(self, wait_s: float) -> Iterator[None]:
-        """A turn for one piece of side work; SERVER_BUSY when none came within `wait_s`."""
+    def side_work(self, wait_s: float, *, urgent: bool = False) -> Iterator[None]:
+        """A turn for one piece of side work; SERVER_BUSY when none came within `wait_s`.
+
+        Urgent work (a document photo: the person pressed the button and waits for it, once) does not
+        give way to liveness batches, which keep the children the side lane leaves them, and goes
+        before camera frames waiting for the side lane (those come again every half second)."""
         with self._cond:
             self.side_waiting += 1
+            self.urgent_waiting += urgent
             try:
-                self._cond.wait_for(lambda: self.side < self.side_limit and self.frames < self.children,
-                                    min(self.aging_s, wait_s))
-                if not self._cond.wait_for(lambda: self.side < self.side_limit, max(0.0, wait_s - self.aging_s)):
+                budget = wait_s
+                if not urgent:
+                    self._cond.wait_for(lambda: self.side < self.side_limit and self.frames < self.children
+                                        and not self.urgent_waiting, min(self.aging_s, wait_s))
+                    budget = max(0.0, wait_s - self.aging_s)
+                if not self._cond.wait_for(lambda: self.side < self.side_limit and (urgent or not self.urgent_waiting),
+                                           budget):
                     raise CaptureRefused("SERVER_BUSY", "The server is busy; please try again in a moment.")
             finally:
                 self.side_waiting -= 1
+                self.urgent_waiting -= urgent
+                self._cond.notify_all()
             self.side += 1
         try:
             yield
@@ -549,7 +562,7 @@ def store_document_image(db: Session, store: MediaStore, *, token: str, data: by
         _check_document_choice(vs, document_type, country)
     limits = document_limits()
     check_image(data, limits)
-    with image_lanes().side_work(SIDE_WAIT_S):
+    with image_lanes().side_work(SIDE_WAIT_S, urgent=True):
         photo = _image_work(image_work.document_photo, data, limits, JPEG_QUALITY, timeout=DOCUMENT_TIMEOUT_S)
     if not photo["ok"]:
         raise CaptureRefused(str(photo["problems"][0]), str(photo["hints"][0]))
