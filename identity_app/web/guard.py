@@ -37,6 +37,12 @@ UPLOAD_PATH = "/_upload"
 # The logo and the bulk CSV are 2 MB at most; a little above that the handlers still
 # answer with their own clear message, far above it the body is refused unread.
 UPLOAD_BODY_LIMIT = 4 * 1024 * 1024
+# A refused upload is read to its end (and dropped) up to this size before the answer: a server
+# that closes with unread bytes resets the connection, and the client loses the answer with it
+# (a browser shows a network error instead of "too large" or "sign in"). Beyond it, or after
+# DRAIN_SECONDS, the answer goes at once.
+DRAIN_LIMIT = 3 * UPLOAD_BODY_LIMIT
+DRAIN_SECONDS = 10.0
 
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\ssrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
@@ -147,6 +153,31 @@ def header(scope: Scope, name: bytes) -> str:
     return ""
 
 
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and drop the rest of a request body: `budget` bytes, DRAIN_SECONDS at most."""
+    async def read() -> None:
+        left = budget
+        while left >= 0:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            left -= len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    try:
+        await asyncio.wait_for(read(), DRAIN_SECONDS)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def _refuse_upload(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
+    declared = header(scope, b"content-length")
+    if declared.isdigit() and int(declared) <= DRAIN_LIMIT:
+        await _drain(receive, int(declared))
+    await _plain(send, status, text)
+
+
 async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")]})
@@ -201,14 +232,15 @@ class WebGuard:
             await _plain(send, 404, "Not found")  # the public upload folder is never served
             return
         if not await asyncio.to_thread(_signed_in, header(scope, cookies.SESSION.header.encode())):
-            await _plain(send, 401, "Sign in to upload files.")
+            await _refuse_upload(scope, receive, send, 401, "Sign in to upload files.")
             return
         declared = header(scope, b"content-length")
         if not declared.isdigit():
             await _plain(send, 411, "The upload must declare its length.")
             return
         if int(declared) > self.upload_limit:
-            await _plain(send, 413, f"The upload is too large ({self.upload_limit // (1024 * 1024)} MB at most).")
+            await _refuse_upload(scope, receive, send, 413,
+                                 f"The upload is too large ({self.upload_limit // (1024 * 1024)} MB at most).")
             return
         limited = _BodyLimit(receive, send, self.upload_limit)
         await self.app(scope, limited.receive, limited.send)
@@ -235,6 +267,8 @@ class _BodyLimit:
                 self.exceeded = True
                 if not self.started:
                     self.started = True
+                    if message.get("more_body", False):
+                        await _drain(self._receive, DRAIN_LIMIT - self.size)
                     await _plain(self._send, 413, "The upload is too large.")
                 return {"type": "http.disconnect"}
         return message

@@ -159,6 +159,47 @@ def test_reflex_uploads_need_a_sign_in_and_its_folder_is_never_served(signed):
                        cookies={"idv_session": session_token}).status_code == 413
 
 
+def _refused_upload(body_size: int, cookie: str = "") -> tuple[int, int, int]:
+    """(status, bytes the guard read before it answered, bytes sent) for an upload sent in 64 KB parts."""
+    import asyncio
+
+    from identity_app.web.guard import UPLOAD_PATH
+
+    chunk, sent, read_at_answer, status = 64 * 1024, [0], [-1], [0]
+
+    async def receive():
+        n = min(chunk, body_size - sent[0])
+        sent[0] += n
+        return {"type": "http.request", "body": b"x" * n, "more_body": sent[0] < body_size}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            status[0], read_at_answer[0] = message["status"], sent[0]
+
+    async def never(scope, receive, send):
+        raise AssertionError("a refused upload reached the app")
+
+    headers = [(b"content-length", str(body_size).encode())]
+    if cookie:
+        headers.append((b"cookie", f"idv_session={cookie}".encode()))
+    scope = {"type": "http", "method": "POST", "path": UPLOAD_PATH, "headers": headers, "query_string": b""}
+    asyncio.run(WebGuard(never)(scope, receive, send))
+    return status[0], read_at_answer[0], sent[0]
+
+
+def test_a_refused_upload_is_read_to_its_end_before_the_answer(signed):
+    """Closing with unread bytes resets the connection and the client loses the answer (a browser
+    shows a network error): up to DRAIN_LIMIT the body is read and dropped first."""
+    from identity_app.web.guard import DRAIN_LIMIT
+
+    session_token, _, _ = signed
+    assert _refused_upload(2 * 1024 * 1024) == (401, 2 * 1024 * 1024, 2 * 1024 * 1024)
+    too_large = 5 * 1024 * 1024
+    assert _refused_upload(too_large, session_token) == (413, too_large, too_large)
+    # Far beyond: answered at once, nothing read.
+    assert _refused_upload(DRAIN_LIMIT + 1, session_token) == (413, 0, 0)
+
+
 @pytest.mark.parametrize("path", ["/api/media/99999999999999999999999", "/api/media/-1", "/api/media/0",
                                   "/api/applications/99999999999999999999/logo",
                                   "/api/applications/9223372036854775808/sessions.csv"])
