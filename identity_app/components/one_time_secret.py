@@ -9,15 +9,7 @@ import json
 
 import reflex as rx
 
-
-def _copy(box_id: str) -> str:
-    value, said = json.dumps(box_id + "-value"), json.dumps(box_id + "-copied")
-    return ("(()=>{const v=document.getElementById(%s),c=document.getElementById(%s);"
-            "const select=()=>{const r=document.createRange();r.selectNodeContents(v);"
-            "const s=window.getSelection();s.removeAllRanges();s.addRange(r);};"
-            "(navigator.clipboard?navigator.clipboard.writeText(v.textContent):Promise.reject())"
-            ".then(()=>{c.textContent='Copied.';},"
-            "()=>{select();c.textContent='Selected: press Ctrl+C to copy it.';});})()") % (value, said)
+from identity_app.components.copy_button import copy_script
 
 
 def _forget(box_id: str) -> str:
@@ -38,7 +30,7 @@ def one_time_secret(box_id: str) -> rx.Component:
             rx.callout("Copy it now: it will not be shown again.", icon="triangle_alert", color_scheme="amber",
                        size="1", width="100%"),
             rx.hstack(
-                rx.button("Copy", type="button", size="2", on_click=rx.call_script(_copy(box_id))),
+                rx.button("Copy", type="button", size="2", on_click=rx.call_script(copy_script(box_id + "-value", box_id + "-copied", "Copied."))),
                 rx.button("Done: I have stored it", type="button", size="2", variant="soft",
                           on_click=rx.call_script(_forget(box_id))),
                 rx.text("", id=box_id + "-copied", size="2", color_scheme="green", role="status"),

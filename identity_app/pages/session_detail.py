@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from identity_app import routes
+from identity_app.components.copy_button import copy_button
 from identity_app.components.layout import console_shell, error_callout, info_callout
 from identity_app.components.media_gallery import media_section
 from identity_app.components.zoom_viewer import workbench_script, zoom_viewer
@@ -51,8 +52,8 @@ def summary() -> rx.Component:
             rx.hstack(
                 rx.text("Link", color_scheme="gray", size="2", min_width="9rem"),
                 rx.code(S.link, id="session-link", style={"word_break": "break-all"}),
-                rx.button(rx.icon("copy", size=14), "Copy", size="1", variant="soft",
-                          on_click=rx.set_clipboard(S.link)),
+                copy_button(rx.icon("copy", size=14), "Copy", source_id="session-link",
+                            status_id="session-link-copied", done="Copied", size="1", variant="soft"),
                 align="center",
                 width="100%",
                 wrap="wrap",

@@ -5,6 +5,7 @@ import reflex as rx
 
 from identity_app import routes
 from identity_app.components.app_tabs import app_tabs
+from identity_app.components.copy_button import copy_button
 from identity_app.components.layout import (console_shell, count_of, feedback, labelled_input, page_feedback,
                                             scroll_x)
 from identity_app.components.when import timestamp
@@ -153,9 +154,8 @@ def _new_session_result() -> rx.Component:
                             "link; it opens on a phone too (scan the QR code)."),
                     rx.code(N.created.link, id="session-link", style={"word_break": "break-all"}),
                     rx.hstack(
-                        rx.button("Copy link", on_click=N.copy_link, size="2"),
-                        rx.cond(N.copied, rx.text("Link copied", size="2", color_scheme="green", role="status",
-                                                  id="link-copied")),
+                        copy_button("Copy link", source_id="session-link", status_id="link-copied",
+                                    done="Link copied", key=N.created.session_id, size="2"),
                         rx.button("Send by email", on_click=N.send_email, size="2", variant="soft"),
                         rx.link(rx.button("Open session", size="2", variant="outline"),
                                 href=routes.session_detail_path(S.app_id_value, N.created.session_id)),

@@ -25,7 +25,6 @@ def _emailed(n: int, transport: str) -> str:
 
 class NewSessionsState(ConsoleState):
     created: SessionLink | None = None  # the session just created: its link is for its creator only
-    copied: bool = False
     bulk_errors: list[RowError] = []
     bulk_message: str = ""
     bulk_email: bool = False       # email each created session its link at once
@@ -33,7 +32,7 @@ class NewSessionsState(ConsoleState):
 
     @rx.event
     def load(self):
-        self.created, self.bulk_errors, self.bulk_message, self.bulk_unsent, self.copied = None, [], "", [], False
+        self.created, self.bulk_errors, self.bulk_message, self.bulk_unsent = None, [], "", []
 
     @rx.event
     async def create(self, form: dict):
@@ -42,14 +41,8 @@ class NewSessionsState(ConsoleState):
         done = await page._list(lambda w: sessions.get_link(w.db, actor=w.operator, session_id=sessions.create_session(
             w.db, actor=w.operator, application_id=app_id, ip=w.ip, **person).id), notice="", at="create")
         if done.ok:
-            self.created, self.copied, page.feedback_at = done.value, False, "created"
+            self.created, page.feedback_at = done.value, "created"
             return NewSessionsState.send_email if form.get("send_email") else None
-
-    @rx.event
-    def copy_link(self):
-        """Said beside the button (a toast covered the link on a phone)."""
-        self.copied = self.created is not None
-        return rx.set_clipboard(self.created.link) if self.created else None
 
     @rx.event
     async def send_email(self):

@@ -206,6 +206,11 @@ def test_the_link_is_resent_or_regenerated_from_the_session_page(page, app_serve
     expect(page.locator("#session-link")).not_to_have_text(old)
     new_link = page.locator("#session-link").inner_text()
     assert new_link.startswith(f"{url}/s/")
+    # Copy gives the new link, and says so once the clipboard has it.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    page.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.locator("#session-link-copied")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == new_link.strip()
     with Session(w["engine"]) as db:
         assert links.find_by_token(db, fresh.token) is None  # the old link stops working
         assert links.find_by_token(db, new_link.rsplit("/", 1)[1]).id == fresh.id
