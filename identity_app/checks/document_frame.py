@@ -21,7 +21,23 @@ locator and the OCR see the document as a scanner would.
 (the same assessment gives the capture page its feedback and decides an
 automatic capture): the document not found, partly out of the frame, too
 small (too far), blurred, or with glare (a saturated, colourless blob) over
-it. Thresholds are arguments with documented defaults.
+it, a blob wide enough to have wiped out what is printed under it (an
+overexposed white page is not glare: its print stays). When no whole document
+is found, or only a small rectangle, a document the frame cuts (_cut_document:
+its outline open along one side or a corner of the frame, its other sides
+straight and meeting at a corner of its own) is told PARTLY_OUT_OF_FRAME, not
+DOCUMENT_NOT_FOUND or TOO_SMALL. For the assessment, a quadrilateral along three
+or four sides of the frame (the frame, or a picture in the scene) competes only
+when nothing else is found, and a large one with a corner more than MAX_SKEW
+from square is not taken for the document, nor a small one when the frame cuts
+a document elsewhere (_cut_document). When find_document's choice has a
+side on no straight edge (a face or a shadow closed into a quadrilateral), a
+pale card-shaped region whose four sides all are (_card_on_edges, _pale) is the
+document however small (also when nothing passed the score floor; its sides
+judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
+zone of a pale choice that holds it): a far card was lost to the scenery behind it. Such a
+choice that is itself dark or coloured is scenery: a document the frame cuts is
+told so, else a small one stays TOO_SMALL and a large one is not the document. Thresholds are arguments with documented defaults.
 """
 from __future__ import annotations
 
@@ -35,12 +51,21 @@ MIN_AREA_SHARE = 0.12      # of the frame: a smaller document is too far for its
 EDGE_MARGIN = 0.01         # of the frame's side: a corner this close to the edge may be cut by it
 MIN_SHARPNESS = 60.0       # variance of the Laplacian inside the document, at the photo's resolution
 MAX_GLARE_SHARE = 0.04     # of the document: saturated colourless pixels in one blob
+MIN_GLARE_RADIUS = 0.065   # of the document's long side: the widest disc of white with nothing printed in it
 DOC_RATIOS = (1.42, 1.586)  # ID-3 passport page, ID-1 card (long / short side)
 EDGE_PENALTY = 0.3         # a quadrilateral cut by the frame counts this much against a whole one
 MIN_SIDE_SUPPORT = 0.6     # share of each side of the contours' quadrilateral on a straight edge
 LINE_CANDIDATES = 30       # straight edges combined into quadrilaterals when the contours fail
 LINE_QUAD_SUPPORT = 0.8    # share of each side of a straight-edge quadrilateral on an edge
 MIN_LINE_QUAD_AREA = 0.04  # of the frame
+MAX_SKEW = 35.0            # degrees: a corner of a document (assess_frame) at most this far from square
+CUT_MIN_AREA = 0.03        # of the frame: the least of a document cut by the frame that is told so
+CUT_MAX_AREA = 0.85        # of the frame: more is the scenery around the document, or the frame
+CARD_MIN_SHAPE = 0.4       # a card (_card_on_edges): fill of its quadrilateral squared times the proportions' score
+CARD_SIDE_SUPPORT = 0.7    # share of each of its sides on a straight edge
+CARD_MAX_AREA = 0.6        # of the frame
+CARD_MIN_GREY = 160        # median grey of a card (_pale): documents are printed on light stock
+CARD_MAX_SATURATION = 60   # and its median saturation (HSV, 0-255): pale, not a portrait's colours
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,7 @@ class FrameAssessment:
     sharpness: float
     glare_share: float
     problems: tuple[str, ...]    # DOCUMENT_NOT_FOUND, PARTLY_OUT_OF_FRAME, TOO_SMALL, BLURRED, GLARE
+    glare_radius: float = 0.0    # the widest disc of pure white on the document, a share of its long side
 
     @property
     def usable(self) -> bool:
@@ -274,12 +300,47 @@ def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
     The best-scored quadrilateral of the contours, as long as each of its sides lies on an
     edge (MIN_SIDE_SUPPORT); else quadrilaterals bounded by the photo's longest straight edges
     compete too, scored alike and weighed by how well their sides lie on edges."""
+    return _find(image_bgr)[0]
+
+
+def _skew(quad: np.ndarray) -> float:
+    """How far (degrees) the quadrilateral's least square corner is from a right angle."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    u, v = np.roll(q, 1, axis=0) - q, np.roll(q, -1, axis=0) - q
+    cos = (u * v).sum(axis=1) / np.maximum(np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1), 1e-9)
+    return float(np.abs(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) - 90.0).max())
+
+
+def _borders_touched(quad: np.ndarray, w: float, h: float, margin: float) -> int:
+    """How many sides of the frame (of 4) a corner of the quadrilateral lies on."""
+    return int((quad[:, 0] <= margin).any()) + int((quad[:, 0] >= w - 1 - margin).any()) \
+        + int((quad[:, 1] <= margin).any()) + int((quad[:, 1] >= h - 1 - margin).any())
+
+
+@dataclass
+class _Search:
+    """What find_document worked on, for a second look (_cut_document) without redoing it."""
+    scale: float
+    size: tuple[int, int]          # the work image's width and height
+    contours: list
+    support_map: np.ndarray
+    spanning: np.ndarray | None = None   # the best quadrilateral along three or four sides of the frame
+    how: str = ""                  # "contours", "lines" or "unsupported" (the contours' best, a side on no edge)
+
+
+def _find(image_bgr: np.ndarray, set_aside_spanning: bool = False) -> tuple[np.ndarray | None, _Search]:
+    """find_document's corners, and what it searched. set_aside_spanning (assess_frame): a quadrilateral
+    along three or four sides of the frame competes only when nothing else is found (search.spanning):
+    its sides on the frame pass the side support as edges, so the frame, or a picture in the scene
+    that the frame cuts, was taken over a whole card inside it (usable photos refused as partly out
+    of frame, far ones as well). find_document (the MRZ reader's second attempt) keeps it in."""
     h, w = image_bgr.shape[:2]
     scale = WORK_SIDE / max(h, w)
     small = cv2.resize(image_bgr, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape[:2]
     frame_area = float(sh * sw)
     best, best_score = None, 0.0
+    spanning, spanning_score = None, 0.0
     contours = []
     maps, straight = _edge_maps(small)
     for edges in maps:
@@ -304,16 +365,27 @@ def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
         score = (quad_area / frame_area) ** 0.5 * fill ** 2 * _ratio_score(quad)
         if _touches_edge(quad, sw, sh, 2.0):
             score *= EDGE_PENALTY  # the frame itself, or scenery it cuts: a whole document first
+            if set_aside_spanning and _borders_touched(quad, sw, sh, 2.0) >= 3:
+                # Along three or four sides of the frame: the frame itself or the scenery across it,
+                # whose sides on the frame count as edges; only when nothing else is found.
+                if score > spanning_score:
+                    spanning, spanning_score = quad, score
+                continue
         if score > best_score:
             best, best_score = quad, score
     if best is not None and best_score < 0.15:
         best = None
+    if spanning is not None and spanning_score < 0.15:
+        spanning = None
     # A quadrilateral whose every side lies on a straight edge of the photo (Canny, within 2 px):
     # when the contours' best has a side across the card's face or the desk, quadrilaterals
     # bounded by the photo's longest straight edges compete, each score weighed by that support.
     support_map = cv2.dilate(straight, np.ones((5, 5), np.uint8))
+    search = _Search(scale, (sw, sh), contours, support_map,
+                     _order(spanning / scale) if spanning is not None else None)
     if best is not None and float(_side_support(best, support_map)[0]) >= MIN_SIDE_SUPPORT:
-        return _order(best / scale)
+        search.how = "contours"
+        return _order(best / scale), search
     quads = _line_quads(straight)
     if quads:
         stack = np.array(quads, np.float32)
@@ -330,11 +402,155 @@ def find_document(image_bgr: np.ndarray) -> np.ndarray | None:
             score = (quad_area / frame_area) ** 0.5 * _ratio_score(quad) * float(support) ** 2
             if _touches_edge(quad, sw, sh, 2.0):
                 score *= EDGE_PENALTY
+                if set_aside_spanning and _borders_touched(quad, sw, sh, 2.0) >= 3:
+                    continue
             if score > chosen_score:
                 chosen, chosen_score = quad, score
         if chosen is not None and chosen_score >= 0.15:
-            return _order(chosen / scale)
-    return _order(best / scale) if best is not None else None
+            search.how = "lines"
+            return _order(chosen / scale), search
+    search.how = "unsupported" if best is not None else ""
+    return (_order(best / scale) if best is not None else None), search
+
+
+def _segment_support(a: np.ndarray, b: np.ndarray, edges: np.ndarray, samples: int = 40) -> float:
+    """Share of the segment a-b (its ends left out) on an edge pixel."""
+    h, w = edges.shape
+    t = np.linspace(0.08, 0.92, samples, dtype=np.float32)[:, None]
+    pts = np.rint(a + (b - a) * t).astype(np.int64)
+    x, y = np.clip(pts[:, 0], 0, w - 1), np.clip(pts[:, 1], 0, h - 1)
+    return float((edges[y, x] > 0).mean())
+
+
+def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndarray | None:
+    """The part of a document the frame cuts that the photo shows (4 corners, photo pixels), or None.
+
+    A region of the contours find_document searched, convex, cut by one or two sides of the frame
+    (scenery, or the frame itself, runs along three or four), whose other sides are the document's:
+    straight edges (MIN_SIDE_SUPPORT of each on the straight-edge map) meeting at about right angles
+    (a card's corners, leaning in perspective). With `holding` (work-image pixels), only a region
+    that holds that quadrilateral: a whole rectangle found inside the card, such as its portrait."""
+    sw, sh = search.size
+    frame_area = float(sw * sh)
+    near = 3.0
+    best, best_score = None, 0.0
+    for c in search.contours:
+        _, _, bw, bh = cv2.boundingRect(c)
+        if bw * bh < CUT_MIN_AREA * frame_area:
+            continue
+        hull = cv2.convexHull(c)
+        area = cv2.contourArea(hull)
+        if not CUT_MIN_AREA * frame_area <= area <= CUT_MAX_AREA * frame_area:
+            continue
+        poly = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+        if not 3 <= len(poly) <= 6:
+            continue
+        borders = np.stack([poly[:, 0] <= near, poly[:, 1] <= near,
+                            poly[:, 0] >= sw - 1 - near, poly[:, 1] >= sh - 1 - near], axis=1)  # left top right bottom
+        cut = set()
+        card_sides = []
+        for i in range(len(poly)):
+            j = (i + 1) % len(poly)
+            on = np.flatnonzero(borders[i] & borders[j])
+            if len(on):
+                cut.add(int(on[0]))
+            else:
+                card_sides.append((i, j))
+        if not 1 <= len(cut) <= 2 or cut in ({0, 2}, {1, 3}) or not 2 <= len(card_sides) <= 4:
+            continue  # one side of the frame or a corner of it: across the frame is the scenery's
+        ok = True
+        longest = 0.0
+        for i, j in card_sides:
+            longest = max(longest, float(np.linalg.norm(poly[j] - poly[i])))
+            if _segment_support(poly[i], poly[j], search.support_map) < MIN_SIDE_SUPPORT:
+                ok = False
+                break
+        if not ok or longest < 0.15 * min(sw, sh):
+            continue
+        card_corners = 0
+        for (i, j), (k, m) in zip(card_sides, card_sides[1:] + card_sides[:1]):
+            if j != k:
+                continue  # the two sides do not meet: a cut side runs between them
+            u, v = poly[j] - poly[i], poly[m] - poly[k]
+            cos = abs(float(np.dot(u, v))) / max(float(np.linalg.norm(u) * np.linalg.norm(v)), 1e-6)
+            if cos > np.cos(np.radians(55)):  # the corner is not within 90 +- 35 degrees
+                ok = False
+                break
+            card_corners += 1
+        if not ok or not card_corners:
+            continue  # at least one of the document's corners in the photo
+        quad = _quad_of(c, hull)
+        if quad is None:
+            continue
+        if holding is not None and not _holds(hull.reshape(-1, 2), holding):
+            continue
+        score = area / frame_area
+        if score > best_score:
+            best, best_score = quad, score
+    return _order(best / search.scale) if best is not None else None
+
+
+def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_support: float = CARD_SIDE_SUPPORT,
+                   max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None) -> np.ndarray | None:
+    """A region of the contours shaped like a card (fill of its quadrilateral squared times the proportions'
+    score at least `min_shape`) whose four sides all lie on straight edges (`min_support`), inside the frame,
+    1% to `max_area` of it, however small (4 corners, photo pixels), or None. For assess_frame when
+    find_document's choice has a side on no edge: the score favours size, so a card far from the camera
+    (2-5% of the frame) lost to a face or a shadow behind it (an oval closed into a quadrilateral across
+    skin), which was then accepted as the document or refused for the wrong reason."""
+    sw, sh = search.size
+    frame_area = float(sw * sh)
+    best, best_score = None, 0.0
+    for c in search.contours:
+        _, _, bw, bh = cv2.boundingRect(c)
+        if bw * bh < 0.01 * frame_area:
+            continue
+        hull = cv2.convexHull(c)
+        area = cv2.contourArea(hull)
+        if area < 0.01 * frame_area:
+            continue
+        quad = _quad_of(c, hull)
+        if quad is None:
+            continue
+        quad_area = cv2.contourArea(quad)
+        if not 0.01 * frame_area <= quad_area <= max_area * frame_area or _touches_edge(quad, sw, sh, 2.0) \
+                or _skew(quad) > MAX_SKEW:
+            continue
+        fill = min(area / quad_area, quad_area / area)
+        shape = fill ** 2 * _ratio_score(quad)
+        if shape < min_shape or shape <= best_score:
+            continue
+        support = float(_side_support(quad, search.support_map if support_map is None else support_map)[0])
+        if support >= min_support and shape * support > best_score:
+            best, best_score = quad, shape * support
+    return _order(best / search.scale) if best is not None else None
+
+
+def _faint_edges(image_bgr: np.ndarray, search: _Search, lo: int = 15, hi: int = 45) -> np.ndarray:
+    """The straight-edge map at lower thresholds (Canny 15/45 on the blurred grey work image, dilated as the
+    support map): a pale card on a pale face or wall has a faint outline."""
+    sw, sh = search.size
+    grey = cv2.cvtColor(cv2.resize(image_bgr, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    edges = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 0), lo, hi)
+    return cv2.dilate(edges, np.ones((5, 5), np.uint8))
+
+
+def _pale(image_bgr: np.ndarray, quad: np.ndarray, min_grey: float = CARD_MIN_GREY,
+          max_saturation: float = CARD_MAX_SATURATION) -> bool:
+    """Whether the quadrilateral (photo pixels) is as light and colourless as the stock documents are printed
+    on (its median grey and median saturation): a card, not the portrait printed on one (dark, or coloured)."""
+    h, w = image_bgr.shape[:2]
+    poly = np.asarray(quad, np.float32).astype(np.int32)
+    x0, y0 = max(0, int(poly[:, 0].min())), max(0, int(poly[:, 1].min()))
+    x1, y1 = min(w, int(poly[:, 0].max()) + 1), min(h, int(poly[:, 1].max()) + 1)
+    if x1 <= x0 or y1 <= y0:
+        return False
+    crop = image_bgr[y0:y1, x0:x1]
+    inside = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [poly - np.array([x0, y0], np.int32)], 255)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    saturation = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)[..., 1]
+    return float(np.median(grey[inside > 0])) >= min_grey and float(np.median(saturation[inside > 0])) <= max_saturation
 
 
 def correct_perspective(image_bgr: np.ndarray, corners: np.ndarray, long_side: int = 1000,
@@ -387,9 +603,28 @@ def _glare_share(flat: np.ndarray) -> float:
     return largest / float(mask.size)
 
 
+def _glare_radius(flat: np.ndarray, side: int = 250) -> float:
+    """The radius of the widest disc of the flattened document in which every pixel is pure white
+    (each channel >= 250 at a quarter of the 1000-px page: the noise averaged out), as a share of the
+    document's long side. Glare wipes out what is printed under it, a round patch with nothing in it;
+    a white page that the exposure saturates keeps its print, its pattern and its text, and its blank
+    stretches between them are narrow: its saturated pixels make one blob as wide as the page
+    (glare_share), but no wide disc."""
+    h, w = flat.shape[:2]
+    scale = side / float(max(h, w))
+    small = cv2.resize(flat, (max(1, int(round(w * scale))), max(1, int(round(h * scale)))),
+                       interpolation=cv2.INTER_AREA)
+    white = (small.min(axis=2) >= 250).astype(np.uint8)
+    if not white.any():
+        return 0.0
+    # padded with non-white: the document's outline bounds the disc
+    dist = cv2.distanceTransform(np.pad(white, 1), cv2.DIST_L2, 5)
+    return float(dist.max()) / float(max(small.shape[:2]))
+
+
 def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, edge_margin: float = EDGE_MARGIN,
                  min_sharpness: float = MIN_SHARPNESS, max_glare_share: float = MAX_GLARE_SHARE,
-                 with_glare: bool = True) -> FrameAssessment:
+                 with_glare: bool = True, min_glare_radius: float = MIN_GLARE_RADIUS) -> FrameAssessment:
     """Whether the photo shows the whole document, big, sharp and without glare (see the module doc).
 
     with_glare=False leaves GLARE out (glare_share 0.0) for a caller that does not use it: the glare
@@ -397,14 +632,47 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
     capture page's live feedback judges glare with image_quality (services/capture/flow.py
     FRAME_PROBLEMS_SHOWN has no GLARE)."""
     h, w = image_bgr.shape[:2]
-    corners = find_document(image_bgr)
+    corners, search = _find(image_bgr, set_aside_spanning=True)
+    cut_memo: list[np.ndarray | None] = []
+
+    def cut_anywhere() -> np.ndarray | None:  # _cut_document(search), asked up to three times below
+        if not cut_memo:
+            cut_memo.append(_cut_document(search))
+        return cut_memo[0]
+
+    if search.how in ("unsupported", ""):  # a side of the choice on no edge, or nothing over the score floor:
+        # a pale card whose four sides are on edges, however small
+        card = _card_on_edges(search, support_map=_faint_edges(image_bgr, search))
+        if card is not None and _pale(image_bgr, card) \
+                and not (corners is not None and _holds(corners, card) and _pale(image_bgr, corners)):
+            corners = card  # (not a part of a pale choice that holds it: a card's own pale zone)
+        elif corners is not None and not _pale(image_bgr, corners):
+            # dark or coloured, with a side on no edge: scenery (a face behind a far card, the desk beside a
+            # cut one). A document the frame cuts is told so; else a small one stays too small (the card is
+            # smaller still, or not there), a large one is not the document.
+            dark_small = float(cv2.contourArea(corners.astype(np.float32))) < min_area_share * h * w
+            corners = corners if dark_small and cut_anywhere() is None else None
+    if corners is not None and _skew(corners) > MAX_SKEW \
+            and (float(cv2.contourArea(corners.astype(np.float32))) >= min_area_share * h * w
+                 or cut_anywhere() is not None):
+        corners = None  # no card held at an angle a camera can read has such a corner: not the document
+    cut = None
+    if corners is None:
+        cut = cut_anywhere()
+    elif float(cv2.contourArea(corners.astype(np.float32))) < min_area_share * h * w \
+            and not _touches_edge(corners, w, h, edge_margin * min(w, h)):
+        cut = _cut_document(search, holding=corners * search.scale)
+    if cut is not None:
+        corners = cut  # the frame cuts the document: what it shows of it is assessed
+    elif corners is None:
+        corners = search.spanning  # the frame, or scenery across it: as before, when nothing else
     if corners is None:
         return FrameAssessment(None, 0.0, 0.0, 0.0, ("DOCUMENT_NOT_FOUND",))
     problems = []
-    if _touches_edge(corners, w, h, edge_margin * min(w, h)):
+    if cut is not None or _touches_edge(corners, w, h, edge_margin * min(w, h)):
         problems.append("PARTLY_OUT_OF_FRAME")
     area_share = float(cv2.contourArea(corners.astype(np.float32))) / float(h * w)
-    if area_share < min_area_share:
+    if area_share < min_area_share and cut is None:  # a cut document's size is not known
         problems.append("TOO_SMALL")
     # Sharpness where the camera saw it (a warp to 1000 px would blur a small card), in the pixels
     # around the document only: with a margin wider than the erosion (and the Laplacian's 3x3), the
@@ -421,9 +689,12 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         sharpness = float(lap[inside].var()) if inside.any() else 0.0
     if sharpness < min_sharpness:
         problems.append("BLURRED")
-    may_glare = with_glare and _may_glare(image_bgr, corners)
-    glare = _glare_share(correct_perspective(image_bgr, corners)) if may_glare else 0.0
-    if glare > max_glare_share:
+    glare, radius = 0.0, 0.0
+    if with_glare and _may_glare(image_bgr, corners):
+        flat = correct_perspective(image_bgr, corners)
+        glare = _glare_share(flat)
+        radius = _glare_radius(flat) if glare > max_glare_share else 0.0
+    if glare > max_glare_share and radius >= min_glare_radius:
         problems.append("GLARE")
     as_tuple = tuple((float(x), float(y)) for x, y in corners)
-    return FrameAssessment(as_tuple, area_share, sharpness, glare, tuple(problems))
+    return FrameAssessment(as_tuple, area_share, sharpness, glare, tuple(problems), radius)
