@@ -61,6 +61,7 @@ for _a, _b in PAIRS:
     PARTNERS[_b] = PARTNERS.get(_b, ()) + (_a,)
 
 MIN_REFERENCES = 4    # glyphs of each class needed to trust their heights
+MIN_FEW_LETTERS = 2   # letters enough beside MIN_REFERENCES fillers
 MIN_LINE_REFERENCES = 3  # glyphs of known class (two classes at least) a line needs for its own to be judged
 NEUTRAL_SHARE = 0.2   # the share a check-digit-neutral partner (6/G) gets: an alternative, not a change
 LR_CAP = 50.0         # the largest likelihood ratio one glyph gives
@@ -84,12 +85,37 @@ class LineGlyphs:
 
 
 def measure_line(line_img: np.ndarray, width: int) -> LineGlyphs:
-    """Each character cell's glyph height in a levelled line image of `width` characters."""
+    """Each character cell's glyph height in a levelled line image of `width` characters.
+
+    Ink is what Otsu calls dark; when that measures nothing (a dark desk beyond the card's
+    edge in the crop outweighs the text: tuning photo 7045), the thin dark strokes only."""
     grey = line_img if line_img.ndim == 2 else cv2.cvtColor(line_img, cv2.COLOR_BGR2GRAY)
     if grey.shape[0] < 6 or grey.shape[1] < width:
         return LineGlyphs((None,) * width)
+    for way in ("otsu", "text_rows", "strokes"):
+        measured = _measure(grey, width, way)
+        if any(h is not None for h in measured.heights):
+            break
+    return measured
+
+
+SOLID_ROW = 0.85  # share of ink no row of text reaches: a dark area beyond the card's edge
+
+
+def _ink(grey: np.ndarray, way: str) -> np.ndarray:
     blur = cv2.GaussianBlur(grey, (3, 3), 0)
+    if way == "strokes":
+        # Black-hat wider than a stroke: broad dark areas are not ink.
+        k = max(5, grey.shape[0] // 3) | 1
+        blur = 255 - cv2.morphologyEx(blur, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     _, ink = cv2.threshold(blur, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if way == "text_rows":
+        ink[ink.mean(axis=1) > SOLID_ROW] = 0
+    return ink
+
+
+def _measure(grey: np.ndarray, width: int, way: str) -> LineGlyphs:
+    ink = _ink(grey, way)
     profile = ink.mean(axis=1)
     core = _central_run(profile > 0.5 * float(profile.max()))
     if core is None:
@@ -98,8 +124,7 @@ def measure_line(line_img: np.ndarray, width: int) -> LineGlyphs:
     scale = max(1.0, WORK_HEIGHT / band)
     if scale > 1.0:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        blur = cv2.GaussianBlur(grey, (3, 3), 0)
-        _, ink = cv2.threshold(blur, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        ink = _ink(grey, way)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     tall = band * scale
     comps = []
@@ -190,9 +215,12 @@ def _fit(samples: list[tuple[int, int, str, float]], lines: int) -> tuple[np.nda
         x[i, 2 * li + 1] = ocr_b_height(ch)
         x[i, -1] = pos / 44.0
         y[i] = h
-    if np.linalg.matrix_rank(x) < x.shape[1]:
+    # A line without a measured glyph (cut too tight) has no a and s: fitted without it, judged never.
+    used = [c for c in range(x.shape[1]) if np.any(x[:, c])]
+    if np.linalg.matrix_rank(x[:, used]) < len(used):
         return None
-    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    coef = np.zeros(x.shape[1])
+    coef[used] = np.linalg.lstsq(x[:, used], y, rcond=None)[0]
     return coef, y - x @ coef
 
 
@@ -202,12 +230,18 @@ def glyph_model(lines: Sequence[str], images: Sequence[np.ndarray], fmt: str = "
     lines cannot be measured or digits and letters do not stand clearly apart in them."""
     measured = [measure_line(img, len(line)).heights for line, img in zip(lines, images)]
     mixed = set(mixed_positions(fmt))
+    # A filler in a mixed field is a filler too (no confusable pair holds one): a passport's
+    # empty personal number gives references where the other line cannot be measured.
     samples = [(li, pos, ch, h) for li, (line, heights) in enumerate(zip(lines, measured))
                for pos, (ch, h) in enumerate(zip(line, heights))
-               if h is not None and (li, pos) not in mixed and ch in MRZ_CHARS and ch not in "1IJ"]
+               if h is not None and ((li, pos) not in mixed or ch == "<") and ch in MRZ_CHARS and ch not in "1IJ"]
     digits = sum(1 for s in samples if s[2].isdigit())
     letters = sum(1 for s in samples if s[2].isalpha())
-    if digits < MIN_REFERENCES or letters < MIN_REFERENCES:
+    fillers = sum(1 for s in samples if s[2] == "<")
+    # The class heights are OCR-B's, so digits and fillers fix a line's scale as well as digits
+    # and letters do: a TD3's second line alone (its first cut too tight to measure) has only
+    # the nationality and sex as letters (tuning photos 7045, 7119: O read 0, unjudged).
+    if digits < MIN_REFERENCES or letters < MIN_REFERENCES and (letters < MIN_FEW_LETTERS or fillers < MIN_REFERENCES):
         return None
     fitted = _fit(samples, len(lines))
     if fitted is None:
@@ -250,6 +284,17 @@ def unchecked_positions(fmt: str) -> list[tuple[int, int]]:
             for pos in range(seg.start, seg.end)]
 
 
+# Mixed fields the visual zone prints (its cross-check can decide between readings there).
+PRINTED_FIELDS = ("document_number",)
+
+
+def unprinted_positions(fmt: str) -> list[tuple[int, int]]:
+    """(line, position) of the mixed characters the visual zone does not print: optional data,
+    personal numbers, the French card's office code."""
+    return [(seg.line, pos) for seg in LAYOUTS.get(fmt, ()) if seg.alphabet == ALNUM
+            and seg.name not in PRINTED_FIELDS for pos in range(seg.start, seg.end)]
+
+
 def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
                 images: Sequence[np.ndarray]) -> tuple[list[str], list[list], int]:
     """The lines and probability rows with the glyphs' evidence applied where a mixed field's
@@ -267,6 +312,7 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
     if model is None:
         return list(lines), out_rows, 0
     uncovered = set(unchecked_positions(fmt))
+    unprinted = set(unprinted_positions(fmt))
     changed = 0
     for li, pos in mixed_positions(fmt):
         if li >= len(lines) or pos >= len(lines[li]) or out_rows[li] is None:
@@ -274,14 +320,34 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
         read = lines[li][pos]
         if read not in PARTNERS:
             continue
-        ratios = {p: model.ratio(li, pos, read, p) for p in PARTNERS[read]}
-        ratios = {p: r for p, r in ratios.items() if r is not None and r >= MIN_LR}
-        if not ratios:
+        measured = {p: model.ratio(li, pos, read, p) for p in PARTNERS[read]}
+        ratios = {p: r for p, r in measured.items() if r is not None and r >= MIN_LR}
+        if (li, pos) in unprinted:
+            # No check digit tells G from 6 and the visual zone does not print the field: unless
+            # the glyph clearly is the class read, the other reading is an alternative (the
+            # reading is not trusted) rather than a silent guess (tuning range 6000-6199).
+            ratios.update({p: MIN_LR for p, r in measured.items()
+                           if r is not None and 1.0 / MIN_LR < r < MIN_LR and _neutral(read, p)})
+        # The glyph clearly the class read: the recogniser's share for the other member shrinks by
+        # the glyph's ratio, so the check digits cannot make a change the glyph speaks against (a
+        # check digit printed wrong was "repaired" by turning a clearly printed 0 into O).
+        clear = {p: r for p, r in measured.items() if r is not None and r <= 1.0 / MIN_LR and not _neutral(read, p)}
+        # The glyph between the classes in a document number: the other member is an option for the
+        # check digits (PARTNER_FLOOR), however sure the recogniser was (tuning photo 8139: IGO6765208
+        # read IG06765208 without a doubt, the 0's glyph measured between O and 0). Only where the
+        # visual zone prints the field, so its cross-check can refuse the change: in a French card's
+        # office code it turned a check digit printed wrong valid (tuning photo 8079).
+        for p, r in measured.items():
+            if r is not None and 1.0 / MIN_LR < r < MIN_LR and not _neutral(read, p) and (li, pos) not in unprinted:
+                ratios.setdefault(p, 1.0)
+        if not ratios and not clear:
             continue
         row = out_rows[li][pos]
         if row is None:
             row = np.zeros(len(MRZ_CHARS), np.float32)
             row[_INDEX[read]] = 1.0
+        for partner, towards_read in clear.items():
+            row[_INDEX[partner]] = float(row[_INDEX[partner]]) * towards_read
         p_read = float(row[_INDEX[read]])
         for partner, towards_other in ratios.items():
             if towards_other >= FLIP_LR and (li, pos) in uncovered:

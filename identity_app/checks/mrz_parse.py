@@ -79,6 +79,10 @@ class ParsedMRZ:
     # the recogniser found nearly as likely (mrz_search): the check digits alone
     # cannot choose, so the printed fields must (text_extraction's cross-check).
     alternatives: tuple[tuple[str, ...], ...] = ()
+    # Readings of the document number whose check digits hold too but that the recogniser found
+    # too unlikely to be alternatives (mrz_search.printed_options): the reading is not held back
+    # for them, yet a printed document number that says one of them exactly chooses it.
+    printed_options: tuple[tuple[str, ...], ...] = ()
 
     @property
     def icao(self) -> bool:
@@ -112,12 +116,17 @@ class ParsedMRZ:
             return 0
         dates = sum(_is_iso(self.field(f) or "") for f in ("date_of_birth", "expiration_date"))
         sex = int(self.lines[1][SEX_POSITION[self.format]] in "MFX<")
-        kind = int(self.lines[0][:1].isalpha())
+        kind = int(self.lines[0][:1] in DOCUMENT_CODE_FIRST.get(self.format, ""))
         return self.known_countries + dates + sex + kind
 
     @property
     def plausible(self) -> bool:
         return self.format != NON_ICAO and self.plausibility == (4 if self.format == FRA_ID else 6)
+
+
+# The letters a document code may start with, per format (ICAO Doc 9303: A, C or I on cards, P on
+# passports, V on visas; the French card's ID): an L read for a TD1's I is a misread line (tuning 10031).
+DOCUMENT_CODE_FIRST = {"TD1": "ACI", "TD2": "ACI", "TD3": "P", "MRV_A": "V", "MRV_B": "V", FRA_ID: "I"}
 
 
 def _is_iso(value: str) -> bool:
@@ -354,15 +363,18 @@ def _lone_round_end(chars: Sequence[str], seg: Segment) -> bool:
     return span[-1] in "0O" and set(span[:-1]) == {"<"}
 
 
+_NAME_LETTERS = "name letters"  # _best_in's letters without the filler: a digit read is no filler
+
+
 def _best_in(row, alphabet: str, ch: str) -> str:
     """The character of `alphabet` the recogniser found likeliest at a position (row: its
     probabilities over MRZ_CHARS), or the usual confusion map when it gave that alphabet nothing."""
     if row is not None:
-        allowed = _ALLOWED[alphabet]
+        allowed = _ALLOWED[alphabet] if alphabet != _NAME_LETTERS else _ALLOWED[LETTERS].rstrip("<")
         best = max(allowed, key=lambda c: row[_INDEX[c]])
         if row[_INDEX[best]] >= MIN_ALPHABET_PROBABILITY:
             return best
-    return _repair_char(ch, alphabet)
+    return _repair_char(ch, alphabet if alphabet != _NAME_LETTERS else LETTERS)
 
 
 def repair_lines(lines: Sequence[str], fmt: str, probs: Sequence | None = None
@@ -417,6 +429,10 @@ def repair_lines(lines: Sequence[str], fmt: str, probs: Sequence | None = None
                 if seg.alphabet == DIGITS and not (ch.isdigit() or ch == "<"):
                     fixed = _best_in(rows[pos] if rows is not None else None, DIGITS, ch) \
                         if ch not in FILLER_LOOKALIKES else "<"
+                elif seg.alphabet == LETTERS and ch.isdigit():
+                    # The letter the recogniser found likeliest, not only the usual look-alike:
+                    # a name's D read 0 (0.68, D 0.32) became O, valid but wrong (tuning photo 8082).
+                    fixed = _best_in(rows[pos] if rows is not None and pos < len(rows) else None, _NAME_LETTERS, ch)
                 else:
                     fixed = _repair_char(ch, seg.alphabet)
                 if fixed != ch:
@@ -563,6 +579,7 @@ def parse_mrz(lines: Sequence[str], repair: bool = True, today: date | None = No
         return ParsedMRZ(fmt, lines, (), (), ())
     repairs: tuple[Repair, ...] = ()
     alternatives: tuple[tuple[str, ...], ...] = ()
+    options: tuple[tuple[str, ...], ...] = ()
     if repair:
         lines, repairs = repair_lines(lines, fmt, probs)
         if probs is not None:
@@ -571,6 +588,7 @@ def parse_mrz(lines: Sequence[str], repair: bool = True, today: date | None = No
             found = search_confusables(lines, fmt, probs)
             lines, repairs = found.lines, repairs + found.repairs
             alternatives = found.alternatives
+            options = found.printed_options
             if fmt == "TD3":  # the search weighs the recogniser, not the field's alignment
                 seg = next(s for s in LAYOUTS[fmt] if s.name == "personal_number")
                 if _lone_round_end(lines[1], seg):
@@ -578,5 +596,6 @@ def parse_mrz(lines: Sequence[str], repair: bool = True, today: date | None = No
                     lines = (lines[0], lines[1][:seg.end - 1] + "<" + lines[1][seg.end:])
                     repairs += (Repair(2, seg.end, read, "<", LONE_END_REASON),)
                     alternatives = tuple(a for a in alternatives if a != lines)
+                    options = ()  # made from the lines before the change
     return ParsedMRZ(fmt, lines, _fields(lines, fmt, today), compute_check_digits(lines, fmt), repairs,
-                     alternatives)
+                     alternatives, options)

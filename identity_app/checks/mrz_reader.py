@@ -12,7 +12,9 @@ wrong is reported invalid.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import cv2
@@ -22,7 +24,10 @@ from identity_app.checks import mrz_glyphs, ocr_engines
 from identity_app.checks.document_data import Repair
 from identity_app.checks.icao import MRZ_ALPHABET
 from identity_app.checks.mrz_locate import MRZCandidate, binarise, find_mrz_candidates, rotate, true_runs
+from identity_app.checks.icao_codes import is_known_country
 from identity_app.checks.mrz_parse import (
+    COUNTRY_FIELDS,
+    DOCUMENT_CODE_FIRST,
     FILLER_LOOKALIKES,
     FRA_ID,
     LAYOUTS,
@@ -30,6 +35,9 @@ from identity_app.checks.mrz_parse import (
     TO_DIGIT,
     TO_LETTER,
     ParsedMRZ,
+    _country_code,
+    _fields,
+    compute_check_digits,
     detect_format,
     parse_mrz,
 )
@@ -70,6 +78,10 @@ def clean_line(text: str) -> str:
     return "".join(out)
 
 
+DOCUMENT_CODE_LETTERS = "".join(sorted(set("".join(DOCUMENT_CODE_FIRST.values()))))  # A, C, I, P, V: any format's
+LEADING_SPECK_REASON = "line too long: a character before the document code dropped"
+
+
 def fit_length(line: str, target: int, line_no: int) -> tuple[str, list[Repair]]:
     """Make a line `target` long by adding or removing fillers in its longest filler run.
 
@@ -85,6 +97,12 @@ def fit_length_rows(line: str, rows, target: int, line_no: int) -> tuple[str, li
     (an added filler has no row: None)."""
     repairs: list[Repair] = []
     rows = list(rows) if rows is not None else [None] * len(line)
+    if line_no == 1 and len(line) > target and not line[0].isalpha() and line[1:2] in DOCUMENT_CODE_LETTERS:
+        # A first line starts with its document code's letter: a digit or filler before one is a
+        # speck at the band's edge read as a character (tuning photo 10101: 7V<CAN, the visa then
+        # taken for a TD3 and its line re-read one character out of step).
+        repairs.append(Repair(line_no, 1, line[0], "", LEADING_SPECK_REASON))
+        line, rows = line[1:], rows[1:]
     while len(line) != target:
         runs = [(m_end - m_start, m_start, m_end) for m_start, m_end in _filler_runs(line)]
         if len(line) > target:
@@ -234,7 +252,7 @@ def _best_window(readings: Sequence[LineRead], images: Sequence[np.ndarray] | No
                 if parsed is None:
                     continue
                 conf = float(np.mean([r.confidence for r in window]))
-                key = (parsed.valid_count, parsed.icao or parsed.format == FRA_ID, -len(repairs), conf)
+                key = (parsed.valid_count - (not well_formed_names(parsed)), parsed.icao or parsed.format == FRA_ID, -len(repairs), conf)
                 if best is None or key > best[0]:
                     best = (key, parsed, repairs + glyphs, (first, count), conf, rows)
     return None if best is None else best[1:]
@@ -289,8 +307,58 @@ def candidate_readings(per_line: Sequence[Sequence[tuple[str, Sequence]]],
     return [pooled, own]
 
 
-def _score(parsed: ParsedMRZ) -> tuple[int, int]:
-    return parsed.valid_count, parsed.plausibility
+NAME_FIELDS = ("names", "surname", "given_names")
+
+
+def well_formed_names(parsed: ParsedMRZ) -> bool:
+    """Whether the name fields hold a name (no digit, no run of three fillers before a letter, no
+    letter three times in a row) and the optional data no data resumed after fillers (see
+    malformed_fields).
+
+    Only the composite digit covers a French card's names (and a TD1's optional data), so among
+    the engines' many readings one with a misread name can make a check digit printed wrong hold
+    by chance (tuning photos, documents printed invalid: ZIEGLER<<<<<<<<<GGGGGG, B0 for BO)."""
+    return not malformed_fields(parsed)
+
+
+# A letter three times in a row is no name (K read for each `<` of a filler run: KKK).
+_TRIPLED_LETTER = re.compile(r"([A-Z])\1\1")
+# Optional data is written from the field's start and filled after: one to three characters ending
+# it after two fillers are a line read out of step (a character dropped before them, one added at the
+# end: ...<<<<1 for ...<<<<<) or specks. Longer data there is the state's own (a real Macao card's
+# optional data ends <<<<<<<<0212300) and stays trusted.
+_DATA_AFTER_FILLERS = re.compile(r"<<[^<]{1,3}$|<<[^<]<<")
+OPTIONAL_FIELDS = ("optional_data_1", "optional_data_2", "personal_number")
+DATA_FROM_START_FORMATS = ("TD1", "TD2", "TD3")
+
+
+def malformed_fields(parsed: ParsedMRZ) -> tuple[str, ...]:
+    """Fields no check digit vouches for alone that cannot be as printed: a name with a digit, a
+    run of three fillers before a letter or a letter three times in a row; optional data (a TD1's,
+    a TD2's or TD3's personal number; not a visa's) ending in one to three characters after two
+    fillers, or with one alone amid fillers."""
+    out = []
+    for seg in LAYOUTS.get(parsed.format, ()):
+        if seg.line >= len(parsed.lines):
+            continue
+        text = parsed.lines[seg.line][seg.start:seg.end]
+        if seg.name in NAME_FIELDS and ("<<<" in text.rstrip("<") or any(ch.isdigit() for ch in text)
+                                        or _TRIPLED_LETTER.search(text)):
+            out.append(seg.name)
+        # Optional data: one character alone amid fillers is an engine's speck, not data (SWE<<<<<<S<<<<7
+        # made a wrong composite hold, tuning 8019); data after fillers a line read out of step.
+        # A visa's optional data is its state's own (a real Polish visa ends <<<<<<<0): cards and passports only.
+        elif seg.name in OPTIONAL_FIELDS and parsed.format in DATA_FROM_START_FORMATS \
+                and _DATA_AFTER_FILLERS.search(text):
+            out.append(seg.name)
+    return tuple(out)
+
+
+def reading_score(parsed: ParsedMRZ) -> tuple[int, int, int]:
+    # A reading whose names are no name never wins over one whose names are: its check digits hold
+    # by chance, not because it is right (a French card printed with a wrong check digit fails two,
+    # the document number's and the composite; ZIEGLER<<<<<<<<<GGGGGG made both hold, tuning 8008).
+    return int(well_formed_names(parsed)), parsed.valid_count, parsed.plausibility
 
 
 def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
@@ -302,7 +370,7 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     if found is None:
         return None
     parsed, repairs, (first, count), conf, rows = found
-    if (parsed.valid and parsed.plausible) or not parsed.check_digits:
+    if (parsed.valid and parsed.plausible and well_formed_names(parsed)) or not parsed.check_digits:
         return parsed, repairs, "rapidocr", conf
     # Second opinions: RapidOCR on other renderings of the lines, then Tesseract;
     # their probabilities are pooled with the first reading's, position by position.
@@ -316,11 +384,11 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     ]
     if use_tesseract and ocr_engines.tesseract_available():
         sources.append(("tesseract", _tesseract, [band]))
-    best, best_key = parsed, (*_score(parsed), 1)
+    best, best_key = parsed, (*reading_score(parsed), 1)
     first_lines = [p[0][0] for p in per_line]
     # Re-read only the lines that can change the outcome: those holding
     # check-digit data when a digit fails, any line when a field is implausible.
-    needed = set(range(len(widths))) if not parsed.plausible else set()
+    needed = set(range(len(widths))) if not parsed.plausible or not well_formed_names(parsed) else set()
     if not parsed.valid:
         needed |= {0, 1} if parsed.format in ("TD1", FRA_ID) else {1}
     # A reading whose check digits pass but whose country code is unknown (an
@@ -352,13 +420,14 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                 cand = parse_mrz(texts, probs=rows)
                 if cand is None or cand.format != parsed.format:
                     continue
-                key = (*_score(cand), 0)
+                key = (*reading_score(cand), 0)
                 if key > best_key:
                     best, best_key = cand, key
-            if best.valid and best.plausible:
+            if best.valid and best.plausible and well_formed_names(best):
                 break
-        if best.valid and best.plausible:
+        if best.valid and best.plausible and well_formed_names(best):
             break
+    best = _known_countries(best, per_line)
     if best is parsed:
         return best, repairs, "rapidocr", conf
     # Say where the chosen reading departs from RapidOCR's first one (beyond the
@@ -373,6 +442,61 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
             diffs = [Repair(li + 1, 0, first_line, final_line, "line re-read: chosen by pooling the engines' readings")]
         voted += diffs
     return best, voted, "+".join(sorted(engines)), conf
+
+
+def _known_countries(parsed: ParsedMRZ, per_line: Sequence[Sequence[tuple[str, Sequence]]]) -> ParsedMRZ:
+    """The reading with a country code it holds unknown taken from the engines' other readings of
+    the line, where the most of them read a known one. No check digit covers a country code, so
+    a reading chosen for its digits can bring one engine's misread code along (Tesseract's UPN
+    against RapidOCR's JPN: tuning photo 7198); choosing the known code changes no digit."""
+    lines = list(parsed.lines)
+    for seg in LAYOUTS.get(parsed.format, ()):
+        if seg.name not in COUNTRY_FIELDS or seg.line >= len(per_line) or is_known_country(
+                lines[seg.line][seg.start:seg.end]):
+            continue
+        codes = [_country_code(text[seg.start:seg.end]) for text, _ in per_line[seg.line]
+                 if len(text) >= seg.end]
+        known = Counter(c for c in codes if c)
+        code = known.most_common(1)[0][0] if known else _likeliest_known_code(
+            lines[seg.line][seg.start:seg.end], [rows for _, rows in per_line[seg.line]], seg.start)
+        if code:
+            lines[seg.line] = lines[seg.line][:seg.start] + code + lines[seg.line][seg.end:]
+    if tuple(lines) == parsed.lines:
+        return parsed
+    digits = compute_check_digits(tuple(lines), parsed.format)
+    if sum(c.valid for c in digits) < parsed.valid_count:
+        return parsed  # a French card's composite digit covers its country code
+    # The printed-field options differ from the reading in the document number only: they take the code too.
+    options = tuple(tuple("".join(o if o != a else n for o, a, n in zip(opt, old, new))
+                          for opt, old, new in zip(option, parsed.lines, lines)) for option in parsed.printed_options)
+    return replace(parsed, lines=tuple(lines), fields=_fields(tuple(lines), parsed.format, None), check_digits=digits,
+                   printed_options=options)
+
+
+KNOWN_CODE_SHARE = 0.05  # a known code's other letter must have this share of the letter read
+
+
+def _likeliest_known_code(read: str, rows_per_reading: Sequence, start: int) -> str | None:
+    """The known country code one letter away from `read` that the recogniser's pooled
+    probabilities favour, when the letter it changes had at least KNOWN_CODE_SHARE of the
+    letter read (every engine read CHF for CHE, E with a share: tuning photo 10174)."""
+    pooled = []
+    for k in range(len(read)):
+        stack = [np.asarray(rows[start + k], np.float32) for rows in rows_per_reading
+                 if rows is not None and start + k < len(rows) and rows[start + k] is not None]
+        pooled.append(np.mean(stack, axis=0) if stack else None)
+    best, best_p = None, 0.0
+    for k, row in enumerate(pooled):
+        if row is None or read[k] not in MRZ_CHARS:
+            continue
+        p_read = float(row[MRZ_CHARS.index(read[k])])
+        for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            code = read[:k] + letter + read[k + 1:]
+            p = float(row[MRZ_CHARS.index(letter)])
+            if letter != read[k] and is_known_country(code) and p >= KNOWN_CODE_SHARE * max(p_read, 1e-9) \
+                    and p > best_p:
+                best, best_p = code, p
+    return best
 
 
 # Differences the parser's own alphabet repairs explain (recorded by the parser).
@@ -411,7 +535,7 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
                 continue
             parsed, repairs, engine, conf = result
             reading = MRZReading(parsed, rotation, engine, tuple(repairs), conf, band)
-            if best is None or (*_score(parsed), conf) > (*_score(best.parsed), best.confidence):
+            if best is None or (*reading_score(parsed), conf) > (*reading_score(best.parsed), best.confidence):
                 best = reading
             # A confident, plausible reading whose check digits still fail is
             # most likely printed that way: other bands or the upside-down

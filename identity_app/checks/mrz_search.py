@@ -18,7 +18,8 @@ for the reading whose check digits hold:
   (the sum of ln(p(read) / p(alternative)) over changed positions); every
   check digit that fails costs DIGIT_PENALTY; the cheapest reading wins,
   and only change sets costing at most MAX_CHANGE_COST, with at most
-  MAX_UNPAIRED_CHANGES changes outside the OCR-B pairs, are considered;
+  MAX_UNPAIRED_CHANGES changes outside the OCR-B pairs, are considered
+  (MAX_EVALUATIONS evaluated, MAX_DRAWN drawn at most);
 - every change is reported as a Repair, with both probabilities;
 - other readings whose check digits all hold and whose cost is within
   AMBIGUITY_MARGIN of the chosen one are returned as `alternatives`: the
@@ -40,6 +41,7 @@ engines' readings of the line (pooled) are what gives a second chance.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -60,6 +62,9 @@ DIGIT_PENALTY = 5.0       # nats a failing check digit costs (e^5: 150 times les
 MAX_CHANGE_COST = 5.0     # nats: change sets less likely than this are never considered
 AMBIGUITY_MARGIN = 2.3    # nats (10x): a valid reading this close to the chosen one is an alternative
 MAX_EVALUATIONS = 3000
+# Change sets drawn at most, also those skipped unevaluated (more than MAX_UNPAIRED_CHANGES, two
+# choices at one position): uncounted, 2^28 cheap ones made one evaluation grow to 4 GB.
+MAX_DRAWN = 30000
 STRONG_RATIO = 0.5        # outside the confusable pairs, an alternative must be at least this likely
 # Changes outside the confusable pairs one reading may make: a French card's line read one
 # character shifted was made valid by three of them (tuning photo); a real misread is one or two.
@@ -87,6 +92,7 @@ class SearchResult:
     repairs: tuple[Repair, ...]
     alternatives: tuple[tuple[str, ...], ...]
     evaluations: int
+    printed_options: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,10 +181,13 @@ def search_confusables(lines: Sequence[str], fmt: str, probs: Sequence) -> Searc
     valid: list[tuple[float, tuple[str, ...], tuple[_Option, ...]]] = []
     if base_fail == 0:
         valid.append((0.0, lines, ()))
-    evaluations = 1
+    evaluations = drawn = 1
     for cost, subset in _subsets_by_cost([o.cost for o in options]):
         if not subset:
             continue
+        drawn += 1
+        if drawn > MAX_DRAWN:
+            break
         bound = best_obj
         if valid:
             bound = max(bound, min(v[0] for v in valid) + AMBIGUITY_MARGIN)
@@ -210,4 +219,49 @@ def search_confusables(lines: Sequence[str], fmt: str, probs: Sequence) -> Searc
     ))[:3]
     if _failures(out_lines, fmt):
         alternatives = ()  # an invalid reading is reported invalid; its near misses are not alternatives
-    return SearchResult(out_lines, repairs, alternatives, evaluations)
+    options_for_printed = () if _failures(out_lines, fmt) else tuple(
+        o for o in printed_options(out_lines, fmt, probs) if o not in alternatives)
+    return SearchResult(out_lines, repairs, alternatives, evaluations, options_for_printed)
+
+
+# A field the visual zone prints: among its readings whose check digits hold as well, the printed
+# value can choose one the recogniser found too unlikely to be an alternative.
+PRINTED_MIXED = ("document_number",)
+PRINTED_OPTION_RATIO = 0.01  # the partner's share of the character read, at least
+MAX_PRINTED_CHANGES = 3
+MAX_PRINTED_POSITIONS = 8
+
+
+def printed_options(lines: Sequence[str], fmt: str, probs: Sequence) -> tuple[tuple[str, ...], ...]:
+    """Readings of a valid reading's document number with up to MAX_PRINTED_CHANGES characters
+    changed into their OCR-B partners (O/0, I/1, Z/2, S/5, B/8, D/0, G/6) that the recogniser gave
+    at least PRINTED_OPTION_RATIO of the character read, and whose check digits all hold too.
+    They are not alternatives (the reading is not held back for them); only a printed document
+    number that says one of them exactly chooses it (text_extraction). Tuning photos 10038 and
+    10151: IG281551Z read I6281551Z with G at 0.04 (G counts 16, 6 modulo 10); 10054: ZOI628645
+    read 201628645 (Z 0.47, O 0.47, I 0.04), its check digit holding either way."""
+    changes = []
+    for seg in LAYOUTS.get(fmt, ()):
+        if seg.name not in PRINTED_MIXED or seg.line >= len(probs) or probs[seg.line] is None:
+            continue
+        for pos in range(seg.start, min(seg.end, len(lines[seg.line]), len(probs[seg.line]))):
+            row, read = probs[seg.line][pos], lines[seg.line][pos]
+            if row is None or read not in _INDEX:
+                continue
+            for partner in _STATIC.get(read, ()):
+                share = float(row[_INDEX[partner]]) / max(float(row[_INDEX[read]]), 1e-9)
+                if share >= PRINTED_OPTION_RATIO:
+                    changes.append((share, seg.line, pos, partner))
+    changes = sorted(changes, reverse=True)[:MAX_PRINTED_POSITIONS]
+    out = []
+    for k in range(1, MAX_PRINTED_CHANGES + 1):
+        for subset in itertools.combinations(changes, k):
+            if len({(li, pos) for _, li, pos, _ in subset}) < k:
+                continue
+            chars = [list(line) for line in lines]
+            for _, li, pos, partner in subset:
+                chars[li][pos] = partner
+            candidate = tuple("".join(c) for c in chars)
+            if not _failures(candidate, fmt):
+                out.append(candidate)
+    return tuple(out)

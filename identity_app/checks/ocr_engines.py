@@ -259,6 +259,36 @@ def _helper_pool() -> Any:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-recognition")
 
 
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+def release_freed_memory() -> bool:
+    """Give the memory freed by the last document's reading back to the system.
+
+    A document's reading allocates and frees hundreds of MB of image buffers
+    (renderings of the MRZ lines, the page for detection, ONNX Runtime's
+    tensors) on two threads. glibc keeps what is freed in its heaps: a worker
+    reading generated documents with the visual zone held 530 MB after its
+    first document and 690 MB after 30 (about 5 MB a document), of which
+    malloc_trim gave 275 MB back every time (415 MB live, constant). True
+    when trimmed (glibc), False elsewhere.
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
 def warm_up() -> None:
     """Load both RapidOCR pipelines (ONNX sessions) and find Tesseract now, not on the first document."""
     blank = np.full((64, 256, 3), 255, np.uint8)

@@ -36,13 +36,14 @@ from datetime import date
 
 import numpy as np
 
-from identity_app.checks import mrz_search
+from identity_app.checks import mrz_search, ocr_engines
 from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.mrz_locate import rotate
 from identity_app.checks.icao_codes import is_known_country
-from identity_app.checks.mrz_parse import COUNTRY_FIELDS, LAYOUTS, NON_ICAO, SEX_POSITION, ParsedMRZ, parse_mrz
+from identity_app.checks.mrz_parse import (COUNTRY_FIELDS, DOCUMENT_CODE_FIRST, LAYOUTS, NON_ICAO, SEX_POSITION, ParsedMRZ,
+                                          parse_mrz)
 from identity_app.checks.document_frame import correct_perspective, find_document
-from identity_app.checks.mrz_reader import MRZAttempt, MRZReading, attempt_mrz
+from identity_app.checks.mrz_reader import MRZAttempt, MRZReading, attempt_mrz, malformed_fields, reading_score
 from identity_app.checks.report import (
     CheckReport,
     CheckType,
@@ -57,6 +58,12 @@ ALGORITHM_VERSION = ("text-extraction-4 (morphology MRZ locator, RapidOCR PP-OCR
                      "check-digit confusable search weighing OCR-B glyph heights, ICAO 9303 and the French "
                      "identity card)")
 PRINTED_COMPARED = ("surname", "given_names", "document_number", "date_of_birth", "expiration_date")
+# Fields the visual-zone reader does not parse but many documents print (a passport's personal
+# number, "ZE 184226 B"): a reading of one that the page's own text shows, and its alternative's
+# does not, is the page's choice. No check digit tells G from 6 there (a real specimen read from a
+# camera frame was held back as ambiguous between ZE184226B and ZE18422GB).
+TEXT_COMPARED = ("personal_number", "optional_data_1", "optional_data_2")
+TEXT_COMPARED_MIN_LENGTH = 5
 # Share of the flattened document's sides read beyond its corners: a corner found inside the card
 # (an arm over its edge) cut the MRZ's last line off on a tuning photo (seed 5071).
 READ_MARGIN = 0.06
@@ -83,9 +90,8 @@ def extract_document_text(
         if found is not None:
             flat = correct_perspective(image_bgr, found, margin=READ_MARGIN)
             second = attempt_mrz(flat, use_tesseract=use_tesseract)
-            if second.reading is not None and (attempt.reading is None or (
-                    second.reading.parsed.valid_count, second.reading.parsed.plausibility)
-                    > (attempt.reading.parsed.valid_count, attempt.reading.parsed.plausibility)):
+            if second.reading is not None and (attempt.reading is None or reading_score(second.reading.parsed)
+                                               > reading_score(attempt.reading.parsed)):
                 attempt = MRZAttempt(second.reading, attempt.seen_text + second.seen_text)
                 image_bgr, corners = flat, tuple((float(x), float(y)) for x, y in found)
     reading = attempt.reading
@@ -96,6 +102,7 @@ def extract_document_text(
 
         upright = rotate(image_bgr, reading.rotation) if reading else image_bgr
         printed, raw_lines = read_viz(upright, today, reading.band if reading else None)
+    viz_lines = tuple(raw_lines)
     if reading is not None:
         mrz_text = "\n".join(reading.parsed.lines)
         if mrz_text not in "\n".join(raw_lines):
@@ -103,7 +110,10 @@ def extract_document_text(
     elif not raw_lines:
         # MRZ-like lines that did not parse still tell INCORRECT_MRZ from NO_DOCUMENT.
         raw_lines = list(attempt.seen_text)
-    doc = _document_text(reading, printed, "\n".join(raw_lines))
+    doc = _document_text(reading, printed, "\n".join(raw_lines), viz_lines)
+    # The reading's image buffers are freed by now; glibc would keep them in its heaps
+    # (a worker grew ~5 MB a document): hand them back (~ms).
+    ocr_engines.release_freed_memory()
     return replace(doc, document_corners=corners) if corners else doc
 
 
@@ -192,20 +202,39 @@ def _with_printed_centuries(fields: tuple[tuple[str, str], ...], printed: dict[s
     return tuple(out)
 
 
-def _agreement(parsed: ParsedMRZ, printed: dict[str, str]) -> int:
-    """How many printed fields the reading's fields equal (see `comparable`)."""
-    return sum(comparable(n, printed[n]) == comparable(n, parsed.field(n) or "")
-               for n in PRINTED_COMPARED if printed.get(n) and parsed.field(n))
+def page_text(viz_lines: list[str] | tuple[str, ...]) -> str:
+    """The visual zone's lines as letters and digits only ("ZE 184226 B" -> "ZE184226B"), one
+    line apart from the next; lines that look like the MRZ (a filler, or 28 characters and more)
+    are left out, so that the MRZ's own reading never agrees with itself."""
+    kept = []
+    for line in viz_lines:
+        packed = re.sub(r"[^A-Z0-9]", "", line.upper())
+        if "<" not in line and len(packed) < 28:
+            kept.append(packed)
+    return "|".join(kept)
 
 
-def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str]) -> tuple[ParsedMRZ, tuple[Repair, ...], bool]:
+def _agreement(parsed: ParsedMRZ, printed: dict[str, str], page: str = "") -> int:
+    """How many printed fields the reading's fields equal (see `comparable`), plus the fields of
+    TEXT_COMPARED whose value the page's text shows."""
+    agree = sum(comparable(n, printed[n]) == comparable(n, parsed.field(n) or "")
+                for n in PRINTED_COMPARED if printed.get(n) and parsed.field(n))
+    if page:
+        for name in TEXT_COMPARED:
+            value = re.sub(r"[^A-Z0-9]", "", (parsed.field(name) or "").upper())
+            agree += len(value) >= TEXT_COMPARED_MIN_LENGTH and value in page
+    return agree
+
+
+def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str],
+                      page: str = "") -> tuple[ParsedMRZ, tuple[Repair, ...], bool]:
     """Among a reading and its alternatives (all valid), the one the printed
-    fields agree with strictly most: (reading, repairs that made it, decided).
-    Not decided when they agree with two equally, or there are none."""
+    fields (and `page`, see page_text) agree with strictly most: (reading, repairs
+    that made it, decided). Not decided when they agree with two equally, or there are none."""
     if not parsed.alternatives:
         return parsed, (), True
     options = [parsed] + [parse_mrz(lines, repair=False) for lines in parsed.alternatives]
-    scored = sorted(((_agreement(o, printed), -i, o) for i, o in enumerate(options) if o is not None),
+    scored = sorted(((_agreement(o, printed, page), -i, o) for i, o in enumerate(options) if o is not None),
                     key=lambda t: t[:2], reverse=True)
     if len(scored) > 1 and scored[0][0] == scored[1][0]:
         return parsed, (), False
@@ -235,14 +264,29 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
            and not is_known_country(parsed.field(f) or "")]
     if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<":
         out.append("sex")
+    if parsed.lines[0][:1] not in DOCUMENT_CODE_FIRST.get(parsed.format, parsed.lines[0][:1]):
+        out.append("document_type")  # no check digit covers it: a TD1 read L<POL... was a misread line
+    # Names (under no check digit, or a composite one only) and optional data that cannot be as
+    # printed: a line read out of step or as garbage whose check digits hold by chance.
+    out += [f for f in malformed_fields(parsed) if f not in out]
     return tuple(out)
 
 
-def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text: str) -> DocumentText:
+def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text: str,
+                   viz_lines: list[str] | tuple[str, ...] = ()) -> DocumentText:
     printed_fields = tuple((k, v) for k, v in printed.items())
     if reading is None:
         return DocumentText(mrz_found=False, printed_fields=printed_fields, raw_text=raw_text)
-    p, chosen_by_printed, decided = decide_by_printed(reading.parsed, printed)
+    p, chosen_by_printed, decided = decide_by_printed(reading.parsed, printed, page_text(viz_lines))
+    if not reading.parsed.alternatives and reading.parsed.printed_options and printed.get("document_number"):
+        # Confusions in the document number the recogniser doubted too little for an alternative
+        # (G/6, or changes whose check digits hold too): the printed number chooses when it says
+        # one of them exactly; else the reading stands, not held back.
+        trial = replace(reading.parsed, alternatives=reading.parsed.printed_options)
+        chosen, repairs, sure = decide_by_printed(trial, printed)
+        if sure and chosen is not trial and comparable("document_number", printed["document_number"]) == \
+                comparable("document_number", chosen.field("document_number") or ""):
+            p, chosen_by_printed = chosen, repairs
     return DocumentText(
         mrz_found=True,
         mrz_format=p.format,

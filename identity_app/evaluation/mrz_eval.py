@@ -220,6 +220,8 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         "read_with_valid_check_digits": sum(r["valid"] for r in results),
         "valid_but_wrong": sum(r["valid"] and not e for r, e in zip(results, exact)),
         "valid_but_wrong_not_flagged": sum(r["valid"] and not e and not r.get("flagged") for r, e in zip(results, exact)),
+        # The cross-check's false alarms: read exactly and valid, yet not approved.
+        "exact_but_flagged": sum(r["valid"] and e and bool(r.get("flagged")) for r, e in zip(results, exact)),
         "by_format": by_format,
         "by_kind": kinds,
         "printed_fields": sum(len(p) for p in printed),
@@ -229,7 +231,8 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         "seconds_median": statistics.median(times) if times else 0.0,
         "per_image": [
             {"file": s.path.name, "exact": e, "valid": r["valid"], "found": r["found"],
-             "truth_valid": tv, "seconds": round(r["seconds"], 4), "read": "|".join(r["lines"]),
+             "truth_valid": tv, "flagged": bool(r.get("flagged")), "seconds": round(r["seconds"], 4),
+             "read": "|".join(r["lines"]),
              "truth": "|".join(s.lines)}
             for s, r, e, tv in zip(samples, results, exact, truth_valid)
         ],
@@ -247,7 +250,8 @@ def _print(name: str, m: dict[str, Any]) -> None:
           f" (not read at all: {m['integrity_negatives_not_read']})")
     print(f"  read with valid check digits: {m['read_with_valid_check_digits']}/{m['images']}"
           f"   valid but wrong: {m['valid_but_wrong']}"
-          f" (not flagged by the visual-zone cross-check: {m['valid_but_wrong_not_flagged']})")
+          f" (not flagged by the visual-zone cross-check: {m['valid_but_wrong_not_flagged']})"
+          f"   read exactly but flagged: {m['exact_but_flagged']}")
     for fmt, row in sorted(m["by_format"].items()):
         print(f"  {fmt:7s} documents {row['documents']:3d}  found {row['found']:3d}  exact {row['exact']:3d}"
               f"  (of valid as printed {row['exact_valid_as_printed']}/{row['valid_as_printed']})"
@@ -265,7 +269,7 @@ def capture_figures(n: int, data_dir: Path | None = None, seed: int = 5000) -> d
     docs-photographed-dev and on n generated photos cycling through the capture variants: per
     variant, how many were accepted and how many refused for the reason the variant is."""
     from identity_app.checks.document_frame import assess_frame
-    from identity_app.evaluation.synthetic_documents import DATA_DIR, capture_set
+    from identity_app.evaluation.synthetic_documents import DATA_DIR, capture_photos
 
     expected = {"partial": "PARTLY_OUT_OF_FRAME", "far": "TOO_SMALL", "glare": "GLARE", "blurry": "BLURRED"}
     out: dict[str, Any] = {"dev": {}, "generated": {}}
@@ -275,7 +279,7 @@ def capture_figures(n: int, data_dir: Path | None = None, seed: int = 5000) -> d
         if image is not None:
             a = assess_frame(image)
             out["dev"][path.name] = list(a.problems) or ["accepted"]
-    for doc in capture_set(n, seed):
+    for doc in capture_photos(n, seed):  # one at a time: not n photos in memory
         a = assess_frame(doc.image)
         row = out["generated"].setdefault(doc.capture, {"photos": 0, "accepted": 0, "refused_for_its_reason": 0})
         row["photos"] += 1

@@ -37,6 +37,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -582,10 +583,17 @@ def generate_set(n: int, seed: int = 1000, data_dir: Path = DATA_DIR) -> list[Sy
     return [generate(seed + i, data_dir=data_dir) for i in range(n)]
 
 
+def capture_photos(n: int, seed: int = 5000, data_dir: Path = DATA_DIR) -> Iterator[Synthetic]:
+    """n phone photos for the capture assessment, cycling through CAPTURE_VARIANTS, one at a time
+    (200 photos held at once are ~1 GB)."""
+    for i in range(n):
+        yield generate(seed + i, kind="photo", capture=CAPTURE_VARIANTS[i % len(CAPTURE_VARIANTS)], invalid=False,
+                       data_dir=data_dir)
+
+
 def capture_set(n: int, seed: int = 5000, data_dir: Path = DATA_DIR) -> list[Synthetic]:
-    """n phone photos for the capture assessment, cycling through CAPTURE_VARIANTS."""
-    return [generate(seed + i, kind="photo", capture=CAPTURE_VARIANTS[i % len(CAPTURE_VARIANTS)], invalid=False,
-                     data_dir=data_dir) for i in range(n)]
+    """capture_photos as a list."""
+    return list(capture_photos(n, seed, data_dir))
 
 
 def main(argv: list[str] | None = None) -> int:

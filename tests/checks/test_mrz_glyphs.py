@@ -136,5 +136,98 @@ def test_generated_photos_whose_number_holds_a_letter_o_are_read_exactly(seed, m
     assert text.mrz_lines == doc.lines and text.check_digits_valid
     assert any((r.read, r.repaired) == ("0", "O") for r in text.repairs), text.repairs
     # The recogniser was sure of a zero: without the glyphs' heights the number stays misread.
-    monkeypatch.setattr(mrz_glyphs, "MIN_LR", float("inf"))
+    monkeypatch.setattr(mrz_glyphs, "glyph_model", lambda *args, **kwargs: None)
     assert extract_document_text(doc.image, read_visual_zone=False).mrz_lines != doc.lines
+
+
+def test_a_line_above_a_dark_desk_is_measured_by_its_strokes():
+    line = _td3("O205682087"[:9])[1]
+    drawn = _drawn(line, 40)
+    # The card's edge runs below the text: the desk beyond it, dark, fills the crop's bottom.
+    drawn[int(drawn.shape[0] * 0.85):, :] = 25
+    heights = mrz_glyphs.measure_line(drawn, len(line)).heights
+    assert all(v is not None for v in heights), heights
+    assert heights[1] > heights[0]  # the digit 2 stands above the letter O before it
+
+
+def test_a_passports_second_line_alone_judges_its_glyphs_by_its_digits_and_fillers():
+    truth = _td3("B20568208")
+    read = (truth[0], "8" + truth[1][1:])   # the recogniser was sure of an eight
+    # The first line cut too tight to measure: the second has only its nationality and sex as
+    # letters (UTO, F; a round O overshoots, so few letters are a weak scale), its dates as
+    # digits and its personal number's fillers.
+    images = [np.full((20, 600), 200, np.uint8), _drawn(truth[1])]
+    model = mrz_glyphs.glyph_model(read, images, "TD3")
+    assert model is not None and model.judged == (False, True)
+    assert model.ratio(1, 0, "8", "B") >= mrz_glyphs.MIN_LR      # the B measures letter-high
+    assert model.ratio(1, 1, "2", "Z") < 1 / mrz_glyphs.MIN_LR   # the 2 digit-high
+    lines, probs, _ = with_glyph_evidence(read, [rows(read[0]), rows(read[1])], images)
+    assert parse_mrz(lines, probs=probs).lines == truth
+
+
+def _drawn_jittered(line: str, seed: int, at: int = -1, scale: float = 1.0, height: int = 40) -> np.ndarray:
+    """`line` in OCR-B drawn glyph by glyph, each a few per cent larger or smaller (ink spread,
+    a worn print), the one at `at` scaled by `scale`."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    font = synth._font("ocrb", height)
+    pitch = font.getlength("0")
+    image = Image.new("L", (int(pitch * len(line)) + 2 * height, int(height * 1.8)), 235)
+    draw = ImageDraw.Draw(image)
+    base = int(height * 0.3) + font.getmetrics()[0]
+    for i, ch in enumerate(line):
+        size = round(height * (scale if i == at else rng.uniform(0.96, 1.04)))
+        draw.text((height + i * pitch, base), ch, font=synth._font("ocrb", size), fill=20, anchor="ls")
+    return np.array(image)
+
+
+def test_a_g_or_6_in_optional_data_no_field_prints_is_not_trusted_when_its_glyph_is_unclear():
+    from tests.checks.test_mrz_search import td1
+
+    l1, l2, l3 = td1("L898902C3")
+    l1 = l1[:15] + "6" + l1[16:]
+    l2 = l2[:29] + check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
+    truth = (l1[:15] + "G" + l1[16:], l2, l3)   # G counts 16, 6 counts 6: the same check digits
+    read = (l1, l2, l3)                         # the recogniser was sure of a six
+    assert parse_mrz(truth).valid and parse_mrz(read).valid
+    probs = [rows(line) for line in read]
+    # Printed unevenly: the G's height is within the line's noise of a digit's.
+    unclear = [_drawn_jittered(truth[0], 1, at=15)] + [_drawn_jittered(t, k) for k, t in ((2, l2), (3, l3))]
+    lines, new_probs, _ = with_glyph_evidence(read, probs, unclear)
+    parsed = parse_mrz(lines, probs=new_probs)
+    assert parsed.lines == read and truth in parsed.alternatives
+    _, _, decided = decide_by_printed(parsed, {"surname": "DIALLO"})  # no printed field shows it
+    assert not decided
+    # A six that measures digit-high is trusted.
+    clear = [_drawn_jittered(read[0], 1, at=15, scale=1.04)] + unclear[1:]
+    lines, new_probs, _ = with_glyph_evidence(read, probs, clear)
+    assert parse_mrz(lines, probs=new_probs).alternatives == ()
+
+
+def test_a_check_digit_printed_wrong_is_not_made_to_hold_by_a_change_the_glyph_speaks_against():
+    # Printed with a zero, its digits would hold only were it an O: the document is invalid as printed.
+    as_if_o = _td3("L8O902406")
+    printed = (as_if_o[0], as_if_o[1][:2] + "0" + as_if_o[1][3:])
+    assert parse_mrz(as_if_o).valid and not parse_mrz(printed).valid
+    probs = [rows(printed[0]), rows(printed[1], p2={"0": 0.6, "O": 0.4})]  # the recogniser hesitated
+    # Without the glyphs the check digits take the recogniser's O and "repair" the document.
+    assert parse_mrz(printed, probs=probs).valid
+    lines, adjusted, _ = with_glyph_evidence(printed, probs, [_drawn(line) for line in printed])
+    # The glyph stands digit-high: the O is no option, the reading stays as printed and invalid.
+    parsed = parse_mrz(lines, probs=adjusted)
+    assert parsed.lines == printed and not parsed.valid
+
+
+@pytest.mark.slow
+def test_a_zero_whose_glyph_measures_between_the_classes_is_an_option_for_the_check_digits():
+    from identity_app.checks.text_extraction import extract_document_text
+    from tests.conftest import shared_data
+
+    shared_data("docs-photographed-dev")  # the generator's scenes
+    doc = synth.generate(8139)  # tuning seed: IGO6765208 read IG06765208 without a doubt
+    text = extract_document_text(doc.image, read_visual_zone=False)
+    assert text.mrz_lines == doc.lines and text.check_digits_valid
+    assert any((r.read, r.repaired) == ("0", "O") for r in text.repairs), text.repairs

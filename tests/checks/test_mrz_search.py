@@ -3,6 +3,7 @@ French identity card as its own format, and lines that are not an ICAO MRZ."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from identity_app.checks.document_data import DocumentText, Repair
 from identity_app.checks.icao import check_digit
 from identity_app.checks.mrz_parse import FRA_ID, MRZ_CHARS, NON_ICAO, detect_format, parse_mrz
 from identity_app.checks.report import Recommendation
-from identity_app.checks.text_extraction import decide_by_printed, text_data_report
+from identity_app.checks.text_extraction import decide_by_printed, extract_document_text, text_data_report
 from tests.checks.specimens import TD2, TD3
 
 # A French identity card (pre-2021 layout) as printed on a specimen.
@@ -161,6 +162,41 @@ def test_the_printed_fields_choose_among_valid_readings_or_the_reading_is_not_tr
 
 
 
+def test_a_personal_number_the_page_prints_chooses_among_valid_readings():
+    # A passport's personal number has no field of its own in the visual-zone reader, but the page
+    # prints it ("ZE 184226 B"); G and 6 give the same check digit, so only the page can choose.
+    from identity_app.checks.text_extraction import page_text
+
+    truth, alt = td3("L898902C3"), td3("L898902C3", personal="ZE18422GB")
+    assert truth == TD3 and alt[1][-2:] == truth[1][-2:]  # the same check digits either way
+    parsed = replace(parse_mrz(truth, repair=False), alternatives=(alt,))
+    _, _, decided = decide_by_printed(parsed, {"surname": "ERIKSSON"})
+    assert not decided
+    page = page_text(["Personal No./ N\u00b0 personnel", "ZE 184226 B", "ERIKSSON"])
+    chosen, repairs, decided = decide_by_printed(parsed, {"surname": "ERIKSSON"}, page)
+    assert decided and chosen is parsed and repairs == ()
+    chosen, repairs, decided = decide_by_printed(parsed, {}, page_text(["ZE 18422G B"]))
+    assert decided and chosen.lines == alt and [(r.line, r.position) for r in repairs] == [(2, 36)]
+    # The MRZ's own lines, read among the page's text, never choose for themselves.
+    assert page_text(list(truth)) == ""
+    _, _, decided = decide_by_printed(parsed, {}, page_text(["L898902C36UTO7408122F1204159ZE184226B"]))
+    assert not decided
+
+
+def test_the_specimen_held_up_to_a_camera_is_read_and_trusted():
+    # The browser tests' fake camera shows the ICAO specimen; on one of its frames the 6 of the
+    # personal number measured between a 6 and a G and the reading was held back as ambiguous.
+    import cv2
+
+    from tests import capture_media as cm
+
+    frame = cm.document_clip(4.0)[2]
+    image = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])[1], cv2.IMREAD_COLOR)
+    doc = extract_document_text(image, today=date(2026, 11, 30))
+    assert doc.mrz_lines == TD3 and not doc.mrz_alternatives
+    assert text_data_report(doc).recommendation == Recommendation.APPROVE
+
+
 def test_a_zero_after_fillers_is_data():
     # The Polish visa of mrz-passporteye prints its optional data as <<<<<<<0.
     visa = ("VCPOLKOWALSKA<KWIATKOWSKA<<BEATA<<<<", "PL00000008POL6002084F0505011<<<<<<<0")
@@ -227,3 +263,138 @@ def test_a_valid_reading_with_an_unknown_country_on_a_line_read_short_is_not_app
     # Read at its length, an unknown code is the document's own (an old SI<, a numeric nationality).
     assert text_data_report(_doc(parsed)).recommendation == Recommendation.APPROVE
     assert text_data_report(_doc(parse_mrz(td1("AB1234567"), repair=False))).recommendation == Recommendation.APPROVE
+
+
+def test_a_reading_with_many_near_choices_is_searched_in_bounded_time_and_memory():
+    """Every change set drawn counts towards the search's limit, also those it skips (more than
+    two changes outside the OCR-B pairs): 28 near choices (14 positions x 2) are 2^28 change sets
+    costing less than the ambiguity margin, and skipping them uncounted grew the search's heap
+    without end (an evaluation process grew to 4 GB on one document)."""
+    import signal
+
+    from identity_app.checks.mrz_search import MAX_EVALUATIONS, search_confusables
+
+    line2 = TD3[1]
+    shares = {f"p{pos}": {line2[pos]: 0.34, "Q": 0.33, "W": 0.33} for pos in range(28, 42)}
+    probs = [rows(TD3[0]), rows(line2, **shares)]
+
+    def too_long(*_):
+        raise TimeoutError("the confusable search did not stop")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(20)
+    try:
+        found = search_confusables(TD3, "TD3", probs)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert found.lines == TD3  # valid as read: the near choices change nothing
+    assert found.evaluations <= MAX_EVALUATIONS
+
+
+def test_a_digit_read_in_a_name_becomes_the_letter_the_recogniser_found_likeliest():
+    truth = td1("AB1234567")
+    read = (truth[0], truth[1], "0" + truth[2][1:])   # DIALLO's D read as a zero, D its second choice
+    probs = [rows(truth[0]), rows(truth[1]), rows(read[2], p0={"0": 0.68, "D": 0.32})]
+    parsed = parse_mrz(read, probs=probs)
+    assert parsed.lines == truth and parsed.field("surname") == "DIALLO"
+    # Without the recogniser's say, the usual look-alike: O.
+    assert parse_mrz(read).field("surname") == "OIALLO"
+
+
+def test_a_g_read_6_in_the_document_number_is_chosen_by_the_printed_number_only_when_it_says_so():
+    # IG281551Z read I6281551Z with G at 0.04 (tuning photo 10038): G counts 16, 6 modulo 10, so
+    # no check digit can choose. The reading is not held back for it (no alternative), but a
+    # printed document number that says IG281551Z exactly chooses it.
+    from identity_app.checks.text_extraction import _document_text
+    from identity_app.checks.mrz_reader import MRZReading
+
+    truth = td3("IG281551Z")
+    read = (truth[0], truth[1].replace("IG281551Z", "I6281551Z"))
+    parsed = parse_mrz(read, probs=[rows(read[0]), rows(read[1], p1={"6": 0.96, "G": 0.04})])
+    assert parsed.valid and parsed.lines == read and not parsed.ambiguous
+    assert parsed.printed_options == (truth,)
+    reading = MRZReading(parsed, 0, "rapidocr")
+    doc = _document_text(reading, {"surname": "ERIKSSON", "document_number": "IG281551Z"}, "")
+    assert doc.mrz_lines == truth and doc.check_digits_valid and not doc.mrz_alternatives
+    assert [(r.line, r.position, r.read, r.repaired) for r in doc.repairs] == [(2, 2, "6", "G")]
+    # The page printing the number as read, or not printing it: the reading stands, trusted.
+    for printed in ({"document_number": "I6281551Z"}, {"surname": "ERIKSSON"}):
+        doc = _document_text(reading, printed, "")
+        assert doc.mrz_lines == read and not doc.mrz_alternatives
+    # A 6 the recogniser did not doubt offers nothing to the printed number.
+    sure = parse_mrz(read, probs=[rows(read[0]), rows(read[1])])
+    assert sure.printed_options == ()
+    doc = _document_text(MRZReading(sure, 0, "rapidocr"), {"document_number": "IG281551Z"}, "")
+    assert doc.mrz_lines == read
+
+
+def test_a_document_code_no_format_starts_with_is_not_approved():
+    # A TD1 card's line read out of step, L<POL...: its check digits held by chance (tuning photo
+    # 10031), but a card's document code starts with A, C or I.
+    card = td1("AB1234567")
+    misread = ("L" + card[0][1:], card[1], card[2])
+    parsed = parse_mrz(misread, repair=False)
+    assert parsed.valid and not parsed.plausible
+    report = text_data_report(_doc(parsed))
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert any(s.sub_check == "mrz_fields_plausible" and not s.passed and "document_type" in str(s)
+               for s in report.breakdown)
+    assert parse_mrz(card, repair=False).plausible
+    assert text_data_report(_doc(parse_mrz(card, repair=False))).recommendation == Recommendation.APPROVE
+
+
+def test_confusions_whose_check_digits_hold_either_way_are_chosen_by_the_printed_number_only():
+    # ZOI628645 read 201628645 (Z 0.47, O 0.47, I 0.04: tuning photo 10054): the check digits hold
+    # with both, too far apart in the recogniser's eyes to be an alternative.
+    from identity_app.checks.mrz_reader import MRZReading
+    from identity_app.checks.text_extraction import _document_text
+
+    truth, misread = td3("ZOI628645"), td3("201628645")
+    assert misread[1][9:] == truth[1][9:]  # the same check digits either way
+    probs = [rows(misread[0]), rows(misread[1], p0={"2": 0.53, "Z": 0.47}, p1={"0": 0.53, "O": 0.47},
+                                     p2={"1": 0.96, "I": 0.04})]
+    parsed = parse_mrz(misread, probs=probs)
+    assert parsed.lines == misread and parsed.valid and not parsed.ambiguous and truth in parsed.printed_options
+    assert all(parse_mrz(o, repair=False).valid for o in parsed.printed_options)
+    reading = MRZReading(parsed, 0, "rapidocr")
+    doc = _document_text(reading, {"document_number": "ZOI628645"}, "")
+    assert doc.mrz_lines == truth and not doc.mrz_alternatives
+    # A printed number that is neither (its own misreading): the reading stands, the disagreement shows.
+    doc = _document_text(reading, {"document_number": "ZOI628845"}, "")
+    assert doc.mrz_lines == misread
+
+
+def test_a_line_read_out_of_step_at_its_end_or_as_garbage_is_not_approved():
+    from identity_app.checks.icao import check_digit
+    from identity_app.checks.mrz_reader import malformed_fields, well_formed_names
+
+    # A passport's second line read one character out of step at its end (...<14 read ...140: a
+    # filler dropped, a character added): the personal number then holds data after fillers, and
+    # both digits can hold by chance. Made to hold here, it is still not approved.
+    head = TD3[1][:28]
+    personal = "ZE184226B<<<<1"
+    body = head + personal + check_digit(personal)
+    shifted = (TD3[0], next(line for d in "0123456789" if (line := body + d) and parse_mrz(
+        (TD3[0], line), repair=False).valid))
+    parsed = parse_mrz(shifted, repair=False)
+    assert parsed.valid and malformed_fields(parsed) == ("personal_number",) and not well_formed_names(parsed)
+    report = text_data_report(_doc(parsed))
+    assert report.recommendation == Recommendation.NOT_AVAILABLE and report.reason == "INCORRECT_MRZ"
+    assert any(s.sub_check == "mrz_fields_plausible" and not s.passed and "personal_number" in str(s)
+               for s in report.breakdown)
+    # A card's name line read as garbage (K for each filler: no check digit covers a TD1's names).
+    card = td1("AB1234567")
+    garbage = parse_mrz((card[0], card[1], card[2][:12] + "K" * 18), repair=False)
+    assert garbage.valid and "names" in malformed_fields(garbage)
+    assert text_data_report(_doc(garbage)).recommendation == Recommendation.NOT_AVAILABLE
+    # A TD1's optional data written from its start, and a long document number's overflow, are data.
+    # So are longer data at the field's end (a real Macao card's optional data ends <<<<<<<<0212300).
+    for lines in (TD3, card, ("I<UTOD23145890<7349<<<<<<<<<<<", card[1], card[2]),
+                  ("I<MAC12281507<0<<<<<<<<0212300", "6106225M1212307<<<<<<<<<<<<<<6", "CHONG<<KA<KEONG".ljust(30, "<"))):
+        parsed = parse_mrz(lines, repair=False)
+        assert malformed_fields(parsed) == ()
+    assert text_data_report(_doc(parse_mrz(TD3, repair=False))).recommendation == Recommendation.APPROVE
+    # A visa's optional data is its state's own: a real Polish visa's ends <<<<<<<0.
+    visa = parse_mrz(("VCPOLKOWALSKA<KWIATKOWSKA<<BEATA<<<<", "PL00000008POL6002084F0505011<<<<<<<0"), repair=False)
+    assert visa.format == "MRV_B" and malformed_fields(visa) == ()
