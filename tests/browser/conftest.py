@@ -179,6 +179,9 @@ def playwright_driver():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run the README's test command (it installs it)")
     from playwright.sync_api import sync_playwright
 
+    from tests.browser import closing
+
+    closing.install()  # a Chromium that never closes is killed after a minute, not waited on for the run
     with sync_playwright() as p:
         yield p
 
