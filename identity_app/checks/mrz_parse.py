@@ -83,6 +83,14 @@ class ParsedMRZ:
     # too unlikely to be alternatives (mrz_search.printed_options): the reading is not held back
     # for them, yet a printed document number that says one of them exactly chooses it.
     printed_options: tuple[tuple[str, ...], ...] = ()
+    # (line, position, character) where the glyph's shape and height together clearly say that character
+    # (mrz_glyphs.GlyphEvidence.held): the printed fields may not choose a reading that says otherwise.
+    glyph_held: tuple[tuple[int, int, str], ...] = ()
+
+    def against_glyphs(self, lines: Sequence[str]) -> bool:
+        """Whether `lines` put another character where a glyph held one."""
+        return any(li < len(lines) and pos < len(lines[li]) and lines[li][pos] != ch
+                   for li, pos, ch in self.glyph_held)
 
     @property
     def icao(self) -> bool:

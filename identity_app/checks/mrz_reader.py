@@ -220,14 +220,33 @@ def with_glyph_evidence(lines: Sequence[str], rows: Sequence, images: Sequence[n
                         ) -> tuple[list[str], list, list[Repair]]:
     """The lines and rows with the glyphs' digit-or-letter evidence (mrz_glyphs) where a field
     may hold either, and a Repair for each character that evidence changed."""
+    new_lines, new_rows, repairs, _ = glyph_evidence(lines, rows, images)
+    return new_lines, new_rows, repairs
+
+
+def glyph_evidence(lines: Sequence[str], rows: Sequence, images: Sequence[np.ndarray] | None
+                   ) -> tuple[list[str], list, list[Repair], tuple[tuple[int, int, str], ...]]:
+    """with_glyph_evidence, and the characters the glyphs hold ((line, position, character):
+    mrz_glyphs.GlyphEvidence.held)."""
     fmt = detect_format(tuple(lines))
     if images is None or fmt not in LAYOUTS or not mrz_glyphs.mixed_positions(fmt):
-        return list(lines), list(rows), []
-    new_lines, new_rows, changed = mrz_glyphs.adjust_rows(lines, rows, fmt, images)
+        return list(lines), list(rows), [], ()
+    found = mrz_glyphs.adjust_rows(lines, rows, fmt, images)
     repairs = [Repair(li + 1, pos + 1, a, b, GLYPH_REASON.format("digit" if b.isdigit() else "letter"))
-               for li, (old, new) in enumerate(zip(lines, new_lines))
-               for pos, (a, b) in enumerate(zip(old, new)) if a != b] if changed else []
-    return new_lines, new_rows, repairs
+               for li, (old, new) in enumerate(zip(lines, found.lines))
+               for pos, (a, b) in enumerate(zip(old, new)) if a != b] if found.changed else []
+    return found.lines, found.rows, repairs, found.held
+
+
+def _parse_held(lines: Sequence[str], rows: Sequence, held: tuple[tuple[int, int, str], ...]) -> ParsedMRZ | None:
+    """parse_mrz with the recogniser's rows, carrying the characters the glyphs hold; readings that
+    put another character there are no alternatives (nor options for the printed fields)."""
+    parsed = parse_mrz(lines, probs=rows)
+    if parsed is None or not held:
+        return parsed
+    parsed = replace(parsed, glyph_held=held)
+    return replace(parsed, alternatives=tuple(a for a in parsed.alternatives if not parsed.against_glyphs(a)),
+                   printed_options=tuple(o for o in parsed.printed_options if not parsed.against_glyphs(o)))
 
 
 def _best_window(readings: Sequence[LineRead], images: Sequence[np.ndarray] | None = None
@@ -246,9 +265,9 @@ def _best_window(readings: Sequence[LineRead], images: Sequence[np.ndarray] | No
                     fitted.append(line)
                     rows.append(line_rows)
                     repairs += rep
-                fitted, rows, glyphs = with_glyph_evidence(
+                fitted, rows, glyphs, held = glyph_evidence(
                     fitted, rows, images[first:first + count] if images is not None else None)
-                parsed = parse_mrz(fitted, probs=rows)
+                parsed = _parse_held(fitted, rows, held)
                 if parsed is None:
                     continue
                 conf = float(np.mean([r.confidence for r in window]))
@@ -416,8 +435,8 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                 continue
             engines.add(name)
             for lines_rows in candidate_readings(per_line, alone):
-                texts, rows, _ = with_glyph_evidence([t for t, _ in lines_rows], [r for _, r in lines_rows], band)
-                cand = parse_mrz(texts, probs=rows)
+                texts, rows, _, held = glyph_evidence([t for t, _ in lines_rows], [r for _, r in lines_rows], band)
+                cand = _parse_held(texts, rows, held)
                 if cand is None or cand.format != parsed.format:
                     continue
                 key = (*reading_score(cand), 0)

@@ -239,6 +239,10 @@ def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str],
     if len(scored) > 1 and scored[0][0] == scored[1][0]:
         return parsed, (), False
     chosen = scored[0][2]
+    if parsed.against_glyphs(chosen.lines):
+        # The visual zone's reader confuses O/0 and I/1 as the recogniser does: a reading whose
+        # character a clear glyph speaks against is not the printed fields' to choose.
+        return parsed, (), False
     if chosen is parsed:
         return parsed, (), True
     repairs = tuple(Repair(li + 1, pos + 1, a, b, "the check digits hold either way: the printed fields choose")
