@@ -328,7 +328,7 @@ def glyph_model(lines: Sequence[str], images: Sequence[np.ndarray], fmt: str = "
 # straight sides, D a flat back, I serifs where 1 has a flag. Their heights are ruled out above
 # (I/1, D/0) or close (O/0); their shapes, scaled to one box, are compared with the same document's
 # own glyphs of each class (same blur, same threshold, same print) where the layout fixes the class.
-SHAPE_PAIRS = ("O0", "D0", "I1", "OD")
+SHAPE_PAIRS = ("O0", "D0", "I1", "OD", "G6")
 MIN_SEPARATION = 0.05  # 1 - correlation of the two classes' exemplars, at least: else they look alike
 # Per pair (first, second): below the first threshold of the glyph's position (-1 at the first's
 # exemplar, +1 at the second's) the first is that many times likelier, above the second threshold
@@ -350,6 +350,11 @@ SHAPE_EVIDENCE = {
     ("I1", "1"): ((-0.7, LR_CAP), (-0.1, LR_CAP)),
     ("OD", "O"): ((0.1, LR_CAP), (0.7, LR_CAP)),
     ("OD", "D"): ((-0.9, LR_CAP), (-0.1, LR_CAP)),
+    # G/6, which no check digit tells apart (16 and 6 modulo 10): G's bar against 6's closed loop.
+    # No G of 49 (149 compared with the drawn G) nor 6 of 210 (642) on the wrong side.
+    ("G6", ""): ((-0.5, LR_CAP), (0.2, LR_CAP)),
+    ("G6", "G"): ((-0.3, LR_CAP), (0.5, LR_CAP)),
+    ("G6", "6"): ((-0.5, LR_CAP), (0.1, LR_CAP)),
 }
 SHAPE_PARTNERS: dict[str, tuple[str, ...]] = {}
 for _a, _b in SHAPE_PAIRS:

@@ -78,13 +78,24 @@ def test_a_letter_o_read_as_zero_is_a_letter_again_and_the_check_digits_choose_i
     assert parse_mrz(read, probs=[rows(read[0]), rows(read[1])]).lines == read
 
 
-def test_a_g_read_as_six_becomes_an_alternative_that_the_printed_number_decides():
+def _without_shapes(monkeypatch) -> None:
+    """The glyphs' heights alone: no exemplar of any shape (a band whose glyphs cannot be compared)."""
+    monkeypatch.setattr(mrz_glyphs, "shape_model", lambda lines, glyphs, fmt: mrz_glyphs.ShapeModel((), {}))
+
+
+def test_a_g_read_as_six_is_read_by_its_shape_or_left_for_the_printed_number(monkeypatch):
     truth = _td3("G61532408")
     read = (truth[0], "6" + truth[1][1:])
     assert parse_mrz(read).valid  # G counts 16, 6 counts 6: the same modulo 10
-    lines, probs, _ = with_glyph_evidence(read, [rows(read[0]), rows(read[1])], [_drawn(line) for line in truth])
+    images = [_drawn(line) for line in truth]
+    # G's bar, not the closed loop of the sixes of the number: the glyph reads G, no alternative left.
+    lines, probs, _ = with_glyph_evidence(read, [rows(read[0]), rows(read[1])], images)
     parsed = parse_mrz(lines, probs=probs)
-    # The glyph alone never rewrites what no check digit can confirm: the reading reads two ways.
+    assert parsed.lines == truth and parsed.alternatives == ()
+    # By its height alone the glyph never rewrites what no check digit can confirm: it reads two ways.
+    _without_shapes(monkeypatch)
+    lines, probs, _ = with_glyph_evidence(read, [rows(read[0]), rows(read[1])], images)
+    parsed = parse_mrz(lines, probs=probs)
     assert parsed.valid and parsed.lines == read and truth in parsed.alternatives
     chosen, _, decided = decide_by_printed(parsed, {"document_number": "G61532408", "surname": "ERIKSSON"})
     assert decided and chosen.lines == truth
@@ -194,7 +205,7 @@ def test_generated_photos_whose_number_holds_a_letter_o_are_read_exactly(seed, m
     assert any((r.read, r.repaired) == ("0", "O") for r in text.repairs), text.repairs
     # The recogniser was sure of a zero: without the glyphs' heights and shapes the number stays misread.
     monkeypatch.setattr(mrz_glyphs, "glyph_model", lambda *args, **kwargs: None)
-    monkeypatch.setattr(mrz_glyphs, "shape_model", lambda lines, glyphs, fmt: mrz_glyphs.ShapeModel((), {}))
+    _without_shapes(monkeypatch)
     assert extract_document_text(doc.image, read_visual_zone=False).mrz_lines != doc.lines
 
 
@@ -242,7 +253,7 @@ def _drawn_jittered(line: str, seed: int, at: int = -1, scale: float = 1.0, heig
     return np.array(image)
 
 
-def test_a_g_or_6_in_optional_data_no_field_prints_is_not_trusted_when_its_glyph_is_unclear():
+def test_a_g_or_6_in_optional_data_no_field_prints_is_not_trusted_when_its_glyph_is_unclear(monkeypatch):
     from tests.checks.test_mrz_search import td1
 
     l1, l2, l3 = td1("L898902C3")
@@ -252,8 +263,12 @@ def test_a_g_or_6_in_optional_data_no_field_prints_is_not_trusted_when_its_glyph
     read = (l1, l2, l3)                         # the recogniser was sure of a six
     assert parse_mrz(truth).valid and parse_mrz(read).valid
     probs = [rows(line) for line in read]
-    # Printed unevenly: the G's height is within the line's noise of a digit's.
+    # Printed unevenly: the G's height is within the line's noise of a digit's. Its shape tells.
     unclear = [_drawn_jittered(truth[0], 1, at=15)] + [_drawn_jittered(t, k) for k, t in ((2, l2), (3, l3))]
+    lines, new_probs, _ = with_glyph_evidence(read, probs, unclear)
+    assert parse_mrz(lines, probs=new_probs).lines == truth
+    # Where shapes cannot be compared, the reading is not trusted.
+    _without_shapes(monkeypatch)
     lines, new_probs, _ = with_glyph_evidence(read, probs, unclear)
     parsed = parse_mrz(lines, probs=new_probs)
     assert parsed.lines == read and truth in parsed.alternatives
