@@ -55,7 +55,7 @@ from identity_app.checks.report import (
 )
 
 ALGORITHM_VERSION = ("text-extraction-4 (morphology MRZ locator, RapidOCR PP-OCRv6 + Tesseract 5 pooled, "
-                     "check-digit confusable search weighing OCR-B glyph heights, ICAO 9303 and the French "
+                     "check-digit confusable search weighing OCR-B glyph heights and shapes, ICAO 9303 and the French "
                      "identity card)")
 PRINTED_COMPARED = ("surname", "given_names", "document_number", "date_of_birth", "expiration_date")
 # Fields the visual-zone reader does not parse but many documents print (a passport's personal

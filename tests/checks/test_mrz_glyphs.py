@@ -1,6 +1,7 @@
-"""OCR-B's digits stand taller than its letters: the glyph heights tell a document
-number's letter O from a zero, G from a six (which no check digit can), on lines
-drawn in OCR-B (Debian's fonts-ocr-b) and on generated photos."""
+"""OCR-B's digits stand taller than its letters and its confusable pairs differ in shape: the
+glyph heights and shapes tell a document number's letter O from a zero, I from a one, D from a
+zero, G from a six (which no check digit can), on lines drawn in OCR-B (Debian's fonts-ocr-b)
+and on generated photos."""
 from __future__ import annotations
 
 import numpy as np
