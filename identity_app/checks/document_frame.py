@@ -66,6 +66,8 @@ CARD_SIDE_SUPPORT = 0.7    # share of each of its sides on a straight edge
 CARD_MAX_AREA = 0.6        # of the frame
 CARD_MIN_GREY = 160        # median grey of a card (_pale): documents are printed on light stock
 CARD_MAX_SATURATION = 60   # and its median saturation (HSV, 0-255): pale, not a portrait's colours
+PALE_OPEN = 9              # px of the work image: pale scenery joined to the card by less is cut off
+PALE_MIN_GREY = 150        # grey of a pixel of a pale region (_pale_contours): a card's stock, a little shaded
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,26 @@ class _Search:
     support_map: np.ndarray
     spanning: np.ndarray | None = None   # the best quadrilateral along three or four sides of the frame
     how: str = ""                  # "contours", "lines" or "unsupported" (the contours' best, a side on no edge)
+    small: np.ndarray | None = None      # the work image
+    pale_memo: list | None = None        # _pale_contours, computed when first asked
+
+
+def _pale_contours(search: _Search) -> list:
+    """The outlines of the pale, colourless regions of the work image (grey >= PALE_MIN_GREY, saturation
+    <= CARD_MAX_SATURATION, the print closed over), computed once. A region is closed along the frame
+    where the frame cuts it: a document the frame cuts has an edge line open at the frame, whose hull
+    crosses the card's face, while its pale region follows the frame."""
+    if search.pale_memo is None:
+        search.pale_memo = []
+        if search.small is not None:
+            grey = cv2.cvtColor(search.small, cv2.COLOR_BGR2GRAY)
+            saturation = cv2.cvtColor(search.small, cv2.COLOR_BGR2HSV)[..., 1]
+            pale = ((grey >= PALE_MIN_GREY) & (saturation <= CARD_MAX_SATURATION)).astype(np.uint8)
+            pale = cv2.morphologyEx(pale, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+            # thin bridges to pale scenery cut (a white collar or wall touching the card's outline)
+            pale = cv2.morphologyEx(pale, cv2.MORPH_OPEN, np.ones((PALE_OPEN, PALE_OPEN), np.uint8))
+            search.pale_memo = list(cv2.findContours(pale, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0])
+    return search.pale_memo
 
 
 def _find(image_bgr: np.ndarray, set_aside_spanning: bool = False) -> tuple[np.ndarray | None, _Search]:
@@ -382,7 +404,7 @@ def _find(image_bgr: np.ndarray, set_aside_spanning: bool = False) -> tuple[np.n
     # bounded by the photo's longest straight edges compete, each score weighed by that support.
     support_map = cv2.dilate(straight, np.ones((5, 5), np.uint8))
     search = _Search(scale, (sw, sh), contours, support_map,
-                     _order(spanning / scale) if spanning is not None else None)
+                     _order(spanning / scale) if spanning is not None else None, small=small)
     if best is not None and float(_side_support(best, support_map)[0]) >= MIN_SIDE_SUPPORT:
         search.how = "contours"
         return _order(best / scale), search
@@ -422,6 +444,45 @@ def _segment_support(a: np.ndarray, b: np.ndarray, edges: np.ndarray, samples: i
     return float((edges[y, x] > 0).mean())
 
 
+def _cut_outline(approx: np.ndarray, search: _Search, near: float = 3.0) -> bool:
+    """Whether a region's outline (a polygon, work-image pixels) is a document the frame cuts: cut by one
+    side of the frame or two that meet, its other sides straight edges meeting at about right angles."""
+    sw, sh = search.size
+    poly = approx.reshape(-1, 2).astype(np.float32)
+    if not 3 <= len(poly) <= 6:
+        return False
+    borders = np.stack([poly[:, 0] <= near, poly[:, 1] <= near,
+                        poly[:, 0] >= sw - 1 - near, poly[:, 1] >= sh - 1 - near], axis=1)  # left top right bottom
+    cut = set()
+    card_sides = []
+    for i in range(len(poly)):
+        j = (i + 1) % len(poly)
+        on = np.flatnonzero(borders[i] & borders[j])
+        if len(on):
+            cut.add(int(on[0]))
+        else:
+            card_sides.append((i, j))
+    if not 1 <= len(cut) <= 2 or cut in ({0, 2}, {1, 3}) or not 2 <= len(card_sides) <= 4:
+        return False  # one side of the frame or a corner of it: across the frame is the scenery's
+    longest = 0.0
+    for i, j in card_sides:
+        longest = max(longest, float(np.linalg.norm(poly[j] - poly[i])))
+        if _segment_support(poly[i], poly[j], search.support_map) < MIN_SIDE_SUPPORT:
+            return False
+    if longest < 0.15 * min(sw, sh):
+        return False
+    card_corners = 0
+    for (i, j), (k, m) in zip(card_sides, card_sides[1:] + card_sides[:1]):
+        if j != k:
+            continue  # the two sides do not meet: a cut side runs between them
+        u, v = poly[j] - poly[i], poly[m] - poly[k]
+        cos = abs(float(np.dot(u, v))) / max(float(np.linalg.norm(u) * np.linalg.norm(v)), 1e-6)
+        if cos > np.cos(np.radians(55)):  # the corner is not within 90 +- 35 degrees
+            return False
+        card_corners += 1
+    return card_corners > 0  # at least one of the document's corners in the photo
+
+
 def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndarray | None:
     """The part of a document the frame cuts that the photo shows (4 corners, photo pixels), or None.
 
@@ -432,9 +493,8 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
     that holds that quadrilateral: a whole rectangle found inside the card, such as its portrait."""
     sw, sh = search.size
     frame_area = float(sw * sh)
-    near = 3.0
     best, best_score = None, 0.0
-    for c in search.contours:
+    for c in search.contours + _pale_contours(search):
         _, _, bw, bh = cv2.boundingRect(c)
         if bw * bh < CUT_MIN_AREA * frame_area:
             continue
@@ -442,43 +502,10 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
         area = cv2.contourArea(hull)
         if not CUT_MIN_AREA * frame_area <= area <= CUT_MAX_AREA * frame_area:
             continue
-        poly = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
-        if not 3 <= len(poly) <= 6:
+        # a coarser outline also: a bump of scenery on the card's side (a pale region) is left out
+        if not any(_cut_outline(cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True), search)
+                   for eps in (0.02, 0.04)):
             continue
-        borders = np.stack([poly[:, 0] <= near, poly[:, 1] <= near,
-                            poly[:, 0] >= sw - 1 - near, poly[:, 1] >= sh - 1 - near], axis=1)  # left top right bottom
-        cut = set()
-        card_sides = []
-        for i in range(len(poly)):
-            j = (i + 1) % len(poly)
-            on = np.flatnonzero(borders[i] & borders[j])
-            if len(on):
-                cut.add(int(on[0]))
-            else:
-                card_sides.append((i, j))
-        if not 1 <= len(cut) <= 2 or cut in ({0, 2}, {1, 3}) or not 2 <= len(card_sides) <= 4:
-            continue  # one side of the frame or a corner of it: across the frame is the scenery's
-        ok = True
-        longest = 0.0
-        for i, j in card_sides:
-            longest = max(longest, float(np.linalg.norm(poly[j] - poly[i])))
-            if _segment_support(poly[i], poly[j], search.support_map) < MIN_SIDE_SUPPORT:
-                ok = False
-                break
-        if not ok or longest < 0.15 * min(sw, sh):
-            continue
-        card_corners = 0
-        for (i, j), (k, m) in zip(card_sides, card_sides[1:] + card_sides[:1]):
-            if j != k:
-                continue  # the two sides do not meet: a cut side runs between them
-            u, v = poly[j] - poly[i], poly[m] - poly[k]
-            cos = abs(float(np.dot(u, v))) / max(float(np.linalg.norm(u) * np.linalg.norm(v)), 1e-6)
-            if cos > np.cos(np.radians(55)):  # the corner is not within 90 +- 35 degrees
-                ok = False
-                break
-            card_corners += 1
-        if not ok or not card_corners:
-            continue  # at least one of the document's corners in the photo
         quad = _quad_of(c, hull)
         if quad is None:
             continue
@@ -501,7 +528,7 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
     sw, sh = search.size
     frame_area = float(sw * sh)
     best, best_score = None, 0.0
-    for c in search.contours:
+    for c in search.contours + _pale_contours(search):
         _, _, bw, bh = cv2.boundingRect(c)
         if bw * bh < 0.01 * frame_area:
             continue
@@ -652,6 +679,12 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
             # smaller still, or not there), a large one is not the document.
             dark_small = float(cv2.contourArea(corners.astype(np.float32))) < min_area_share * h * w
             corners = corners if dark_small and cut_anywhere() is None else None
+    elif corners is not None and not _pale(image_bgr, corners):
+        # On edges but dark or coloured (a face framed by straight edges) while a pale document the frame
+        # cuts is in the photo: that document is the one shown.
+        cut_doc = cut_anywhere()
+        if cut_doc is not None and _pale(image_bgr, cut_doc):
+            corners = None
     if corners is not None and _skew(corners) > MAX_SKEW \
             and (float(cv2.contourArea(corners.astype(np.float32))) >= min_area_share * h * w
                  or cut_anywhere() is not None):

@@ -221,3 +221,27 @@ def test_a_small_skewed_quadrilateral_beside_a_cut_card_is_not_the_document():
     assessment = assess_frame(_photo(43056, "partial").image)
     assert "PARTLY_OUT_OF_FRAME" in assessment.problems and "TOO_SMALL" not in assessment.problems, \
         assessment.problems
+
+
+@pytest.mark.parametrize("seed", [44026, 44036, 44061])
+def test_a_cut_document_whose_edge_line_is_open_at_the_frame_is_found_by_its_pale_region(seed):
+    # Before: DOCUMENT_NOT_FOUND. The card's outline runs from the frame to the frame: the hull of that
+    # line crosses the card's face, or the line joins the scenery's. Its pale region, closed along the
+    # frame, has the card's own sides.
+    assessment = assess_frame(_photo(seed, "partial").image)
+    assert assessment.problems[0] == "PARTLY_OUT_OF_FRAME", assessment.problems
+
+
+def test_a_face_framed_by_straight_edges_is_not_taken_over_a_cut_card():
+    # 44051: before, a quadrilateral over a face (its sides on straight edges, dark and coloured) was
+    # accepted while the frame cut the pale card above it.
+    assessment = assess_frame(_photo(44051, "partial").image)
+    assert not assessment.usable and "PARTLY_OUT_OF_FRAME" in assessment.problems, assessment.problems
+
+
+def test_degenerate_images_are_answered():
+    rng = np.random.default_rng(3)
+    for image in (np.zeros((1, 1, 3), np.uint8), np.full((480, 640, 3), 255, np.uint8),
+                  np.zeros((480, 640, 3), np.uint8), rng.integers(0, 256, (3000, 4000, 3), dtype=np.uint8),
+                  np.full((2, 4000, 3), 200, np.uint8)):
+        assert not assess_frame(image).usable
