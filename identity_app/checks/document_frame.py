@@ -25,15 +25,18 @@ it, a blob wide enough to have wiped out what is printed under it (an
 overexposed white page is not glare: its print stays). When no whole document
 is found, or only a small rectangle, a document the frame cuts (_cut_document:
 its outline open along one side or a corner of the frame, its other sides
-straight and meeting at a corner of its own) is told PARTLY_OUT_OF_FRAME, not
-DOCUMENT_NOT_FOUND or TOO_SMALL. For the assessment, a quadrilateral along three
+straight and meeting at a corner of its own; sought among the edge contours and
+the pale regions, which the frame closes where it cuts them) is told
+PARTLY_OUT_OF_FRAME, not DOCUMENT_NOT_FOUND or TOO_SMALL; so is it when the
+choice on straight edges is dark or coloured (a face) and that document pale. For the assessment, a quadrilateral along three
 or four sides of the frame (the frame, or a picture in the scene) competes only
 when nothing else is found, and a large one with a corner more than MAX_SKEW
 from square is not taken for the document, nor a small one when the frame cuts
 a document elsewhere (_cut_document). When find_document's choice has a
 side on no straight edge (a face or a shadow closed into a quadrilateral), a
 pale card-shaped region whose four sides all are (_card_on_edges, _pale) is the
-document however small (also when nothing passed the score floor; its sides
+document however small (also when nothing passed the score floor; one too small
+to be accepted with its proportions judged loosely; its sides
 judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
 zone of a pale choice that holds it): a far card was lost to the scenery behind it. Such a
 choice that is itself dark or coloured is scenery: a document the frame cuts is
@@ -64,6 +67,7 @@ CUT_MAX_AREA = 0.85        # of the frame: more is the scenery around the docume
 CARD_MIN_SHAPE = 0.4       # a card (_card_on_edges): fill of its quadrilateral squared times the proportions' score
 CARD_SIDE_SUPPORT = 0.7    # share of each of its sides on a straight edge
 CARD_MAX_AREA = 0.6        # of the frame
+SMALL_CARD_RATIO_TOLERANCE = 0.7  # _ratio_score's tolerance for a card too small to be accepted (0.35 else)
 CARD_MIN_GREY = 160        # median grey of a card (_pale): documents are printed on light stock
 CARD_MAX_SATURATION = 60   # and its median saturation (HSV, 0-255): pale, not a portrait's colours
 PALE_OPEN = 9              # px of the work image: pale scenery joined to the card by less is cut off
@@ -172,12 +176,12 @@ def _quad_of(contour: np.ndarray, hull: np.ndarray | None = None) -> np.ndarray 
     return None
 
 
-def _ratio_score(quad: np.ndarray) -> float:
+def _ratio_score(quad: np.ndarray, tolerance: float = 0.35) -> float:
     sides = [float(np.linalg.norm(quad[i] - quad[(i + 1) % 4])) for i in range(4)]
     a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
     ratio = max(a, b) / max(min(a, b), 1.0)
     best = min(abs(ratio - r) for r in DOC_RATIOS)
-    return float(np.exp(-(best / 0.35) ** 2))  # perspective stretches a card's proportions
+    return float(np.exp(-(best / tolerance) ** 2))  # perspective stretches a card's proportions
 
 
 def _touches_edge(quad: np.ndarray, w: float, h: float, margin: float) -> bool:
@@ -518,7 +522,8 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
 
 
 def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_support: float = CARD_SIDE_SUPPORT,
-                   max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None) -> np.ndarray | None:
+                   max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None,
+                   small_area: float = MIN_AREA_SHARE) -> np.ndarray | None:
     """A region of the contours shaped like a card (fill of its quadrilateral squared times the proportions'
     score at least `min_shape`) whose four sides all lie on straight edges (`min_support`), inside the frame,
     1% to `max_area` of it, however small (4 corners, photo pixels), or None. For assess_frame when
@@ -544,7 +549,10 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
                 or _skew(quad) > MAX_SKEW:
             continue
         fill = min(area / quad_area, quad_area / area)
-        shape = fill ** 2 * _ratio_score(quad)
+        # A card smaller than small_area can only be refused as too small: its proportions, leaning in
+        # perspective, are judged loosely (another small pale rectangle is refused alike).
+        small = quad_area < small_area * frame_area
+        shape = fill ** 2 * _ratio_score(quad, SMALL_CARD_RATIO_TOLERANCE if small else 0.35)
         if shape < min_shape or shape <= best_score:
             continue
         support = float(_side_support(quad, search.support_map if support_map is None else support_map)[0])
@@ -669,7 +677,7 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
 
     if search.how in ("unsupported", ""):  # a side of the choice on no edge, or nothing over the score floor:
         # a pale card whose four sides are on edges, however small
-        card = _card_on_edges(search, support_map=_faint_edges(image_bgr, search))
+        card = _card_on_edges(search, support_map=_faint_edges(image_bgr, search), small_area=min_area_share)
         if card is not None and _pale(image_bgr, card) \
                 and not (corners is not None and _holds(corners, card) and _pale(image_bgr, corners)):
             corners = card  # (not a part of a pale choice that holds it: a card's own pale zone)

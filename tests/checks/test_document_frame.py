@@ -245,3 +245,13 @@ def test_degenerate_images_are_answered():
                   np.zeros((480, 640, 3), np.uint8), rng.integers(0, 256, (3000, 4000, 3), dtype=np.uint8),
                   np.full((2, 4000, 3), 200, np.uint8)):
         assert not assess_frame(image).usable
+
+
+@pytest.mark.parametrize("seed", [46057, 41062])
+def test_a_far_card_leaning_in_perspective_is_told_too_small(seed):
+    # Before: DOCUMENT_NOT_FOUND on a plain background. Its proportions, stretched by the lean, fell
+    # outside a card's; a card this small can only be refused as too small, so they are judged loosely.
+    doc = _photo(seed, "far")
+    assessment = assess_frame(doc.image)
+    assert "TOO_SMALL" in assessment.problems, assessment.problems
+    assert _iou(np.asarray(assessment.corners, np.float32), doc.quad, doc.image.shape) > 0.8
