@@ -334,6 +334,7 @@ class _Search:
     how: str = ""                  # "contours", "lines" or "unsupported" (the contours' best, a side on no edge)
     small: np.ndarray | None = None      # the work image
     pale_memo: list | None = None        # _pale_contours, computed when first asked
+    faint: np.ndarray | None = None      # _faint_edges, computed when first asked
 
 
 def _pale_contours(search: _Search) -> list:
@@ -448,7 +449,7 @@ def _segment_support(a: np.ndarray, b: np.ndarray, edges: np.ndarray, samples: i
     return float((edges[y, x] > 0).mean())
 
 
-def _cut_outline(approx: np.ndarray, search: _Search, near: float = 3.0) -> bool:
+def _cut_outline(approx: np.ndarray, search: _Search, near: float = EDGE_MARGIN * WORK_SIDE) -> bool:
     """Whether a region's outline (a polygon, work-image pixels) is a document the frame cuts: cut by one
     side of the frame or two that meet, its other sides straight edges meeting at about right angles."""
     sw, sh = search.size
@@ -506,9 +507,10 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
         area = cv2.contourArea(hull)
         if not CUT_MIN_AREA * frame_area <= area <= CUT_MAX_AREA * frame_area:
             continue
-        # a coarser outline also: a bump of scenery on the card's side (a pale region) is left out
+        # outlines finer and coarser also: a short stretch along the frame (a corner just out of it) kept,
+        # or a bump of scenery on the card's side (a pale region) left out
         if not any(_cut_outline(cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True), search)
-                   for eps in (0.02, 0.04)):
+                   for eps in (0.01, 0.02, 0.04)):
             continue
         quad = _quad_of(c, hull)
         if quad is None:
@@ -561,13 +563,14 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
     return _order(best / search.scale) if best is not None else None
 
 
-def _faint_edges(image_bgr: np.ndarray, search: _Search, lo: int = 15, hi: int = 45) -> np.ndarray:
+def _faint_edges(search: _Search, lo: int = 15, hi: int = 45) -> np.ndarray:
     """The straight-edge map at lower thresholds (Canny 15/45 on the blurred grey work image, dilated as the
-    support map): a pale card on a pale face or wall has a faint outline."""
-    sw, sh = search.size
-    grey = cv2.cvtColor(cv2.resize(image_bgr, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
-    edges = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 0), lo, hi)
-    return cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    support map), computed once: a pale card on a pale face or wall has a faint outline."""
+    if search.faint is None:
+        grey = cv2.cvtColor(search.small, cv2.COLOR_BGR2GRAY)
+        edges = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 0), lo, hi)
+        search.faint = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    return search.faint
 
 
 def _pale(image_bgr: np.ndarray, quad: np.ndarray, min_grey: float = CARD_MIN_GREY,
@@ -677,7 +680,7 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
 
     if search.how in ("unsupported", ""):  # a side of the choice on no edge, or nothing over the score floor:
         # a pale card whose four sides are on edges, however small
-        card = _card_on_edges(search, support_map=_faint_edges(image_bgr, search), small_area=min_area_share)
+        card = _card_on_edges(search, support_map=_faint_edges(search), small_area=min_area_share)
         if card is not None and _pale(image_bgr, card) \
                 and not (corners is not None and _holds(corners, card) and _pale(image_bgr, corners)):
             corners = card  # (not a part of a pale choice that holds it: a card's own pale zone)

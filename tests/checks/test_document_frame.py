@@ -255,3 +255,13 @@ def test_a_far_card_leaning_in_perspective_is_told_too_small(seed):
     assessment = assess_frame(doc.image)
     assert "TOO_SMALL" in assessment.problems, assessment.problems
     assert _iou(np.asarray(assessment.corners, np.float32), doc.quad, doc.image.shape) > 0.8
+
+
+@pytest.mark.parametrize("seed", [5016, 5086])
+def test_a_cut_document_whose_corner_is_just_out_of_the_frame_is_told_so(seed):
+    # Before: TOO_SMALL on the face below the card (5016) or DOCUMENT_NOT_FOUND (5086). The card's corner
+    # lies a few pixels out of the frame: its outline meets the frame along a short stretch, which the
+    # usual simplification merged into a side across the frame's corner.
+    assessment = assess_frame(_photo(seed, "partial").image)
+    assert assessment.problems[0] == "PARTLY_OUT_OF_FRAME" and "TOO_SMALL" not in assessment.problems, \
+        assessment.problems
