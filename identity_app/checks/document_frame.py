@@ -36,7 +36,8 @@ a document elsewhere (_cut_document). When find_document's choice has a
 side on no straight edge (a face or a shadow closed into a quadrilateral), a
 pale card-shaped region whose four sides all are (_card_on_edges, _pale) is the
 document however small (also when nothing passed the score floor; one too small
-to be accepted with its proportions judged loosely; its sides
+to be accepted with its proportions judged loosely, as is one that holds the
+choice, of which the choice is a part; its sides
 judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
 zone of a pale choice that holds it): a far card was lost to the scenery behind it. Such a
 choice that is itself dark or coloured is scenery: a document the frame cuts is
@@ -525,13 +526,15 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
 
 def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_support: float = CARD_SIDE_SUPPORT,
                    max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None,
-                   small_area: float = MIN_AREA_SHARE) -> np.ndarray | None:
+                   small_area: float = MIN_AREA_SHARE, holding: np.ndarray | None = None) -> np.ndarray | None:
     """A region of the contours shaped like a card (fill of its quadrilateral squared times the proportions'
     score at least `min_shape`) whose four sides all lie on straight edges (`min_support`), inside the frame,
     1% to `max_area` of it, however small (4 corners, photo pixels), or None. For assess_frame when
     find_document's choice has a side on no edge: the score favours size, so a card far from the camera
     (2-5% of the frame) lost to a face or a shadow behind it (an oval closed into a quadrilateral across
-    skin), which was then accepted as the document or refused for the wrong reason."""
+    skin), which was then accepted as the document or refused for the wrong reason. With `holding` (work-image
+    pixels), only a card that holds that quadrilateral, its proportions judged loosely whatever its size: the
+    choice with a side on no edge is a part of it (a blurred card's portrait and a strip of its face)."""
     sw, sh = search.size
     frame_area = float(sw * sh)
     best, best_score = None, 0.0
@@ -553,9 +556,9 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
         fill = min(area / quad_area, quad_area / area)
         # A card smaller than small_area can only be refused as too small: its proportions, leaning in
         # perspective, are judged loosely (another small pale rectangle is refused alike).
-        small = quad_area < small_area * frame_area
-        shape = fill ** 2 * _ratio_score(quad, SMALL_CARD_RATIO_TOLERANCE if small else 0.35)
-        if shape < min_shape or shape <= best_score:
+        loose = quad_area < small_area * frame_area or holding is not None
+        shape = fill ** 2 * _ratio_score(quad, SMALL_CARD_RATIO_TOLERANCE if loose else 0.35)
+        if shape < min_shape or shape <= best_score or (holding is not None and not _holds(quad, holding)):
             continue
         support = float(_side_support(quad, search.support_map if support_map is None else support_map)[0])
         if support >= min_support and shape * support > best_score:
@@ -681,6 +684,8 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
     if search.how in ("unsupported", ""):  # a side of the choice on no edge, or nothing over the score floor:
         # a pale card whose four sides are on edges, however small
         card = _card_on_edges(search, support_map=_faint_edges(search), small_area=min_area_share)
+        if card is None and corners is not None:  # a card on edges of which the choice is a part
+            card = _card_on_edges(search, support_map=_faint_edges(search), holding=corners * search.scale)
         if card is not None and _pale(image_bgr, card) \
                 and not (corners is not None and _holds(corners, card) and _pale(image_bgr, corners)):
             corners = card  # (not a part of a pale choice that holds it: a card's own pale zone)

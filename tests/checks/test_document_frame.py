@@ -265,3 +265,13 @@ def test_a_cut_document_whose_corner_is_just_out_of_the_frame_is_told_so(seed):
     assessment = assess_frame(_photo(seed, "partial").image)
     assert assessment.problems[0] == "PARTLY_OUT_OF_FRAME" and "TOO_SMALL" not in assessment.problems, \
         assessment.problems
+
+
+def test_a_blurred_card_is_not_accepted_on_its_portrait_and_a_strip_of_its_face():
+    # 5064: before, a quadrilateral over the portrait and part of the card (a side on no edge) was the
+    # document, sharp enough there, and the blurred photo was accepted. The card on edges that holds it,
+    # its proportions stretched by the lean, is the document, and it is blurred.
+    doc = _photo(5064, "blurry")
+    assessment = assess_frame(doc.image)
+    assert "BLURRED" in assessment.problems, assessment.problems
+    assert _iou(np.asarray(assessment.corners, np.float32), doc.quad, doc.image.shape) > 0.9
