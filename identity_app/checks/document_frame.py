@@ -28,7 +28,9 @@ its outline open along one side or a corner of the frame, its other sides
 straight and meeting at a corner of its own; sought among the edge contours and
 the pale regions, which the frame closes where it cuts them) is told
 PARTLY_OUT_OF_FRAME, not DOCUMENT_NOT_FOUND or TOO_SMALL; so is it when the
-choice on straight edges is dark or coloured (a face) and that document pale. For the assessment, a quadrilateral along three
+choice on straight edges is dark or coloured (a face) and that document pale;
+and when such a choice is cut by the frame, a pale card on edges inside it is
+the document. For the assessment, a quadrilateral along three
 or four sides of the frame (the frame, or a picture in the scene) competes only
 when nothing else is found, and a large one with a corner more than MAX_SKEW
 from square is not taken for the document, nor a small one when the frame cuts
@@ -701,6 +703,11 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         cut_doc = cut_anywhere()
         if cut_doc is not None and _pale(image_bgr, cut_doc):
             corners = None
+        elif _touches_edge(corners, w, h, edge_margin * min(w, h)):
+            # scenery the frame cuts (a face, a jacket): a pale card on edges inside the frame is the document
+            card = _card_on_edges(search, support_map=_faint_edges(search), small_area=min_area_share)
+            if card is not None and _pale(image_bgr, card):
+                corners = card
     if corners is not None and _skew(corners) > MAX_SKEW \
             and (float(cv2.contourArea(corners.astype(np.float32))) >= min_area_share * h * w
                  or cut_anywhere() is not None):

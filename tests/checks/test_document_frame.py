@@ -275,3 +275,12 @@ def test_a_blurred_card_is_not_accepted_on_its_portrait_and_a_strip_of_its_face(
     assessment = assess_frame(doc.image)
     assert "BLURRED" in assessment.problems, assessment.problems
     assert _iou(np.asarray(assessment.corners, np.float32), doc.quad, doc.image.shape) > 0.9
+
+
+def test_a_far_card_is_not_lost_to_coloured_scenery_the_frame_cuts():
+    # 41067: before, a large coloured quadrilateral on straight edges, cut by the frame, was the document
+    # (told PARTLY_OUT_OF_FRAME); the pale card on edges inside the frame is, and it is too small.
+    doc = _photo(41067, "far")
+    assessment = assess_frame(doc.image)
+    assert assessment.problems == ("TOO_SMALL",), assessment.problems
+    assert _iou(np.asarray(assessment.corners, np.float32), doc.quad, doc.image.shape) > 0.8
