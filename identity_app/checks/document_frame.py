@@ -491,6 +491,15 @@ def _cut_outline(approx: np.ndarray, search: _Search, near: float = EDGE_MARGIN 
     return card_corners > 0  # at least one of the document's corners in the photo
 
 
+def _without_a_bump(approx: np.ndarray) -> list[np.ndarray]:
+    """The outline, then (5 or 6 corners) the outline with each corner left out in turn: pale scenery against
+    the card's side makes a corner of its own, and the card's side runs past it."""
+    poly = approx.reshape(-1, 2)
+    if not 5 <= len(poly) <= 6:
+        return [poly]
+    return [poly] + [np.delete(poly, i, axis=0) for i in range(len(poly))]
+
+
 def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndarray | None:
     """The part of a document the frame cuts that the photo shows (4 corners, photo pixels), or None.
 
@@ -512,8 +521,8 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
             continue
         # outlines finer and coarser also: a short stretch along the frame (a corner just out of it) kept,
         # or a bump of scenery on the card's side (a pale region) left out
-        if not any(_cut_outline(cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True), search)
-                   for eps in (0.01, 0.02, 0.04)):
+        if not any(_cut_outline(outline, search) for eps in (0.01, 0.02, 0.04)
+                   for outline in _without_a_bump(cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True))):
             continue
         quad = _quad_of(c, hull)
         if quad is None:

@@ -284,3 +284,12 @@ def test_a_far_card_is_not_lost_to_coloured_scenery_the_frame_cuts():
     assessment = assess_frame(doc.image)
     assert assessment.problems == ("TOO_SMALL",), assessment.problems
     assert _iou(np.asarray(assessment.corners, np.float32), doc.quad, doc.image.shape) > 0.8
+
+
+@pytest.mark.parametrize("seed", [43006, 41061])
+def test_a_cut_document_with_pale_scenery_against_its_side_is_told_so(seed):
+    # Before: TOO_SMALL on the face beside the card (43006) or DOCUMENT_NOT_FOUND (41061). Pale scenery
+    # against the card's side gave its pale region a corner of its own, off the card's straight side.
+    assessment = assess_frame(_photo(seed, "partial").image)
+    assert assessment.problems[0] == "PARTLY_OUT_OF_FRAME" and "TOO_SMALL" not in assessment.problems, \
+        assessment.problems
