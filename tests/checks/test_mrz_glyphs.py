@@ -179,6 +179,16 @@ def test_the_printed_fields_do_not_choose_a_reading_a_clear_glyph_speaks_against
     assert decided and chosen.lines == truth
 
 
+def test_glyphs_unlike_the_drawing_of_their_character_make_no_exemplar():
+    truth = _td3("L898902C3")
+    glyphs = [mrz_glyphs.measure_line(_drawn(t), len(t)) for t in truth]
+    # A reading one cell off along the birth date: its six cells said to be zeros hold 7, 4, 0, 8, 1, 2
+    # (one zero among them). The zeros' exemplar keeps the zeros' shape.
+    claimed = (truth[0], truth[1][:13] + "000000" + truth[1][19:])
+    zero = mrz_glyphs.shape_model(claimed, glyphs, "TD3").exemplars["0"]
+    assert float(zero @ mrz_glyphs.font_shape("0")) > 0.95
+
+
 def test_a_line_above_an_edge_darker_than_its_text_is_measured_by_its_middle():
     line = _td3("OO8121581")[1]
     drawn = _drawn(line, 40)
