@@ -123,11 +123,11 @@ def _order_many(quads: np.ndarray) -> list[np.ndarray]:
     return list(np.take_along_axis(quads, ((np.arange(4)[None, :] + start[:, None]) % 4)[..., None], axis=1))
 
 
-def _median(channel: np.ndarray) -> float:
-    """np.median of a uint8 image (the mean of the two middle values when their count is even), from its
-    histogram: the same value at a quarter of the cost."""
-    counts = cv2.calcHist([channel], [0], None, [256], [0, 256]).ravel().cumsum()
-    n = channel.size
+def _median(channel: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """np.median of a uint8 image (the mean of the two middle values when their count is even), or of its
+    pixels where `mask` is set, from its histogram: the same value at a quarter of the cost."""
+    counts = cv2.calcHist([channel], [0], mask, [256], [0, 256]).ravel().cumsum()
+    n = int(counts[-1])
     lo = int(np.searchsorted(counts, (n - 1) // 2 + 1))
     hi = int(np.searchsorted(counts, n // 2 + 1))
     return (lo + hi) / 2
@@ -443,10 +443,13 @@ def _find(image_bgr: np.ndarray, set_aside_spanning: bool = False) -> tuple[np.n
     return (_order(best / scale) if best is not None else None), search
 
 
+_SAMPLES_40 = np.linspace(0.08, 0.92, 40, dtype=np.float32)[:, None]
+
+
 def _segment_support(a: np.ndarray, b: np.ndarray, edges: np.ndarray, samples: int = 40) -> float:
     """Share of the segment a-b (its ends left out) on an edge pixel."""
     h, w = edges.shape
-    t = np.linspace(0.08, 0.92, samples, dtype=np.float32)[:, None]
+    t = _SAMPLES_40 if samples == 40 else np.linspace(0.08, 0.92, samples, dtype=np.float32)[:, None]
     pts = np.rint(a + (b - a) * t).astype(np.int64)
     x, y = np.clip(pts[:, 0], 0, w - 1), np.clip(pts[:, 1], 0, h - 1)
     return float((edges[y, x] > 0).mean())
@@ -459,15 +462,17 @@ def _cut_outline(approx: np.ndarray, search: _Search, near: float = EDGE_MARGIN 
     poly = approx.reshape(-1, 2).astype(np.float32)
     if not 3 <= len(poly) <= 6:
         return False
-    borders = np.stack([poly[:, 0] <= near, poly[:, 1] <= near,
-                        poly[:, 0] >= sw - 1 - near, poly[:, 1] >= sh - 1 - near], axis=1)  # left top right bottom
+    # per corner, the sides of the frame it lies on, bits 0-3: left top right bottom (plain Python: a few
+    # corners, thousands of outlines)
+    borders = [(x <= near) | (y <= near) << 1 | (x >= sw - 1 - near) << 2 | (y >= sh - 1 - near) << 3
+               for x, y in poly.tolist()]
     cut = set()
     card_sides = []
     for i in range(len(poly)):
         j = (i + 1) % len(poly)
-        on = np.flatnonzero(borders[i] & borders[j])
-        if len(on):
-            cut.add(int(on[0]))
+        on = borders[i] & borders[j]
+        if on:
+            cut.add((on & -on).bit_length() - 1)  # the first side of the frame both corners lie on
         else:
             card_sides.append((i, j))
     if not 1 <= len(cut) <= 2 or cut in ({0, 2}, {1, 3}) or not 2 <= len(card_sides) <= 4:
@@ -510,7 +515,16 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
     that holds that quadrilateral: a whole rectangle found inside the card, such as its portrait."""
     sw, sh = search.size
     frame_area = float(sw * sh)
+    near = EDGE_MARGIN * WORK_SIDE
     best, best_score = None, 0.0
+    verdicts: dict[bytes, bool] = {}
+
+    def judged(outline: np.ndarray) -> bool:  # _cut_outline, once per outline (the edge maps repeat them)
+        key = outline.tobytes()
+        if key not in verdicts:
+            verdicts[key] = _cut_outline(outline, search)
+        return verdicts[key]
+
     for c in search.contours + _pale_contours(search):
         _, _, bw, bh = cv2.boundingRect(c)
         if bw * bh < CUT_MIN_AREA * frame_area:
@@ -519,9 +533,13 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
         area = cv2.contourArea(hull)
         if not CUT_MIN_AREA * frame_area <= area <= CUT_MAX_AREA * frame_area:
             continue
+        pts = hull.reshape(-1, 2)
+        if not ((pts.min(axis=0) <= near).any() or (pts[:, 0] >= sw - 1 - near).any()
+                or (pts[:, 1] >= sh - 1 - near).any()):
+            continue  # no corner of its outline on the frame (the outlines' corners are the hull's): not cut
         # outlines finer and coarser also: a short stretch along the frame (a corner just out of it) kept,
         # or a bump of scenery on the card's side (a pale region) left out
-        if not any(_cut_outline(outline, search) for eps in (0.01, 0.02, 0.04)
+        if not any(judged(outline) for eps in (0.01, 0.02, 0.04)
                    for outline in _without_a_bump(cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True))):
             continue
         quad = _quad_of(c, hull)
@@ -600,9 +618,11 @@ def _pale(image_bgr: np.ndarray, quad: np.ndarray, min_grey: float = CARD_MIN_GR
     crop = image_bgr[y0:y1, x0:x1]
     inside = np.zeros(crop.shape[:2], np.uint8)
     cv2.fillPoly(inside, [poly - np.array([x0, y0], np.int32)], 255)
+    if not inside.any():
+        return False
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     saturation = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)[..., 1]
-    return float(np.median(grey[inside > 0])) >= min_grey and float(np.median(saturation[inside > 0])) <= max_saturation
+    return _median(grey, inside) >= min_grey and _median(saturation, inside) <= max_saturation
 
 
 def correct_perspective(image_bgr: np.ndarray, corners: np.ndarray, long_side: int = 1000,
