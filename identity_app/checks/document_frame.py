@@ -19,8 +19,10 @@ locator and the OCR see the document as a scanner would.
 
 `assess_frame` says what a person should change before the photo is taken
 (the same assessment gives the capture page its feedback and decides an
-automatic capture): the document not found, partly out of the frame, too
-small (too far), blurred, or with glare (a saturated, colourless blob) over
+automatic capture): the document not found, partly out of the frame (a corner
+within FRAME_MARGIN of its edge: the outline of a document the frame cuts
+follows the frame, so the corner found lies on it, while a whole card may come
+a few pixels near it), too small (too far), blurred, or with glare (a saturated, colourless blob) over
 it, a blob wide enough to have wiped out what is printed under it (an
 overexposed white page is not glare: its print stays). When no whole document
 is found, or only a small rectangle, a document the frame cuts (_cut_document:
@@ -54,7 +56,8 @@ import numpy as np
 
 WORK_SIDE = 640            # px: the long side the search works at
 MIN_AREA_SHARE = 0.12      # of the frame: a smaller document is too far for its MRZ to be read
-EDGE_MARGIN = 0.01         # of the frame's side: a corner this close to the edge may be cut by it
+EDGE_MARGIN = 0.01         # of the work side: an outline's corner this close to the frame may be cut by it
+FRAME_MARGIN = 0.004       # of the frame's short side: the document's corner this close to the edge is cut by it
 MIN_SHARPNESS = 60.0       # variance of the Laplacian inside the document, at the photo's resolution
 MAX_GLARE_SHARE = 0.04     # of the document: saturated colourless pixels in one blob
 MIN_GLARE_RADIUS = 0.065   # of the document's long side: the widest disc of white with nothing printed in it
@@ -694,7 +697,7 @@ def _glare_radius(flat: np.ndarray, side: int = 250) -> float:
     return float(dist.max()) / float(max(small.shape[:2]))
 
 
-def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, edge_margin: float = EDGE_MARGIN,
+def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, edge_margin: float = FRAME_MARGIN,
                  min_sharpness: float = MIN_SHARPNESS, max_glare_share: float = MAX_GLARE_SHARE,
                  with_glare: bool = True, min_glare_radius: float = MIN_GLARE_RADIUS) -> FrameAssessment:
     """Whether the photo shows the whole document, big, sharp and without glare (see the module doc).
