@@ -28,7 +28,8 @@ overexposed white page is not glare: its print stays). When no whole document
 is found, or only a small rectangle, a document the frame cuts (_cut_document:
 its outline open along one side or a corner of the frame, its other sides
 straight and meeting at a corner of its own; sought among the edge contours and
-the pale regions, which the frame closes where it cuts them) is told
+the pale regions, which the frame closes where it cuts them, also cut apart along
+straight edges: a card against blond hair or a white wall along a whole side) is told
 PARTLY_OUT_OF_FRAME, not DOCUMENT_NOT_FOUND or TOO_SMALL; so is it when the
 choice on straight edges is dark or coloured (a face) and that document pale;
 and when such a choice is cut by the frame, a pale card on edges inside it is
@@ -39,7 +40,8 @@ from square is not taken for the document, nor a small one when the frame cuts
 a document elsewhere (_cut_document). When find_document's choice has a
 side on no straight edge (a face or a shadow closed into a quadrilateral), a
 pale card-shaped region whose four sides all are (_card_on_edges, _pale) is the
-document however small (also when nothing passed the score floor; one too small
+document however small (also when nothing passed the score floor; a pale region
+cut apart along straight edges only when large enough to be accepted; one too small
 to be accepted with its proportions judged loosely, as is one that holds the
 choice, of which the choice is a part; its sides
 judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
@@ -339,17 +341,20 @@ class _Search:
     spanning: np.ndarray | None = None   # the best quadrilateral along three or four sides of the frame
     how: str = ""                  # "contours", "lines" or "unsupported" (the contours' best, a side on no edge)
     small: np.ndarray | None = None      # the work image
-    pale_memo: list | None = None        # _pale_contours, computed when first asked
+    pale_memo: tuple | None = None       # _pale_contours (joined, separated), computed when first asked
     faint: np.ndarray | None = None      # _faint_edges, computed when first asked
 
 
-def _pale_contours(search: _Search) -> list:
+def _pale_contours(search: _Search, separated: bool = False) -> list:
     """The outlines of the pale, colourless regions of the work image (grey >= PALE_MIN_GREY, saturation
     <= CARD_MAX_SATURATION, the print closed over), computed once. A region is closed along the frame
     where the frame cuts it: a document the frame cuts has an edge line open at the frame, whose hull
-    crosses the card's face, while its pale region follows the frame."""
+    crosses the card's face, while its pale region follows the frame. With `separated`, then also the pale
+    regions cut apart along the straight edges (the support map, thinned; each region grown back onto its
+    edge, and at least 0.5% of the frame): a card against pale scenery along a whole side (blond hair, a
+    white wall), which the opening does not cut off, joins it into one region whose hull is neither."""
     if search.pale_memo is None:
-        search.pale_memo = []
+        search.pale_memo = ([], [])
         if search.small is not None:
             grey = cv2.cvtColor(search.small, cv2.COLOR_BGR2GRAY)
             saturation = cv2.cvtColor(search.small, cv2.COLOR_BGR2HSV)[..., 1]
@@ -357,8 +362,13 @@ def _pale_contours(search: _Search) -> list:
             pale = cv2.morphologyEx(pale, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
             # thin bridges to pale scenery cut (a white collar or wall touching the card's outline)
             pale = cv2.morphologyEx(pale, cv2.MORPH_OPEN, np.ones((PALE_OPEN, PALE_OPEN), np.uint8))
-            search.pale_memo = list(cv2.findContours(pale, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0])
-    return search.pale_memo
+            joined = list(cv2.findContours(pale, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0])
+            band = cv2.erode(search.support_map, np.ones((3, 3), np.uint8))  # the edges, 3 px wide
+            apart = cv2.dilate(pale & (band == 0).astype(np.uint8), np.ones((3, 3), np.uint8))
+            search.pale_memo = (joined, [c for c in cv2.findContours(apart, cv2.RETR_EXTERNAL,
+                                                                     cv2.CHAIN_APPROX_SIMPLE)[0]
+                                         if cv2.contourArea(c) >= 0.005 * pale.size])
+    return search.pale_memo[0] + (search.pale_memo[1] if separated else [])
 
 
 def _find(image_bgr: np.ndarray, set_aside_spanning: bool = False) -> tuple[np.ndarray | None, _Search]:
@@ -528,7 +538,7 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
             verdicts[key] = _cut_outline(outline, search)
         return verdicts[key]
 
-    for c in search.contours + _pale_contours(search):
+    for c in search.contours + _pale_contours(search, True):
         _, _, bw, bh = cv2.boundingRect(c)
         if bw * bh < CUT_MIN_AREA * frame_area:
             continue
@@ -570,9 +580,13 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
     sw, sh = search.size
     frame_area = float(sw * sh)
     best, best_score = None, 0.0
-    for c in search.contours + _pale_contours(search):
+    joined = search.contours + _pale_contours(search)
+    # The pale regions cut apart along straight edges only for a card large enough to be accepted: a zone of a
+    # cut card between its printed lines, or a patch of a white shirt, is card-shaped too, and told TOO_SMALL.
+    for k, c in enumerate(joined + search.pale_memo[1]):
         _, _, bw, bh = cv2.boundingRect(c)
-        if bw * bh < 0.01 * frame_area:
+        least = 0.01 if k < len(joined) else small_area
+        if bw * bh < least * frame_area:
             continue
         hull = cv2.convexHull(c)
         area = cv2.contourArea(hull)
@@ -582,7 +596,7 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
         if quad is None:
             continue
         quad_area = cv2.contourArea(quad)
-        if not 0.01 * frame_area <= quad_area <= max_area * frame_area or _touches_edge(quad, sw, sh, 2.0) \
+        if not least * frame_area <= quad_area <= max_area * frame_area or _touches_edge(quad, sw, sh, 2.0) \
                 or _skew(quad) > MAX_SKEW:
             continue
         fill = min(area / quad_area, quad_area / area)
