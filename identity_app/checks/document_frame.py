@@ -42,7 +42,7 @@ side on no straight edge (a face or a shadow closed into a quadrilateral), a
 pale card-shaped region whose four sides all are (_card_on_edges, _pale) is the
 document however small (also when nothing passed the score floor; a pale region
 cut apart along straight edges only when large enough to be accepted; one too small
-to be accepted with its proportions judged loosely, as is one that holds the
+to be accepted with its proportions and shape judged loosely, SMALL_CARD_MIN_SHAPE, as is one that holds the
 choice, of which the choice is a part; its sides
 judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
 zone of a pale choice that holds it): a far card was lost to the scenery behind it. Such a
@@ -76,6 +76,7 @@ CARD_MIN_SHAPE = 0.4       # a card (_card_on_edges): fill of its quadrilateral 
 CARD_SIDE_SUPPORT = 0.7    # share of each of its sides on a straight edge
 CARD_MAX_AREA = 0.6        # of the frame
 SMALL_CARD_RATIO_TOLERANCE = 0.7  # _ratio_score's tolerance for a card too small to be accepted (0.35 else)
+SMALL_CARD_MIN_SHAPE = 0.25  # CARD_MIN_SHAPE for such a card: a far card foreshortened past 2.5:1 is still one
 CARD_MIN_GREY = 160        # median grey of a card (_pale): documents are printed on light stock
 CARD_MAX_SATURATION = 60   # and its median saturation (HSV, 0-255): pale, not a portrait's colours
 PALE_OPEN = 9              # px of the work image: pale scenery joined to the card by less is cut off
@@ -568,7 +569,8 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
 
 def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_support: float = CARD_SIDE_SUPPORT,
                    max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None,
-                   small_area: float = MIN_AREA_SHARE, holding: np.ndarray | None = None) -> np.ndarray | None:
+                   small_area: float = MIN_AREA_SHARE, holding: np.ndarray | None = None,
+                   small_min_shape: float = SMALL_CARD_MIN_SHAPE) -> np.ndarray | None:
     """A region of the contours shaped like a card (fill of its quadrilateral squared times the proportions'
     score at least `min_shape`) whose four sides all lie on straight edges (`min_support`), inside the frame,
     1% to `max_area` of it, however small (4 corners, photo pixels), or None. For assess_frame when
@@ -601,10 +603,12 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
             continue
         fill = min(area / quad_area, quad_area / area)
         # A card smaller than small_area can only be refused as too small: its proportions, leaning in
-        # perspective, are judged loosely (another small pale rectangle is refused alike).
+        # perspective, are judged loosely, and its shape against small_min_shape (another small pale
+        # rectangle is refused alike).
         loose = quad_area < small_area * frame_area or holding is not None
         shape = fill ** 2 * _ratio_score(quad, SMALL_CARD_RATIO_TOLERANCE if loose else 0.35)
-        if shape < min_shape or shape <= best_score or (holding is not None and not _holds(quad, holding)):
+        least_shape = small_min_shape if quad_area < small_area * frame_area else min_shape
+        if shape < least_shape or shape <= best_score or (holding is not None and not _holds(quad, holding)):
             continue
         support = float(_side_support(quad, search.support_map if support_map is None else support_map)[0])
         if support >= min_support and shape * support > best_score:
