@@ -45,7 +45,8 @@ cut apart along straight edges only when large enough to be accepted; one too sm
 to be accepted with its proportions and shape judged loosely, SMALL_CARD_MIN_SHAPE, as is one that holds the
 choice, of which the choice is a part; its sides
 judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
-zone of a pale choice that holds it): a far card was lost to the scenery behind it. Such a
+zone of a pale choice that holds it, unless that choice runs to the frame and the card, big
+enough to be accepted, is held by no document the frame cuts): a far card was lost to the scenery behind it. Such a
 choice that is itself dark or coloured is scenery: a document the frame cuts is
 told so, else a small one stays TOO_SMALL and a large one is not the document. Thresholds are arguments with documented defaults.
 """
@@ -738,8 +739,15 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         card = _card_on_edges(search, support_map=_faint_edges(search), small_area=min_area_share)
         if card is None and corners is not None:  # a card on edges of which the choice is a part
             card = _card_on_edges(search, support_map=_faint_edges(search), holding=corners * search.scale)
-        if card is not None and _pale(image_bgr, card) \
-                and not (corners is not None and _holds(corners, card) and _pale(image_bgr, corners)):
+        card_is_pale = card is not None and _pale(image_bgr, card)
+        zone = card_is_pale and corners is not None and _holds(corners, card) and _pale(image_bgr, corners)
+        if zone and _touches_edge(corners, w, h, edge_margin * min(w, h)) \
+                and float(cv2.contourArea(card.astype(np.float32))) >= min_area_share * h * w \
+                and _cut_document(search, holding=card * search.scale) is None:
+            # the choice runs to the frame (the card and the scenery around it, closed by the frame's sides) and
+            # holds a whole card big enough to be accepted, which no document the frame cuts holds: that card
+            zone = False
+        if card_is_pale and not zone:
             corners = card  # (not a part of a pale choice that holds it: a card's own pale zone)
         elif corners is not None and not _pale(image_bgr, corners):
             # dark or coloured, with a side on no edge: scenery (a face behind a far card, the desk beside a
