@@ -179,11 +179,14 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
 
     surname = first_value("surname", _name_text, _clean_name)
     given = first_value("given_names", _name_text, _clean_name)
-    # "SURNAME, GIVEN NAMES" printed as one value under one label.
+    # "SURNAME, GIVEN NAMES" printed as one value under one label (both labels find it).
+    combined = surname is not None and surname == given and "," in surname
     if surname and "," in surname:
         surname = surname.split(",", 1)[0].strip()
     if given and "," in given:
-        given = given.split(",", 1)[1].strip()
+        # Given names of their own printed with commas between them (a French card's "JEAN, PIERRE":
+        # its MRZ says JEAN<<PIERRE; only the last name taken, exact readings were held back).
+        given = given.split(",", 1)[1].strip() if combined else _clean_name(given.replace(",", " "))
     if surname:
         fields["surname"] = surname
     if given:

@@ -68,6 +68,14 @@ def test_a_combined_name_is_split_at_its_comma():
     assert (fields["surname"], fields["given_names"]) == ("LIN", "MEI-HUA")
 
 
+def test_given_names_printed_with_commas_between_them_are_all_kept():
+    # A French identity card prints "Prénom(s): JEAN, PIERRE" (its MRZ: JEAN<<PIERRE).
+    items = [_item("Nom", 100, 10), _item("ERIKSSON", 100, 32),
+             _item("Prénom(s)", 100, 60), _item("JEAN, PIERRE", 100, 82)]
+    fields = printed_fields_from_items(items, TODAY)
+    assert (fields["surname"], fields["given_names"]) == ("ERIKSSON", "JEAN PIERRE")
+
+
 def test_nothing_is_guessed_without_labels_or_enough_dates():
     items = [_item("01.01.1980", 100, 10), _item("01.01.2030", 100, 40), _item("SMITH", 100, 70)]
     assert printed_fields_from_items(items, TODAY) == {}
