@@ -80,6 +80,7 @@ def clean_line(text: str) -> str:
 
 DOCUMENT_CODE_LETTERS = "".join(sorted(set("".join(DOCUMENT_CODE_FIRST.values()))))  # A, C, I, P, V: any format's
 LEADING_SPECK_REASON = "line too long: a character before the document code dropped"
+LEADING_SPECK_NAMES_REASON = "line too long: a character before the names dropped"
 
 
 def fit_length(line: str, target: int, line_no: int) -> tuple[str, list[Repair]]:
@@ -102,6 +103,13 @@ def fit_length_rows(line: str, rows, target: int, line_no: int) -> tuple[str, li
         # speck at the band's edge read as a character (tuning photo 10101: 7V<CAN, the visa then
         # taken for a TD3 and its line re-read one character out of step).
         repairs.append(Repair(line_no, 1, line[0], "", LEADING_SPECK_REASON))
+        line, rows = line[1:], rows[1:]
+    elif line_no == 3 and len(line) > target and not line[0].isalpha() and line[0] not in TO_LETTER \
+            and line[1:2].isalpha():
+        # A TD1's third line is its names, from its first character: a digit no letter looks like
+        # (or a filler) before them is a speck read as a character (tuning photo 14055: 7DUBOIS read,
+        # its 7 made a letter and a filler dropped from the end, no check digit covering the names).
+        repairs.append(Repair(line_no, 1, line[0], "", LEADING_SPECK_NAMES_REASON))
         line, rows = line[1:], rows[1:]
     while len(line) != target:
         runs = [(m_end - m_start, m_start, m_end) for m_start, m_end in _filler_runs(line)]

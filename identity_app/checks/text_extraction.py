@@ -22,10 +22,15 @@ ID_DOCUMENT_TEXT_DATA_CHECK report:
   printed document number that differs from a valid reading only by
   confusable characters (G/6, L/1 count the same modulo 10) is not taken
   over it: the visual zone's reader can be the wrong one, so the
-  disagreement is reported (printed_vs_mrz). A reading whose check digits hold but whose
-  sex is not M/F/X/<, or whose country code is unknown on a line read a
-  character short or long (fields no digit covers), fails
-  `mrz_fields_plausible` and is not approved.
+  disagreement is reported (printed_vs_mrz). A printed character that
+  differs from the MRZ's only as its confusable (O/0, I/1, D/0, O/D, G/6)
+  where the glyphs' height and shape held the MRZ's character does not
+  disagree (`DocumentText.printed_agrees`, `mrz_held`). A reading whose check
+  digits hold but whose sex is not M/F/X/< or was read E (F's lookalike and
+  the filler's), or whose country code is unknown or was repaired on a line
+  read a character short or long (fields no digit covers), fails
+  `mrz_fields_plausible` and is not approved; nor is one whose check digits
+  hold only with a character a held glyph says otherwise (`mrz_glyphs_agree`).
 Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 """
 from __future__ import annotations
@@ -37,10 +42,11 @@ from datetime import date
 import numpy as np
 
 from identity_app.checks import mrz_search, ocr_engines
-from identity_app.checks.document_data import DocumentText, Repair
+from identity_app.checks.document_data import HELD_CONFUSABLES, DocumentText, Repair, comparable
 from identity_app.checks.mrz_locate import rotate
 from identity_app.checks.icao_codes import is_known_country
-from identity_app.checks.mrz_parse import (COUNTRY_FIELDS, DOCUMENT_CODE_FIRST, LAYOUTS, NON_ICAO, SEX_POSITION, ParsedMRZ,
+from identity_app.checks.mrz_parse import (COUNTRY_FIELDS, DOCUMENT_CODE_FIRST, LAYOUTS, NON_ICAO, SEX_POSITION, TO_LETTER,
+                                          ParsedMRZ,
                                           parse_mrz)
 from identity_app.checks.document_frame import correct_perspective, find_document
 from identity_app.checks.mrz_reader import MRZAttempt, MRZReading, attempt_mrz, malformed_fields, reading_score
@@ -251,12 +257,30 @@ def decide_by_printed(parsed: ParsedMRZ, printed: dict[str, str],
     return chosen, repairs, True
 
 
+# A sex read as E may be F (its lookalike) or the filler (one of the filler's): no check digit covers
+# the sex, so neither repair is sure (tuning photo 14183: F read E, repaired to <, valid but wrong).
+AMBIGUOUS_SEX_READS = frozenset("E")
+# Repairs that do not change what a character reads: the line's length fitted.
+_LENGTH_REASON_PREFIX = "line too"
+
+
+def _repaired_in(repairs, seg) -> bool:
+    """Whether a repair other than the line's length changed a character of segment `seg` into
+    something else than its usual lookalike (TO_LETTER: 0 read for O is the recogniser's common
+    confusion; a letter made a filler, or 0 made D, is a guess: tuning photo 15027 against 14122)."""
+    return any(r.line == seg.line + 1 and seg.start < r.position <= seg.end and r.read and r.repaired
+               and not r.reason.startswith(_LENGTH_REASON_PREFIX) and r.repaired != TO_LETTER.get(r.read)
+               for r in repairs)
+
+
 def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     """Fields of a read MRZ that no check digit covers and that cannot be right as read: a sex
-    other than M, F, X or `<`, or a country code ICAO does not know on a line whose length was
-    repaired (a character dropped or doubled moves letters into them and the check digits still
-    hold: tuning photo 2033). Real documents print unknown codes too (an old SI<, BDR, a
-    numeric nationality), read at their length: those stay trusted."""
+    other than M, F, X or `<` (or read E: F or the filler, AMBIGUOUS_SEX_READS), or a country code
+    ICAO does not know, or one a repair changed (tuning photo 14122: POL read 0L, made D<<), on a
+    line whose length was repaired (a character dropped or doubled moves letters into them and
+    the check digits still hold: tuning photo 2033), or a TD1's names on its names line read
+    long or short. Real documents print unknown codes too (an old SI<, BDR, a numeric
+    nationality), read at their length: those stay trusted."""
     if not doc.mrz_found or doc.mrz_format in (None, "", NON_ICAO):
         return ()
     parsed = parse_mrz(doc.mrz_lines, repair=False)
@@ -264,10 +288,18 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
         return ()
     refitted = {r.line - 1 for r in doc.repairs if r.reason.startswith("line too")}
     lines = {s.name: s.line for s in LAYOUTS[parsed.format]}
+    spans = {s.name: s for s in LAYOUTS[parsed.format]}
     out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and lines[f] in refitted
-           and not is_known_country(parsed.field(f) or "")]
-    if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<":
+           and (not is_known_country(parsed.field(f) or "") or _repaired_in(doc.repairs, spans[f]))]
+    sex_at = (2, SEX_POSITION[parsed.format] + 1)
+    if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<" or any(
+            (r.line, r.position) == sex_at and r.read in AMBIGUOUS_SEX_READS for r in doc.repairs):
         out.append("sex")
+    if parsed.format == "TD1" and 2 in refitted:
+        # A card's names line is under no check digit at all: read a character long or short, the
+        # fitting took a filler for it, yet a name's letter may have been doubled or dropped (tuning
+        # photo 14081: DOOMINIQUE). On 12000-16199, 6 such lines: 5 read exactly, this one not.
+        out.append("names")
     if parsed.lines[0][:1] not in DOCUMENT_CODE_FIRST.get(parsed.format, parsed.lines[0][:1]):
         out.append("document_type")  # no check digit covers it: a TD1 read L<POL... was a misread line
     # Names (under no check digit, or a composite one only) and optional data that cannot be as
@@ -304,14 +336,32 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
         engine=reading.engine,
         mrz_alternatives=() if decided else reading.parsed.alternatives,
         mrz_band=tuple(int(v) for v in reading.band) if reading.band else (),
+        mrz_held=held_in_fields(p),
+        mrz_against_glyphs=against_glyphs(p),
     )
 
 
-def comparable(name: str, value: str) -> str:
-    """A field value as printed-vs-MRZ comparisons see it: letters and digits only, dates as YYMMDD."""
-    value = re.sub(r"[^A-Z0-9]", "", value.upper().replace("<", ""))
-    # The MRZ has two-digit years: compare dates as YYMMDD, not the guessed century.
-    return value[2:] if name.endswith("date_of_birth") or name.endswith("expiration_date") else value
+def against_glyphs(parsed: ParsedMRZ) -> tuple[tuple[int, int, str], ...]:
+    """The characters the glyphs held (line, position, character) where the reading says that
+    character's confusable instead (HELD_CONFUSABLES): the check digits brought it back against
+    height and shape that both said otherwise."""
+    return tuple((li, pos, ch) for li, pos, ch in parsed.glyph_held
+                 if li < len(parsed.lines) and pos < len(parsed.lines[li])
+                 and (parsed.lines[li][pos], ch) in HELD_CONFUSABLES)
+
+
+def held_in_fields(parsed: ParsedMRZ) -> tuple[tuple[str, int, str], ...]:
+    """The characters the glyphs held that the reading still says, as (field, index in the field's
+    `comparable` value, character): the document number's (the one compared field the glyphs
+    judge; a TD1's long number's overflow is left out)."""
+    out = []
+    for seg in LAYOUTS.get(parsed.format, ()):
+        if seg.name != "document_number":
+            continue
+        for li, pos, ch in parsed.glyph_held:
+            if li == seg.line and seg.start <= pos < seg.end and parsed.lines[li][pos] == ch:
+                out.append((seg.name, len(comparable(seg.name, parsed.lines[li][seg.start:pos])), ch))
+    return tuple(sorted(out))
 
 
 def text_data_report(doc: DocumentText) -> CheckReport:
@@ -336,12 +386,16 @@ def text_data_report(doc: DocumentText) -> CheckReport:
     implausible = implausible_fields(doc)
     if implausible:
         breakdown.append(sub_check("mrz_fields_plausible", False, fields=", ".join(implausible)))
+    if doc.mrz_against_glyphs:
+        breakdown.append(sub_check("mrz_glyphs_agree", False, held=", ".join(
+            f"line {li + 1} position {pos + 1}: {ch} read as {doc.mrz_lines[li][pos]}"
+            for li, pos, ch in doc.mrz_against_glyphs if li < len(doc.mrz_lines) and pos < len(doc.mrz_lines[li]))))
     if doc.mrz_found:
         for name in PRINTED_COMPARED:
-            printed, mrz = doc.printed(name), doc.field(name)
-            if printed and mrz:
-                breakdown.append(sub_check(f"printed_vs_mrz_{name}", comparable(name, printed) == comparable(name, mrz),
-                                           printed=printed, mrz=mrz))
+            agrees = doc.printed_agrees(name)
+            if agrees is not None:
+                breakdown.append(sub_check(f"printed_vs_mrz_{name}", agrees, printed=doc.printed(name),
+                                           mrz=doc.field(name)))
 
     data: list[Detail] = []
     if doc.mrz_found:
@@ -379,6 +433,10 @@ def text_data_report(doc: DocumentText) -> CheckReport:
         rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
             f"The machine readable zone's check digits hold but its {', '.join(implausible)} cannot be right "
             "as read (a character may have been dropped): retake the photo, or review the document by hand."), 0.5
+    elif doc.mrz_against_glyphs:
+        rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
+            "The machine readable zone's check digits hold only with a character its print clearly shows "
+            "otherwise: retake the photo, or review the document by hand."), 0.5
     else:
         rec, reason, hint, score = Recommendation.APPROVE, None, None, 1.0
 

@@ -315,3 +315,57 @@ def test_a_zero_whose_glyph_measures_between_the_classes_is_an_option_for_the_ch
     text = extract_document_text(doc.image, read_visual_zone=False)
     assert text.mrz_lines == doc.lines and text.check_digits_valid
     assert any((r.read, r.repaired) == ("0", "O") for r in text.repairs), text.repairs
+
+
+def test_a_printed_zero_where_the_glyph_held_an_o_does_not_contradict_the_mrz():
+    from identity_app.checks.mrz_reader import MRZReading, glyph_evidence
+    from identity_app.checks.text_extraction import _document_text, text_data_report
+
+    truth = _td3("OO8121581")
+    read = (truth[0], "00" + truth[1][2:])  # the recogniser's confusion, which the glyphs undo and hold
+    lines, probs, _, held = glyph_evidence(read, [rows(read[0]), rows(read[1])], [_drawn(t) for t in truth])
+    from identity_app.checks.mrz_reader import _parse_held
+
+    parsed = _parse_held(lines, probs, held)
+    assert parsed.lines == truth and (1, 0, "O") in parsed.glyph_held
+
+    def printed_vs_mrz(number: str) -> bool:
+        doc = _document_text(MRZReading(parsed, 0, "rapidocr"), {"document_number": number}, "")
+        report = text_data_report(doc)
+        return next(s.passed for s in report.breakdown if s.sub_check == "printed_vs_mrz_document_number")
+
+    assert printed_vs_mrz("OO8121581")
+    # The visual zone's reader printing the held Os as zeros does not contradict the glyphs.
+    assert printed_vs_mrz("008121581")
+    # Any other difference still does: a digit, or a zero where no O was held.
+    assert not printed_vs_mrz("OO8121582")
+    assert not printed_vs_mrz("OO81215B1")
+    # The same zero without the glyphs' word: a disagreement again.
+    from dataclasses import replace
+
+    bare = _document_text(MRZReading(replace(parsed, glyph_held=()), 0, "rapidocr"), {"document_number": "008121581"}, "")
+    assert bare.mrz_held == () and bare.printed_agrees("document_number") is False
+
+
+def test_a_reading_whose_check_digits_hold_only_against_a_held_glyph_is_not_approved():
+    from dataclasses import replace
+
+    from identity_app.checks.mrz_reader import MRZReading, glyph_evidence
+    from identity_app.checks.report import Recommendation
+    from identity_app.checks.text_extraction import _document_text, text_data_report
+
+    printed = _td3("OO8121581")
+    _, _, _, held = glyph_evidence(printed, [rows(printed[0]), rows(printed[1])], [_drawn(t) for t in printed])
+    assert (1, 0, "O") in held
+    # Digits that hold with 00 (a check digit printed for it, or a misread the search made hold):
+    # the glyphs said O, so the reading is not approved, and the report says where.
+    forced = parse_mrz(_td3("008121581"), repair=False)
+    assert forced.valid
+    doc = _document_text(MRZReading(replace(forced, glyph_held=held), 0, "rapidocr"), {}, "")
+    assert (1, 0, "O") in doc.mrz_against_glyphs
+    report = text_data_report(doc)
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert any(s.sub_check == "mrz_glyphs_agree" and not s.passed for s in report.breakdown)
+    # The reading that says what the glyphs held is approved.
+    agreed = _document_text(MRZReading(replace(parse_mrz(printed, repair=False), glyph_held=held), 0, "rapidocr"), {}, "")
+    assert agreed.mrz_against_glyphs == () and text_data_report(agreed).recommendation == Recommendation.APPROVE

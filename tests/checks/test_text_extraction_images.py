@@ -129,3 +129,76 @@ def test_a_half_hidden_mrz_is_incorrect_mrz_and_nothing_is_made_up():
     assert not doc.mrz_found and doc.fields == ()
     report = text_data_report(doc)
     assert (report.recommendation, report.reason) == (Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ")
+
+
+def _generated_text(seed: int):
+    from identity_app.evaluation import synthetic_documents as synth
+
+    if not synth.fonts_available():
+        pytest.skip("OCR-B (Debian fonts-ocr-b) is not installed")
+    shared_data("docs-photographed-dev")  # the generator's scenes
+    doc = synth.generate(seed)
+    # As the evaluation reads it: written as JPEG (quality 95) and read back.
+    ok, jpeg = cv2.imencode(".jpg", doc.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    return doc, extract_document_text(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
+
+
+def _failed(report: CheckReport) -> dict[str, str]:
+    return {s.sub_check: str(s) for s in report.breakdown if not s.passed}
+
+
+def test_a_sex_read_as_e_which_may_be_f_or_the_filler_is_not_approved():
+    # Tuning seed 14183: the sex F read E and made the filler; no check digit covers the sex.
+    doc, text = _generated_text(14183)
+    assert text.check_digits_valid and text.mrz_lines != doc.lines
+    report = text_data_report(text)
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert "sex" in _failed(report)["mrz_fields_plausible"]
+
+
+def test_a_country_code_repaired_on_a_line_read_short_is_not_approved():
+    # Tuning seed 14122: a card's POL read 0L with a filler added to fit the line; repaired into
+    # D<<, a known code no check digit covers.
+    doc, text = _generated_text(14122)
+    assert text.check_digits_valid and text.field("nationality") != "POL"
+    report = text_data_report(text)
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert "nationality" in _failed(report)["mrz_fields_plausible"]
+
+
+def test_a_printed_zero_where_the_mrz_glyph_held_an_o_does_not_hold_back_an_exact_reading():
+    # Tuning seed 14025: the number O725868R8, its O held by the glyphs; the visual zone reads 0725868R8.
+    doc, text = _generated_text(14025)
+    assert text.mrz_lines == doc.lines and ("document_number", 0, "O") in text.mrz_held
+    assert text.printed("document_number") == "0725868R8"  # the visual zone's confusion
+    report = text_data_report(text)
+    assert report.recommendation == Recommendation.APPROVE
+    compared = {s.sub_check: s.passed for s in report.breakdown if s.sub_check.startswith("printed_vs_mrz_")}
+    assert compared.get("printed_vs_mrz_document_number") is True
+
+
+def test_a_name_the_mrz_cuts_at_its_line_end_agrees_with_the_printed_name_it_begins():
+    # Tuning seed 14125: a card's names line ends ...JEAN<PIERR (cut), the page prints JEAN PIERRE.
+    doc, text = _generated_text(14125)
+    assert text.mrz_lines == doc.lines and text.mrz_lines[2].endswith("PIERR")
+    assert text.printed("given_names") == "JEAN PIERRE" and text.field("given_names") == "JEAN PIERR"
+    report = text_data_report(text)
+    assert report.recommendation == Recommendation.APPROVE
+    assert "printed_vs_mrz_given_names" not in _failed(report)
+    # A printed name that does not go on from the cut one still disagrees.
+    from dataclasses import replace
+
+    other = replace(text, printed_fields=(("given_names", "JOAN PIERRE"),))
+    assert other.printed_agrees("given_names") is False
+
+
+def test_a_cards_names_line_read_a_character_long_is_not_approved():
+    # Tuning seed 14081: BOSSI<<DOMINIQUE read with its O doubled, a filler taken off the end to fit;
+    # no check digit covers a card's names line.
+    doc, text = _generated_text(14081)
+    assert text.check_digits_valid and text.mrz_lines[2] != doc.lines[2]
+    assert any(r.line == 3 and r.reason.startswith("line too") for r in text.repairs)
+    report = text_data_report(text)
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert "names" in _failed(report)["mrz_fields_plausible"]
