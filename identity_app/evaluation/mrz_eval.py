@@ -119,8 +119,10 @@ def _ours(samples: list[Sample], visual_zone: bool = False) -> list[dict[str, An
         elapsed = time.perf_counter() - t0
         found = bool(doc and doc.mrz_found)
         printed = dict(doc.printed_fields) if doc is not None else {}
-        disagree = found and any(comparable(k, v) != comparable(k, doc.field(k) or "")
-                                 for k, v in printed.items() if k in PRINTED_COMPARED and doc.field(k))
+        # The report's printed_vs_mrz sub-checks (a held MRZ glyph outweighs the printed confusable).
+        disagreeing = [k for k in printed if found and k in PRINTED_COMPARED and doc.printed_agrees(k) is False]
+        disagree = bool(disagreeing)
+        implausible = implausible_fields(doc) if found else ()
         out.append({
             "lines": tuple(doc.mrz_lines) if found else (),
             "valid": bool(found and doc.check_digits_valid),
@@ -131,9 +133,17 @@ def _ours(samples: list[Sample], visual_zone: bool = False) -> list[dict[str, An
             "repairs": len(doc.repairs) if found else 0,
             "printed": printed,
             "format": doc.mrz_format if found else "none",
+            # Lines whose length was fitted (a character dropped or doubled by the engines).
+            "refitted": sorted({r.line for r in doc.repairs if r.reason.startswith("line too")}) if found else [],
             # The reading carries its own warning: printed fields disagree, it reads two ways, or
             # a field no check digit covers cannot be right (the report does not approve it).
-            "flagged": bool(found and (doc.mrz_alternatives or disagree or implausible_fields(doc))),
+            "flagged": bool(found and (doc.mrz_alternatives or disagree or implausible or doc.mrz_against_glyphs)),
+            # Why it is flagged: the fields the printed ones disagree on, "alternatives", implausible fields.
+            "why": ([f"printed {k}: {printed[k]!r} vs {doc.field(k)!r}" for k in disagreeing]
+                    + (["alternatives"] if found and doc.mrz_alternatives else [])
+                    + [f"implausible {f}" for f in implausible]
+                    + [f"against held glyph {ch} at line {li + 1} position {pos + 1}"
+                       for li, pos, ch in (doc.mrz_against_glyphs if found else ())]),
         })
     return out
 
@@ -231,7 +241,9 @@ def _summarise(samples: list[Sample], results: list[dict[str, Any]]) -> dict[str
         "seconds_median": statistics.median(times) if times else 0.0,
         "per_image": [
             {"file": s.path.name, "exact": e, "valid": r["valid"], "found": r["found"],
-             "truth_valid": tv, "flagged": bool(r.get("flagged")), "seconds": round(r["seconds"], 4),
+             "truth_valid": tv, "flagged": bool(r.get("flagged")), "why": r.get("why", []),
+             "refitted": r.get("refitted", []),
+             "seconds": round(r["seconds"], 4),
              "read": "|".join(r["lines"]),
              "truth": "|".join(s.lines)}
             for s, r, e, tv in zip(samples, results, exact, truth_valid)
@@ -262,6 +274,30 @@ def _print(name: str, m: dict[str, Any]) -> None:
         print(f"  printed (visual zone) fields read: {m['printed_fields']} on {m['printed_field_images']} images;"
               f" agreeing with the true MRZ: {m['printed_fields_agreeing_with_truth']}")
     print(f"  seconds per image: mean {m['seconds_mean']:.3f}  median {m['seconds_median']:.3f}")
+
+
+def _print_documents(m: dict[str, Any], every: bool = False) -> None:
+    """One line per document read wrong with valid check digits, not found, or invalid as printed
+    yet reported valid (with `every`, also each other one not read exactly or flagged): what a
+    reviewer of the figures needs to find its kind (the file name says seed, format and kind)."""
+    for row in m["per_image"]:
+        ok = row["exact"] and (row["valid"] == row["truth_valid"]) and not row["flagged"]
+        serious = not row["found"] or row["valid"] and not row["exact"]
+        if ok or not (every or serious):
+            continue
+        if not row["found"]:
+            label = "NOT FOUND"
+        elif row["valid"] and not row["exact"]:
+            label = "VALID BUT WRONG" + ("" if row["flagged"] else " UNFLAGGED")
+        elif row["exact"]:
+            label = "exact, flagged" if row["flagged"] else "exact"
+        elif not row["truth_valid"]:
+            label = "invalid as printed" + (", reported valid" if row["valid"] else "")
+        else:
+            label = "wrong, invalid" + (", flagged" if row["flagged"] else "")
+        print(f"  - {row['file']}: {label}" + (f" [{'; '.join(row['why'])}]" if row["why"] else ""))
+        if not row["exact"]:
+            print(f"      read  {row['read']}\n      truth {row['truth']}")
 
 
 def capture_figures(n: int, data_dir: Path | None = None, seed: int = 5000) -> dict[str, Any]:
@@ -302,7 +338,8 @@ def valid_read_ratio(ours: int, theirs: int) -> str:
 
 
 def run_mrz_evaluation(data_dir: Path | None, json_path: Path | None = None, baseline: bool = True,
-                       visual_zone: bool = False, generated: int = 0, seed: int = 1000) -> dict[str, Any]:
+                       visual_zone: bool = False, generated: int = 0, seed: int = 1000,
+                       documents: bool = False, capture: bool = True) -> dict[str, Any]:
     import tempfile
 
     samples, missing = load_samples(Path(data_dir)) if data_dir else ([], 0)
@@ -321,13 +358,15 @@ def run_mrz_evaluation(data_dir: Path | None, json_path: Path | None = None, bas
         report["ours"] = _summarise(samples, _ours(samples, visual_zone))
         _print("ours (identity_app.checks.text_extraction, "
                + ("MRZ and visual zone" if visual_zone else "MRZ only") + ")", report["ours"])
+        if generated or documents:
+            _print_documents(report["ours"], every=documents)
         if baseline:
             try:
                 report["passporteye"] = _summarise(samples, _passporteye(samples))
                 _print("PassportEye read_mrz (baseline)", report["passporteye"])
             except ImportError as exc:
                 print(f"PassportEye baseline skipped: {exc}")
-    if generated:
+    if generated and capture:
         report["capture"] = capture_figures(generated, data_dir=None)
     if "passporteye" in report:
         ours, pe = report["ours"], report["passporteye"]
@@ -348,12 +387,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--no-baseline", action="store_true", help="skip PassportEye")
     ap.add_argument("--with-visual-zone", action="store_true", help="time the full extraction (printed fields too)")
+    ap.add_argument("--documents", action="store_true",
+                    help="list each document not read exactly and unflagged: file (seed, format, kind), why flagged, read vs truth")
+    ap.add_argument("--no-capture", action="store_true", help="skip the capture assessment's figures")
     args = ap.parse_args(argv)
     if args.data is None and not args.generated or args.data is not None and not args.data.is_dir():
         print(f"no such folder: {args.data}" if args.data else "give a folder or --generated N", file=sys.stderr)
         return 2
     run_mrz_evaluation(args.data, args.json, baseline=not args.no_baseline, visual_zone=args.with_visual_zone,
-                       generated=args.generated, seed=args.seed)
+                       generated=args.generated, seed=args.seed, documents=args.documents,
+                       capture=not args.no_capture)
     return 0
 
 
