@@ -225,6 +225,7 @@ class ImagePool:
         self._idle: list[_Child] = []
         self._alive = 0  # started and not retired: idle or busy
         self._closed = False
+        self._warming = 0  # warm() calls holding children while they load their libraries
         self.counts = {"started": 0, "recycled": 0, "failed": 0}
         self.peak_child_kb = 0  # the largest VmHWM any child reported
 
@@ -243,7 +244,8 @@ class ImagePool:
                 self._alive += 1
 
     def _acquire(self, wait: float) -> _Child:
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
         with self._cond:
             while True:
                 if self._closed:
@@ -261,6 +263,11 @@ class ImagePool:
                     self._alive += 1
                     break
                 remaining = deadline - time.monotonic()
+                if remaining <= 0 and self._warming:
+                    # Children held by warm() are only loading their libraries: a call that took one
+                    # would wait for that in call() (up to START_TIMEOUT_S), so this one waits as long,
+                    # not refused as busy (a loaded machine's first upload after a start was).
+                    remaining = started + START_TIMEOUT_S - time.monotonic()
                 if remaining <= 0:
                     raise PoolBusy(f"no free image worker within {wait:g} s")
                 self._cond.wait(remaining)
@@ -337,6 +344,8 @@ class ImagePool:
     def warm(self, wait: float = START_TIMEOUT_S) -> None:
         """Wait until every child has loaded its libraries (a frame worker takes calls only then)."""
         children = []
+        with self._cond:
+            self._warming += 1
         try:
             for _ in range(self.size):
                 children.append(self._acquire(wait))
@@ -347,6 +356,9 @@ class ImagePool:
         finally:  # one that did not start is replaced
             for child in children:
                 self._release(child, retire=not child.ready)
+            with self._cond:
+                self._warming -= 1
+                self._cond.notify_all()
 
     def child_pids(self) -> list[int]:
         with self._cond:
