@@ -49,11 +49,21 @@ def _enrol(page, url: str) -> None:
 
 
 def set_up_owner(page) -> None:
-    """The first-run form, filled in as the owner."""
-    fill(page, "Your name", "Olive Owner")
-    fill(page, "Email", OWNER_EMAIL)
-    fill(page, "Password (at least 10 characters)", OWNER_PASSWORD)
-    fill(page, "Repeat the password", OWNER_PASSWORD)
+    """The first-run form, filled in as the owner.
+
+    The page mounts its form again once it has connected to the app; on a loaded machine that came
+    after the first fields were typed (CI: name and email empty, the passwords kept, so the browser's
+    required-field check held the form back). Fields found empty are typed again before the click."""
+    fields = {"Your name": "Olive Owner", "Email": OWNER_EMAIL,
+              "Password (at least 10 characters)": OWNER_PASSWORD, "Repeat the password": OWNER_PASSWORD}
+    for label, value in fields.items():
+        fill(page, label, value)
+    for _ in range(3):
+        empty = [label for label in fields if page.get_by_label(label, exact=True).input_value() != fields[label]]
+        if not empty:
+            break
+        for label in empty:
+            fill(page, label, fields[label])
     page.get_by_role("button", name="Create owner account").click()
 
 
