@@ -286,7 +286,7 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     parsed = parse_mrz(doc.mrz_lines, repair=False)
     if parsed is None or parsed.format == NON_ICAO:
         return ()
-    refitted = {r.line - 1 for r in doc.repairs if r.reason.startswith("line too")}
+    refitted = {r.line - 1 for r in doc.repairs if r.reason.startswith(_LENGTH_REASON_PREFIX)}
     lines = {s.name: s.line for s in LAYOUTS[parsed.format]}
     spans = {s.name: s for s in LAYOUTS[parsed.format]}
     out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and lines[f] in refitted
