@@ -203,6 +203,11 @@ def _measure(grey: np.ndarray, width: int, way: str) -> LineGlyphs:
     if len(comps) == width and steps.min() > 0.5 * typical and steps.max() < 1.8 * typical:
         # One glyph per cell (perspective may shrink the pitch along the line): in order.
         return _glyphs(list(comps), labels)
+    # A glyph or two missing: each step counted in pitches of its own stretch of the line (a
+    # single pitch misplaced the glyphs of a line at an angle, the pitch growing along it).
+    walked = _cells_by_local_pitch(steps, width) if len(comps) >= width - MAX_MISSING else None
+    if walked is not None:
+        return _glyphs(_largest_per_cell(comps, walked, width), labels)
     usual = steps[(steps > 0.6 * typical) & (steps < 1.6 * typical)]
     pitch = float(np.median(usual)) if len(usual) else typical
     if pitch <= 0 or round((centres[-1] - centres[0]) / pitch) != width - 1:
@@ -216,6 +221,47 @@ def _measure(grey: np.ndarray, width: int, way: str) -> LineGlyphs:
                 and (cells[k] is None or c[4] > cells[k][4]):  # type: ignore[index]
             cells[k] = c  # the cell's largest glyph; merged glyphs give no height
     return _glyphs(cells, labels)
+
+
+LOCAL_STEPS = 4       # steps each side whose usual size is the local pitch
+STEP_TOLERANCE = 0.3  # a step is a whole number of local pitches within this
+# Glyphs a line counted by local pitches may miss, and cells one step may span: with more gaps,
+# steps of several pitches placed a TD3's names wrongly (tuning photo 14080).
+MAX_MISSING = 2
+MAX_STEP_CELLS = 2
+
+
+def _cells_by_local_pitch(steps: np.ndarray, width: int) -> list[int] | None:
+    """Each glyph's cell, counting each step between neighbours in pitches of its own stretch of
+    the line; None unless the first and last glyph are then width - 1 cells apart.
+
+    A card photographed at an angle has its pitch grow along the line (tuning photo 14065: from 24
+    to 40 px over a TD1's 30 characters), so no single pitch places its glyphs; a glyph missing
+    (its step two pitches) or a speck beside one (no pitch: the same cell) is counted as such;
+    only MAX_MISSING glyphs may be missing, none two in a row."""
+    cells = [0]
+    for i, step in enumerate(steps):
+        near = steps[max(0, i - LOCAL_STEPS):i + LOCAL_STEPS + 1]
+        middle = float(np.median(near))
+        usual = near[(near > 0.6 * middle) & (near < 1.6 * middle)]
+        local = float(np.median(usual)) if len(usual) else middle
+        if local <= 0:
+            return None
+        count = float(step) / local
+        whole = int(round(count))
+        if abs(count - whole) > STEP_TOLERANCE or whole > MAX_STEP_CELLS:
+            return None
+        cells.append(cells[-1] + whole)
+    return cells if cells[-1] == width - 1 else None
+
+
+def _largest_per_cell(comps: list, cells: list[int], width: int) -> list:
+    """The components placed in their cells, the largest where two share one."""
+    out: list = [None] * width
+    for c, k in zip(comps, cells):
+        if 0 <= k < width and (out[k] is None or c[4] > out[k][4]):
+            out[k] = c
+    return out
 
 
 def _glyphs(cells: list, labels: np.ndarray) -> LineGlyphs:
@@ -662,3 +708,69 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
             out_lines[li][pos] = best
             changed += 1
     return GlyphEvidence(["".join(line) for line in out_lines], out_rows, changed, tuple(held))
+
+
+# --- fillers: is the reading in step with the glyphs? ------------------------
+
+# The filler `<` is a chevron no other OCR-B glyph resembles: a glyph correlating at least
+# FONT_FILLER with its drawing is taken as one of the line's fillers (the nearest other glyph, K,
+# reached 0.55 on tuning photos 14000-14029); their mean shape is the line's filler exemplar. Against
+# it, the same photos' fillers correlated 0.82 and more, every other glyph 0.61 at most (K again).
+FONT_FILLER = 0.6
+MIN_FILLER_EXEMPLARS = 3
+IS_FILLER = 0.75      # a glyph at least this like the line's fillers is one
+# A glyph at most this like them is some other character: K, the filler's lookalike (up to 0.61),
+# and a filler drawn wider by a speck beside it (0.63, tuning photo 14044) fall between.
+NOT_FILLER = 0.45
+
+
+def filler_verdicts(glyphs: Sequence[LineGlyphs]) -> list[list[bool | None]]:
+    """Per line and cell: True where the glyph clearly is a filler, False where it clearly is
+    another character, None where it is unsure or not measured (or the band shows too few
+    fillers to compare with)."""
+    drawn = font_shape("<")
+    shapes = [[g.shape(pos) for pos in range(len(g.heights))] for g in glyphs]
+    if drawn is None:
+        return [[None] * len(line) for line in shapes]
+    like = [[s for s in line if s is not None and float(s @ drawn) >= FONT_FILLER] for line in shapes]
+    pooled = [s for line in like for s in line]
+    out = []
+    for line, own in zip(shapes, like):
+        exemplars = own if len(own) >= MIN_FILLER_EXEMPLARS else pooled
+        if len(exemplars) < MIN_FILLER_EXEMPLARS:
+            out.append([None] * len(line))
+            continue
+        mean = np.mean(exemplars, axis=0)
+        mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
+        verdicts: list[bool | None] = []
+        for s in line:
+            c = float(s @ mean) if s is not None else None
+            verdicts.append(None if c is None else True if c >= IS_FILLER else False if c <= NOT_FILLER else None)
+        out.append(verdicts)
+    return out
+
+
+def out_of_step(lines: Sequence[str], glyphs: Sequence[LineGlyphs],
+                verdicts: Sequence[Sequence[bool | None]] | None = None) -> tuple[tuple[int, int, str], ...]:
+    """(line, position, character the glyph shows) wherever the reading says a filler and the glyph
+    clearly is another character (the nearest drawing in OCR-B names it), or the other way round
+    (`<`): a line read a character out of step (one dropped or doubled, the length fitted
+    elsewhere) puts data where the fillers are printed. `verdicts`: filler_verdicts(glyphs)."""
+    if verdicts is None:
+        verdicts = filler_verdicts(glyphs)
+    out = []
+    for li, (line, line_verdicts) in enumerate(zip(lines, verdicts)):
+        for pos, (ch, filler) in enumerate(zip(line, line_verdicts)):
+            if filler is not None and filler != (ch == "<"):
+                out.append((li, pos, "<" if filler else _nearest_drawn(glyphs[li].shape(pos))))
+    return tuple(out)
+
+
+_DATA_CHARS = MRZ_CHARS.replace("<", "")
+
+
+def _nearest_drawn(shape: np.ndarray | None) -> str:
+    """The character whose OCR-B drawing `shape` is nearest (a glyph that is no filler)."""
+    scores = [(float(shape @ d), ch) for ch in _DATA_CHARS
+              if shape is not None and (d := font_shape(ch)) is not None]
+    return max(scores)[1] if scores else "?"

@@ -86,6 +86,10 @@ class ParsedMRZ:
     # (line, position, character) where the glyph's shape and height together clearly say that character
     # (mrz_glyphs.GlyphEvidence.held): the printed fields may not choose a reading that says otherwise.
     glyph_held: tuple[tuple[int, int, str], ...] = ()
+    # (line, position, character the glyph shows) where the reading says a filler and the glyph
+    # clearly is another character, or the other way round (mrz_glyphs.out_of_step): a line read a
+    # character out of step, whose check digits may still hold by chance.
+    out_of_step: tuple[tuple[int, int, str], ...] = ()
 
     def against_glyphs(self, lines: Sequence[str]) -> bool:
         """Whether `lines` put another character where a glyph held one."""

@@ -104,6 +104,11 @@ def fit_length_rows(line: str, rows, target: int, line_no: int) -> tuple[str, li
         # taken for a TD3 and its line re-read one character out of step).
         repairs.append(Repair(line_no, 1, line[0], "", LEADING_SPECK_REASON))
         line, rows = line[1:], rows[1:]
+    elif line_no == 1 and len(line) > target and line[0].isalpha() and _known_only_after_speck(line):
+        # A letter before the document code (tuning photo 14065: NI<GHAN..., a speck read N): with a
+        # filler taken from the run instead, the whole line was one character out of step.
+        repairs.append(Repair(line_no, 1, line[0], "", LEADING_SPECK_REASON))
+        line, rows = line[1:], rows[1:]
     elif line_no == 3 and len(line) > target and not line[0].isalpha() and line[0] not in TO_LETTER \
             and line[1:2].isalpha():
         # A TD1's third line is its names, from its first character: a digit no letter looks like
@@ -134,6 +139,13 @@ def fit_length_rows(line: str, rows, target: int, line_no: int) -> tuple[str, li
                 rows.append(None)
                 repairs.append(Repair(line_no, len(line), "", "<", "line too short: filler added at the end"))
     return line, rows, repairs
+
+
+def _known_only_after_speck(line: str) -> bool:
+    """Whether a first line read long starts with a document code and a country code ICAO knows
+    once its first character is dropped, and without that with no known code."""
+    return line[1:2] in DOCUMENT_CODE_LETTERS and is_known_country(line[3:6]) \
+        and not (line[:1] in DOCUMENT_CODE_LETTERS and is_known_country(line[2:5]))
 
 
 def _filler_runs(line: str) -> list[tuple[int, int]]:
@@ -324,14 +336,24 @@ def combine(readings: Sequence[tuple[str, Sequence]]) -> tuple[str, list]:
 
 
 def candidate_readings(per_line: Sequence[Sequence[tuple[str, Sequence]]],
-                       latest: Sequence[tuple[str, Sequence | None]]) -> list[list[tuple[str, list]]]:
+                       latest: Sequence[tuple[str, Sequence | None]],
+                       in_step: Callable[[int, str], bool] | None = None) -> list[list[tuple[str, list]]]:
     """The readings a round of second opinions offers the parser: every reading so far pooled
     (`combine`), and the round's own reading of each line (`latest`). Pooled position by
     position, a reading one character out of step with the first (JPN read JN< with a filler
-    added at the line's end) ties with it at every shifted position (tuning photo 2033)."""
-    pooled = [combine(readings) for readings in per_line]
+    added at the line's end) ties with it at every shifted position (tuning photo 2033); so where
+    `in_step(line, text)` tells, only the readings in step with the line's glyphs are pooled (when
+    any is): pooling shifted readings made a TD1's names DOMMNNQQE, in step and under no check
+    digit (tuning photo 14081)."""
+    pooled = [combine(_in_step_only(li, readings, in_step)) for li, readings in enumerate(per_line)]
     own = [(text, list(rows) if rows is not None else [None] * len(text)) for text, rows in latest]
     return [pooled, own]
+
+
+def _in_step_only(li: int, readings: Sequence[tuple[str, Sequence]],
+                  in_step: Callable[[int, str], bool] | None) -> Sequence[tuple[str, Sequence]]:
+    kept = [r for r in readings if in_step(li, r[0])] if in_step is not None else []
+    return kept or readings
 
 
 NAME_FIELDS = ("names", "surname", "given_names")
@@ -381,11 +403,43 @@ def malformed_fields(parsed: ParsedMRZ) -> tuple[str, ...]:
     return tuple(out)
 
 
-def reading_score(parsed: ParsedMRZ) -> tuple[int, int, int]:
+def reading_score(parsed: ParsedMRZ) -> tuple[int, int, int, int]:
+    # A reading whose fillers fall where the glyphs are other characters (or the other way round) was
+    # read out of step: it never wins over one in step, whatever its check digits (tuning photo 14065:
+    # a TD1's first line re-read shifted by one, its two check digits holding by chance).
     # A reading whose names are no name never wins over one whose names are: its check digits hold
     # by chance, not because it is right (a French card printed with a wrong check digit fails two,
     # the document number's and the composite; ZIEGLER<<<<<<<<<GGGGGG made both hold, tuning 8008).
-    return int(well_formed_names(parsed)), parsed.valid_count, parsed.plausibility
+    return int(not parsed.out_of_step), int(well_formed_names(parsed)), parsed.valid_count, parsed.plausibility
+
+
+def accepted(parsed: ParsedMRZ) -> bool:
+    """Whether a reading needs no second opinion: its check digits hold, its fields are plausible,
+    its names well formed, and its fillers in step with the glyphs."""
+    return parsed.valid and parsed.plausible and well_formed_names(parsed) and not parsed.out_of_step
+
+
+class StepCheck:
+    """The band's lines measured once (mrz_glyphs.measure_line), to tell readings in step with
+    their glyphs from readings out of step (mrz_glyphs.out_of_step)."""
+
+    def __init__(self, band: Sequence[np.ndarray], widths: Sequence[int]):
+        self.widths = list(widths)
+        self.glyphs = [mrz_glyphs.measure_line(img, w) for img, w in zip(band, widths)]
+        self.verdicts = mrz_glyphs.filler_verdicts(self.glyphs)
+
+    def __call__(self, parsed: ParsedMRZ) -> ParsedMRZ:
+        """The reading with its out_of_step cells."""
+        if [len(line) for line in parsed.lines] != self.widths:
+            return parsed
+        cells = mrz_glyphs.out_of_step(parsed.lines, self.glyphs, self.verdicts)
+        return parsed if cells == parsed.out_of_step else replace(parsed, out_of_step=cells)
+
+    def line_in_step(self, li: int, text: str) -> bool:
+        """Whether one reading of line `li` is in step with its glyphs."""
+        if li >= len(self.glyphs) or len(text) != self.widths[li]:
+            return True
+        return not mrz_glyphs.out_of_step([text], self.glyphs[li:li + 1], self.verdicts[li:li + 1])
 
 
 def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
@@ -397,12 +451,14 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     if found is None:
         return None
     parsed, repairs, (first, count), conf, rows = found
-    if (parsed.valid and parsed.plausible and well_formed_names(parsed)) or not parsed.check_digits:
+    widths = [len(line) for line in parsed.lines]
+    band = line_imgs[first:first + count]
+    in_step = StepCheck(band, widths)
+    parsed = in_step(parsed)
+    if accepted(parsed) or not parsed.check_digits:
         return parsed, repairs, "rapidocr", conf
     # Second opinions: RapidOCR on other renderings of the lines, then Tesseract;
     # their probabilities are pooled with the first reading's, position by position.
-    widths = [len(line) for line in parsed.lines]
-    band = line_imgs[first:first + count]
     per_line: list[list[tuple[str, list]]] = [
         [_fit(rapid[first + i], w, i + 1)[:2]] for i, w in enumerate(widths)]
     engines = {"rapidocr"}
@@ -418,11 +474,12 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     needed = set(range(len(widths))) if not parsed.plausible or not well_formed_names(parsed) else set()
     if not parsed.valid:
         needed |= {0, 1} if parsed.format in ("TD1", FRA_ID) else {1}
+    needed |= {li for li, _, _ in parsed.out_of_step}
     # A reading whose check digits pass but whose country code is unknown (an
     # old code like SI<, or JPN read JN< with a filler added: the nationality of
     # a TD1 card is under no check digit, tuning photo 2033) gets RapidOCR's other
     # renderings, an invalid one Tesseract's reading too.
-    rounds = len(sources[0][2]) if parsed.valid else len(sources[0][2]) + 1
+    rounds = len(sources[0][2]) if parsed.valid and not parsed.out_of_step else len(sources[0][2]) + 1
     for name, read, renderings in sources:
         for images in renderings:
             if rounds == 0:
@@ -442,19 +499,20 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
             if not added:
                 continue
             engines.add(name)
-            for lines_rows in candidate_readings(per_line, alone):
+            for lines_rows in candidate_readings(per_line, alone, in_step.line_in_step):
                 texts, rows, _, held = glyph_evidence([t for t, _ in lines_rows], [r for _, r in lines_rows], band)
                 cand = _parse_held(texts, rows, held)
                 if cand is None or cand.format != parsed.format:
                     continue
+                cand = in_step(cand)
                 key = (*reading_score(cand), 0)
                 if key > best_key:
                     best, best_key = cand, key
-            if best.valid and best.plausible and well_formed_names(best):
+            if accepted(best):
                 break
-        if best.valid and best.plausible and well_formed_names(best):
+        if accepted(best):
             break
-    best = _known_countries(best, per_line)
+    best = in_step(_known_countries(best, per_line))
     if best is parsed:
         return best, repairs, "rapidocr", conf
     # Say where the chosen reading departs from RapidOCR's first one (beyond the
@@ -567,7 +625,7 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
             # A confident, plausible reading whose check digits still fail is
             # most likely printed that way: other bands or the upside-down
             # view will not read it better.
-            if parsed.valid or (parsed.plausible and conf >= CONFIDENT_READING):
+            if not parsed.out_of_step and (parsed.valid or (parsed.plausible and conf >= CONFIDENT_READING)):
                 return MRZAttempt(best, tuple(seen))
     return MRZAttempt(best, tuple(seen))
 

@@ -30,7 +30,9 @@ ID_DOCUMENT_TEXT_DATA_CHECK report:
   the filler's), or whose country code is unknown or was repaired on a line
   read a character short or long (fields no digit covers), fails
   `mrz_fields_plausible` and is not approved; nor is one whose check digits
-  hold only with a character a held glyph says otherwise (`mrz_glyphs_agree`).
+  hold only with a character a held glyph says otherwise (`mrz_glyphs_agree`), nor one read out of
+  step with its glyphs: data where a filler's glyph is printed or a filler where another character's
+  is (`ParsedMRZ.out_of_step`, listed in the same sub-check).
 Nothing is ever made up: without an MRZ the report carries no MRZ fields.
 """
 from __future__ import annotations
@@ -90,7 +92,7 @@ def extract_document_text(
     image_bgr = _as_bgr(image_bgr)
     attempt = attempt_mrz(image_bgr, use_tesseract=use_tesseract)
     corners: tuple[tuple[float, float], ...] = ()
-    if attempt.reading is None or not attempt.reading.parsed.valid:
+    if attempt.reading is None or not attempt.reading.parsed.valid or attempt.reading.parsed.out_of_step:
         # A phone photo at an angle: find the document's corners, flatten it, read again.
         found = find_document(image_bgr)
         if found is not None:
@@ -337,7 +339,7 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
         mrz_alternatives=() if decided else reading.parsed.alternatives,
         mrz_band=tuple(int(v) for v in reading.band) if reading.band else (),
         mrz_held=held_in_fields(p),
-        mrz_against_glyphs=against_glyphs(p),
+        mrz_against_glyphs=against_glyphs(p) + still_out_of_step(p, reading.parsed.out_of_step),
     )
 
 
@@ -348,6 +350,14 @@ def against_glyphs(parsed: ParsedMRZ) -> tuple[tuple[int, int, str], ...]:
     return tuple((li, pos, ch) for li, pos, ch in parsed.glyph_held
                  if li < len(parsed.lines) and pos < len(parsed.lines[li])
                  and (parsed.lines[li][pos], ch) in HELD_CONFUSABLES)
+
+
+def still_out_of_step(parsed: ParsedMRZ, cells: tuple[tuple[int, int, str], ...]) -> tuple[tuple[int, int, str], ...]:
+    """The cells of a reading out of step with its glyphs (ParsedMRZ.out_of_step: line, position,
+    character the glyph shows) where `parsed` (the reading or the alternative the printed fields
+    chose) still puts data on a filler's glyph, or a filler on another character's."""
+    return tuple((li, pos, ch) for li, pos, ch in cells if li < len(parsed.lines) and pos < len(parsed.lines[li])
+                 and (parsed.lines[li][pos] == "<") != (ch == "<"))
 
 
 def held_in_fields(parsed: ParsedMRZ) -> tuple[tuple[str, int, str], ...]:
@@ -436,7 +446,8 @@ def text_data_report(doc: DocumentText) -> CheckReport:
     elif doc.mrz_against_glyphs:
         rec, reason, hint, score = Recommendation.NOT_AVAILABLE, "INCORRECT_MRZ", (
             "The machine readable zone's check digits hold only with a character its print clearly shows "
-            "otherwise: retake the photo, or review the document by hand."), 0.5
+            "otherwise (or a line read a character out of step, data where fillers are printed): retake the "
+            "photo, or review the document by hand."), 0.5
     else:
         rec, reason, hint, score = Recommendation.APPROVE, None, None, 1.0
 
