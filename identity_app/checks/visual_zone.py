@@ -156,7 +156,19 @@ def _name_text(text: str) -> bool:
 
 
 def _clean_name(text: str) -> str:
-    return " ".join(text.upper().split())
+    """Upper case, single spaces, accents dropped: the MRZ writes Ó as O (ICAO Doc 9303's
+    transliteration), and an exact reading was held back for a printed DIALLÓ (tuning photo 17155)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(folded.upper().split())
+
+
+def _document_number_text(text: str) -> bool:
+    """A value that may be a document number: 5 to 12 letters and digits, a digit among them, and
+    no printed date (04MAY1992 under a label taken for the number's held an exact reading back:
+    tuning photo 17157)."""
+    packed = text.replace(" ", "").upper()
+    return bool(_DOC_NUMBER.match(packed)) and any(c.isdigit() for c in packed) \
+        and parse_printed_date(text, "birth") is None
 
 
 def printed_fields_from_items(items: list[TextItem], today: date | None = None) -> dict[str, str]:
@@ -196,13 +208,13 @@ def printed_fields_from_items(items: list[TextItem], today: date | None = None) 
     labels["document_number"] = strong
     number = first_value(
         "document_number",
-        lambda t: bool(_DOC_NUMBER.match(t.replace(" ", "").upper())) and any(c.isdigit() for c in t),
+        _document_number_text,
         lambda t: t.replace(" ", "").upper(),
     )
     labels["document_number"] = weak
     number = number or first_value(
         "document_number",
-        lambda t: bool(_DOC_NUMBER.match(t.replace(" ", "").upper())) and any(c.isdigit() for c in t),
+        _document_number_text,
         lambda t: t.replace(" ", "").upper(),
     )
     if number:
