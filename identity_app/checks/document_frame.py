@@ -48,7 +48,9 @@ judged on fainter edges, its corners within MAX_SKEW of square, and not a pale
 zone of a pale choice that holds it, unless that choice runs to the frame and the card, big
 enough to be accepted, is held by no document the frame cuts): a far card was lost to the scenery behind it. Such a
 choice that is itself dark or coloured is scenery: a document the frame cuts is
-told so, else a small one stays TOO_SMALL and a large one is not the document. Thresholds are arguments with documented defaults.
+told so, else a small one stays TOO_SMALL and a large one is not the document. A choice little of which is pale
+while the band around it is, that pale region reaching the frame without filling it round (_picture_on_cut_card:
+a card's portrait, the card cut by the frame), is told PARTLY_OUT_OF_FRAME. Thresholds are arguments with documented defaults.
 """
 from __future__ import annotations
 
@@ -82,6 +84,9 @@ CARD_MIN_GREY = 160        # median grey of a card (_pale): documents are printe
 CARD_MAX_SATURATION = 60   # and its median saturation (HSV, 0-255): pale, not a portrait's colours
 PALE_OPEN = 9              # px of the work image: pale scenery joined to the card by less is cut off
 PALE_MIN_GREY = 150        # grey of a pixel of a pale region (_pale_contours): a card's stock, a little shaded
+PICTURE_MAX_PALE = 0.7     # share of pale pixels inside a found quadrilateral below which it is no card's stock
+PICTURE_MIN_PALE_RING = 0.6  # share of pale pixels in the band around it: it lies on a pale card
+PICTURE_RING = 0.08        # that band's width, a share of the quadrilateral's mean side
 
 
 @dataclass(frozen=True)
@@ -627,6 +632,42 @@ def _faint_edges(search: _Search, lo: int = 15, hi: int = 45) -> np.ndarray:
     return search.faint
 
 
+def _picture_on_cut_card(search: _Search, corners: np.ndarray, max_pale: float = PICTURE_MAX_PALE,
+                         min_pale_ring: float = PICTURE_MIN_PALE_RING, ring: float = PICTURE_RING) -> bool:
+    """Whether the quadrilateral (photo pixels) is a picture printed on a card the frame cuts, not a document:
+    little of it pale (a portrait, not the light stock documents are printed on) while the band around it is
+    pale, and the pale region of that band ends inside the frame on one side at least (an object the frame
+    cuts, not a white desk around the whole photo) and reaches the frame's edge. A card's portrait, framed by
+    straight edges, was taken for the whole card the frame cuts, and accepted."""
+    small = search.small
+    if small is None:
+        return False
+    sh, sw = small.shape[:2]
+    quad = np.rint(np.asarray(corners, np.float32) * search.scale).astype(np.int32)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    saturation = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1]
+    pale = ((grey >= PALE_MIN_GREY) & (saturation <= CARD_MAX_SATURATION)).astype(np.uint8)
+    inside = np.zeros((sh, sw), np.uint8)
+    cv2.fillPoly(inside, [quad], 1)
+    core = cv2.erode(inside, np.ones((7, 7), np.uint8))  # its outline (and the edge between) left out
+    if not core.any() or pale[core > 0].mean() >= max_pale:
+        return False
+    width = 2 * max(3, int(ring * np.sqrt(cv2.contourArea(quad.astype(np.float32))))) + 1
+    band = (cv2.dilate(inside, np.ones((width, width), np.uint8)) > 0) \
+        & (cv2.dilate(inside, np.ones((7, 7), np.uint8)) == 0)
+    if not band.any() or pale[band].mean() < min_pale_ring:
+        return False
+    pale = cv2.morphologyEx(pale, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))  # the print closed over
+    _, labels = cv2.connectedComponents(pale)
+    around = np.bincount(labels[band & (pale > 0)], minlength=1)
+    around[0] = 0
+    if not around.any():
+        return False
+    ys, xs = np.nonzero(labels == int(np.argmax(around)))
+    sides = int(xs.min() == 0) + int(ys.min() == 0) + int(xs.max() == sw - 1) + int(ys.max() == sh - 1)
+    return 1 <= sides <= 3
+
+
 def _pale(image_bgr: np.ndarray, quad: np.ndarray, min_grey: float = CARD_MIN_GREY,
           max_saturation: float = CARD_MAX_SATURATION) -> bool:
     """Whether the quadrilateral (photo pixels) is as light and colourless as the stock documents are printed
@@ -780,6 +821,8 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         corners = cut  # the frame cuts the document: what it shows of it is assessed
     elif corners is None:
         corners = search.spanning  # the frame, or scenery across it: as before, when nothing else
+    elif not _touches_edge(corners, w, h, edge_margin * min(w, h)) and _picture_on_cut_card(search, corners):
+        cut = corners  # a card's portrait, the card around it cut by the frame: that card is partly out
     if corners is None:
         return FrameAssessment(None, 0.0, 0.0, 0.0, ("DOCUMENT_NOT_FOUND",))
     problems = []
