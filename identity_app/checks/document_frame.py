@@ -50,7 +50,9 @@ enough to be accepted, is held by no document the frame cuts): a far card was lo
 choice that is itself dark or coloured is scenery: a document the frame cuts is
 told so, else a small one stays TOO_SMALL and a large one is not the document. A choice little of which is pale
 while the band around it is, that pale region reaching the frame without filling it round (_picture_on_cut_card:
-a card's portrait, the card cut by the frame), is told PARTLY_OUT_OF_FRAME. Thresholds are arguments with documented defaults.
+a card's portrait, the card cut by the frame), is told PARTLY_OUT_OF_FRAME. When nothing at all is found, a pale region on one to three sides of the frame with
+a long straight side of its own (_pale_strip_at_frame: a strip of a card along the frame's edge) is told so too.
+Thresholds are arguments with documented defaults.
 """
 from __future__ import annotations
 
@@ -86,6 +88,7 @@ PALE_OPEN = 9              # px of the work image: pale scenery joined to the ca
 PALE_MIN_GREY = 150        # grey of a pixel of a pale region (_pale_contours): a card's stock, a little shaded
 PICTURE_MAX_PALE = 0.7     # share of pale pixels inside a found quadrilateral below which it is no card's stock
 PICTURE_MIN_PALE_RING = 0.6  # share of pale pixels in the band around it: it lies on a pale card
+STRIP_MIN_SIDE = 0.25      # of the frame's short side: the straight side of a card's strip along the frame
 PICTURE_RING = 0.08        # that band's width, a share of the quadrilateral's mean side
 
 
@@ -573,6 +576,44 @@ def _cut_document(search: _Search, holding: np.ndarray | None = None) -> np.ndar
     return _order(best / search.scale) if best is not None else None
 
 
+def _pale_strip_at_frame(search: _Search, min_side: float = STRIP_MIN_SIDE) -> np.ndarray | None:
+    """A pale region the frame cuts (4 corners of its quadrilateral, photo pixels), or None: on one to three
+    sides of the frame, CUT_MIN_AREA to CUT_MAX_AREA of it, with a straight side of its own inside the frame
+    (at least `min_side` of the frame's short side, MIN_SIDE_SUPPORT of it on an edge). For a photo in which
+    no document was found: the strip of a card along the frame's edge (its other sides not a card's corner,
+    which _cut_document asks for) is a document partly out of the frame, not none."""
+    sw, sh = search.size
+    frame_area = float(sw * sh)
+    near = EDGE_MARGIN * WORK_SIDE
+    best, best_area = None, 0.0
+    for c in _pale_contours(search, True):
+        hull = cv2.convexHull(c)
+        area = cv2.contourArea(hull)
+        if not CUT_MIN_AREA * frame_area <= area <= CUT_MAX_AREA * frame_area or area <= best_area:
+            continue
+        poly = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+        borders = [(x <= near) | (y <= near) << 1 | (x >= sw - 1 - near) << 2 | (y >= sh - 1 - near) << 3
+                   for x, y in poly.tolist()]
+        touched = 0
+        for b in borders:
+            touched |= b
+        if not 1 <= bin(touched).count("1") <= 3:
+            continue  # not at the frame, or scenery around the whole frame
+        straight = False
+        for i in range(len(poly)):
+            j = (i + 1) % len(poly)
+            if borders[i] & borders[j]:
+                continue  # along the frame
+            if float(np.linalg.norm(poly[j] - poly[i])) >= min_side * min(sw, sh) \
+                    and _segment_support(poly[i], poly[j], search.support_map) >= MIN_SIDE_SUPPORT:
+                straight = True
+                break
+        quad = _quad_of(c, hull) if straight else None
+        if quad is not None:
+            best, best_area = quad, area
+    return _order(best / search.scale) if best is not None else None
+
+
 def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_support: float = CARD_SIDE_SUPPORT,
                    max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None,
                    small_area: float = MIN_AREA_SHARE, holding: np.ndarray | None = None,
@@ -821,6 +862,8 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         corners = cut  # the frame cuts the document: what it shows of it is assessed
     elif corners is None:
         corners = search.spanning  # the frame, or scenery across it: as before, when nothing else
+        if corners is None:
+            corners = cut = _pale_strip_at_frame(search)  # a strip of a card at the frame's edge: partly out
     elif not _touches_edge(corners, w, h, edge_margin * min(w, h)) and _picture_on_cut_card(search, corners):
         cut = corners  # a card's portrait, the card around it cut by the frame: that card is partly out
     if corners is None:
