@@ -181,7 +181,7 @@ def playwright_driver():
 
     from tests.browser import closing
 
-    closing.install()  # a Chromium that never closes is killed after a minute, not waited on for the run
+    closing.install()  # a Chromium that never closes is killed after 30 s, not waited on for the run
     with sync_playwright() as p:
         yield p
 
