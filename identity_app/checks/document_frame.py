@@ -352,7 +352,18 @@ class _Search:
     how: str = ""                  # "contours", "lines" or "unsupported" (the contours' best, a side on no edge)
     small: np.ndarray | None = None      # the work image
     pale_memo: tuple | None = None       # _pale_contours (joined, separated), computed when first asked
+    pale: np.ndarray | None = None       # _pale_pixels, computed when first asked
     faint: np.ndarray | None = None      # _faint_edges, computed when first asked
+
+
+def _pale_pixels(search: _Search) -> np.ndarray:
+    """1 where the work image is pale and colourless, a card's stock (grey >= PALE_MIN_GREY, saturation
+    <= CARD_MAX_SATURATION), computed once: _pale_contours and _picture_on_cut_card both start from it."""
+    if search.pale is None:
+        grey = cv2.cvtColor(search.small, cv2.COLOR_BGR2GRAY)
+        saturation = cv2.cvtColor(search.small, cv2.COLOR_BGR2HSV)[..., 1]
+        search.pale = ((grey >= PALE_MIN_GREY) & (saturation <= CARD_MAX_SATURATION)).astype(np.uint8)
+    return search.pale
 
 
 def _pale_contours(search: _Search, separated: bool = False) -> list:
@@ -366,10 +377,7 @@ def _pale_contours(search: _Search, separated: bool = False) -> list:
     if search.pale_memo is None:
         search.pale_memo = ([], [])
         if search.small is not None:
-            grey = cv2.cvtColor(search.small, cv2.COLOR_BGR2GRAY)
-            saturation = cv2.cvtColor(search.small, cv2.COLOR_BGR2HSV)[..., 1]
-            pale = ((grey >= PALE_MIN_GREY) & (saturation <= CARD_MAX_SATURATION)).astype(np.uint8)
-            pale = cv2.morphologyEx(pale, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+            pale = cv2.morphologyEx(_pale_pixels(search), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
             # thin bridges to pale scenery cut (a white collar or wall touching the card's outline)
             pale = cv2.morphologyEx(pale, cv2.MORPH_OPEN, np.ones((PALE_OPEN, PALE_OPEN), np.uint8))
             joined = list(cv2.findContours(pale, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0])
@@ -685,9 +693,7 @@ def _picture_on_cut_card(search: _Search, corners: np.ndarray, max_pale: float =
         return False
     sh, sw = small.shape[:2]
     quad = np.rint(np.asarray(corners, np.float32) * search.scale).astype(np.int32)
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    saturation = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1]
-    pale = ((grey >= PALE_MIN_GREY) & (saturation <= CARD_MAX_SATURATION)).astype(np.uint8)
+    pale = _pale_pixels(search)
     inside = np.zeros((sh, sw), np.uint8)
     cv2.fillPoly(inside, [quad], 1)
     core = cv2.erode(inside, np.ones((7, 7), np.uint8))  # its outline (and the edge between) left out
