@@ -79,7 +79,9 @@ class DocumentText:
     mrz_held: tuple[tuple[str, int, str], ...] = ()
     # (line, position, character) the glyphs held where the reading says its confusable instead:
     # the check digits forced it back against a clear glyph (a misread they made hold, or a digit
-    # printed wrong); such a reading is not approved.
+    # printed wrong); and the cells of a line read out of step where the reading still puts data on
+    # a filler's glyph or a filler on another character's (text_extraction.still_out_of_step).
+    # Such a reading is not approved.
     mrz_against_glyphs: tuple[tuple[int, int, str], ...] = ()
 
     @property
