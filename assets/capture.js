@@ -47,15 +47,27 @@
     }
   }
 
-  async function startCamera(want) {
+  // One camera at a time: a second call for the same camera while the first is opening waits for it (the
+  // selfie preview and a quick "I'm ready"), and a stream opened meanwhile for another replaces it, stopped.
+  let opening = null;
+  function startCamera(want) {
+    if (opening && opening.want === want) return opening.promise;
+    const promise = openCamera(want).finally(() => { if (opening && opening.promise === promise) opening = null; });
+    opening = { want, promise };
+    return promise;
+  }
+
+  async function openCamera(want) {
     const el = await waitFor(video, 5000);
     if (!el) throw new Error("no video element");
     if (stream && facing === want && el.srcObject === stream) return el;
     stopCamera();
-    stream = await navigator.mediaDevices.getUserMedia({
+    const opened = await navigator.mediaDevices.getUserMedia({
       audio: false,
       video: { facingMode: want, width: { ideal: 1280 }, height: { ideal: 720 } },
     });
+    if (stream && stream !== opened) stream.getTracks().forEach((t) => t.stop());
+    stream = opened;
     facing = want;
     el.srcObject = stream;
     el.muted = true;
@@ -192,6 +204,17 @@
     return out;
   }
 
+  // The selfie step shows the person to themselves before "I'm ready", so that they can put their face in
+  // the oval first. Nothing is sent until the attempt starts; runLiveness goes on with this stream.
+  async function previewSelfie() {
+    try {
+      await startCamera("user");
+      return JSON.stringify({ ok: true });
+    } catch (e) {
+      return JSON.stringify({ ok: false, code: "CAMERA", message: String(e && e.name || e) });
+    }
+  }
+
   // One liveness attempt. Each challenge has `start.seconds` from the previous one's answer (as the check
   // counts it), shown as a countdown in #idv-countdown; the attempt ends when they are all answered, or
   // when the pending one's time is up (plus a second for the frames on their way): waiting longer could
@@ -277,6 +300,6 @@
     try { await navigator.clipboard.writeText(text); return "copied"; } catch (e) { return "failed"; }
   }
 
-  window.idvCapture = { isInApp, checkCamera, startDocument, captureDocument, uploadDocument, runLiveness,
-    stopCamera, copyLink };
+  window.idvCapture = { isInApp, checkCamera, startDocument, captureDocument, uploadDocument, previewSelfie,
+    runLiveness, stopCamera, copyLink };
 })();

@@ -66,6 +66,9 @@ class CaptureDocumentState(CaptureState):
             return
         self._needs_document, self.side = False, "FRONT"
         if self._needs_liveness:
-            self.step = "liveness" if self.camera_state == "ok" else "camera"
-            return
+            if self.camera_state != "ok":
+                self.step = "camera"
+                return
+            self.step = "liveness"
+            return idv("previewSelfie")  # the person sees themselves before "I'm ready"
         return await self._finish()

@@ -89,6 +89,7 @@ class CaptureStartState(CaptureState):
             return idv("startDocument", self._token)
         elif self._needs_liveness:
             self.step = "liveness"
+            return idv("previewSelfie")
         else:
             return await self._finish()
 

@@ -11,8 +11,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 from sqlmodel import Session, select
 
 from identity_app.db import make_engine
-from identity_app.models import (Check, CheckState, MediaItem, MediaKind, SessionState, Task, TaskState,
-                                 VerificationSession)
+from identity_app.models import (Check, CheckState, MediaItem, MediaKind, Resource, ResourceKind, SessionState,
+                                 Task, TaskState, VerificationSession)
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.services.session_factory import NO_REVIEW, make_session
 
@@ -128,6 +128,7 @@ def capture_by_link(capture_app, playwright_driver, videos, url: str, session_id
     try:
         page = open_page(browser, url, PHONE)  # the link resumes at the next step, here on a phone
         expect(page.get_by_role("heading", name="Video selfie")).to_be_visible()
+        expect_selfie_preview(page, capture_app, session_id)
         shots(page, "3-liveness")
         page.get_by_role("button", name="I'm ready").click()
         expect(page.locator("#idv-instruction")).to_contain_text("Turn your head", timeout=15_000)
@@ -140,6 +141,20 @@ def capture_by_link(capture_app, playwright_driver, videos, url: str, session_id
     finally:
         browser.close()
     return vs
+
+
+def expect_selfie_preview(page, capture_app, session_id: int) -> None:
+    """Before "I'm ready" the person sees themselves in the oval (the front camera playing), and nothing
+    of them has been sent: no liveness attempt, no frame."""
+    page.wait_for_function("() => { const v = document.getElementById('idv-video');"
+                           " return !!v && v.videoWidth > 0 && !v.paused && !!v.srcObject && v.srcObject.active; }",
+                           timeout=15_000)
+    with db_of(capture_app) as db:
+        attempts = db.exec(select(Resource).where(Resource.session_id == session_id,
+                                                  Resource.kind == ResourceKind.LIVENESS)).all()
+        frames = db.exec(select(MediaItem).where(MediaItem.session_id == session_id,
+                                                 MediaItem.kind == MediaKind.LIVENESS_FRAME)).all()
+    assert not attempts and not frames
 
 
 def take_photo_unless_taken(page) -> None:
