@@ -69,7 +69,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Collection, Sequence
 
 import cv2
 import numpy as np
@@ -569,6 +569,9 @@ class GlyphEvidence:
     # (line, position, character) where the glyph clearly is one member of a pair (HELD_LR): the
     # printed fields of the visual zone, whose reader confuses O/0 and I/1 alike, may not overrule it.
     held: tuple[tuple[int, int, str], ...] = ()
+    # (line, position, character) of an O or 0 where nothing but the glyph can tell it from its
+    # partner (a visa's optional data) and the glyph does not clearly say which (undecided_positions).
+    undecided: tuple[tuple[int, int, str], ...] = ()
 
 
 HELD_LR = 10.0  # a glyph at least this clearly one member holds it against the printed fields
@@ -624,13 +627,14 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
     out_rows = [[(np.array(r, np.float32) if r is not None else None) for r in line_rows]
                 if line_rows is not None else None for line_rows in rows]
     if len(images) != len(lines):
-        return GlyphEvidence(list(lines), out_rows, 0)
+        return GlyphEvidence(list(lines), out_rows, 0, undecided=undecided_positions(lines, fmt))
     glyphs = [measure_line(img, len(line)) for line, img in zip(lines, images)]
     model = glyph_model(lines, images, fmt, glyphs)
     shapes = shape_model(lines, glyphs, fmt)
     out_lines = [list(line) for line in lines]
     if model is None and not shapes.exemplars:
-        return GlyphEvidence(list(lines), out_rows, 0)
+        return GlyphEvidence(list(lines), out_rows, 0, undecided=undecided_positions(lines, fmt))
+    told_apart = set()   # (line, position) whose O or 0 the glyph clearly tells from its partner
     uncovered = set(unchecked_positions(fmt))
     unprinted = set(unprinted_positions(fmt))
     changed = 0
@@ -643,6 +647,10 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
         if not partners:
             continue
         measured = {p: _evidence(model, shapes, li, pos, read, p) for p in partners}
+        if read in UNDECIDED_PAIR:
+            told = measured.get(UNDECIDED_PAIR.replace(read, ""))
+            if told is not None and (told <= 1.0 / MIN_LR or told >= FLIP_LR):
+                told_apart.add((li, pos))  # the glyph is clearly the class read, or clearly enough the other to flip
         ratios = {p: r for p, r in measured.items() if r is not None and r >= MIN_LR}
         # Held: the shape tells (SHAPE_EVIDENCE) and height and shape together are HELD_LR sure.
         by_shape = {p: _shape_ratio(shapes, li, pos, read, p) for p in partners}
@@ -707,7 +715,24 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
         if best != read:
             out_lines[li][pos] = best
             changed += 1
-    return GlyphEvidence(["".join(line) for line in out_lines], out_rows, changed, tuple(held))
+    final = ["".join(line) for line in out_lines]
+    return GlyphEvidence(final, out_rows, changed, tuple(held), undecided_positions(final, fmt, told_apart))
+
+
+# Where a visa's optional data holds O or 0, no check digit covers it and the visual zone does not
+# print it: only the glyph tells them apart (FLIP_LR), and where it does not clearly say which (a
+# ratio between 1 / MIN_LR and FLIP_LR, or not measured) the other member reads as well (tuning
+# photo 18009: SO5043 read S05043, its glyph's ratio 0.5, the reading approved).
+UNDECIDED_PAIR = "O0"
+
+
+def undecided_positions(lines: Sequence[str], fmt: str, told_apart: Collection[tuple[int, int]] = ()
+                        ) -> tuple[tuple[int, int, str], ...]:
+    """(line, position, character) of each O or 0 in a field only the glyph can decide
+    (unchecked_positions) that is not among the (line, position) the glyph `told_apart`."""
+    return tuple((li, pos, lines[li][pos]) for li, pos in unchecked_positions(fmt)
+                 if li < len(lines) and pos < len(lines[li]) and lines[li][pos] in UNDECIDED_PAIR
+                 and (li, pos) not in told_apart)
 
 
 # --- fillers: is the reading in step with the glyphs? ------------------------
@@ -782,3 +807,39 @@ def _nearest_drawn(shape: np.ndarray | None) -> str:
     scores = [(float(shape @ d), ch) for ch in _DATA_CHARS
               if shape is not None and (d := font_shape(ch)) is not None]
     return max(scores)[1] if scores else "?"
+
+
+# A line re-read where it differs from the first reading in more than SHIFT_DIFFERENCES characters
+# was read shifted, one of the two (a character doubled in one place and dropped in another): in a
+# run of data with no filler to tell (a TD2's optional data), the glyphs' likeness to the OCR-B
+# drawings of each reading's characters tells which one is in step (tuning photo 19067: ZE184221
+# re-read 2ZE18422, its composite digit holding by chance on a document printed with a wrong one).
+SHIFT_DIFFERENCES = 4
+SHIFT_MARGIN = 0.15   # mean likeness per differing glyph by which the first reading must match better
+
+
+def shifted_cells(lines: Sequence[str], first: Sequence[str], glyphs: Sequence[LineGlyphs]
+                  ) -> tuple[tuple[int, int, str], ...]:
+    """(line, position, the first reading's character) where a line of `lines` read shifted from
+    `first` puts characters the glyphs clearly look less like than the first reading's: the
+    re-read is the one out of step."""
+    out = []
+    for li, (line, ref) in enumerate(zip(lines, first)):
+        if li >= len(glyphs) or len(line) != len(ref) or len(line) != len(glyphs[li].heights):
+            continue
+        differing = [pos for pos, (a, b) in enumerate(zip(line, ref)) if a != b]
+        if len(differing) <= SHIFT_DIFFERENCES:
+            continue
+        scored = [(pos, _likeness(glyphs[li].shape(pos), line[pos]), _likeness(glyphs[li].shape(pos), ref[pos]))
+                  for pos in differing]
+        scored = [(pos, own, theirs) for pos, own, theirs in scored if own is not None and theirs is not None]
+        if len(scored) > SHIFT_DIFFERENCES and \
+                sum(theirs - own for _, own, theirs in scored) > SHIFT_MARGIN * len(scored):
+            out += [(li, pos, ref[pos]) for pos, own, theirs in scored if theirs > own]
+    return tuple(out)
+
+
+def _likeness(shape: np.ndarray | None, ch: str) -> float | None:
+    """The glyph's correlation with the OCR-B drawing of `ch` (None without either)."""
+    drawn = font_shape(ch) if shape is not None else None
+    return float(shape @ drawn) if drawn is not None and shape is not None else None

@@ -86,6 +86,9 @@ class ParsedMRZ:
     # (line, position, character) where the glyph's shape and height together clearly say that character
     # (mrz_glyphs.GlyphEvidence.held): the printed fields may not choose a reading that says otherwise.
     glyph_held: tuple[tuple[int, int, str], ...] = ()
+    # (line, position, character) of an O or 0 only the glyph could decide (a visa's optional data)
+    # where it does not clearly say which (mrz_glyphs.GlyphEvidence.undecided).
+    glyph_undecided: tuple[tuple[int, int, str], ...] = ()
     # (line, position, character the glyph shows) where the reading says a filler and the glyph
     # clearly is another character, or the other way round (mrz_glyphs.out_of_step): a line read a
     # character out of step, whose check digits may still hold by chance.

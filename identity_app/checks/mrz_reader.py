@@ -248,25 +248,56 @@ def glyph_evidence(lines: Sequence[str], rows: Sequence, images: Sequence[np.nda
                    ) -> tuple[list[str], list, list[Repair], tuple[tuple[int, int, str], ...]]:
     """with_glyph_evidence, and the characters the glyphs hold ((line, position, character):
     mrz_glyphs.GlyphEvidence.held)."""
+    found, repairs = _glyphs_found(lines, rows, images)
+    return found.lines, found.rows, repairs, found.held
+
+
+def _glyphs_found(lines: Sequence[str], rows: Sequence, images: Sequence[np.ndarray] | None
+                  ) -> tuple[mrz_glyphs.GlyphEvidence, list[Repair]]:
+    """The glyphs' evidence (mrz_glyphs.adjust_rows) and a Repair for each character it changed."""
     fmt = detect_format(tuple(lines))
     if images is None or fmt not in LAYOUTS or not mrz_glyphs.mixed_positions(fmt):
-        return list(lines), list(rows), [], ()
+        return mrz_glyphs.GlyphEvidence(list(lines), list(rows), 0), []
     found = mrz_glyphs.adjust_rows(lines, rows, fmt, images)
     repairs = [Repair(li + 1, pos + 1, a, b, GLYPH_REASON.format("digit" if b.isdigit() else "letter"))
                for li, (old, new) in enumerate(zip(lines, found.lines))
                for pos, (a, b) in enumerate(zip(old, new)) if a != b] if found.changed else []
-    return found.lines, found.rows, repairs, found.held
+    return found, repairs
 
 
-def _parse_held(lines: Sequence[str], rows: Sequence, held: tuple[tuple[int, int, str], ...]) -> ParsedMRZ | None:
-    """parse_mrz with the recogniser's rows, carrying the characters the glyphs hold; readings that
-    put another character there are no alternatives (nor options for the printed fields)."""
+def _parse_held(lines: Sequence[str], rows: Sequence, held: tuple[tuple[int, int, str], ...],
+                undecided: tuple[tuple[int, int, str], ...] = ()) -> ParsedMRZ | None:
+    """parse_mrz with the recogniser's rows, carrying the characters the glyphs hold (and those they
+    leave undecided); readings that put another character where one is held are no alternatives
+    (nor options for the printed fields)."""
     parsed = parse_mrz(lines, probs=rows)
+    if parsed is not None and undecided:
+        parsed = replace(parsed, glyph_undecided=undecided)
     if parsed is None or not held:
         return parsed
     parsed = replace(parsed, glyph_held=held)
     return replace(parsed, alternatives=tuple(a for a in parsed.alternatives if not parsed.against_glyphs(a)),
                    printed_options=tuple(o for o in parsed.printed_options if not parsed.against_glyphs(o)))
+
+
+def with_undecided_alternatives(parsed: ParsedMRZ) -> ParsedMRZ:
+    """The reading with an alternative for each O or 0 of a visa's optional data (no check digit
+    covers it, the visual zone does not print it) whose glyph does not clearly say which it is
+    (ParsedMRZ.glyph_undecided): the other member reads as well, so the reading is not approved
+    unless the page's text decides (tuning photo 18009: SO5043 read S05043, reported valid and
+    unflagged)."""
+    if not parsed.valid:
+        return parsed  # an invalid reading is reported invalid: its near misses are no alternatives
+    extra = []
+    for li, pos, read in parsed.glyph_undecided:
+        if li < len(parsed.lines) and pos < len(parsed.lines[li]) and parsed.lines[li][pos] == read:
+            line = parsed.lines[li]
+            other = mrz_glyphs.UNDECIDED_PAIR.replace(read, "")
+            extra.append(tuple(line[:pos] + other + line[pos + 1:] if i == li else text
+                               for i, text in enumerate(parsed.lines)))
+    if not extra:
+        return parsed
+    return replace(parsed, alternatives=tuple(dict.fromkeys(parsed.alternatives + tuple(extra))))
 
 
 def _best_window(readings: Sequence[LineRead], images: Sequence[np.ndarray] | None = None
@@ -285,9 +316,9 @@ def _best_window(readings: Sequence[LineRead], images: Sequence[np.ndarray] | No
                     fitted.append(line)
                     rows.append(line_rows)
                     repairs += rep
-                fitted, rows, glyphs, held = glyph_evidence(
-                    fitted, rows, images[first:first + count] if images is not None else None)
-                parsed = _parse_held(fitted, rows, held)
+                found, glyphs = _glyphs_found(fitted, rows, images[first:first + count] if images is not None else None)
+                fitted, rows = found.lines, found.rows
+                parsed = _parse_held(fitted, rows, found.held, found.undecided)
                 if parsed is None:
                     continue
                 conf = float(np.mean([r.confidence for r in window]))
@@ -423,16 +454,19 @@ class StepCheck:
     """The band's lines measured once (mrz_glyphs.measure_line), to tell readings in step with
     their glyphs from readings out of step (mrz_glyphs.out_of_step)."""
 
-    def __init__(self, band: Sequence[np.ndarray], widths: Sequence[int]):
+    def __init__(self, band: Sequence[np.ndarray], widths: Sequence[int], first: Sequence[str] = ()):
         self.widths = list(widths)
         self.glyphs = [mrz_glyphs.measure_line(img, w) for img, w in zip(band, widths)]
         self.verdicts = mrz_glyphs.filler_verdicts(self.glyphs)
+        self.first = tuple(first)  # the first reading: a re-read shifted from it must match the glyphs better
 
     def __call__(self, parsed: ParsedMRZ) -> ParsedMRZ:
         """The reading with its out_of_step cells."""
         if [len(line) for line in parsed.lines] != self.widths:
             return parsed
         cells = mrz_glyphs.out_of_step(parsed.lines, self.glyphs, self.verdicts)
+        if len(self.first) == len(parsed.lines):
+            cells += mrz_glyphs.shifted_cells(parsed.lines, self.first, self.glyphs)
         return parsed if cells == parsed.out_of_step else replace(parsed, out_of_step=cells)
 
     def line_in_step(self, li: int, text: str) -> bool:
@@ -453,7 +487,7 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
     parsed, repairs, (first, count), conf, rows = found
     widths = [len(line) for line in parsed.lines]
     band = line_imgs[first:first + count]
-    in_step = StepCheck(band, widths)
+    in_step = StepCheck(band, widths, parsed.lines)
     parsed = in_step(parsed)
     if accepted(parsed) or not parsed.check_digits:
         return parsed, repairs, "rapidocr", conf
@@ -500,8 +534,8 @@ def _read_band(line_imgs: list[np.ndarray], use_tesseract: bool,
                 continue
             engines.add(name)
             for lines_rows in candidate_readings(per_line, alone, in_step.line_in_step):
-                texts, rows, _, held = glyph_evidence([t for t, _ in lines_rows], [r for _, r in lines_rows], band)
-                cand = _parse_held(texts, rows, held)
+                found, _ = _glyphs_found([t for t, _ in lines_rows], [r for _, r in lines_rows], band)
+                cand = _parse_held(found.lines, found.rows, found.held, found.undecided)
                 if cand is None or cand.format != parsed.format:
                     continue
                 cand = in_step(cand)
@@ -619,6 +653,7 @@ def attempt_mrz(image_bgr: np.ndarray, use_tesseract: bool = True, max_candidate
             if result is None:
                 continue
             parsed, repairs, engine, conf = result
+            parsed = with_undecided_alternatives(parsed)
             reading = MRZReading(parsed, rotation, engine, tuple(repairs), conf, band)
             if best is None or (*reading_score(parsed), conf) > (*reading_score(best.parsed), best.confidence):
                 best = reading

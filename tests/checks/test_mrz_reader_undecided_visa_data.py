@@ -1,0 +1,55 @@
+"""A visa's optional data is under no check digit and the visual zone does not print it: an O or 0
+there whose glyph does not clearly say which reads as well the other way, so the reading carries
+that alternative and is not approved (tuning photo 18009: SO5043 read S05043, reported valid and
+unflagged); where the glyph is clearly the class read (a real US visa's IFLND00AMS803085) it stays
+approved."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from identity_app.checks import mrz_glyphs
+from identity_app.checks.mrz_parse import parse_mrz
+from identity_app.checks.mrz_reader import MRZReading, with_undecided_alternatives
+from identity_app.checks.report import Recommendation
+from identity_app.checks.text_extraction import _document_text, text_data_report
+from tests.checks.specimens import MRV_A, TD3
+
+# The specimen visa with optional data holding one zero (position 31 of its second line).
+DATA = "MS05443"
+VISA = (MRV_A[0], MRV_A[1][:28] + DATA + "<" * (44 - 28 - len(DATA)))
+ZERO = (1, 30)
+
+
+def undecided(parsed):
+    return replace(parsed, glyph_undecided=mrz_glyphs.undecided_positions(parsed.lines, parsed.format))
+
+
+def test_an_undecided_zero_in_a_visas_optional_data_gives_an_alternative():
+    parsed = undecided(parse_mrz(VISA, repair=False))
+    assert parsed.valid and VISA[1][30] == "0"
+    out = with_undecided_alternatives(parsed)
+    (alternative,) = out.alternatives
+    assert alternative[1] == VISA[1][:30] + "O" + VISA[1][31:]
+    assert out.lines == parsed.lines
+
+
+def test_a_zero_the_glyph_tells_clearly_gives_none():
+    parsed = parse_mrz(VISA, repair=False)
+    clear = replace(parsed, glyph_undecided=mrz_glyphs.undecided_positions(parsed.lines, parsed.format, {ZERO}))
+    assert clear.glyph_undecided == () and with_undecided_alternatives(clear).alternatives == ()
+
+
+def test_other_formats_and_invalid_readings_are_left_alone():
+    # A passport's personal number is under its check digit: the digits decide there.
+    assert mrz_glyphs.undecided_positions(TD3, "TD3") == ()
+    bad = (VISA[0], VISA[1][:9] + "0" + VISA[1][10:])  # document number check digit wrong
+    parsed = undecided(parse_mrz(bad, repair=False))
+    assert not parsed.valid and parsed.glyph_undecided
+    assert with_undecided_alternatives(parsed).alternatives == ()
+
+
+def test_such_a_visa_reading_is_not_approved():
+    reading = MRZReading(with_undecided_alternatives(undecided(parse_mrz(VISA, repair=False))), 0, "rapidocr", (), 0.9, None)
+    doc = _document_text(reading, {}, "")
+    assert doc.mrz_alternatives
+    assert text_data_report(doc).recommendation != Recommendation.APPROVE
