@@ -28,9 +28,18 @@ def result_badge(value: rx.Var) -> rx.Component:
 
 def state_banner() -> rx.Component:
     return rx.callout(
-        rx.hstack(rx.text("Session state:"), rx.text(S.state_label, weight="bold", id="session-state"), spacing="2"),
-        icon=rx.match(S.state_label, ("COMPLETED", "circle_check"), ("EXPIRED", "clock"), "loader"),
-        color_scheme=rx.match(S.state_label, ("COMPLETED", "green"), ("EXPIRED", "gray"), "blue"),
+        rx.vstack(
+            rx.hstack(rx.text("Session state:"), rx.text(S.state_label, weight="bold", id="session-state"),
+                      spacing="2"),
+            rx.cond(S.progress != "", rx.text(S.progress, size="2", id="session-progress")),
+            spacing="1",
+        ),
+        # A spinner only while the checks run: a link nobody opened yet is a wait, not work.
+        icon=rx.match(S.state_label, ("COMPLETED", "circle_check"), ("EXPIRED", "clock"),
+                      rx.match(S.progress_kind, ("WAITING_FOR_PERSON", "mail"), ("CAPTURING", "smartphone"),
+                               ("REVIEW", "eye"), "loader")),
+        color_scheme=rx.match(S.state_label, ("COMPLETED", "green"), ("EXPIRED", "gray"),
+                              rx.cond(S.progress_kind == "REVIEW", "amber", "blue")),
         width="100%",
         role="status",
     )

@@ -24,6 +24,8 @@ class SessionDetailState(PageFeedback, ConsoleState):
     user_email: str = ""
     reference: str = ""
     state_label: str = ""
+    progress: str = ""       # whom an IN PROGRESS session waits for (services.sessions.detail.progress_note)
+    progress_kind: str = ""
     link: str = ""
     created: str = ""
     expires: str = ""
@@ -54,6 +56,7 @@ class SessionDetailState(PageFeedback, ConsoleState):
         self.found = True
         self.user_name, self.user_email, self.reference, self.state_label, self.link = (
             rows.session_heading(d.user_name, d.id), d.user_email, d.reference, d.state_label, d.link)
+        self.progress, self.progress_kind = d.progress, d.progress_kind
         self.created = f"{rows.when(d.created_at)} by {d.created_by}"
         self.expires, self.completed = rows.when(d.expires_at), rows.when(d.completed_at)
         self.checks = [rows.check_row(c) for c in d.checks]

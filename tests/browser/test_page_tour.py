@@ -69,4 +69,6 @@ def test_every_signed_in_console_page(page, app_server, world):
         expect(page.locator("main h1")).to_be_visible()
         # One h1 (before: the session page's section headings were h1 too, Radix's default)
         assert page.locator("h1").count() == 1, (name, page.locator("h1").all_inner_texts())
+        if name == "session":  # nobody opened Tess's link: the banner says whom the session waits for
+            expect(page.locator("#session-progress")).to_have_text("Waiting for the person to open the link.")
         both_sizes(page, name)

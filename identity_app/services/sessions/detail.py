@@ -151,6 +151,30 @@ class SessionDetail:
     portrait_is_crop: bool = False        # False: the media route crops the portrait out of the photo
     selfie_media_id: int | None = None    # the selfie, else the middle frame of the last liveness attempt
     link_open: bool = False               # the link still works (resend / regenerate make sense)
+    progress: str = ""                    # where the session waits, in words (progress_note)
+    progress_kind: str = ""               # WAITING_FOR_PERSON, CAPTURING, CHECKING, REVIEW or "" (done)
+
+
+def progress_note(state: SessionState, started_at: datetime | None, capture_finished_at: datetime | None,
+                  pending_reviews: int) -> tuple[str, str]:
+    """(kind, words) for the state banner: whom an IN PROGRESS session waits for, or why an EXPIRED
+    one ended. IN PROGRESS alone did not say whether the person had even opened the link."""
+    if state is SessionState.EXPIRED:
+        if started_at is None:
+            return "", "The link expired before the person opened it."
+        if capture_finished_at is None:
+            return "", "The link expired before the person finished the capture."
+        return "", ""
+    if state is SessionState.COMPLETED:
+        return "", ""
+    if started_at is None:
+        return "WAITING_FOR_PERSON", "Waiting for the person to open the link."
+    if capture_finished_at is None:
+        return "CAPTURING", "The person opened the link and has not finished the capture yet."
+    if pending_reviews:
+        checks = "check waits" if pending_reviews == 1 else "checks wait"
+        return "REVIEW", f"{pending_reviews} {checks} for manual review."
+    return "CHECKING", "The person finished the capture; the checks are running."
 
 
 def effective_state(vs: VerificationSession, checks: list[Check], now: datetime | None = None) -> SessionState:
@@ -220,6 +244,8 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
     app = db.get(Application, vs.application_id)
     state = effective_state(vs, checks)
     perms = permissions_for(db, actor, vs.application_id)
+    pending = sum(c.review_state == ReviewState.PENDING for c in checks)
+    kind, progress = progress_note(state, vs.started_at, vs.capture_finished_at, pending)
     return SessionDetail(
         id=vs.id, application_id=vs.application_id, application_name=app.name if app else "",
         user_name=vs.user_name, user_email=vs.user_email, reference=vs.reference,
@@ -233,10 +259,11 @@ def build_detail(db: Session, actor: OperatorView, vs: VerificationSession) -> S
         media=tuple(MediaView(m.id, m.kind.value, m.content_type, m.size, m.width, m.height,  # type: ignore[arg-type]
                               m.resource_id, m.created_at) for m in media),
         decision=decisions[0] if decisions else None, decisions=decisions,
-        pending_reviews=sum(c.review_state == ReviewState.PENDING for c in checks),
+        pending_reviews=pending,
         permissions=tuple(p.value for p in Permission if p in perms),
         media_groups=groups, timeline=session_timeline(db, vs.id), portrait_media_id=portrait,
         portrait_is_crop=is_crop, selfie_media_id=selfie, link_open=link_usable(vs),
+        progress=progress, progress_kind=kind,
     )
 
 
