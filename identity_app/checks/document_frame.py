@@ -50,7 +50,11 @@ enough to be accepted, is held by no document the frame cuts): a far card was lo
 choice that is itself dark or coloured is scenery: a document the frame cuts is
 told so, else a small one stays TOO_SMALL and a large one is not the document. A choice little of which is pale
 while the band around it is, that pale region reaching the frame without filling it round (_picture_on_cut_card:
-a card's portrait, the card cut by the frame), is told PARTLY_OUT_OF_FRAME. When nothing at all is found, a pale region on one to three sides of the frame with
+a card's portrait, the card cut by the frame), is told PARTLY_OUT_OF_FRAME. A choice too small to be accepted that a
+quadrilateral of the photo's straight edges holds, itself card-shaped, pale and large enough (_card_around: the card
+around its portrait, its own outline merged with pale scenery), gives way to that card; a pale one whose sides are on
+no straight edge, held by a pale strip at the frame (_zone_of_cut_card: a zone of a card the frame cuts), is told
+PARTLY_OUT_OF_FRAME. When nothing at all is found, a pale region on one to three sides of the frame with
 a long straight side of its own (_pale_strip_at_frame: a strip of a card along the frame's edge) is told so too.
 Thresholds are arguments with documented defaults.
 """
@@ -88,6 +92,7 @@ PALE_OPEN = 9              # px of the work image: pale scenery joined to the ca
 PALE_MIN_GREY = 150        # grey of a pixel of a pale region (_pale_contours): a card's stock, a little shaded
 PICTURE_MAX_PALE = 0.7     # share of pale pixels inside a found quadrilateral below which it is no card's stock
 PICTURE_MIN_PALE_RING = 0.6  # share of pale pixels in the band around it: it lies on a pale card
+ENCLOSING_MIN_RATIO = 0.5  # _ratio_score of a card around a small choice (_card_around)
 STRIP_MIN_SIDE = 0.25      # of the frame's short side: the straight side of a card's strip along the frame
 PICTURE_RING = 0.08        # that band's width, a share of the quadrilateral's mean side
 
@@ -354,6 +359,8 @@ class _Search:
     pale_memo: tuple | None = None       # _pale_contours (joined, separated), computed when first asked
     pale: np.ndarray | None = None       # _pale_pixels, computed when first asked
     faint: np.ndarray | None = None      # _faint_edges, computed when first asked
+    straight: np.ndarray | None = None   # the straight-edge map (Canny 30/90) _line_quads works on
+    line_quads: list | None = None       # _line_quads(straight), computed when first asked
 
 
 def _pale_pixels(search: _Search) -> np.ndarray:
@@ -443,11 +450,11 @@ def _find(image_bgr: np.ndarray, set_aside_spanning: bool = False) -> tuple[np.n
     # bounded by the photo's longest straight edges compete, each score weighed by that support.
     support_map = cv2.dilate(straight, np.ones((5, 5), np.uint8))
     search = _Search(scale, (sw, sh), contours, support_map,
-                     _order(spanning / scale) if spanning is not None else None, small=small)
+                     _order(spanning / scale) if spanning is not None else None, small=small, straight=straight)
     if best is not None and float(_side_support(best, support_map)[0]) >= MIN_SIDE_SUPPORT:
         search.how = "contours"
         return _order(best / scale), search
-    quads = _line_quads(straight)
+    quads = search.line_quads = _line_quads(straight)
     if quads:
         stack = np.array(quads, np.float32)
         supports = _side_support_over(stack, support_map, LINE_QUAD_SUPPORT)
@@ -622,6 +629,19 @@ def _pale_strip_at_frame(search: _Search, min_side: float = STRIP_MIN_SIDE) -> n
     return _order(best / search.scale) if best is not None else None
 
 
+def _zone_of_cut_card(search: _Search, image_bgr: np.ndarray, corners: np.ndarray,
+                      min_support: float = MIN_SIDE_SUPPORT) -> np.ndarray | None:
+    """The strip of a card the frame cuts (_pale_strip_at_frame, photo pixels) of which the small quadrilateral
+    (photo pixels) is a pale zone, its sides not on the straight edges (less than `min_support` of one: not a
+    card's outline, a zone between a cut card's printed lines or its pattern), or None. A cut card's zone was
+    taken for a far card and told TOO_SMALL; a far card on pale scenery has its own outline."""
+    if float(_side_support(np.asarray(corners, np.float32) * search.scale, search.support_map)[0]) >= min_support \
+            or not _pale(image_bgr, corners):
+        return None
+    strip = _pale_strip_at_frame(search)
+    return strip if strip is not None and _holds(strip, corners) else None
+
+
 def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_support: float = CARD_SIDE_SUPPORT,
                    max_area: float = CARD_MAX_AREA, support_map: np.ndarray | None = None,
                    small_area: float = MIN_AREA_SHARE, holding: np.ndarray | None = None,
@@ -668,6 +688,42 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
         support = float(_side_support(quad, search.support_map if support_map is None else support_map)[0])
         if support >= min_support and shape * support > best_score:
             best, best_score = quad, shape * support
+    return _order(best / search.scale) if best is not None else None
+
+
+def _card_around(search: _Search, image_bgr: np.ndarray, inner: np.ndarray, min_area: float = MIN_AREA_SHARE,
+                 min_ratio: float = ENCLOSING_MIN_RATIO) -> np.ndarray | None:
+    """A whole card around a small quadrilateral (photo pixels) that is a part of it (4 corners, photo pixels),
+    or None: a quadrilateral of the photo's longest straight edges (Hough) that holds it, each side on an edge
+    (LINE_QUAD_SUPPORT), inside the frame, `min_area` of it at least, a document's proportions (_ratio_score
+    at least `min_ratio`), its corners within MAX_SKEW of square, and pale. The card's own outline merged
+    with scenery as pale as it (a face, a white shirt) while its portrait's closed: the portrait was taken
+    for a card too far away."""
+    if search.straight is None:
+        return None
+    if search.line_quads is None:
+        search.line_quads = _line_quads(search.straight)
+    if not search.line_quads:
+        return None
+    sw, sh = search.size
+    frame_area = float(sw * sh)
+    held = np.asarray(inner, np.float32) * search.scale
+    stack = np.array(search.line_quads, np.float32)
+    supports = _side_support_over(stack, search.support_map, LINE_QUAD_SUPPORT)
+    best, best_score = None, 0.0
+    for quad, support in zip(stack, supports):
+        if support < LINE_QUAD_SUPPORT:
+            continue
+        quad_area = cv2.contourArea(quad)
+        if not min_area * frame_area <= quad_area <= CARD_MAX_AREA * frame_area \
+                or _touches_edge(quad, sw, sh, 2.0) or _skew(quad) > MAX_SKEW:
+            continue
+        ratio = _ratio_score(quad)
+        score = (quad_area / frame_area) ** 0.5 * ratio * float(support) ** 2
+        if ratio < min_ratio or score <= best_score or not _holds(quad, held) \
+                or not _pale(image_bgr, quad / search.scale):
+            continue
+        best, best_score = quad, score
     return _order(best / search.scale) if best is not None else None
 
 
@@ -864,6 +920,9 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
     elif float(cv2.contourArea(corners.astype(np.float32))) < min_area_share * h * w \
             and not _touches_edge(corners, w, h, edge_margin * min(w, h)):
         cut = _cut_document(search, holding=corners * search.scale)
+        if cut is None:  # a part of a whole card (its portrait), the card's outline merged with the scenery
+            card = _card_around(search, image_bgr, corners, min_area_share)
+            corners = corners if card is None else card
     if cut is not None:
         corners = cut  # the frame cuts the document: what it shows of it is assessed
     elif corners is None:
@@ -872,6 +931,11 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
             corners = cut = _pale_strip_at_frame(search)  # a strip of a card at the frame's edge: partly out
     elif not _touches_edge(corners, w, h, edge_margin * min(w, h)) and _picture_on_cut_card(search, corners):
         cut = corners  # a card's portrait, the card around it cut by the frame: that card is partly out
+    elif float(cv2.contourArea(corners.astype(np.float32))) < min_area_share * h * w \
+            and not _touches_edge(corners, w, h, edge_margin * min(w, h)):
+        strip = _zone_of_cut_card(search, image_bgr, corners)
+        if strip is not None:
+            corners = cut = strip  # too small, but a zone of a pale card the frame cuts: that card is partly out
     if corners is None:
         return FrameAssessment(None, 0.0, 0.0, 0.0, ("DOCUMENT_NOT_FOUND",))
     problems = []
