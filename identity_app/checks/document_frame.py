@@ -22,7 +22,8 @@ locator and the OCR see the document as a scanner would.
 automatic capture): the document not found, partly out of the frame (a corner
 within FRAME_MARGIN of its edge: the outline of a document the frame cuts
 follows the frame, so the corner found lies on it, while a whole card may come
-a few pixels near it), too small (too far), blurred, or with glare (a saturated, colourless blob) over
+a few pixels near it), too small (too far), blurred (also when the Laplacian's variance, less the sensor noise's,
+is small: MIN_SIGNAL_SHARPNESS), or with glare (a saturated, colourless blob) over
 it, a blob wide enough to have wiped out what is printed under it (an
 overexposed white page is not glare: its print stays). When no whole document
 is found, or only a small rectangle, a document the frame cuts (_cut_document:
@@ -70,6 +71,7 @@ MIN_AREA_SHARE = 0.12      # of the frame: a smaller document is too far for its
 EDGE_MARGIN = 0.01         # of the work side: an outline's corner this close to the frame may be cut by it
 FRAME_MARGIN = 0.004       # of the frame's short side: the document's corner this close to the edge is cut by it
 MIN_SHARPNESS = 60.0       # variance of the Laplacian inside the document, at the photo's resolution
+MIN_SIGNAL_SHARPNESS = 40.0  # that variance less the noise's (_laplacian_noise): a blurred card under noise has little
 MAX_GLARE_SHARE = 0.04     # of the document: saturated colourless pixels in one blob
 MIN_GLARE_RADIUS = 0.065   # of the document's long side: the widest disc of white with nothing printed in it
 DOC_RATIOS = (1.42, 1.586)  # ID-3 passport page, ID-1 card (long / short side)
@@ -860,9 +862,18 @@ def _glare_radius(flat: np.ndarray, side: int = 250) -> float:
     return float(dist.max()) / float(max(small.shape[:2]))
 
 
+def _laplacian_noise(lap: np.ndarray, inside: np.ndarray) -> float:
+    """The variance the sensor's noise gives the Laplacian where `inside` is set: the square of 1.4826 times the
+    median of its absolute value (a card's flat stock is most of it, its print's edges the tail; the median of the
+    Laplacian itself is about 0), from a histogram."""
+    magnitude = cv2.convertScaleAbs(lap)  # |Laplacian|, saturated at 255 (the median is far below)
+    return (1.4826 * _median(magnitude, inside)) ** 2
+
+
 def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, edge_margin: float = FRAME_MARGIN,
                  min_sharpness: float = MIN_SHARPNESS, max_glare_share: float = MAX_GLARE_SHARE,
-                 with_glare: bool = True, min_glare_radius: float = MIN_GLARE_RADIUS) -> FrameAssessment:
+                 with_glare: bool = True, min_glare_radius: float = MIN_GLARE_RADIUS,
+                 min_signal_sharpness: float = MIN_SIGNAL_SHARPNESS) -> FrameAssessment:
     """Whether the photo shows the whole document, big, sharp and without glare (see the module doc).
 
     with_glare=False leaves GLARE out (glare_share 0.0) for a caller that does not use it: the glare
@@ -950,14 +961,16 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
     poly = corners.astype(np.int32)
     x0, y0 = max(0, int(poly[:, 0].min()) - 6), max(0, int(poly[:, 1].min()) - 6)
     x1, y1 = min(w, int(poly[:, 0].max()) + 7), min(h, int(poly[:, 1].max()) + 7)
-    sharpness = 0.0
+    sharpness, noise = 0.0, 0.0
     if x1 > x0 and y1 > y0:
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(inside, [poly - np.array([x0, y0], np.int32)], 1)
-        inside = cv2.erode(inside, np.ones((9, 9), np.uint8)).astype(bool)
+        inside = cv2.erode(inside, np.ones((9, 9), np.uint8))
         lap = cv2.Laplacian(cv2.cvtColor(image_bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY), cv2.CV_64F)
-        sharpness = float(lap[inside].var()) if inside.any() else 0.0
-    if sharpness < min_sharpness:
+        sharpness = float(lap[inside.astype(bool)].var()) if inside.any() else 0.0
+        if sharpness >= min_sharpness:
+            noise = _laplacian_noise(lap, inside)
+    if sharpness < min_sharpness or sharpness - noise < min_signal_sharpness:
         problems.append("BLURRED")
     glare, radius = 0.0, 0.0
     if with_glare and _may_glare(image_bgr, corners):
