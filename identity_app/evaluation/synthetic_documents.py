@@ -15,7 +15,10 @@ documents drawn here:
   check digit printed wrong (they must be reported invalid);
 - real specimen portraits (faces found in ../shared/data images) and real
   backgrounds (the desk photos of docs-photographed-dev, room scenes)
-  read from DATA_DIR at run time; plain textures when it is absent;
+  read from DATA_DIR at run time (../shared/data beside the checkout, or
+  IDV_SHARED_DATA); plain textures when it is absent, said once on stderr:
+  the same seed then draws another document, so figures from a copy of the
+  checkout elsewhere are not comparable;
 - as a person photographs them: flat scans, phone photos (perspective,
   rotation, lighting gradients, glare, shadows, blur, noise, JPEG), small
   images (a 397x266 passport), both card sides in one image, MRZ lines
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import random
 import string
 import sys
@@ -45,7 +49,7 @@ import numpy as np
 from identity_app.checks.icao import check_digit
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = (ROOT / ".." / "shared" / "data").resolve()
+DATA_DIR = Path(os.environ.get("IDV_SHARED_DATA") or ROOT / ".." / "shared" / "data").resolve()
 OCR_B = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",)
 SANS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",)
 SANS_BOLD = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",)
@@ -300,8 +304,19 @@ def _paper(rng: random.Random, w: int, h: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+@lru_cache(maxsize=None)
+def _data_present(data_dir: str) -> bool:
+    """Whether the real portraits and backgrounds are there; said once per folder when they are not."""
+    if Path(data_dir).is_dir():
+        return True
+    print(f"synthetic_documents: {data_dir} not found (set IDV_SHARED_DATA): plain textures instead of real "
+          "portraits and backgrounds; these documents differ from those the same seeds draw with the data",
+          file=sys.stderr)
+    return False
+
+
 def _portrait(rng: random.Random, w: int, h: int, data_dir: Path) -> np.ndarray:
-    faces = _portraits(str(data_dir)) if data_dir.is_dir() else ()
+    faces = _portraits(str(data_dir)) if _data_present(str(data_dir)) else ()
     if faces:
         face = faces[rng.randrange(len(faces))]
         face = cv2.resize(face, (w, h), interpolation=cv2.INTER_AREA)
@@ -409,7 +424,7 @@ def draw_document(fmt: str, lines: tuple[str, ...], h: dict, rng: random.Random,
 
 
 def _background(rng: random.Random, w: int, h: int, data_dir: Path) -> np.ndarray:
-    scenes = _backgrounds(str(data_dir)) if data_dir.is_dir() else ()
+    scenes = _backgrounds(str(data_dir)) if _data_present(str(data_dir)) else ()
     if scenes and rng.random() < 0.8:
         scene = scenes[rng.randrange(len(scenes))]
         k = rng.randrange(4)
