@@ -6,9 +6,10 @@ cookie and the viewer's permission on every request.
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from identity_app import routes
@@ -19,6 +20,7 @@ from identity_app.services.capture.media import read_media
 from identity_app.storage import StorageError
 from identity_app.web import auth_routes, callers, csp_reports, ops_routes, report_routes, yoti_compat
 from identity_app.web.api_v1 import app as api_v1
+from identity_app.web.api_v1.errors import problem
 from identity_app.web.callers import NO_STORE, plain
 
 
@@ -51,8 +53,19 @@ def media(request: Request) -> Response:
     return Response(data, media_type=media_type, headers=headers)
 
 
+def not_found(request: Request, exc: Exception) -> Response:
+    """A path no route matches. Under the REST API, a problem, as its document says every 404 is: a
+    session id holding a newline matched no route (the mount's pattern stops at a newline) and got
+    Starlette's plain text. Elsewhere Starlette's own answer, as before."""
+    path = request.url.path
+    if path == api_v1.PREFIX or path.startswith(api_v1.PREFIX + "/"):
+        return problem(404, "Not Found", "No such resource for this API key.", request)
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return PlainTextResponse(detail, status_code=404, headers=getattr(exc, "headers", None))
+
+
 def api_app() -> Starlette:
-    return Starlette(routes=[
+    return Starlette(exception_handlers={404: not_found}, routes=[
         Route(routes.API_HEALTH, health),
         *ops_routes.ROUTES,  # /metrics (loopback or IDV_METRICS_TOKEN) and /api/ready
         Route(routes.API_MEDIA, media),
