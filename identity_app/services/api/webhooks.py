@@ -140,13 +140,18 @@ def check_url(url: str) -> str:
     """An endpoint URL the server may call: https (http in development), never loopback or private
     addresses in a production configuration (a receiver must not reach the server's own network)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
     relaxed = get_settings().env == "development" or test_hooks.loopback_webhooks()
-    if parts.scheme not in (("https", "http") if relaxed else ("https",)) or not parts.hostname or len(url) > 2000:
-        raise ValidationError("The endpoint must be an https:// URL." if not relaxed else "Enter an http(s) URL.")
+    wrong = ValidationError("The endpoint must be an https:// URL." if not relaxed else "Enter an http(s) URL.")
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # "https://[": an IPv6 bracket never closed
+        raise wrong from None
+    if parts.scheme not in (("https", "http") if relaxed else ("https",)) or not hostname or len(url) > 2000:
+        raise wrong
     if parts.username or parts.password:
         raise ValidationError("Put no credentials in the endpoint URL.")
-    if not relaxed and _private(parts.hostname):
+    if not relaxed and _private(hostname):
         raise ValidationError("The endpoint may not be a loopback or private network address.")
     return url
 

@@ -137,8 +137,11 @@ def url_or_empty(value: str, label: str) -> str:
         return ""
     if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
         raise ValidationError(f"The {label} contains characters that are not allowed.")
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > 2000:
+    try:
+        parsed = urlparse(value)
+    except ValueError:  # "http://[": an IPv6 bracket never closed (the API answered 500)
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > 2000:
         raise ValidationError(f"The {label} must be a web address starting with http:// or https://.")
     return value
 
