@@ -71,7 +71,13 @@ def test_every_operation_answers_as_its_document_says(api_schema, method, path, 
     seen = {"cases": 0, "4xx": 0}
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # The same generated cases every run (derandomize): random ones made this test fail about 1 run in 10,
+    # twice on real bugs (tests/services/test_rest_api_unmatched_paths.py, test_urls_with_an_unclosed_bracket.py)
+    # and once on Schemathesis' own false alarm (a negative GET /sessions whose invalid part did not survive
+    # into the request it sent: cursor=s1 with the key, answered 200). CI must not pass or fail by chance;
+    # set derandomize=False locally to explore further.
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              derandomize=True)
     def answers(case):
         response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['key']}"},
                                           excluded_checks=beyond_the_document(case))
