@@ -95,7 +95,19 @@ def _row(r: SessionRow) -> rx.Component:
         ),
         rx.table.cell(r.user_email, display=WIDE_ONLY),
         rx.table.cell(r.reference, display=WIDE_ONLY),
-        rx.table.cell(state_badge(r.state_label)),
+        # Under IN PROGRESS, whom the session waits for (a link nobody opened is not work under way).
+        rx.table.cell(rx.vstack(
+            state_badge(r.state_label),
+            rx.match(r.progress_kind,
+                     ("WAITING_FOR_PERSON", rx.text("link not opened", size="1", color_scheme="gray",
+                                                    class_name="session-progress")),
+                     ("CAPTURING", rx.text("capture under way", size="1", color_scheme="gray",
+                                           class_name="session-progress")),
+                     ("CHECKING", rx.text("checks running", size="1", color_scheme="gray",
+                                          class_name="session-progress")),
+                     rx.fragment()),
+            spacing="1", align="start",
+        )),
         rx.table.cell(decision_badge(r.decision)),
         rx.table.cell(timestamp(r.created_at), white_space="nowrap", display=WIDE_ONLY),
     )

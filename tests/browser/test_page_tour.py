@@ -71,4 +71,6 @@ def test_every_signed_in_console_page(page, app_server, world):
         assert page.locator("h1").count() == 1, (name, page.locator("h1").all_inner_texts())
         if name == "session":  # nobody opened Tess's link: the banner says whom the session waits for
             expect(page.locator("#session-progress")).to_have_text("Waiting for the person to open the link.")
+        if name == "sessions":  # and the list says so under IN PROGRESS
+            expect(page.locator(".session-progress")).to_have_text("link not opened")
         both_sizes(page, name)

@@ -1,12 +1,15 @@
 """The session page's state banner says whom an IN PROGRESS session waits for, and why an EXPIRED one
-ended: through the services on a real database, from a link nobody opened to a capture left half done."""
+ended, and the session list marks the same: through the services on a real database, from a link nobody
+opened to a capture left half done."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from identity_app.models import SessionState, VerificationSession, utcnow
 from identity_app.services.capture import flow as capture
-from identity_app.services.sessions.detail import get_session_detail, progress_note
+from identity_app.services.sessions.detail import get_session_detail
+from identity_app.services.sessions.progress import progress_note
+from identity_app.services.sessions.search import SearchQuery, search_sessions
 from tests import seed
 
 
@@ -53,3 +56,15 @@ def test_after_the_capture_the_banner_names_the_checks_or_the_reviews_left():
     assert progress_note(SessionState.ONGOING, now, now, 2) == ("REVIEW", "2 checks wait for manual review.")
     assert progress_note(SessionState.COMPLETED, now, now, 0) == ("", "")
     assert progress_note(SessionState.EXPIRED, now, now, 0) == ("", "")
+
+
+def test_the_session_list_marks_a_link_nobody_opened_apart_from_a_capture_under_way(db):
+    actor = seed.owner(db)
+    app_id = seed.new_app(db, actor)
+    waiting = seed.created_session(db, actor, app_id, "Wendy Waiting", "w@example.org")
+    opened = seed.created_session(db, actor, app_id, "Otto Opened", "o@example.org")
+    capture.open_link(db, token=opened.token)
+    rows = {r.id: r for r in search_sessions(db, actor=actor, application_id=app_id, query=SearchQuery()).rows}
+    assert rows[waiting.id].progress_kind == "WAITING_FOR_PERSON"
+    assert rows[opened.id].progress_kind == "CAPTURING"
+    assert rows[waiting.id].state_label == rows[opened.id].state_label == "IN PROGRESS"

@@ -36,6 +36,7 @@ from identity_app.services import audit
 from identity_app.services.sessions import expiry
 from identity_app.services.sessions.link_actions import link_usable
 from identity_app.services.sessions.media_groups import MediaGroup, group_media
+from identity_app.services.sessions.progress import progress_note
 from identity_app.services.sessions.timeline import TimelineEntry, session_timeline
 from identity_app.services.access.auth import OperatorView
 from identity_app.services.access.permissions import permissions_for, session_for
@@ -154,27 +155,6 @@ class SessionDetail:
     progress: str = ""                    # where the session waits, in words (progress_note)
     progress_kind: str = ""               # WAITING_FOR_PERSON, CAPTURING, CHECKING, REVIEW or "" (done)
 
-
-def progress_note(state: SessionState, started_at: datetime | None, capture_finished_at: datetime | None,
-                  pending_reviews: int) -> tuple[str, str]:
-    """(kind, words) for the state banner: whom an IN PROGRESS session waits for, or why an EXPIRED
-    one ended. IN PROGRESS alone did not say whether the person had even opened the link."""
-    if state is SessionState.EXPIRED:
-        if started_at is None:
-            return "", "The link expired before the person opened it."
-        if capture_finished_at is None:
-            return "", "The link expired before the person finished the capture."
-        return "", ""
-    if state is SessionState.COMPLETED:
-        return "", ""
-    if started_at is None:
-        return "WAITING_FOR_PERSON", "Waiting for the person to open the link."
-    if capture_finished_at is None:
-        return "CAPTURING", "The person opened the link and has not finished the capture yet."
-    if pending_reviews:
-        checks = "check waits" if pending_reviews == 1 else "checks wait"
-        return "REVIEW", f"{pending_reviews} {checks} for manual review."
-    return "CHECKING", "The person finished the capture; the checks are running."
 
 
 def effective_state(vs: VerificationSession, checks: list[Check], now: datetime | None = None) -> SessionState:

@@ -34,6 +34,7 @@ from identity_app.services.forms import Page
 from identity_app.services.errors import ValidationError
 from identity_app.services.access.permissions import require
 from identity_app.services.sessions.links import fold, session_link
+from identity_app.services.sessions.progress import progress_note
 
 SORTS = ("created", "name", "state")
 DECISION_FILTERS = ("", "APPROVE", "REJECT", "NONE")  # NONE: no decision yet
@@ -68,6 +69,7 @@ class SessionRow:
     created_at: datetime
     expires_at: datetime
     needs_review: bool = False  # a check waits for a person (filled in for the console's pages)
+    progress_kind: str = ""  # whom an IN PROGRESS session waits for (progress.progress_note), "" for nobody
     shown_name: str = ""  # the name, or what the console calls a session without one (console_words)
 
 
@@ -153,14 +155,16 @@ def _order(q: SearchQuery) -> list[Any]:
 
 _COLUMNS = (VerificationSession.id, VerificationSession.user_name, VerificationSession.user_email,
             VerificationSession.reference, VerificationSession.state, VerificationSession.decision,
-            VerificationSession.created_at, VerificationSession.expires_at)
+            VerificationSession.created_at, VerificationSession.expires_at, VerificationSession.started_at,
+            VerificationSession.capture_finished_at)
 
 
 def _row(r: Any) -> SessionRow:
     state = SessionState(r.state)
     decision = r.decision.value if isinstance(r.decision, DecisionValue) else (r.decision or "")
     return SessionRow(r.id, r.user_name, r.user_email, r.reference, state.value, state.label, decision,
-                      r.created_at, r.expires_at, shown_name=shown_name(r.user_name, r.id))
+                      r.created_at, r.expires_at, shown_name=shown_name(r.user_name, r.id),
+                      progress_kind=progress_note(state, r.started_at, r.capture_finished_at, 0)[0])
 
 
 def search_sessions(db: Session, *, actor: OperatorView, application_id: int, query: SearchQuery) -> SearchResult:
