@@ -569,8 +569,9 @@ class GlyphEvidence:
     # (line, position, character) where the glyph clearly is one member of a pair (HELD_LR): the
     # printed fields of the visual zone, whose reader confuses O/0 and I/1 alike, may not overrule it.
     held: tuple[tuple[int, int, str], ...] = ()
-    # (line, position, character) of an O or 0 where nothing but the glyph can tell it from its
-    # partner (a visa's optional data) and the glyph does not clearly say which (undecided_positions).
+    # (line, position, character) of a member of an OCR-B pair where nothing but the glyph can tell
+    # it from its partner (a visa's optional data) and the glyph does not clearly say which
+    # (undecided_positions).
     undecided: tuple[tuple[int, int, str], ...] = ()
 
 
@@ -634,7 +635,7 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
     out_lines = [list(line) for line in lines]
     if model is None and not shapes.exemplars:
         return GlyphEvidence(list(lines), out_rows, 0, undecided=undecided_positions(lines, fmt))
-    told_apart = set()   # (line, position) whose O or 0 the glyph clearly tells from its partner
+    told_apart = set()   # (line, position) whose character the glyph clearly tells from its partner
     uncovered = set(unchecked_positions(fmt))
     unprinted = set(unprinted_positions(fmt))
     changed = 0
@@ -647,8 +648,8 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
         if not partners:
             continue
         measured = {p: _evidence(model, shapes, li, pos, read, p) for p in partners}
-        if read in UNDECIDED_PAIR:
-            told = measured.get(UNDECIDED_PAIR.replace(read, ""))
+        if read in UNDECIDED_PARTNER:
+            told = measured.get(UNDECIDED_PARTNER[read])
             if told is not None and (told <= 1.0 / MIN_LR or told >= FLIP_LR):
                 told_apart.add((li, pos))  # the glyph is clearly the class read, or clearly enough the other to flip
         ratios = {p: r for p, r in measured.items() if r is not None and r >= MIN_LR}
@@ -719,19 +720,22 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
     return GlyphEvidence(final, out_rows, changed, tuple(held), undecided_positions(final, fmt, told_apart))
 
 
-# Where a visa's optional data holds O or 0, no check digit covers it and the visual zone does not
-# print it: only the glyph tells them apart (FLIP_LR), and where it does not clearly say which (a
-# ratio between 1 / MIN_LR and FLIP_LR, or not measured) the other member reads as well (tuning
-# photo 18009: SO5043 read S05043, its glyph's ratio 0.5, the reading approved).
-UNDECIDED_PAIR = "O0"
+# Where a visa's optional data holds one member of an OCR-B pair (O/0, Z/2, S/5, B/8, G/6), no check
+# digit covers it and the visual zone does not print it: only the glyph tells the members apart
+# (FLIP_LR), and where it does not clearly say which (a ratio between 1 / MIN_LR and FLIP_LR, or not
+# measured) the other member reads as well (tuning photo 18009: SO5043 read S05043, its glyph's
+# ratio 0.5, the reading approved; tuning photo 61056: optional data Z898826 read 2898826, approved).
+UNDECIDED_PAIRS = PAIRS
+UNDECIDED_PARTNER = {a: b for pair in UNDECIDED_PAIRS for a, b in (pair, pair[::-1])}
 
 
 def undecided_positions(lines: Sequence[str], fmt: str, told_apart: Collection[tuple[int, int]] = ()
                         ) -> tuple[tuple[int, int, str], ...]:
-    """(line, position, character) of each O or 0 in a field only the glyph can decide
-    (unchecked_positions) that is not among the (line, position) the glyph `told_apart`."""
+    """(line, position, character) of each member of an undecided pair (UNDECIDED_PARTNER) in a
+    field only the glyph can decide (unchecked_positions) that is not among the (line, position)
+    the glyph `told_apart`."""
     return tuple((li, pos, lines[li][pos]) for li, pos in unchecked_positions(fmt)
-                 if li < len(lines) and pos < len(lines[li]) and lines[li][pos] in UNDECIDED_PAIR
+                 if li < len(lines) and pos < len(lines[li]) and lines[li][pos] in UNDECIDED_PARTNER
                  and (li, pos) not in told_apart)
 
 

@@ -281,18 +281,18 @@ def _parse_held(lines: Sequence[str], rows: Sequence, held: tuple[tuple[int, int
 
 
 def with_undecided_alternatives(parsed: ParsedMRZ) -> ParsedMRZ:
-    """The reading with an alternative for each O or 0 of a visa's optional data (no check digit
-    covers it, the visual zone does not print it) whose glyph does not clearly say which it is
-    (ParsedMRZ.glyph_undecided): the other member reads as well, so the reading is not approved
-    unless the page's text decides (tuning photo 18009: SO5043 read S05043, reported valid and
-    unflagged)."""
+    """The reading with an alternative for each O/0, Z/2, S/5, B/8 or G/6 of a visa's optional data
+    (no check digit covers it, the visual zone does not print it) whose glyph does not clearly say
+    which it is (ParsedMRZ.glyph_undecided): the other member reads as well, so the reading is not
+    approved unless the page's text decides (tuning photo 18009: SO5043 read S05043, reported valid
+    and unflagged; tuning photo 61056: Z898826 read 2898826)."""
     if not parsed.valid:
         return parsed  # an invalid reading is reported invalid: its near misses are no alternatives
     extra = []
     for li, pos, read in parsed.glyph_undecided:
         if li < len(parsed.lines) and pos < len(parsed.lines[li]) and parsed.lines[li][pos] == read:
             line = parsed.lines[li]
-            other = mrz_glyphs.UNDECIDED_PAIR.replace(read, "")
+            other = mrz_glyphs.UNDECIDED_PARTNER[read]
             extra.append(tuple(line[:pos] + other + line[pos + 1:] if i == li else text
                                for i, text in enumerate(parsed.lines)))
     if not extra:
