@@ -55,7 +55,10 @@ a card's portrait, the card cut by the frame), is told PARTLY_OUT_OF_FRAME. A ch
 quadrilateral of the photo's straight edges holds, itself card-shaped, pale and large enough (_card_around: the card
 around its portrait, its own outline merged with pale scenery), gives way to that card; a pale one whose sides are on
 no straight edge, held by a pale strip at the frame (_zone_of_cut_card: a zone of a card the frame cuts), is told
-PARTLY_OUT_OF_FRAME. When nothing at all is found, a pale region on one to three sides of the frame with
+PARTLY_OUT_OF_FRAME. A choice with a side on no straight edge that runs to the frame, or is large and dark, while
+no pale card lies on the contours' edges, gives way to a pale card of the straight edges inside the frame, large
+enough to be accepted, that no document the frame cuts holds (_card_around without a part to hold: a card over a
+face whose outline against hair or a beard never closed). When nothing at all is found, a pale region on one to three sides of the frame with
 a long straight side of its own (_pale_strip_at_frame: a strip of a card along the frame's edge) is told so too.
 Thresholds are arguments with documented defaults.
 """
@@ -693,10 +696,10 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
     return _order(best / search.scale) if best is not None else None
 
 
-def _card_around(search: _Search, image_bgr: np.ndarray, inner: np.ndarray, min_area: float = MIN_AREA_SHARE,
+def _card_around(search: _Search, image_bgr: np.ndarray, inner: np.ndarray | None, min_area: float = MIN_AREA_SHARE,
                  min_ratio: float = ENCLOSING_MIN_RATIO) -> np.ndarray | None:
     """A whole card around a small quadrilateral (photo pixels) that is a part of it (4 corners, photo pixels),
-    or None: a quadrilateral of the photo's longest straight edges (Hough) that holds it, each side on an edge
+    or None; with `inner` None, any such card: a quadrilateral of the photo's longest straight edges (Hough) that holds it, each side on an edge
     (LINE_QUAD_SUPPORT), inside the frame, `min_area` of it at least, a document's proportions (_ratio_score
     at least `min_ratio`), its corners within MAX_SKEW of square, and pale. The card's own outline merged
     with scenery as pale as it (a face, a white shirt) while its portrait's closed: the portrait was taken
@@ -709,7 +712,7 @@ def _card_around(search: _Search, image_bgr: np.ndarray, inner: np.ndarray, min_
         return None
     sw, sh = search.size
     frame_area = float(sw * sh)
-    held = np.asarray(inner, np.float32) * search.scale
+    held = None if inner is None else np.asarray(inner, np.float32) * search.scale
     stack = np.array(search.line_quads, np.float32)
     supports = _side_support_over(stack, search.support_map, LINE_QUAD_SUPPORT)
     best, best_score = None, 0.0
@@ -722,7 +725,7 @@ def _card_around(search: _Search, image_bgr: np.ndarray, inner: np.ndarray, min_
             continue
         ratio = _ratio_score(quad)
         score = (quad_area / frame_area) ** 0.5 * ratio * float(support) ** 2
-        if ratio < min_ratio or score <= best_score or not _holds(quad, held) \
+        if ratio < min_ratio or score <= best_score or (held is not None and not _holds(quad, held)) \
                 or not _pale(image_bgr, quad / search.scale):
             continue
         best, best_score = quad, score
@@ -895,6 +898,16 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         if card is None and corners is not None:  # a card on edges of which the choice is a part
             card = _card_on_edges(search, support_map=_faint_edges(search), holding=corners * search.scale)
         card_is_pale = card is not None and _pale(image_bgr, card)
+        if not card_is_pale and corners is not None \
+                and (_touches_edge(corners, w, h, edge_margin * min(w, h))
+                     or (not _pale(image_bgr, corners)
+                         and float(cv2.contourArea(corners.astype(np.float32))) >= min_area_share * h * w)):
+            # the choice runs to the frame, or is large and dark (a face closed into a quadrilateral), and no card
+            # on the contours' edges: a pale card of the straight edges inside the frame, big enough to be
+            # accepted, that no document the frame cuts holds (its outline against hair or a beard not closed)
+            whole = _card_around(search, image_bgr, None, min_area_share)
+            if whole is not None and _cut_document(search, holding=whole * search.scale) is None:
+                card, card_is_pale = whole, True
         zone = card_is_pale and corners is not None and _holds(corners, card) and _pale(image_bgr, corners)
         if zone and _touches_edge(corners, w, h, edge_margin * min(w, h)) \
                 and float(cv2.contourArea(card.astype(np.float32))) >= min_area_share * h * w \
