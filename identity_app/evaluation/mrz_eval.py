@@ -308,7 +308,7 @@ def capture_figures(n: int, data_dir: Path | None = None, seed: int = 5000) -> d
     from identity_app.evaluation.synthetic_documents import DATA_DIR, capture_photos
 
     expected = {"partial": "PARTLY_OUT_OF_FRAME", "far": "TOO_SMALL", "glare": "GLARE", "blurry": "BLURRED"}
-    out: dict[str, Any] = {"dev": {}, "generated": {}}
+    out: dict[str, Any] = {"dev": {}, "generated": {}, "seeds": [seed, seed + n - 1]}
     dev = Path(data_dir or DATA_DIR) / "docs-photographed-dev"
     for path in sorted(dev.glob("*.png")):
         image = cv2.imread(str(path))
@@ -321,7 +321,7 @@ def capture_figures(n: int, data_dir: Path | None = None, seed: int = 5000) -> d
         row["photos"] += 1
         row["accepted"] += a.usable
         row["refused_for_its_reason"] += expected.get(doc.capture, "") in a.problems
-    print("== capture assessment (document_frame.assess_frame)")
+    print(f"== capture assessment (document_frame.assess_frame), generated seeds {seed}-{seed + n - 1}")
     for name, problems in out["dev"].items():
         print(f"  {name}: {', '.join(problems)}")
     for variant, row in out["generated"].items():
@@ -367,7 +367,8 @@ def run_mrz_evaluation(data_dir: Path | None, json_path: Path | None = None, bas
             except ImportError as exc:
                 print(f"PassportEye baseline skipped: {exc}")
     if generated and capture:
-        report["capture"] = capture_figures(generated, data_dir=None)
+        # the same seeds as the documents read: a held-out --seed is held out for the capture figures too
+        report["capture"] = capture_figures(generated, data_dir=None, seed=seed)
     if "passporteye" in report:
         ours, pe = report["ours"], report["passporteye"]
         time_ratio = ours["seconds_median"] / pe["seconds_median"] if pe["seconds_median"] else float("nan")
