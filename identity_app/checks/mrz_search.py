@@ -78,6 +78,7 @@ for _a, _b in STATIC_PAIRS:
     _STATIC.setdefault(_a, set()).add(_b)
     _STATIC.setdefault(_b, set()).add(_a)
 
+STATIC_PARTNERS = {c: frozenset(partners) for c, partners in _STATIC.items()}  # for other modules, read-only
 _INDEX = {c: i for i, c in enumerate(MRZ_CHARS)}
 _CHECKED = ("document_number", "document_number_check", "date_of_birth", "date_of_birth_check",
             "expiration_date", "expiration_date_check", "personal_number", "personal_number_check",

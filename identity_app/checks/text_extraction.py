@@ -310,6 +310,32 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     return tuple(out)
 
 
+def printed_number_repair(parsed: ParsedMRZ, printed_number: str) -> tuple[ParsedMRZ, tuple[Repair, ...]] | None:
+    """An invalid reading made valid by the printed document number: each character where the two differ an
+    OCR-B partner of the one read (mrz_search.STATIC_PAIRS), no glyph held against it, and every check digit
+    holding after: (the reading, its repairs), else None. The recogniser can be sure of the wrong member of a
+    pair, so the search leaves such a reading invalid (tuning photo 63101: IO8115595 read I08115595, its check
+    digit failing, the printed number IO8115595); two witnesses that agree, the check digits and the printed
+    number, choose it. A document printed with a wrong check digit stays invalid: its printed number is its
+    MRZ's, and restoring a misread character cannot make a wrong digit hold."""
+    seg = next((s for s in LAYOUTS.get(parsed.format, ()) if s.name == "document_number"), None)
+    number = comparable("document_number", printed_number)
+    if parsed.valid or seg is None or seg.line >= len(parsed.lines) or len(number) != seg.end - seg.start:
+        return None
+    line = parsed.lines[seg.line]
+    read = line[seg.start:seg.end]
+    changes = [(seg.start + i, a, b) for i, (a, b) in enumerate(zip(read, number)) if a != b]
+    if not changes or any(b not in mrz_search.STATIC_PARTNERS.get(a, ()) for _, a, b in changes):
+        return None
+    lines = tuple(line[:seg.start] + number + line[seg.end:] if i == seg.line else text
+                  for i, text in enumerate(parsed.lines))
+    fixed = parse_mrz(lines, repair=False)
+    if fixed is None or not fixed.valid or parsed.against_glyphs(lines):
+        return None
+    return fixed, tuple(Repair(seg.line + 1, pos + 1, a, b, "the printed document number and the check digits agree")
+                        for pos, a, b in changes)
+
+
 def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text: str,
                    viz_lines: list[str] | tuple[str, ...] = ()) -> DocumentText:
     printed_fields = tuple((k, v) for k, v in printed.items())
@@ -325,6 +351,10 @@ def _document_text(reading: MRZReading | None, printed: dict[str, str], raw_text
         if sure and chosen is not trial and comparable("document_number", printed["document_number"]) == \
                 comparable("document_number", chosen.field("document_number") or ""):
             p, chosen_by_printed = chosen, repairs
+    if not p.valid and printed.get("document_number"):
+        repaired = printed_number_repair(p, printed["document_number"])
+        if repaired is not None:
+            p, chosen_by_printed = repaired[0], chosen_by_printed + repaired[1]
     return DocumentText(
         mrz_found=True,
         mrz_format=p.format,
