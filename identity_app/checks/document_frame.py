@@ -58,8 +58,9 @@ no straight edge, held by a pale strip at the frame (_zone_of_cut_card: a zone o
 PARTLY_OUT_OF_FRAME. A choice with a side on no straight edge that runs to the frame, or is large and dark, while
 no pale card lies on the contours' edges, gives way to a pale card of the straight edges inside the frame, large
 enough to be accepted, that no document the frame cuts holds (_card_around without a part to hold: a card over a
-face whose outline against hair or a beard never closed). When nothing at all is found, a pale region on one to three sides of the frame with
-a long straight side of its own (_pale_strip_at_frame: a strip of a card along the frame's edge) is told so too.
+face whose outline against hair or a beard never closed). When nothing at all is found, a pale region on one to
+three sides of the frame with a long straight side of its own (_pale_strip_at_frame: a strip of a card along the
+frame's edge) is told so too.
 Thresholds are arguments with documented defaults.
 """
 from __future__ import annotations
@@ -699,8 +700,8 @@ def _card_on_edges(search: _Search, min_shape: float = CARD_MIN_SHAPE, min_suppo
 def _card_around(search: _Search, image_bgr: np.ndarray, inner: np.ndarray | None, min_area: float = MIN_AREA_SHARE,
                  min_ratio: float = ENCLOSING_MIN_RATIO) -> np.ndarray | None:
     """A whole card around a small quadrilateral (photo pixels) that is a part of it (4 corners, photo pixels),
-    or None; with `inner` None, any such card: a quadrilateral of the photo's longest straight edges (Hough) that holds it, each side on an edge
-    (LINE_QUAD_SUPPORT), inside the frame, `min_area` of it at least, a document's proportions (_ratio_score
+    or None; with `inner` None, any such card: a quadrilateral of the photo's longest straight edges (Hough) that
+    holds it, each side on an edge (LINE_QUAD_SUPPORT), inside the frame, `min_area` of it at least, a document's proportions (_ratio_score
     at least `min_ratio`), its corners within MAX_SKEW of square, and pale. The card's own outline merged
     with scenery as pale as it (a face, a white shirt) while its portrait's closed: the portrait was taken
     for a card too far away."""
@@ -898,6 +899,7 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
         if card is None and corners is not None:  # a card on edges of which the choice is a part
             card = _card_on_edges(search, support_map=_faint_edges(search), holding=corners * search.scale)
         card_is_pale = card is not None and _pale(image_bgr, card)
+        whole_uncut = False  # the card below, which no document the frame cuts holds (asked once)
         if not card_is_pale and corners is not None \
                 and (_touches_edge(corners, w, h, edge_margin * min(w, h))
                      or (not _pale(image_bgr, corners)
@@ -907,11 +909,11 @@ def assess_frame(image_bgr: np.ndarray, min_area_share: float = MIN_AREA_SHARE, 
             # accepted, that no document the frame cuts holds (its outline against hair or a beard not closed)
             whole = _card_around(search, image_bgr, None, min_area_share)
             if whole is not None and _cut_document(search, holding=whole * search.scale) is None:
-                card, card_is_pale = whole, True
+                card, card_is_pale, whole_uncut = whole, True, True
         zone = card_is_pale and corners is not None and _holds(corners, card) and _pale(image_bgr, corners)
         if zone and _touches_edge(corners, w, h, edge_margin * min(w, h)) \
                 and float(cv2.contourArea(card.astype(np.float32))) >= min_area_share * h * w \
-                and _cut_document(search, holding=card * search.scale) is None:
+                and (whole_uncut or _cut_document(search, holding=card * search.scale) is None):
             # the choice runs to the frame (the card and the scenery around it, closed by the frame's sides) and
             # holds a whole card big enough to be accepted, which no document the frame cuts holds: that card
             zone = False
