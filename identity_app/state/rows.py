@@ -8,7 +8,7 @@ from datetime import datetime
 
 from identity_app import routes
 from identity_app.checks.report import Detail, SubCheck
-from identity_app.services.sessions.detail import CheckCard, DecisionView, MediaView
+from identity_app.services.sessions.detail import CheckCard, DecisionView, MediaView, SessionDetail
 from identity_app.services.console_words import readable, shown_name
 
 
@@ -110,3 +110,11 @@ def reason_row(code: str) -> DetailRow:
 def session_heading(user_name: str, session_id: int) -> str:
     """The session page's heading: the name, or 'Session N (no name)' (the APIs keep it empty)."""
     return shown_name(user_name, session_id)
+
+
+def detail_actions(d: SessionDetail) -> tuple[bool, bool, bool, bool, bool]:
+    """What the session page offers its viewer: (manage the link: open, capture not finished; may decide,
+    whatever the state; decide now: COMPLETED; delete media; delete the session)."""
+    may_decide = "DECIDE" in d.permissions
+    return ("CREATE_SESSIONS" in d.permissions and d.link_open, may_decide, may_decide and d.state == "COMPLETED",
+            "DELETE_MEDIA" in d.permissions, "DELETE_SESSIONS" in d.permissions)

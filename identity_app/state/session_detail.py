@@ -63,11 +63,8 @@ class SessionDetailState(PageFeedback, ConsoleState):
         self.fields = rows.details(d.document_fields)
         self.has_media, self.timeline = bool(d.media), [timeline_row(e) for e in d.timeline]
         self.decisions = [rows.decision_row(x) for x in d.decisions]
-        self.can_manage_link = "CREATE_SESSIONS" in d.permissions and d.link_open
-        self.may_decide = "DECIDE" in d.permissions
-        self.can_decide = self.may_decide and d.state == "COMPLETED"
-        self.can_delete_media, self.can_delete_session = ("DELETE_MEDIA" in d.permissions,
-                                                          "DELETE_SESSIONS" in d.permissions)
+        (self.can_manage_link, self.may_decide, self.can_decide, self.can_delete_media,
+         self.can_delete_session) = rows.detail_actions(d)
         (await self.get_state(MediaViewerState))._fill(d)
 
     @rx.event
