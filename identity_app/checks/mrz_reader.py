@@ -12,6 +12,7 @@ wrong is reported invalid.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ from identity_app.checks.mrz_parse import (
 FORMAT_WIDTHS = {2: (44, 36), 3: (30,)}
 LINE_HEIGHT_FOR_TESSERACT = 48   # px: Tesseract reads OCR-B best around this size
 CONFIDENT_READING = 0.9          # RapidOCR mean line confidence that ends the search
+MAX_UNDECIDED_CHANGES = 3        # undecided glyphs turned at once (with_undecided_alternatives)
 
 
 @dataclass(frozen=True)
@@ -281,20 +283,31 @@ def _parse_held(lines: Sequence[str], rows: Sequence, held: tuple[tuple[int, int
 
 
 def with_undecided_alternatives(parsed: ParsedMRZ) -> ParsedMRZ:
-    """The reading with an alternative for each O/0, Z/2, S/5, B/8 or G/6 of a visa's optional data
-    (no check digit covers it, the visual zone does not print it) whose glyph does not clearly say
-    which it is (ParsedMRZ.glyph_undecided): the other member reads as well, so the reading is not
-    approved unless the page's text decides (tuning photo 18009: SO5043 read S05043, reported valid
-    and unflagged; tuning photo 61056: Z898826 read 2898826)."""
+    """The reading with an alternative for each set of up to MAX_UNDECIDED_CHANGES members of an
+    OCR-B pair (O/0, Z/2, S/5, B/8, G/6) whose glyph does not clearly say which it is
+    (ParsedMRZ.glyph_undecided) turned into their partners, where the check digits then hold too:
+    the other reading is as good, so the reading is not approved unless the printed fields decide.
+    In a visa's optional data no check digit covers them (tuning photo 18009: SO5043 read S05043,
+    reported valid and unflagged; 61056: Z898826 read 2898826); under a check digit it is the
+    glyphs whose height and shape disagree (mrz_glyphs._at_odds: held-out photo 65004, a TD1
+    number's OO read 00, two O/0 at weights 7 and 3)."""
     if not parsed.valid:
         return parsed  # an invalid reading is reported invalid: its near misses are no alternatives
-    extra = []
-    for li, pos, read in parsed.glyph_undecided:
-        if li < len(parsed.lines) and pos < len(parsed.lines[li]) and parsed.lines[li][pos] == read:
-            line = parsed.lines[li]
-            other = mrz_glyphs.UNDECIDED_PARTNER[read]
-            extra.append(tuple(line[:pos] + other + line[pos + 1:] if i == li else text
-                               for i, text in enumerate(parsed.lines)))
+    places = [(li, pos, read) for li, pos, read in parsed.glyph_undecided
+              if li < len(parsed.lines) and pos < len(parsed.lines[li]) and parsed.lines[li][pos] == read]
+    extra, turned = [], []
+    for k in range(1, min(MAX_UNDECIDED_CHANGES, len(places)) + 1):
+        for subset in itertools.combinations(places, k):
+            if any(set(smaller) <= set(subset) for smaller in turned):
+                continue  # the smallest changes only: each glyph its own alternative where nothing checks it
+            chars = [list(line) for line in parsed.lines]
+            for li, pos, read in subset:
+                chars[li][pos] = mrz_glyphs.UNDECIDED_PARTNER[read]
+            lines = tuple("".join(c) for c in chars)
+            other = parse_mrz(lines, repair=False)
+            if other is not None and other.valid:
+                extra.append(lines)
+                turned.append(subset)
     if not extra:
         return parsed
     return replace(parsed, alternatives=tuple(dict.fromkeys(parsed.alternatives + tuple(extra))))
