@@ -275,13 +275,22 @@ def _repaired_in(repairs, seg) -> bool:
                for r in repairs)
 
 
+def _letter_guessed_in(repairs, seg) -> bool:
+    """Whether a digit read in segment `seg` (letters only) became a letter other than its look-alike
+    (TO_LETTER): the recogniser's likeliest letter where it saw a digit is a guess (tuning photo
+    61190: a nationality UTO read 1T0, made TTO, another known code)."""
+    return any(r.line == seg.line + 1 and seg.start < r.position <= seg.end and r.read.isdigit()
+               and r.reason == f"{seg.name} is {seg.alphabet}-only" and r.repaired != TO_LETTER.get(r.read)
+               for r in repairs)
+
+
 def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     """Fields of a read MRZ that no check digit covers and that cannot be right as read: a sex
     other than M, F, X or `<` (or read E: F or the filler, AMBIGUOUS_SEX_READS), or a country code
     ICAO does not know, or one a repair changed (tuning photo 14122: POL read 0L, made D<<), on a
     line whose length was repaired (a character dropped or doubled moves letters into them and
-    the check digits still hold: tuning photo 2033), or a TD1's names on its names line read
-    long or short. Real documents print unknown codes too (an old SI<, BDR, a numeric
+    the check digits still hold: tuning photo 2033), or a country code with a letter guessed from
+    a digit on any line (_letter_guessed_in), or a TD1's names on its names line read long or short. Real documents print unknown codes too (an old SI<, BDR, a numeric
     nationality), read at their length: those stay trusted."""
     if not doc.mrz_found or doc.mrz_format in (None, "", NON_ICAO):
         return ()
@@ -291,8 +300,9 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     refitted = {r.line - 1 for r in doc.repairs if r.reason.startswith(_LENGTH_REASON_PREFIX)}
     lines = {s.name: s.line for s in LAYOUTS[parsed.format]}
     spans = {s.name: s for s in LAYOUTS[parsed.format]}
-    out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and lines[f] in refitted
-           and (not is_known_country(parsed.field(f) or "") or _repaired_in(doc.repairs, spans[f]))]
+    out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and (lines[f] in refitted
+           and (not is_known_country(parsed.field(f) or "") or _repaired_in(doc.repairs, spans[f]))
+           or _letter_guessed_in(doc.repairs, spans[f]))]
     sex_at = (2, SEX_POSITION[parsed.format] + 1)
     if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<" or any(
             (r.line, r.position) == sex_at and r.read in AMBIGUOUS_SEX_READS for r in doc.repairs):

@@ -265,6 +265,23 @@ def test_a_valid_reading_with_an_unknown_country_on_a_line_read_short_is_not_app
     assert text_data_report(_doc(parse_mrz(td1("AB1234567"), repair=False))).recommendation == Recommendation.APPROVE
 
 
+def test_a_country_code_letter_guessed_from_a_digit_is_not_approved():
+    # Tuning photo 61190: a card's nationality UTO read 1TO, and the letter the recogniser found
+    # likeliest for the 1 was T: TTO is a known code too, and no check digit covers a nationality.
+    truth = td1("AB1234567", "UTO")
+    read = (truth[0], truth[1][:15] + "1" + truth[1][16:], truth[2])
+    parsed = parse_mrz(read, probs=[rows(read[0]), rows(read[1], p15={"1": 0.6, "T": 0.3, "I": 0.1}), rows(read[2])])
+    assert parsed.valid and parsed.field("nationality") == "TTO"
+    report = text_data_report(replace(_doc(parsed), repairs=parsed.repairs))
+    assert report.recommendation == Recommendation.NOT_AVAILABLE
+    assert any(s.sub_check == "mrz_fields_plausible" and not s.passed for s in report.breakdown)
+    # A digit made its look-alike (0 read for O) is the recogniser's usual confusion: trusted.
+    read = (truth[0], truth[1][:17] + "0" + truth[1][18:], truth[2])
+    parsed = parse_mrz(read, probs=[rows(line) for line in read])
+    assert parsed.lines == truth
+    assert text_data_report(replace(_doc(parsed), repairs=parsed.repairs)).recommendation == Recommendation.APPROVE
+
+
 def test_a_reading_with_many_near_choices_is_searched_in_bounded_time_and_memory():
     """Every change set drawn counts towards the search's limit, also those it skips (more than
     two changes outside the OCR-B pairs): 28 near choices (14 positions x 2) are 2^28 change sets
