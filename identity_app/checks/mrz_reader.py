@@ -289,8 +289,8 @@ def with_undecided_alternatives(parsed: ParsedMRZ) -> ParsedMRZ:
     the other reading is as good, so the reading is not approved unless the printed fields decide.
     In a visa's optional data no check digit covers them (tuning photo 18009: SO5043 read S05043,
     reported valid and unflagged; 61056: Z898826 read 2898826); under a check digit it is the
-    glyphs whose height and shape disagree (mrz_glyphs._at_odds: held-out photo 65004, a TD1
-    number's OO read 00, two O/0 at weights 7 and 3)."""
+    glyphs whose shape says the partner against their height (mrz_glyphs._at_odds: held-out photo
+    65004, a TD1 number's OO read 00, two O/0 at weights 7 and 3)."""
     if not parsed.valid:
         return parsed  # an invalid reading is reported invalid: its near misses are no alternatives
     places = [(li, pos, read) for li, pos, read in parsed.glyph_undecided
