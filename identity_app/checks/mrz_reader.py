@@ -465,7 +465,8 @@ def accepted(parsed: ParsedMRZ) -> bool:
 
 class StepCheck:
     """The band's lines measured once (mrz_glyphs.measure_line), to tell readings in step with
-    their glyphs from readings out of step (mrz_glyphs.out_of_step)."""
+    their glyphs from readings out of step (mrz_glyphs.out_of_step) or with a check digit the glyph
+    clearly shows as another (mrz_glyphs.misread_check_digits)."""
 
     def __init__(self, band: Sequence[np.ndarray], widths: Sequence[int], first: Sequence[str] = ()):
         self.widths = list(widths)
@@ -478,6 +479,7 @@ class StepCheck:
         if [len(line) for line in parsed.lines] != self.widths:
             return parsed
         cells = mrz_glyphs.out_of_step(parsed.lines, self.glyphs, self.verdicts)
+        cells += mrz_glyphs.misread_check_digits(parsed.lines, parsed.format, self.glyphs)
         if len(self.first) == len(parsed.lines):
             cells += mrz_glyphs.shifted_cells(parsed.lines, self.first, self.glyphs)
         return parsed if cells == parsed.out_of_step else replace(parsed, out_of_step=cells)

@@ -395,9 +395,12 @@ def against_glyphs(parsed: ParsedMRZ) -> tuple[tuple[int, int, str], ...]:
 def still_out_of_step(parsed: ParsedMRZ, cells: tuple[tuple[int, int, str], ...]) -> tuple[tuple[int, int, str], ...]:
     """The cells of a reading out of step with its glyphs (ParsedMRZ.out_of_step: line, position,
     character the glyph shows) where `parsed` (the reading or the alternative the printed fields
-    chose) still puts data on a filler's glyph, or a filler on another character's."""
+    chose) still puts data on a filler's glyph, or a filler on another character's, or another
+    digit on a check digit's glyph (mrz_glyphs.misread_check_digits)."""
+    checks = {(seg.line, seg.start) for seg in LAYOUTS.get(parsed.format, ()) if seg.name.endswith("_check")}
     return tuple((li, pos, ch) for li, pos, ch in cells if li < len(parsed.lines) and pos < len(parsed.lines[li])
-                 and (parsed.lines[li][pos] == "<") != (ch == "<"))
+                 and ((parsed.lines[li][pos] == "<") != (ch == "<")
+                      or (li, pos) in checks and ch.isdigit() and parsed.lines[li][pos] != ch))
 
 
 def held_in_fields(parsed: ParsedMRZ) -> tuple[tuple[str, int, str], ...]:
