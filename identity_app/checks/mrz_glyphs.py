@@ -77,6 +77,7 @@ import numpy as np
 from identity_app.checks.icao import char_value
 from identity_app.checks.mrz_locate import true_runs
 from identity_app.checks.mrz_parse import ALNUM, DIGITS, LAYOUTS, LETTERS, MRZ_CHARS, TO_DIGIT, TO_LETTER
+from identity_app.checks.mrz_search import check_digit_positions
 
 # I/1 is left to the check digits (18 and 1 differ modulo 10): OCR-B's thin 1 measures short too often.
 # D/0 too (D's flat side is the recogniser's to see): a letter-high 0 made both O and D candidates,
@@ -848,10 +849,9 @@ def misread_check_digits(lines: Sequence[str], fmt: str, glyphs: Sequence[LineGl
     """(line, position, the digit the glyph shows) of each check digit whose glyph is clearly
     another digit (CHECK_OTHER_LIKENESS, CHECK_MARGIN)."""
     out = []
-    for seg in LAYOUTS.get(fmt, ()):
-        li, pos = seg.line, seg.start
-        if not seg.name.endswith("_check") or li >= len(lines) or li >= len(glyphs) \
-                or len(lines[li]) != len(glyphs[li].heights) or lines[li][pos] not in _DIGIT_CHARS:
+    for li, pos in sorted(check_digit_positions(fmt) if fmt in LAYOUTS else ()):
+        if li >= len(lines) or li >= len(glyphs) or len(lines[li]) != len(glyphs[li].heights) \
+                or lines[li][pos] not in _DIGIT_CHARS:
             continue
         shape = glyphs[li].shape(pos)
         own = _likeness(shape, lines[li][pos])

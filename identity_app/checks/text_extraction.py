@@ -266,21 +266,14 @@ AMBIGUOUS_SEX_READS = frozenset("E")
 _LENGTH_REASON_PREFIX = "line too"
 
 
-def _repaired_in(repairs, seg) -> bool:
-    """Whether a repair other than the line's length changed a character of segment `seg` into
-    something else than its usual lookalike (TO_LETTER: 0 read for O is the recogniser's common
-    confusion; a letter made a filler, or 0 made D, is a guess: tuning photo 15027 against 14122)."""
+def _repaired_in(repairs, seg, reason: str | None = None) -> bool:
+    """Whether a repair other than the line's length (or only one for `reason`) changed a character
+    of segment `seg` into something else than its usual lookalike (TO_LETTER: 0 read for O is the
+    recogniser's common confusion; a letter made a filler, or 0 made D, is a guess: tuning photo
+    15027 against 14122)."""
     return any(r.line == seg.line + 1 and seg.start < r.position <= seg.end and r.read and r.repaired
-               and not r.reason.startswith(_LENGTH_REASON_PREFIX) and r.repaired != TO_LETTER.get(r.read)
-               for r in repairs)
-
-
-def _letter_guessed_in(repairs, seg) -> bool:
-    """Whether a digit read in segment `seg` (letters only) became a letter other than its look-alike
-    (TO_LETTER): the recogniser's likeliest letter where it saw a digit is a guess (tuning photo
-    61190: a nationality UTO read 1T0, made TTO, another known code)."""
-    return any(r.line == seg.line + 1 and seg.start < r.position <= seg.end and r.read.isdigit()
-               and r.reason == f"{seg.name} is {seg.alphabet}-only" and r.repaired != TO_LETTER.get(r.read)
+               and not r.reason.startswith(_LENGTH_REASON_PREFIX) and (reason is None or r.reason == reason)
+               and r.repaired != TO_LETTER.get(r.read)
                for r in repairs)
 
 
@@ -289,9 +282,11 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     other than M, F, X or `<` (or read E: F or the filler, AMBIGUOUS_SEX_READS), or a country code
     ICAO does not know, or one a repair changed (tuning photo 14122: POL read 0L, made D<<), on a
     line whose length was repaired (a character dropped or doubled moves letters into them and
-    the check digits still hold: tuning photo 2033), or a country code with a letter guessed from
-    a digit on any line (_letter_guessed_in), or a TD1's names on its names line read long or short. Real documents print unknown codes too (an old SI<, BDR, a numeric
-    nationality), read at their length: those stay trusted."""
+    the check digits still hold: tuning photo 2033), or a country code on any line with a letter
+    guessed from a digit, the recogniser's likeliest letter and not the digit's look-alike (tuning
+    photo 61190: a nationality UTO read 1T0, made TTO, another known code), or a TD1's names on
+    its names line read long or short. Real documents print unknown codes too (an old SI<, BDR, a
+    numeric nationality), read at their length: those stay trusted."""
     if not doc.mrz_found or doc.mrz_format in (None, "", NON_ICAO):
         return ()
     parsed = parse_mrz(doc.mrz_lines, repair=False)
@@ -302,7 +297,7 @@ def implausible_fields(doc: DocumentText) -> tuple[str, ...]:
     spans = {s.name: s for s in LAYOUTS[parsed.format]}
     out = [f for f in COUNTRY_FIELDS if parsed.field(f) is not None and (lines[f] in refitted
            and (not is_known_country(parsed.field(f) or "") or _repaired_in(doc.repairs, spans[f]))
-           or _letter_guessed_in(doc.repairs, spans[f]))]
+           or _repaired_in(doc.repairs, spans[f], reason=f"{f} is {spans[f].alphabet}-only"))]
     sex_at = (2, SEX_POSITION[parsed.format] + 1)
     if parsed.lines[1][SEX_POSITION[parsed.format]] not in "MFX<" or any(
             (r.line, r.position) == sex_at and r.read in AMBIGUOUS_SEX_READS for r in doc.repairs):
@@ -397,7 +392,7 @@ def still_out_of_step(parsed: ParsedMRZ, cells: tuple[tuple[int, int, str], ...]
     character the glyph shows) where `parsed` (the reading or the alternative the printed fields
     chose) still puts data on a filler's glyph, or a filler on another character's, or another
     digit on a check digit's glyph (mrz_glyphs.misread_check_digits)."""
-    checks = {(seg.line, seg.start) for seg in LAYOUTS.get(parsed.format, ()) if seg.name.endswith("_check")}
+    checks = mrz_search.check_digit_positions(parsed.format) if parsed.format in LAYOUTS else set()
     return tuple((li, pos, ch) for li, pos, ch in cells if li < len(parsed.lines) and pos < len(parsed.lines[li])
                  and ((parsed.lines[li][pos] == "<") != (ch == "<")
                       or (li, pos) in checks and ch.isdigit() and parsed.lines[li][pos] != ch))
