@@ -837,8 +837,8 @@ def _nearest_drawn(shape: np.ndarray | None) -> str:
 # CHECK_OTHER_LIKENESS and CHECK_MARGIN above the digit read's) was misread, and the reading's
 # check digits hold by chance (held-out photo 66176: a composite digit printed 9, wrong on the
 # document, read 0, the 9's glyph 0.98 like a 9 and 0.27 like a 0, reported valid). On tuning
-# photos 61000-61199 and 63000-63199 no correctly read check digit of 1,526 came within reach
-# (their lowest likeness, -0.19, was never beside another digit's 0.85).
+# photos 61000-61199 and 63000-63199 the rule fires on none of the 1,526 check digits read
+# correctly.
 CHECK_OTHER_LIKENESS = 0.85
 CHECK_MARGIN = 0.4
 _DIGIT_CHARS = "0123456789"

@@ -267,8 +267,8 @@ _LENGTH_REASON_PREFIX = "line too"
 
 
 def _repaired_in(repairs, seg, reason: str | None = None) -> bool:
-    """Whether a repair other than the line's length (or only one for `reason`) changed a character
-    of segment `seg` into something else than its usual lookalike (TO_LETTER: 0 read for O is the
+    """Whether a repair other than the line's length (when `reason` is given, one made for that
+    reason) changed a character of segment `seg` into something else than its usual lookalike (TO_LETTER: 0 read for O is the
     recogniser's common confusion; a letter made a filler, or 0 made D, is a guess: tuning photo
     15027 against 14122)."""
     return any(r.line == seg.line + 1 and seg.start < r.position <= seg.end and r.read and r.repaired
